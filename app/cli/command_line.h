@@ -1,0 +1,44 @@
+#pragma once
+
+#include <QCommandLineParser>
+#include <QString>
+#include <QStringList>
+
+namespace cutover::cli {
+
+// Exit codes shared by every headless command, so scripts can tell them apart.
+enum ExitCode : int {
+    ExitOk = 0,
+    ExitInvalid = 1, // the plan (or the thing checked) is invalid, or the action was refused
+    ExitUsage = 2,   // bad command line or an unreadable file
+};
+
+// The whole command line of cutover-console. Parsed before any QCoreApplication exists, so
+// main() can pick a GUI or a headless application from it.
+class CommandLine {
+public:
+    enum class Mode { Window, Headless, Help, Version, Error };
+
+    CommandLine();
+    Mode parse(const QStringList &arguments);
+
+    QString errorText() const { return m_error; }
+    QString helpText() const;
+    QString versionText() const;
+
+    QString planFile() const; // --plan, empty: the embedded default plan
+    QString checkPlanFile() const;
+    bool wantsCheckPlan() const;
+
+private:
+    QCommandLineParser m_parser;
+    QString m_error;
+};
+
+// Organisation and application names (QSettings, data folders, logs).
+void setApplicationIdentity();
+
+// Runs the headless command the command line asked for; returns the process exit code.
+int runHeadless(const CommandLine &commandLine);
+
+} // namespace cutover::cli

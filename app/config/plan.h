@@ -1,0 +1,219 @@
+#pragma once
+
+// The cutover plan as plain, validated values. Produced only by PlanLoader (plan_loader.h);
+// everything else in the product reads these structs and never sees YAML.
+
+#include "app/config/duration.h"
+#include "app/config/secret.h"
+
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+#include <QUrl>
+
+#include <optional>
+
+namespace cutover::config {
+
+// What a role may do. The plan grants these to roles; operators hold roles.
+enum class Permission { View, Tick, Sign, Shift, Rollback };
+
+QString permissionName(Permission permission);
+std::optional<Permission> permissionFromName(const QString &name);
+
+struct Role {
+    QString name;
+    QList<Permission> permissions;
+
+    bool grants(Permission permission) const { return permissions.contains(permission); }
+};
+
+struct StoreConfig {
+    // SQLite file; relative paths are resolved against the plan's folder. Empty: the user's
+    // data folder.
+    QString path;
+    // PostgreSQL ("postgresql://host:port/db"); empty for SQLite.
+    QUrl url;
+    QString user;
+    Secret password;
+};
+
+struct OperatorsConfig {
+    QString file; // absolute after loading
+};
+
+struct TlsConfig {
+    QString caFile; // extra CA bundle to trust; empty: the system's
+};
+
+struct HttpEndpoint {
+    QUrl url;
+    Duration timeout = Duration::seconds(5);
+    Secret bearerToken;
+    QString basicUser;
+    Secret basicPassword;
+    TlsConfig tls;
+};
+
+// An HAProxy Runtime API address: "tcp://host:port" or "unix:///path".
+struct RuntimeApiAddress {
+    enum class Kind { Tcp, Unix };
+    Kind kind = Kind::Tcp;
+    QString host;
+    quint16 port = 0;
+    QString path;
+
+    QString toString() const;
+};
+
+struct LoadBalancer {
+    QString name;
+    RuntimeApiAddress runtimeApi;
+    QString backend;
+    Duration timeout = Duration::seconds(2);
+};
+
+struct Pools {
+    QStringList legacy;
+    QStringList otel;
+};
+
+struct Environment {
+    QString name;
+    QStringList loadBalancers;
+    // PromQL label matchers without braces (e.g. env="prod"); replaces {{selector}} in queries.
+    QString selector;
+};
+
+// A comparison of a sampled value against a threshold, e.g. "< 0.01" or ">= 0.99".
+struct Condition {
+    enum class Op { Less, LessEqual, Greater, GreaterEqual, Equal, NotEqual };
+    Op op = Op::Less;
+    double threshold = 0;
+
+    // NaN never satisfies a condition: missing data is unknown, never a pass.
+    bool holds(double value) const;
+    QString toString() const;
+};
+
+struct Check {
+    enum class Kind {
+        Automatic, // PromQL + condition, sustained for `for`
+        Manual,    // ticked by an operator with `role`
+        GateRef,   // "All Gate N criteria maintained": every automatic check of those gates
+        Stability, // "7-day stability at 50%": time at the stage without a breach
+    };
+    QString id;
+    QString title;
+    Kind kind = Kind::Automatic;
+    QString query;
+    Condition condition;
+    Duration forDuration;
+    QString role;          // Manual
+    QStringList gates;     // GateRef
+    Duration stableFor;    // Stability
+};
+
+struct Gate {
+    QString id;
+    QString title;
+    QList<Check> checks;
+    QStringList signOff; // roles whose signature the gate needs
+};
+
+struct Stage {
+    int percent = 0;
+    Duration stabilization;
+    double tolerance = 0.2; // relative: 0.2 at 10% accepts 8%..12%
+    Duration hold;          // time at this stage before the next shift
+    QStringList gates;      // signed before the next shift
+
+    double lowerBound() const { return percent / 100.0 * (1.0 - tolerance); }
+    double upperBound() const { return percent / 100.0 * (1.0 + tolerance); }
+};
+
+enum class FailurePolicy { PreviousStage, Full, Hold };
+QString failurePolicyName(FailurePolicy policy);
+
+struct Trigger {
+    enum class Action { Auto, Prompt };
+    QString id;
+    QString title;
+    QString query;
+    Condition condition;
+    Duration forDuration;
+    Action action = Action::Prompt;
+};
+
+struct RollbackConfig {
+    FailurePolicy onValidationFailure = FailurePolicy::Full;
+    int maxAttempts = 5;
+    Duration retryBackoff = Duration::milliseconds(100);
+    Duration deadline = Duration::seconds(10);
+    QList<Trigger> triggers;
+};
+
+struct ValidationConfig {
+    QString splitQuery;
+    Duration rateWindow = Duration::minutes(1);
+    Duration scrapeInterval = Duration::seconds(15);
+    Duration evaluationInterval = Duration::seconds(15);
+};
+
+struct DriftConfig {
+    enum class Policy { Alarm, Reassert };
+    Duration interval = Duration::seconds(30);
+    Policy policy = Policy::Alarm;
+};
+
+struct Notification {
+    QString name;
+    QUrl url;
+    QStringList events; // rollback, validation_failed, trigger, shift, sign_off
+    Secret bearerToken;
+    TlsConfig tls;
+};
+
+struct Panel {
+    QString id;
+    QString title;
+    QString query;
+    QString unit; // ratio, percent, seconds, bytes, count, per_second
+};
+
+struct PanelGroup {
+    QString name; // traffic_flow, system_health, data_quality
+    QList<Panel> panels;
+};
+
+struct Plan {
+    int version = 1;
+    QString name;
+    QString sourceFile;   // absolute path, or ":/plans/…" for an embedded plan
+    QByteArray sha256Hex; // of the file's bytes, recorded in the audit log at load
+    StoreConfig store;
+    OperatorsConfig operators;
+    QList<Role> roles;
+    HttpEndpoint prometheus;
+    std::optional<HttpEndpoint> alertmanager;
+    QList<LoadBalancer> loadBalancers;
+    Pools pools;
+    QList<Environment> environments;
+    ValidationConfig validation;
+    QString preCutoverGate; // gate that must be signed before the first shift
+    QList<Stage> stages;
+    QList<Gate> gates; // in file order
+    RollbackConfig rollback;
+    DriftConfig drift;
+    QList<Notification> notifications;
+    QList<PanelGroup> panelGroups;
+
+    const Role *role(const QString &name) const;
+    const Gate *gate(const QString &id) const;
+    const LoadBalancer *loadBalancer(const QString &name) const;
+    const Environment *environment(const QString &name) const;
+    int checkCount() const; // every check of every gate
+};
+
+} // namespace cutover::config

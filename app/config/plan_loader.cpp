@@ -1,0 +1,1210 @@
+#include "app/config/plan_loader.h"
+
+#include "app/config/yaml_reader.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QHash>
+#include <QLoggingCategory>
+#include <QProcessEnvironment>
+#include <QRegularExpression>
+#include <QSet>
+#include <QStringDecoder>
+
+#include <yaml-cpp/yaml.h>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcPlan, "cutover.config")
+
+namespace cutover::config {
+
+namespace {
+
+using yaml::Diagnostics;
+using yaml::MapReader;
+
+// Names that appear in key paths, the store and the audit log: keep them simple.
+const QRegularExpression &identifierPattern()
+{
+    static const QRegularExpression pattern(u"^[A-Za-z][A-Za-z0-9_.-]{0,63}$"_s);
+    return pattern;
+}
+
+QString indexed(const QString &path, int index)
+{
+    return path + u'[' + QString::number(index) + u']';
+}
+
+class SchemaReader {
+public:
+    SchemaReader(Diagnostics &diagnostics, QString baseDirectory)
+        : d(diagnostics)
+        , m_baseDirectory(std::move(baseDirectory))
+    {
+    }
+
+    void read(const YAML::Node &root, Plan &plan);
+
+private:
+    std::optional<QString> identifier(const YAML::Node &node, const QString &path);
+    std::optional<QUrl> httpUrl(const YAML::Node &node, const QString &path);
+    std::optional<Condition> condition(const YAML::Node &node, const QString &path);
+    QString resolvePath(const QString &path) const;
+
+    void readStore(MapReader &root, Plan &plan);
+    void readOperators(MapReader &root, Plan &plan);
+    void readRoles(MapReader &root, Plan &plan);
+    std::optional<HttpEndpoint> readEndpoint(const YAML::Node &node, const QString &path);
+    void readLoadBalancers(MapReader &root, Plan &plan);
+    void readPools(MapReader &root, Plan &plan);
+    void readEnvironments(MapReader &root, Plan &plan);
+    void readValidation(MapReader &root, Plan &plan);
+    void readStages(MapReader &root, Plan &plan);
+    void readGates(MapReader &root, Plan &plan);
+    std::optional<Check> readCheck(const YAML::Node &node, const QString &path);
+    void readRollback(MapReader &root, Plan &plan);
+    std::optional<Trigger> readTrigger(const YAML::Node &node, const QString &path);
+    void readDrift(MapReader &root, Plan &plan);
+    void readNotifications(MapReader &root, Plan &plan);
+    void readPanels(MapReader &root, Plan &plan);
+
+    // Cross-references are checked once everything is read, so their order in the file
+    // does not matter.
+    struct Reference {
+        enum class Kind { Gate, Role, RoleWithPermission, LoadBalancer };
+        Kind kind;
+        QString name;
+        YAML::Mark mark;
+        QString path;
+        Permission permission = Permission::View;
+    };
+    void refer(Reference::Kind kind, const QString &name, const YAML::Node &node,
+               const QString &path, Permission permission = Permission::View)
+    {
+        m_references.append(Reference{kind, name, node.Mark(), path, permission});
+    }
+    void checkReferences(const Plan &plan);
+
+    Diagnostics &d;
+    QString m_baseDirectory;
+    QList<Reference> m_references;
+    YAML::Node m_root;
+};
+
+std::optional<QString> SchemaReader::identifier(const YAML::Node &node, const QString &path)
+{
+    auto text = yaml::readString(d, node, path);
+    if (!text)
+        return std::nullopt;
+    if (!identifierPattern().match(*text).hasMatch()) {
+        d.error(node.Mark(), path,
+                u"expected a name of letters, digits, '_', '-' or '.' starting with a letter "
+                u"(at most 64), found %1"_s.arg(yaml::describe(node)));
+        return std::nullopt;
+    }
+    return text;
+}
+
+std::optional<QUrl> SchemaReader::httpUrl(const YAML::Node &node, const QString &path)
+{
+    auto text = yaml::readString(d, node, path);
+    if (!text)
+        return std::nullopt;
+    const QUrl url(*text, QUrl::StrictMode);
+    if (!url.userInfo().isEmpty() || text->contains(u'@')) {
+        d.error(node.Mark(), path,
+                u"expected a URL without credentials (use bearer_token or basic_auth with "
+                u"${VARIABLE} references); value not shown"_s);
+        return std::nullopt;
+    }
+    const QString scheme = url.scheme();
+    if (!url.isValid() || (scheme != u"http" && scheme != u"https") || url.host().isEmpty()) {
+        d.error(node.Mark(), path,
+                u"expected an http:// or https:// URL with a host, found %1"_s.arg(
+                    yaml::describe(node)));
+        return std::nullopt;
+    }
+    return url;
+}
+
+std::optional<Condition> SchemaReader::condition(const YAML::Node &node, const QString &path)
+{
+    static const QRegularExpression pattern(u"^\\s*(<=|>=|==|!=|<|>)\\s*([^\\s]+)\\s*$"_s);
+    auto text = yaml::readString(d, node, path);
+    if (!text)
+        return std::nullopt;
+    const auto match = pattern.match(*text);
+    bool ok = false;
+    const double threshold = match.hasMatch() ? match.captured(2).toDouble(&ok) : 0.0;
+    if (!ok || !std::isfinite(threshold)) {
+        d.error(node.Mark(), path,
+                u"expected a comparison such as '< 0.01' or '>= 0.99' (operators < <= > >= == "
+                u"!=), found %1"_s.arg(yaml::describe(node)));
+        return std::nullopt;
+    }
+    static const QHash<QString, Condition::Op> ops{
+        {u"<"_s, Condition::Op::Less},          {u"<="_s, Condition::Op::LessEqual},
+        {u">"_s, Condition::Op::Greater},       {u">="_s, Condition::Op::GreaterEqual},
+        {u"=="_s, Condition::Op::Equal},        {u"!="_s, Condition::Op::NotEqual}};
+    return Condition{ops.value(match.captured(1)), threshold};
+}
+
+QString SchemaReader::resolvePath(const QString &path) const
+{
+    if (QDir::isAbsolutePath(path) || m_baseDirectory.isEmpty())
+        return path;
+    return QDir::cleanPath(QDir(m_baseDirectory).absoluteFilePath(path));
+}
+
+void SchemaReader::read(const YAML::Node &root, Plan &plan)
+{
+    m_root = root;
+    MapReader top(d, root, QString(),
+                  {"version", "name", "store", "operators", "roles", "prometheus",
+                   "alertmanager", "load_balancers", "pools", "environments", "validation",
+                   "pre_cutover", "stages", "gates", "rollback", "drift", "notifications",
+                   "panels"});
+    if (!top.isMap())
+        return;
+    if (auto node = top.required("version", u"the plan format version, 1"_s)) {
+        if (auto v = yaml::readInteger(d, *node, u"version"_s, 1, 1,
+                                       u"format version 1 (the only one this console reads)"_s))
+            plan.version = int(*v);
+    }
+    if (auto node = top.required("name", u"a title for the cutover"_s)) {
+        if (auto v = yaml::readString(d, *node, u"name"_s))
+            plan.name = *v;
+    }
+    readStore(top, plan);
+    readOperators(top, plan);
+    readRoles(top, plan);
+    if (auto node = top.required("prometheus", u"a mapping with the Prometheus url"_s)) {
+        if (auto endpoint = readEndpoint(*node, u"prometheus"_s))
+            plan.prometheus = *endpoint;
+    }
+    if (auto node = top.optional("alertmanager")) {
+        if (auto endpoint = readEndpoint(*node, u"alertmanager"_s))
+            plan.alertmanager = *endpoint;
+    }
+    readLoadBalancers(top, plan);
+    readPools(top, plan);
+    readEnvironments(top, plan);
+    readValidation(top, plan);
+    if (auto node = top.optional("pre_cutover")) {
+        if (auto id = identifier(*node, u"pre_cutover"_s)) {
+            plan.preCutoverGate = *id;
+            refer(Reference::Kind::Gate, *id, *node, u"pre_cutover"_s);
+        }
+    }
+    readStages(top, plan);
+    readGates(top, plan);
+    readRollback(top, plan);
+    readDrift(top, plan);
+    readNotifications(top, plan);
+    readPanels(top, plan);
+    top.finish();
+    checkReferences(plan);
+}
+
+void SchemaReader::readStore(MapReader &top, Plan &plan)
+{
+    auto node = top.optional("store");
+    if (!node)
+        return;
+    MapReader store(d, *node, u"store"_s, {"path", "url", "user", "password"});
+    if (auto path = store.optional("path")) {
+        if (auto v = yaml::readString(d, *path, store.pathOf("path")))
+            plan.store.path = resolvePath(*v);
+    }
+    if (auto url = store.optional("url")) {
+        if (auto text = yaml::readString(d, *url, store.pathOf("url"))) {
+            const QUrl parsed(*text, QUrl::StrictMode);
+            if (!parsed.isValid() || parsed.scheme() != u"postgresql" || parsed.host().isEmpty()
+                || !parsed.password().isEmpty()) {
+                d.error(url->Mark(), store.pathOf("url"),
+                        u"expected postgresql://host:port/database without a password (use "
+                        u"password: ${VARIABLE}), found a value that is not one"_s);
+            } else {
+                plan.store.url = parsed;
+            }
+        }
+        if (store.optional("path"))
+            d.error(url->Mark(), store.pathOf("url"),
+                    u"expected either path (SQLite) or url (PostgreSQL), found both"_s);
+    }
+    if (auto user = store.optional("user")) {
+        if (auto v = yaml::readString(d, *user, store.pathOf("user")))
+            plan.store.user = *v;
+    }
+    if (auto password = store.optional("password")) {
+        if (auto v = yaml::readSecret(d, *password, store.pathOf("password")))
+            plan.store.password = *v;
+    }
+}
+
+void SchemaReader::readOperators(MapReader &top, Plan &plan)
+{
+    auto node = top.optional("operators");
+    if (!node)
+        return;
+    MapReader operators(d, *node, u"operators"_s, {"file"});
+    if (auto file = operators.required("file", u"the path of the operators file"_s)) {
+        if (auto v = yaml::readString(d, *file, operators.pathOf("file")))
+            plan.operators.file = resolvePath(*v);
+    }
+}
+
+void SchemaReader::readRoles(MapReader &top, Plan &plan)
+{
+    auto node = top.required("roles", u"a mapping of role name to permissions"_s);
+    if (!node)
+        return;
+    MapReader roles(d, *node, u"roles"_s, {});
+    if (roles.isMap() && node->size() == 0)
+        d.error(node->Mark(), u"roles"_s, u"expected at least one role, found none"_s);
+    for (const auto &entry : roles.entries()) {
+        const QString path = u"roles."_s + entry.key;
+        Role role;
+        if (auto name = identifier(entry.keyNode, path))
+            role.name = *name;
+        else
+            continue;
+        auto permissions = yaml::readStringList(d, entry.value, path, false);
+        if (!permissions)
+            continue;
+        int index = 0;
+        for (const QString &text : *permissions) {
+            const YAML::Node item = entry.value[index];
+            if (auto permission = permissionFromName(text)) {
+                if (!role.permissions.contains(*permission))
+                    role.permissions.append(*permission);
+            } else {
+                d.error(item.Mark(), indexed(path, index),
+                        u"expected one of view, tick, sign, shift, rollback, found %1"_s.arg(
+                            yaml::describe(item)));
+            }
+            ++index;
+        }
+        plan.roles.append(role);
+    }
+}
+
+std::optional<HttpEndpoint> SchemaReader::readEndpoint(const YAML::Node &node, const QString &path)
+{
+    MapReader map(d, node, path, {"url", "timeout", "bearer_token", "basic_auth", "ca_file"});
+    if (!map.isMap())
+        return std::nullopt;
+    HttpEndpoint endpoint;
+    bool ok = true;
+    if (auto url = map.required("url", u"an http:// or https:// URL"_s)) {
+        if (auto v = httpUrl(*url, map.pathOf("url")))
+            endpoint.url = *v;
+        else
+            ok = false;
+    } else {
+        ok = false;
+    }
+    if (auto timeout = map.optional("timeout")) {
+        if (auto v = yaml::readDuration(d, *timeout, map.pathOf("timeout"))) {
+            if (v->isZero())
+                d.error(timeout->Mark(), map.pathOf("timeout"),
+                        u"expected a duration above zero, found 0"_s);
+            else
+                endpoint.timeout = *v;
+        }
+    }
+    if (auto token = map.optional("bearer_token")) {
+        if (auto v = yaml::readSecret(d, *token, map.pathOf("bearer_token")))
+            endpoint.bearerToken = *v;
+    }
+    if (auto basic = map.optional("basic_auth")) {
+        const QString basicPath = map.pathOf("basic_auth");
+        MapReader auth(d, *basic, basicPath, {"user", "password"});
+        if (auto user = auth.required("user", u"the user name"_s)) {
+            if (auto v = yaml::readString(d, *user, auth.pathOf("user")))
+                endpoint.basicUser = *v;
+        }
+        if (auto password = auth.required("password", u"${VARIABLE} holding the password"_s)) {
+            if (auto v = yaml::readSecret(d, *password, auth.pathOf("password")))
+                endpoint.basicPassword = *v;
+        }
+        if (map.optional("bearer_token"))
+            d.error(basic->Mark(), basicPath,
+                    u"expected either bearer_token or basic_auth, found both"_s);
+    }
+    if (auto ca = map.optional("ca_file")) {
+        if (auto v = yaml::readString(d, *ca, map.pathOf("ca_file")))
+            endpoint.tls.caFile = resolvePath(*v);
+    }
+    return ok ? std::optional<HttpEndpoint>(endpoint) : std::nullopt;
+}
+
+void SchemaReader::readLoadBalancers(MapReader &top, Plan &plan)
+{
+    auto node = top.required("load_balancers", u"a list of HAProxy load balancers"_s);
+    if (!node)
+        return;
+    if (!node->IsSequence() || node->size() == 0) {
+        d.error(node->Mark(), u"load_balancers"_s,
+                u"expected a non-empty list of load balancers, found %1"_s.arg(
+                    node->IsSequence() ? u"an empty list"_s : yaml::describe(*node)));
+        return;
+    }
+    static const QRegularExpression tcp(u"^tcp://([^:/\\s]+|\\[[0-9a-fA-F:]+\\]):(\\d{1,5})$"_s);
+    static const QRegularExpression unix(u"^unix://(/[^\\s]*)$"_s);
+    QHash<QString, int> seen;
+    for (int i = 0; i < int(node->size()); ++i) {
+        const QString path = indexed(u"load_balancers"_s, i);
+        MapReader map(d, (*node)[i], path, {"name", "runtime_api", "backend", "timeout"});
+        if (!map.isMap())
+            continue;
+        LoadBalancer lb;
+        if (auto name = map.required("name", u"a unique name such as lb-a"_s)) {
+            if (auto v = identifier(*name, map.pathOf("name"))) {
+                lb.name = *v;
+                if (seen.contains(*v))
+                    d.error(name->Mark(), map.pathOf("name"),
+                            u"duplicate load balancer name '%1' (first at load_balancers[%2])"_s
+                                .arg(*v)
+                                .arg(seen.value(*v)));
+                seen.insert(*v, i);
+            }
+        }
+        if (auto api = map.required("runtime_api", u"tcp://host:port or unix:///path"_s)) {
+            if (auto text = yaml::readString(d, *api, map.pathOf("runtime_api"))) {
+                const auto t = tcp.match(*text);
+                const auto u = unix.match(*text);
+                const int port = t.hasMatch() ? t.captured(2).toInt() : 0;
+                if (t.hasMatch() && port >= 1 && port <= 65535) {
+                    lb.runtimeApi.kind = RuntimeApiAddress::Kind::Tcp;
+                    lb.runtimeApi.host = t.captured(1);
+                    lb.runtimeApi.port = quint16(port);
+                } else if (u.hasMatch()) {
+                    lb.runtimeApi.kind = RuntimeApiAddress::Kind::Unix;
+                    lb.runtimeApi.path = u.captured(1);
+                } else {
+                    d.error(api->Mark(), map.pathOf("runtime_api"),
+                            u"expected tcp://host:port (port 1-65535) or unix:///absolute/path, "
+                            u"found %1"_s.arg(yaml::describe(*api)));
+                }
+            }
+        }
+        if (auto backend = map.required("backend", u"the HAProxy backend name"_s)) {
+            if (auto v = yaml::readString(d, *backend, map.pathOf("backend")))
+                lb.backend = *v;
+        }
+        if (auto timeout = map.optional("timeout")) {
+            if (auto v = yaml::readDuration(d, *timeout, map.pathOf("timeout"))) {
+                if (v->isZero())
+                    d.error(timeout->Mark(), map.pathOf("timeout"),
+                            u"expected a duration above zero, found 0"_s);
+                else
+                    lb.timeout = *v;
+            }
+        }
+        plan.loadBalancers.append(lb);
+    }
+}
+
+void SchemaReader::readPools(MapReader &top, Plan &plan)
+{
+    auto node = top.required("pools", u"a mapping with the legacy and otel server lists"_s);
+    if (!node)
+        return;
+    MapReader pools(d, *node, u"pools"_s, {"legacy", "otel"});
+    QHash<QString, QString> seen; // server -> path of first use
+    auto readPool = [&](const char *key, QStringList &out) {
+        auto list = pools.required(key, u"a non-empty list of HAProxy server names"_s);
+        if (!list)
+            return;
+        auto names = yaml::readStringList(d, *list, pools.pathOf(key), false);
+        if (!names)
+            return;
+        for (int i = 0; i < names->size(); ++i) {
+            const QString path = indexed(pools.pathOf(key), i);
+            const QString &server = names->at(i);
+            if (seen.contains(server)) {
+                d.error((*list)[i].Mark(), path,
+                        u"expected distinct servers, found '%1' again (first at %2)"_s.arg(
+                            server, seen.value(server)));
+                continue;
+            }
+            seen.insert(server, path);
+            out.append(server);
+        }
+    };
+    readPool("legacy", plan.pools.legacy);
+    readPool("otel", plan.pools.otel);
+}
+
+void SchemaReader::readEnvironments(MapReader &top, Plan &plan)
+{
+    auto node = top.required("environments", u"a list of environments (e.g. staging, production)"_s);
+    if (!node)
+        return;
+    if (!node->IsSequence() || node->size() == 0) {
+        d.error(node->Mark(), u"environments"_s,
+                u"expected a non-empty list of environments, found %1"_s.arg(
+                    node->IsSequence() ? u"an empty list"_s : yaml::describe(*node)));
+        return;
+    }
+    QHash<QString, int> seen;
+    for (int i = 0; i < int(node->size()); ++i) {
+        const QString path = indexed(u"environments"_s, i);
+        MapReader map(d, (*node)[i], path, {"name", "load_balancers", "selector"});
+        if (!map.isMap())
+            continue;
+        Environment env;
+        if (auto name = map.required("name", u"a unique name such as production"_s)) {
+            if (auto v = identifier(*name, map.pathOf("name"))) {
+                env.name = *v;
+                if (seen.contains(*v))
+                    d.error(name->Mark(), map.pathOf("name"),
+                            u"duplicate environment name '%1' (first at environments[%2])"_s
+                                .arg(*v)
+                                .arg(seen.value(*v)));
+                seen.insert(*v, i);
+            }
+        }
+        if (auto lbs = map.required("load_balancers", u"a list of load balancer names"_s)) {
+            if (auto names = yaml::readStringList(d, *lbs, map.pathOf("load_balancers"), false)) {
+                for (int j = 0; j < names->size(); ++j) {
+                    const QString itemPath = indexed(map.pathOf("load_balancers"), j);
+                    if (env.loadBalancers.contains(names->at(j))) {
+                        d.error((*lbs)[j].Mark(), itemPath,
+                                u"expected distinct load balancers, found '%1' twice"_s.arg(
+                                    names->at(j)));
+                        continue;
+                    }
+                    refer(Reference::Kind::LoadBalancer, names->at(j), (*lbs)[j], itemPath);
+                    env.loadBalancers.append(names->at(j));
+                }
+            }
+        }
+        if (auto selector = map.optional("selector")) {
+            if (auto v = yaml::readString(d, *selector, map.pathOf("selector"), true))
+                env.selector = *v;
+        }
+        plan.environments.append(env);
+    }
+}
+
+void SchemaReader::readValidation(MapReader &top, Plan &plan)
+{
+    auto node = top.required("validation", u"a mapping with split_query and rate_window"_s);
+    if (!node)
+        return;
+    MapReader map(d, *node, u"validation"_s,
+                  {"split_query", "rate_window", "scrape_interval", "evaluation_interval"});
+    if (auto q = map.required("split_query", u"PromQL giving the OTel share of traffic (0..1)"_s)) {
+        if (auto v = yaml::readString(d, *q, map.pathOf("split_query")))
+            plan.validation.splitQuery = *v;
+    }
+    auto duration = [&](const char *key, Duration &out) {
+        if (auto n = map.optional(key)) {
+            if (auto v = yaml::readDuration(d, *n, map.pathOf(key))) {
+                if (v->isZero())
+                    d.error(n->Mark(), map.pathOf(key), u"expected a duration above zero, found 0"_s);
+                else
+                    out = *v;
+            }
+        }
+    };
+    duration("rate_window", plan.validation.rateWindow);
+    duration("scrape_interval", plan.validation.scrapeInterval);
+    duration("evaluation_interval", plan.validation.evaluationInterval);
+}
+
+void SchemaReader::readStages(MapReader &top, Plan &plan)
+{
+    auto node = top.required("stages", u"the list of traffic shares, e.g. 10, 25, 50, 100"_s);
+    if (!node)
+        return;
+    if (!node->IsSequence() || node->size() == 0) {
+        d.error(node->Mark(), u"stages"_s,
+                u"expected a non-empty list of stages, found %1"_s.arg(
+                    node->IsSequence() ? u"an empty list"_s : yaml::describe(*node)));
+        return;
+    }
+    int previousPercent = 0;
+    YAML::Node lastPercentNode;
+    for (int i = 0; i < int(node->size()); ++i) {
+        const QString path = indexed(u"stages"_s, i);
+        MapReader map(d, (*node)[i], path,
+                      {"percent", "stabilization", "tolerance", "hold", "gates"});
+        if (!map.isMap())
+            continue;
+        Stage stage;
+        if (auto percent = map.required("percent", u"an integer in (0, 100]"_s)) {
+            if (auto v = yaml::readInteger(d, *percent, map.pathOf("percent"), 1, 100,
+                                           u"an integer in (0, 100]"_s)) {
+                stage.percent = int(*v);
+                if (stage.percent <= previousPercent)
+                    d.error(percent->Mark(), map.pathOf("percent"),
+                            u"expected a percent above the previous stage's %1 (stages go up "
+                            u"strictly), found %2"_s.arg(previousPercent)
+                                .arg(stage.percent));
+                previousPercent = std::max(previousPercent, stage.percent);
+                lastPercentNode = *percent;
+            }
+        }
+        if (auto n = map.required("stabilization", u"a duration such as 5m"_s)) {
+            if (auto v = yaml::readDuration(d, *n, map.pathOf("stabilization")))
+                stage.stabilization = *v;
+        }
+        if (auto n = map.optional("tolerance")) {
+            if (auto v = yaml::readNumber(d, *n, map.pathOf("tolerance"),
+                                          u"a relative tolerance in (0, 1), e.g. 0.2"_s)) {
+                if (*v <= 0.0 || *v >= 1.0)
+                    d.error(n->Mark(), map.pathOf("tolerance"),
+                            u"expected a relative tolerance in (0, 1), e.g. 0.2, found %1"_s.arg(
+                                yaml::describe(*n)));
+                else
+                    stage.tolerance = *v;
+            }
+        }
+        if (auto n = map.optional("hold")) {
+            if (auto v = yaml::readDuration(d, *n, map.pathOf("hold")))
+                stage.hold = *v;
+        }
+        if (auto n = map.optional("gates")) {
+            if (auto ids = yaml::readStringList(d, *n, map.pathOf("gates"), true)) {
+                for (int j = 0; j < ids->size(); ++j)
+                    refer(Reference::Kind::Gate, ids->at(j), (*n)[j],
+                          indexed(map.pathOf("gates"), j));
+                stage.gates = *ids;
+            }
+        }
+        plan.stages.append(stage);
+    }
+    if (previousPercent != 100 && previousPercent > 0) {
+        d.error(lastPercentNode.Mark(), indexed(u"stages"_s, int(node->size()) - 1) + u".percent",
+                u"expected the last stage to be 100 (the cutover ends with all traffic on "
+                u"OTel), found %1"_s.arg(previousPercent));
+    }
+}
+
+std::optional<Check> SchemaReader::readCheck(const YAML::Node &node, const QString &path)
+{
+    MapReader map(d, node, path,
+                  {"id", "title", "query", "condition", "for", "manual", "role", "gates",
+                   "stable_for"});
+    if (!map.isMap())
+        return std::nullopt;
+    Check check;
+    bool ok = true;
+    if (auto n = map.required("id", u"a name unique within the gate"_s)) {
+        if (auto v = identifier(*n, map.pathOf("id")))
+            check.id = *v;
+        else
+            ok = false;
+    } else {
+        ok = false;
+    }
+    if (auto n = map.required("title", u"the item as people read it"_s)) {
+        if (auto v = yaml::readString(d, *n, map.pathOf("title")))
+            check.title = *v;
+    }
+    const auto query = map.optional("query");
+    const auto manual = map.optional("manual");
+    const auto gates = map.optional("gates");
+    const auto stable = map.optional("stable_for");
+    const int kinds = int(query.has_value()) + int(manual.has_value()) + int(gates.has_value())
+                      + int(stable.has_value());
+    if (kinds != 1) {
+        d.error(node.Mark(), path,
+                u"expected exactly one of query (automatic), manual: true (ticked by a role), "
+                u"gates (earlier gates maintained) or stable_for (time at the stage), found %1"_s
+                    .arg(kinds == 0 ? u"none"_s : QString::number(kinds)));
+        return std::nullopt;
+    }
+    if (query) {
+        check.kind = Check::Kind::Automatic;
+        if (auto v = yaml::readString(d, *query, map.pathOf("query")))
+            check.query = *v;
+        else
+            ok = false;
+        if (auto n = map.required("condition", u"a comparison such as '< 0.01'"_s)) {
+            if (auto c = condition(*n, map.pathOf("condition")))
+                check.condition = *c;
+            else
+                ok = false;
+        } else {
+            ok = false;
+        }
+        if (auto n = map.optional("for")) {
+            if (auto v = yaml::readDuration(d, *n, map.pathOf("for")))
+                check.forDuration = *v;
+        }
+    } else {
+        for (const char *key : {"condition", "for"}) {
+            if (auto n = map.optional(key))
+                d.error(n->Mark(), map.pathOf(key),
+                        u"'%1' applies only to automatic checks (with a query)"_s.arg(
+                            QString::fromLatin1(key)));
+        }
+    }
+    if (manual) {
+        check.kind = Check::Kind::Manual;
+        auto v = yaml::readBool(d, *manual, map.pathOf("manual"));
+        if (v && !*v) {
+            d.error(manual->Mark(), map.pathOf("manual"),
+                    u"expected true (leave the key out for automatic checks), found false"_s);
+            ok = false;
+        }
+        if (auto n = map.required("role", u"the role that ticks this item"_s)) {
+            if (auto r = identifier(*n, map.pathOf("role"))) {
+                check.role = *r;
+                refer(Reference::Kind::RoleWithPermission, *r, *n, map.pathOf("role"),
+                      Permission::Tick);
+            }
+        }
+    } else if (auto n = map.optional("role")) {
+        d.error(n->Mark(), map.pathOf("role"), u"'role' applies only to manual checks"_s);
+    }
+    if (gates) {
+        check.kind = Check::Kind::GateRef;
+        if (auto ids = yaml::readStringList(d, *gates, map.pathOf("gates"), false)) {
+            for (int j = 0; j < ids->size(); ++j)
+                refer(Reference::Kind::Gate, ids->at(j), (*gates)[j],
+                      indexed(map.pathOf("gates"), j));
+            check.gates = *ids;
+        }
+    }
+    if (stable) {
+        check.kind = Check::Kind::Stability;
+        if (auto v = yaml::readDuration(d, *stable, map.pathOf("stable_for")))
+            check.stableFor = *v;
+    }
+    return ok ? std::optional<Check>(check) : std::nullopt;
+}
+
+void SchemaReader::readGates(MapReader &top, Plan &plan)
+{
+    auto node = top.required("gates", u"a mapping of gate id to its checks and sign-off"_s);
+    if (!node)
+        return;
+    MapReader gates(d, *node, u"gates"_s, {});
+    for (const auto &entry : gates.entries()) {
+        const QString path = u"gates."_s + entry.key;
+        Gate gate;
+        if (auto id = identifier(entry.keyNode, path))
+            gate.id = *id;
+        else
+            continue;
+        MapReader map(d, entry.value, path, {"title", "checks", "sign_off"});
+        if (!map.isMap())
+            continue;
+        if (auto n = map.required("title", u"the gate as people read it"_s)) {
+            if (auto v = yaml::readString(d, *n, map.pathOf("title")))
+                gate.title = *v;
+        }
+        if (auto n = map.required("checks", u"a list of checks"_s)) {
+            if (!n->IsSequence()) {
+                d.error(n->Mark(), map.pathOf("checks"),
+                        u"expected a list of checks, found %1"_s.arg(yaml::describe(*n)));
+            } else {
+                QHash<QString, int> seen;
+                for (int i = 0; i < int(n->size()); ++i) {
+                    const QString checkPath = indexed(map.pathOf("checks"), i);
+                    auto check = readCheck((*n)[i], checkPath);
+                    if (!check)
+                        continue;
+                    if (seen.contains(check->id)) {
+                        d.error((*n)[i]["id"].Mark(), checkPath + u".id",
+                                u"duplicate check id '%1' in this gate (first at checks[%2])"_s
+                                    .arg(check->id)
+                                    .arg(seen.value(check->id)));
+                        continue;
+                    }
+                    if (check->kind == Check::Kind::GateRef && check->gates.contains(gate.id)) {
+                        d.error((*n)[i].Mark(), checkPath + u".gates",
+                                u"expected earlier gates, found the gate itself ('%1')"_s.arg(
+                                    gate.id));
+                    }
+                    seen.insert(check->id, i);
+                    gate.checks.append(*check);
+                }
+            }
+        }
+        if (auto n = map.optional("sign_off")) {
+            if (auto roles = yaml::readStringList(d, *n, map.pathOf("sign_off"), true)) {
+                for (int j = 0; j < roles->size(); ++j)
+                    refer(Reference::Kind::RoleWithPermission, roles->at(j), (*n)[j],
+                          indexed(map.pathOf("sign_off"), j), Permission::Sign);
+                gate.signOff = *roles;
+            }
+        }
+        plan.gates.append(gate);
+    }
+}
+
+std::optional<Trigger> SchemaReader::readTrigger(const YAML::Node &node, const QString &path)
+{
+    MapReader map(d, node, path, {"id", "title", "query", "condition", "for", "action"});
+    if (!map.isMap())
+        return std::nullopt;
+    Trigger trigger;
+    bool ok = true;
+    if (auto n = map.required("id", u"a unique name"_s)) {
+        if (auto v = identifier(*n, map.pathOf("id")))
+            trigger.id = *v;
+        else
+            ok = false;
+    } else {
+        ok = false;
+    }
+    if (auto n = map.required("title", u"the trigger as people read it"_s)) {
+        if (auto v = yaml::readString(d, *n, map.pathOf("title")))
+            trigger.title = *v;
+    }
+    if (auto n = map.required("query", u"PromQL"_s)) {
+        if (auto v = yaml::readString(d, *n, map.pathOf("query")))
+            trigger.query = *v;
+    }
+    if (auto n = map.required("condition", u"a comparison such as '< 0.99'"_s)) {
+        if (auto c = condition(*n, map.pathOf("condition")))
+            trigger.condition = *c;
+    }
+    if (auto n = map.optional("for")) {
+        if (auto v = yaml::readDuration(d, *n, map.pathOf("for")))
+            trigger.forDuration = *v;
+    }
+    if (auto n = map.required("action", u"auto or prompt"_s)) {
+        auto v = yaml::readString(d, *n, map.pathOf("action"));
+        if (v == u"auto")
+            trigger.action = Trigger::Action::Auto;
+        else if (v == u"prompt")
+            trigger.action = Trigger::Action::Prompt;
+        else if (v)
+            d.error(n->Mark(), map.pathOf("action"),
+                    u"expected auto (roll back at once) or prompt (alarm a human), found %1"_s.arg(
+                        yaml::describe(*n)));
+    }
+    return ok ? std::optional<Trigger>(trigger) : std::nullopt;
+}
+
+void SchemaReader::readRollback(MapReader &top, Plan &plan)
+{
+    auto node = top.optional("rollback");
+    if (!node)
+        return;
+    MapReader map(d, *node, u"rollback"_s,
+                  {"on_validation_failure", "max_attempts", "retry_backoff", "deadline",
+                   "triggers"});
+    if (auto n = map.optional("on_validation_failure")) {
+        const auto v = yaml::readString(d, *n, map.pathOf("on_validation_failure"));
+        bool known = false;
+        for (FailurePolicy p : {FailurePolicy::PreviousStage, FailurePolicy::Full,
+                                FailurePolicy::Hold}) {
+            if (v == failurePolicyName(p)) {
+                plan.rollback.onValidationFailure = p;
+                known = true;
+            }
+        }
+        if (v && !known)
+            d.error(n->Mark(), map.pathOf("on_validation_failure"),
+                    u"expected previous_stage, full or hold, found %1"_s.arg(yaml::describe(*n)));
+    }
+    if (auto n = map.optional("max_attempts")) {
+        if (auto v = yaml::readInteger(d, *n, map.pathOf("max_attempts"), 1, 100,
+                                       u"an integer from 1 to 100"_s))
+            plan.rollback.maxAttempts = int(*v);
+    }
+    if (auto n = map.optional("retry_backoff")) {
+        if (auto v = yaml::readDuration(d, *n, map.pathOf("retry_backoff")))
+            plan.rollback.retryBackoff = *v;
+    }
+    if (auto n = map.optional("deadline")) {
+        if (auto v = yaml::readDuration(d, *n, map.pathOf("deadline"))) {
+            if (v->isZero())
+                d.error(n->Mark(), map.pathOf("deadline"), u"expected a duration above zero, found 0"_s);
+            else
+                plan.rollback.deadline = *v;
+        }
+    }
+    if (auto n = map.optional("triggers")) {
+        if (!n->IsSequence()) {
+            d.error(n->Mark(), map.pathOf("triggers"),
+                    u"expected a list of triggers, found %1"_s.arg(yaml::describe(*n)));
+            return;
+        }
+        QHash<QString, int> seen;
+        for (int i = 0; i < int(n->size()); ++i) {
+            const QString path = indexed(map.pathOf("triggers"), i);
+            auto trigger = readTrigger((*n)[i], path);
+            if (!trigger)
+                continue;
+            if (seen.contains(trigger->id)) {
+                d.error((*n)[i]["id"].Mark(), path + u".id",
+                        u"duplicate trigger id '%1' (first at triggers[%2])"_s.arg(trigger->id)
+                            .arg(seen.value(trigger->id)));
+                continue;
+            }
+            seen.insert(trigger->id, i);
+            plan.rollback.triggers.append(*trigger);
+        }
+    }
+}
+
+void SchemaReader::readDrift(MapReader &top, Plan &plan)
+{
+    auto node = top.optional("drift");
+    if (!node)
+        return;
+    MapReader map(d, *node, u"drift"_s, {"interval", "policy"});
+    if (auto n = map.optional("interval")) {
+        if (auto v = yaml::readDuration(d, *n, map.pathOf("interval"))) {
+            if (v->isZero())
+                d.error(n->Mark(), map.pathOf("interval"), u"expected a duration above zero, found 0"_s);
+            else
+                plan.drift.interval = *v;
+        }
+    }
+    if (auto n = map.optional("policy")) {
+        const auto v = yaml::readString(d, *n, map.pathOf("policy"));
+        if (v == u"alarm")
+            plan.drift.policy = DriftConfig::Policy::Alarm;
+        else if (v == u"reassert")
+            plan.drift.policy = DriftConfig::Policy::Reassert;
+        else if (v)
+            d.error(n->Mark(), map.pathOf("policy"),
+                    u"expected alarm or reassert, found %1"_s.arg(yaml::describe(*n)));
+    }
+}
+
+void SchemaReader::readNotifications(MapReader &top, Plan &plan)
+{
+    auto node = top.optional("notifications");
+    if (!node)
+        return;
+    if (!node->IsSequence()) {
+        d.error(node->Mark(), u"notifications"_s,
+                u"expected a list of webhooks, found %1"_s.arg(yaml::describe(*node)));
+        return;
+    }
+    static const QStringList events{u"rollback"_s, u"validation_failed"_s, u"trigger"_s,
+                                    u"shift"_s,    u"sign_off"_s,          u"drift"_s};
+    QHash<QString, int> seen;
+    for (int i = 0; i < int(node->size()); ++i) {
+        const QString path = indexed(u"notifications"_s, i);
+        MapReader map(d, (*node)[i], path, {"name", "url", "events", "bearer_token", "ca_file"});
+        if (!map.isMap())
+            continue;
+        Notification notification;
+        if (auto n = map.required("name", u"a unique name"_s)) {
+            if (auto v = identifier(*n, map.pathOf("name"))) {
+                notification.name = *v;
+                if (seen.contains(*v))
+                    d.error(n->Mark(), map.pathOf("name"),
+                            u"duplicate notification name '%1' (first at notifications[%2])"_s
+                                .arg(*v)
+                                .arg(seen.value(*v)));
+                seen.insert(*v, i);
+            }
+        }
+        if (auto n = map.required("url", u"an http:// or https:// URL"_s)) {
+            if (auto v = httpUrl(*n, map.pathOf("url")))
+                notification.url = *v;
+        }
+        if (auto n = map.required("events", u"a list of events"_s)) {
+            if (auto list = yaml::readStringList(d, *n, map.pathOf("events"), false)) {
+                for (int j = 0; j < list->size(); ++j) {
+                    if (!events.contains(list->at(j))) {
+                        const QString closest = yaml::suggestion(list->at(j), events);
+                        d.error((*n)[j].Mark(), indexed(map.pathOf("events"), j),
+                                u"expected one of %1, found %2%3"_s.arg(
+                                    events.join(u", "_s), yaml::describe((*n)[j]),
+                                    closest.isEmpty() ? QString()
+                                                      : u" (did you mean '%1'?)"_s.arg(closest)));
+                    }
+                }
+                notification.events = *list;
+            }
+        }
+        if (auto n = map.optional("bearer_token")) {
+            if (auto v = yaml::readSecret(d, *n, map.pathOf("bearer_token")))
+                notification.bearerToken = *v;
+        }
+        if (auto n = map.optional("ca_file")) {
+            if (auto v = yaml::readString(d, *n, map.pathOf("ca_file")))
+                notification.tls.caFile = resolvePath(*v);
+        }
+        plan.notifications.append(notification);
+    }
+}
+
+void SchemaReader::readPanels(MapReader &top, Plan &plan)
+{
+    auto node = top.optional("panels");
+    if (!node)
+        return;
+    static const QStringList units{u"ratio"_s,   u"percent"_s, u"seconds"_s,
+                                   u"bytes"_s,   u"count"_s,   u"per_second"_s};
+    MapReader groups(d, *node, u"panels"_s, {});
+    QHash<QString, QString> seen;
+    for (const auto &entry : groups.entries()) {
+        const QString groupPath = u"panels."_s + entry.key;
+        PanelGroup group;
+        if (auto name = identifier(entry.keyNode, groupPath))
+            group.name = *name;
+        else
+            continue;
+        if (!entry.value.IsSequence() || entry.value.size() == 0) {
+            d.error(entry.value.Mark(), groupPath,
+                    u"expected a non-empty list of panels, found %1"_s.arg(
+                        entry.value.IsSequence() ? u"an empty list"_s
+                                                 : yaml::describe(entry.value)));
+            continue;
+        }
+        for (int i = 0; i < int(entry.value.size()); ++i) {
+            const QString path = indexed(groupPath, i);
+            MapReader map(d, entry.value[i], path, {"id", "title", "query", "unit"});
+            if (!map.isMap())
+                continue;
+            Panel panel;
+            if (auto n = map.required("id", u"a unique panel name"_s)) {
+                if (auto v = identifier(*n, map.pathOf("id"))) {
+                    panel.id = *v;
+                    if (seen.contains(*v))
+                        d.error(n->Mark(), map.pathOf("id"),
+                                u"duplicate panel id '%1' (first at %2)"_s.arg(*v, seen.value(*v)));
+                    seen.insert(*v, path);
+                }
+            }
+            if (auto n = map.required("title", u"the chart title"_s)) {
+                if (auto v = yaml::readString(d, *n, map.pathOf("title")))
+                    panel.title = *v;
+            }
+            if (auto n = map.required("query", u"PromQL"_s)) {
+                if (auto v = yaml::readString(d, *n, map.pathOf("query")))
+                    panel.query = *v;
+            }
+            if (auto n = map.optional("unit")) {
+                if (auto v = yaml::readString(d, *n, map.pathOf("unit"))) {
+                    if (units.contains(*v))
+                        panel.unit = *v;
+                    else
+                        d.error(n->Mark(), map.pathOf("unit"),
+                                u"expected one of %1, found %2"_s.arg(units.join(u", "_s),
+                                                                      yaml::describe(*n)));
+                }
+            }
+            group.panels.append(panel);
+        }
+        plan.panelGroups.append(group);
+    }
+}
+
+void SchemaReader::checkReferences(const Plan &plan)
+{
+    QSet<QString> gateIds;
+    for (const Gate &g : plan.gates)
+        gateIds.insert(g.id);
+    QStringList roleNames;
+    for (const Role &r : plan.roles)
+        roleNames.append(r.name);
+    QStringList lbNames;
+    for (const LoadBalancer &lb : plan.loadBalancers)
+        lbNames.append(lb.name);
+    const QStringList gateList(gateIds.cbegin(), gateIds.cend());
+
+    auto unknown = [&](const Reference &ref, const QString &what, const QStringList &known) {
+        const QString closest = yaml::suggestion(ref.name, known);
+        QString message = u"unknown %1 '%2'"_s.arg(what, ref.name);
+        if (!closest.isEmpty())
+            message += u"; did you mean '%1'?"_s.arg(closest);
+        else if (!known.isEmpty())
+            message += u"; expected one of: %1"_s.arg(QStringList(known).join(u", "_s));
+        d.error(ref.mark, ref.path, message);
+    };
+    for (const Reference &ref : std::as_const(m_references)) {
+        switch (ref.kind) {
+        case Reference::Kind::Gate:
+            if (!gateIds.contains(ref.name))
+                unknown(ref, u"gate"_s, gateList);
+            break;
+        case Reference::Kind::LoadBalancer:
+            if (!lbNames.contains(ref.name))
+                unknown(ref, u"load balancer"_s, lbNames);
+            break;
+        case Reference::Kind::Role:
+        case Reference::Kind::RoleWithPermission: {
+            const Role *role = plan.role(ref.name);
+            if (!role) {
+                unknown(ref, u"role"_s, roleNames);
+            } else if (ref.kind == Reference::Kind::RoleWithPermission
+                       && !role->grants(ref.permission)) {
+                d.error(ref.mark, ref.path,
+                        u"role '%1' is named here but lacks the '%2' permission in roles.%1"_s.arg(
+                            ref.name, permissionName(ref.permission)));
+            }
+            break;
+        }
+        }
+    }
+}
+
+QByteArray sha256Hex(const QByteArray &bytes)
+{
+    return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex();
+}
+
+// Rejects what would make yaml-cpp slow or its messages useless, before it sees the bytes.
+bool screenBytes(const QByteArray &bytes, Diagnostics &d, const PlanLoadOptions &options)
+{
+    if (bytes.size() > options.maxFileBytes) {
+        d.fileError(u"expected a plan of at most %1 KiB, found %2 KiB: not a plan file?"_s.arg(
+            options.maxFileBytes / 1024)
+                        .arg(bytes.size() / 1024));
+        return false;
+    }
+    if (bytes.trimmed().isEmpty()) {
+        d.fileError(u"expected a YAML mapping (version, name, stages, …), found an empty file"_s);
+        return false;
+    }
+    if (const qsizetype nul = bytes.indexOf('\0'); nul >= 0) {
+        const qsizetype lineStart = bytes.lastIndexOf('\n', nul) + 1;
+        YAML::Mark mark;
+        mark.line = int(bytes.left(nul).count('\n'));
+        mark.column = int(nul - lineStart);
+        d.error(mark, QString(), u"expected UTF-8 text, found a NUL byte: binary file?"_s);
+        return false;
+    }
+    QStringDecoder strict(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    (void)QString(strict.decode(bytes));
+    if (strict.hasError()) {
+        // Find the first bad line by decoding line by line; the column is the first
+        // replacement character of that line.
+        const QList<QByteArray> lines = bytes.split('\n');
+        for (int i = 0; i < lines.size(); ++i) {
+            QStringDecoder lineDecoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+            const QString text = lineDecoder.decode(lines.at(i));
+            if (lineDecoder.hasError()) {
+                YAML::Mark mark;
+                mark.line = i;
+                mark.column = int(std::max<qsizetype>(0, text.indexOf(QChar::ReplacementCharacter)));
+                d.error(mark, QString(), u"expected UTF-8 text, found bytes that are not UTF-8"_s);
+                return false;
+            }
+        }
+        d.fileError(u"expected UTF-8 text, found bytes that are not UTF-8"_s);
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+QString PlanError::toString() const
+{
+    QString text = file;
+    if (line > 0)
+        text += u':' + QString::number(line) + u':' + QString::number(column);
+    text += u": "_s;
+    if (!path.isEmpty())
+        text += path + u": "_s;
+    return text + message;
+}
+
+QString PlanLoadResult::errorText() const
+{
+    QStringList lines;
+    for (const PlanError &error : errors)
+        lines.append(error.toString());
+    return lines.join(u'\n');
+}
+
+EnvironmentLookup processEnvironment()
+{
+    return [](const QString &name) -> std::optional<QString> {
+        const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        if (!env.contains(name))
+            return std::nullopt;
+        return env.value(name);
+    };
+}
+
+PlanLoadResult loadPlanBytes(const QByteArray &bytes, const QString &displayName,
+                             const QString &baseDirectory, const PlanLoadOptions &options)
+{
+    Diagnostics diagnostics(displayName, options.maxNodes, options.environment);
+    PlanLoadResult result;
+    if (!screenBytes(bytes, diagnostics, options)) {
+        result.errors = diagnostics.errors();
+        return result;
+    }
+    Plan plan;
+    plan.sourceFile = displayName;
+    plan.sha256Hex = sha256Hex(bytes);
+    try {
+        const YAML::Node root = YAML::Load(bytes.toStdString());
+        if (root.IsNull()) {
+            diagnostics.fileError(
+                u"expected a YAML mapping (version, name, stages, …), found only comments"_s);
+        } else {
+            SchemaReader(diagnostics, baseDirectory).read(root, plan);
+        }
+    } catch (const YAML::ParserException &e) {
+        // DeepRecursion (yaml-cpp stops at 2,000 levels) is a ParserException too.
+        diagnostics.error(e.mark, QString(),
+                          u"YAML syntax: %1"_s.arg(QString::fromStdString(e.msg)));
+    } catch (const yaml::NodeBudgetExceeded &) {
+        diagnostics.fileError(
+            u"expected a plan of at most %1 values, found more (an alias bomb?)"_s.arg(
+                options.maxNodes));
+    } catch (const YAML::Exception &e) {
+        diagnostics.error(e.mark, QString(), u"YAML: %1"_s.arg(QString::fromStdString(e.msg)));
+    } catch (const std::exception &e) {
+        diagnostics.fileError(u"could not read the plan: %1"_s.arg(QString::fromLocal8Bit(e.what())));
+    }
+    result.errors = diagnostics.errors();
+    if (result.errors.isEmpty())
+        result.plan = std::move(plan);
+    else
+        qCDebug(lcPlan) << displayName << "has" << result.errors.size() << "errors";
+    return result;
+}
+
+PlanLoadResult loadPlanFile(const QString &path, const PlanLoadOptions &options)
+{
+    QFile file(path);
+    const QFileInfo info(path);
+    if (!path.startsWith(u':') && info.isDir()) {
+        return PlanLoadResult{std::nullopt,
+                              {PlanError{path, 0, 0, QString(),
+                                         u"expected a plan file, found a folder"_s}},
+                              true};
+    }
+    if (!file.open(QIODevice::ReadOnly)) {
+        return PlanLoadResult{std::nullopt,
+                              {PlanError{path, 0, 0, QString(),
+                                         u"cannot open: %1"_s.arg(file.errorString())}},
+                              true};
+    }
+    if (file.size() > options.maxFileBytes) {
+        return PlanLoadResult{
+            std::nullopt,
+            {PlanError{path, 0, 0, QString(),
+                       u"expected a plan of at most %1 KiB, found %2 KiB: not a plan file?"_s
+                           .arg(options.maxFileBytes / 1024)
+                           .arg(file.size() / 1024)}}};
+    }
+    const QByteArray bytes = file.read(options.maxFileBytes + 1);
+    const QString base = path.startsWith(u':') ? QString() : info.absolutePath();
+    PlanLoadResult result = loadPlanBytes(bytes, path, base, options);
+    if (result.plan && !path.startsWith(u':'))
+        result.plan->sourceFile = info.absoluteFilePath();
+    return result;
+}
+
+QString expandQuery(const QString &query, const Environment &environment)
+{
+    QString text = query;
+    return text.replace(u"{{selector}}"_s, environment.selector);
+}
+
+} // namespace cutover::config
