@@ -9,8 +9,7 @@
 
 #include <cstdio>
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     QStringList arguments;
     arguments.reserve(argc);
     for (int i = 0; i < argc; ++i)
@@ -25,8 +24,7 @@ int main(int argc, char **argv)
     cutover::cli::setApplicationIdentity();
     switch (mode) {
     case cutover::cli::CommandLine::Mode::Error:
-        QTextStream(stderr) << "cutover-console: " << commandLine.errorText()
-                            << "\n(see --help)\n";
+        QTextStream(stderr) << "cutover-console: " << commandLine.errorText() << "\n(see --help)\n";
         return cutover::cli::ExitUsage;
     case cutover::cli::CommandLine::Mode::Help:
         QTextStream(stdout) << commandLine.helpText();

@@ -5,29 +5,23 @@ using namespace Qt::StringLiterals;
 namespace cutover::models {
 
 PlanErrorsModel::PlanErrorsModel(QObject *parent)
-    : QAbstractTableModel(parent)
-{
-}
+    : QAbstractTableModel(parent) {}
 
-void PlanErrorsModel::setErrors(const QList<config::PlanError> &errors)
-{
+void PlanErrorsModel::setErrors(const QList<config::PlanError> &errors) {
     beginResetModel();
     m_errors = errors;
     endResetModel();
 }
 
-int PlanErrorsModel::rowCount(const QModelIndex &parent) const
-{
+int PlanErrorsModel::rowCount(const QModelIndex &parent) const {
     return parent.isValid() ? 0 : int(m_errors.size());
 }
 
-int PlanErrorsModel::columnCount(const QModelIndex &parent) const
-{
+int PlanErrorsModel::columnCount(const QModelIndex &parent) const {
     return parent.isValid() ? 0 : ColumnCount;
 }
 
-QVariant PlanErrorsModel::data(const QModelIndex &index, int role) const
-{
+QVariant PlanErrorsModel::data(const QModelIndex &index, int role) const {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const config::PlanError &error = m_errors.at(index.row());
@@ -47,8 +41,7 @@ QVariant PlanErrorsModel::data(const QModelIndex &index, int role) const
     }
 }
 
-QVariant PlanErrorsModel::headerData(int section, Qt::Orientation orientation, int role) const
-{
+QVariant PlanErrorsModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {

@@ -11,8 +11,7 @@ struct PlanOverviewModel::Node {
     int row = 0;
     std::vector<std::unique_ptr<Node>> children;
 
-    Node *add(QString itemText, QString detailText = {})
-    {
+    Node *add(QString itemText, QString detailText = {}) {
         auto child = std::make_unique<Node>();
         child->item = std::move(itemText);
         child->detail = std::move(detailText);
@@ -25,13 +24,11 @@ struct PlanOverviewModel::Node {
 
 namespace {
 
-QString percentText(double share)
-{
+QString percentText(double share) {
     return QString::number(share * 100.0, 'g', 4) + u'%';
 }
 
-QString checkDetail(const config::Check &check)
-{
+QString checkDetail(const config::Check &check) {
     switch (check.kind) {
     case config::Check::Kind::Automatic: {
         QString text = u"automatic: %1 %2"_s.arg(check.query, check.condition.toString());
@@ -53,21 +50,17 @@ QString checkDetail(const config::Check &check)
 
 PlanOverviewModel::PlanOverviewModel(QObject *parent)
     : QAbstractItemModel(parent)
-    , m_root(std::make_unique<Node>())
-{
-}
+    , m_root(std::make_unique<Node>()) {}
 
 PlanOverviewModel::~PlanOverviewModel() = default;
 
-void PlanOverviewModel::clear()
-{
+void PlanOverviewModel::clear() {
     beginResetModel();
     m_root = std::make_unique<Node>();
     endResetModel();
 }
 
-void PlanOverviewModel::setPlan(const config::Plan &plan)
-{
+void PlanOverviewModel::setPlan(const config::Plan &plan) {
     beginResetModel();
     m_root = std::make_unique<Node>();
 
@@ -112,14 +105,14 @@ void PlanOverviewModel::setPlan(const config::Plan &plan)
     }
 
     Node *triggers = m_root->add(u"Rollback triggers"_s,
-                                 u"on validation failure: "_s
-                                     + config::failurePolicyName(plan.rollback.onValidationFailure));
+                                 u"on validation failure: "_s +
+                                     config::failurePolicyName(plan.rollback.onValidationFailure));
     for (const auto &trigger : plan.rollback.triggers) {
         QString detail = u"%1 %2"_s.arg(trigger.query, trigger.condition.toString());
         if (!trigger.forDuration.isZero())
             detail += u" for "_s + trigger.forDuration.toString();
-        detail += trigger.action == config::Trigger::Action::Auto ? u" → roll back"_s
-                                                                  : u" → alarm"_s;
+        detail +=
+            trigger.action == config::Trigger::Action::Auto ? u" → roll back"_s : u" → alarm"_s;
         triggers->add(trigger.title, detail);
     }
 
@@ -132,21 +125,18 @@ void PlanOverviewModel::setPlan(const config::Plan &plan)
     endResetModel();
 }
 
-PlanOverviewModel::Node *PlanOverviewModel::nodeFor(const QModelIndex &index) const
-{
+PlanOverviewModel::Node *PlanOverviewModel::nodeFor(const QModelIndex &index) const {
     return index.isValid() ? static_cast<Node *>(index.internalPointer()) : m_root.get();
 }
 
-QModelIndex PlanOverviewModel::index(int row, int column, const QModelIndex &parent) const
-{
+QModelIndex PlanOverviewModel::index(int row, int column, const QModelIndex &parent) const {
     if (!hasIndex(row, column, parent))
         return {};
     Node *parentNode = nodeFor(parent);
     return createIndex(row, column, parentNode->children.at(size_t(row)).get());
 }
 
-QModelIndex PlanOverviewModel::parent(const QModelIndex &child) const
-{
+QModelIndex PlanOverviewModel::parent(const QModelIndex &child) const {
     if (!child.isValid())
         return {};
     Node *node = nodeFor(child);
@@ -156,20 +146,17 @@ QModelIndex PlanOverviewModel::parent(const QModelIndex &child) const
     return createIndex(parentNode->row, 0, parentNode);
 }
 
-int PlanOverviewModel::rowCount(const QModelIndex &parent) const
-{
+int PlanOverviewModel::rowCount(const QModelIndex &parent) const {
     if (parent.isValid() && parent.column() != 0)
         return 0;
     return int(nodeFor(parent)->children.size());
 }
 
-int PlanOverviewModel::columnCount(const QModelIndex &) const
-{
+int PlanOverviewModel::columnCount(const QModelIndex &) const {
     return ColumnCount;
 }
 
-QVariant PlanOverviewModel::data(const QModelIndex &index, int role) const
-{
+QVariant PlanOverviewModel::data(const QModelIndex &index, int role) const {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid))
         return {};
     const Node *node = nodeFor(index);
@@ -178,8 +165,7 @@ QVariant PlanOverviewModel::data(const QModelIndex &index, int role) const
     return {};
 }
 
-QVariant PlanOverviewModel::headerData(int section, Qt::Orientation orientation, int role) const
-{
+QVariant PlanOverviewModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     return section == ItemColumn ? u"Item"_s : u"Details"_s;

@@ -8,8 +8,7 @@
 
 namespace cutover::ui {
 
-int runWindow(int &argc, char **argv, const QString &planFile)
-{
+int runWindow(int &argc, char **argv, const QString &planFile) {
     QApplication app(argc, argv);
     cli::setApplicationIdentity();
     QApplication::setApplicationDisplayName(QStringLiteral("Cutover Console"));

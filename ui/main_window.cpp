@@ -35,8 +35,7 @@ MainWindow::MainWindow(QWidget *parent)
     , m_title(new QLabel(this))
     , m_summary(new QLabel(this))
     , m_empty(new QLabel(this))
-    , m_overview(new QTreeView(this))
-{
+    , m_overview(new QTreeView(this)) {
     setWindowTitle(tr("Cutover Console"));
     setAccessibleName(tr("Cutover Console main window"));
 
@@ -99,19 +98,16 @@ MainWindow::MainWindow(QWidget *parent)
 
 MainWindow::~MainWindow() = default;
 
-QString MainWindow::defaultPlanPath()
-{
+QString MainWindow::defaultPlanPath() {
     return u":/plans/default.yaml"_s;
 }
 
-bool MainWindow::openPlan(const QString &path)
-{
+bool MainWindow::openPlan(const QString &path) {
     statusBar()->showMessage(tr("Loading %1…").arg(path));
     config::PlanLoadResult result = config::loadPlanFile(path);
     if (!result.ok()) {
-        statusBar()->showMessage(tr("%1: %n error(s); plan not loaded", nullptr,
-                                    int(result.errors.size()))
-                                     .arg(path));
+        statusBar()->showMessage(
+            tr("%1: %n error(s); plan not loaded", nullptr, int(result.errors.size())).arg(path));
         if (!m_plan) {
             m_empty->setText(tr("No plan loaded: %1 could not be used.\nOpen another plan with "
                                 "Ctrl+O.")
@@ -131,8 +127,7 @@ bool MainWindow::openPlan(const QString &path)
     return true;
 }
 
-void MainWindow::showPlan()
-{
+void MainWindow::showPlan() {
     const config::Plan &plan = *m_plan;
     setWindowTitle(tr("%1 — Cutover Console").arg(plan.name));
     m_title->setText(plan.name);
@@ -153,12 +148,11 @@ void MainWindow::showPlan()
     m_stack->setCurrentIndex(1);
 }
 
-void MainWindow::choosePlan()
-{
+void MainWindow::choosePlan() {
     QSettings settings;
-    auto *dialog = new QFileDialog(this, tr("Open a cutover plan"),
-                                   settings.value(kLastPlanDirKey).toString(),
-                                   tr("Cutover plans (*.yaml *.yml);;All files (*)"));
+    auto *dialog =
+        new QFileDialog(this, tr("Open a cutover plan"), settings.value(kLastPlanDirKey).toString(),
+                        tr("Cutover plans (*.yaml *.yml);;All files (*)"));
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setFileMode(QFileDialog::ExistingFile);
     connect(dialog, &QFileDialog::fileSelected, this, [this](const QString &file) {
@@ -168,8 +162,7 @@ void MainWindow::choosePlan()
     dialog->open();
 }
 
-void MainWindow::closeEvent(QCloseEvent *event)
-{
+void MainWindow::closeEvent(QCloseEvent *event) {
     QSettings settings;
     settings.setValue(kGeometryKey, saveGeometry());
     settings.setValue(kStateKey, saveState());

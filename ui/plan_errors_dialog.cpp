@@ -19,17 +19,16 @@ PlanErrorsDialog::PlanErrorsDialog(const QString &file, const QList<config::Plan
                                    QWidget *parent)
     : QDialog(parent)
     , m_model(new models::PlanErrorsModel(this))
-    , m_table(new QTableView(this))
-{
+    , m_table(new QTableView(this)) {
     setWindowTitle(tr("Plan errors"));
     setAccessibleName(tr("Plan errors"));
     m_model->setErrors(errors);
 
-    auto *summary = new QLabel(
-        tr("%n problem(s) in %1. Nothing was loaded; fix the file and open it again.", nullptr,
-           int(errors.size()))
-            .arg(file),
-        this);
+    auto *summary =
+        new QLabel(tr("%n problem(s) in %1. Nothing was loaded; fix the file and open it again.",
+                      nullptr, int(errors.size()))
+                       .arg(file),
+                   this);
     summary->setWordWrap(true);
     summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
 

@@ -7,8 +7,7 @@ using namespace Qt::StringLiterals;
 
 namespace cutover::cli {
 
-int checkPlan(const QString &path, QTextStream &out, QTextStream &err)
-{
+int checkPlan(const QString &path, QTextStream &out, QTextStream &err) {
     const config::PlanLoadResult result = config::loadPlanFile(path);
     if (!result.ok()) {
         for (const config::PlanError &error : result.errors)

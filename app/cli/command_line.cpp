@@ -21,8 +21,7 @@ const QCommandLineOption kCheckPlan(u"check-plan"_s,
                                     u"file"_s);
 } // namespace
 
-CommandLine::CommandLine()
-{
+CommandLine::CommandLine() {
     m_parser.setApplicationDescription(
         u"Cutover Console: cut production telemetry over from a legacy collector fleet to "
         u"OpenTelemetry, stage by stage, with gates, sign-off and one-press rollback."_s);
@@ -32,8 +31,7 @@ CommandLine::CommandLine()
     m_parser.addOption(kCheckPlan);
 }
 
-CommandLine::Mode CommandLine::parse(const QStringList &arguments)
-{
+CommandLine::Mode CommandLine::parse(const QStringList &arguments) {
     if (!m_parser.parse(arguments)) {
         m_error = m_parser.errorText();
         return Mode::Error;
@@ -52,40 +50,33 @@ CommandLine::Mode CommandLine::parse(const QStringList &arguments)
     return Mode::Window;
 }
 
-QString CommandLine::helpText() const
-{
+QString CommandLine::helpText() const {
     return m_parser.helpText();
 }
 
-QString CommandLine::versionText() const
-{
+QString CommandLine::versionText() const {
     return u"cutover-console "_s + QStringLiteral(CONSOLE_VERSION) + u'\n';
 }
 
-QString CommandLine::planFile() const
-{
+QString CommandLine::planFile() const {
     return m_parser.value(kPlan);
 }
 
-QString CommandLine::checkPlanFile() const
-{
+QString CommandLine::checkPlanFile() const {
     return m_parser.value(kCheckPlan);
 }
 
-bool CommandLine::wantsCheckPlan() const
-{
+bool CommandLine::wantsCheckPlan() const {
     return m_parser.isSet(kCheckPlan);
 }
 
-void setApplicationIdentity()
-{
+void setApplicationIdentity() {
     QCoreApplication::setOrganizationName(u"cutover-console"_s);
     QCoreApplication::setApplicationName(u"cutover-console"_s);
     QCoreApplication::setApplicationVersion(QStringLiteral(CONSOLE_VERSION));
 }
 
-int runHeadless(const CommandLine &commandLine)
-{
+int runHeadless(const CommandLine &commandLine) {
     QTextStream out(stdout);
     QTextStream err(stderr);
     if (commandLine.wantsCheckPlan())

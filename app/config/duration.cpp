@@ -30,8 +30,7 @@ const std::array<Unit, 5> kUnits{{
 
 } // namespace
 
-std::optional<Duration> Duration::parse(const QString &text)
-{
+std::optional<Duration> Duration::parse(const QString &text) {
     static const QRegularExpression part(QStringLiteral(R"(\G(\d{1,9})(ms|d|h|m|s))"));
     const QString trimmed = text.trimmed();
     if (trimmed.isEmpty())
@@ -60,13 +59,16 @@ std::optional<Duration> Duration::parse(const QString &text)
     return Duration::milliseconds(total);
 }
 
-QString Duration::toString() const
-{
+QString Duration::toString() const {
     qint64 rest = m_value.count();
     if (rest == 0)
         return QStringLiteral("0s");
     QString text;
+    // People say "72 hours" and "7 days": days only from a week up.
+    const bool useDays = rest >= 7 * kDay;
     for (const Unit &unit : {kUnits[1], kUnits[2], kUnits[3], kUnits[4], kUnits[0]}) {
+        if (unit.ms == kDay && !useDays)
+            continue;
         if (rest >= unit.ms) {
             text += QString::number(rest / unit.ms) + unit.suffix;
             rest %= unit.ms;

@@ -15,7 +15,9 @@ public:
     constexpr explicit Duration(std::chrono::milliseconds value)
         : m_value(value) {}
 
-    static constexpr Duration milliseconds(qint64 n) { return Duration(std::chrono::milliseconds(n)); }
+    static constexpr Duration milliseconds(qint64 n) {
+        return Duration(std::chrono::milliseconds(n));
+    }
     static constexpr Duration seconds(qint64 n) { return milliseconds(n * 1000); }
     static constexpr Duration minutes(qint64 n) { return seconds(n * 60); }
     static constexpr Duration hours(qint64 n) { return minutes(n * 60); }

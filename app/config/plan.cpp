@@ -6,8 +6,7 @@ using namespace Qt::StringLiterals;
 
 namespace cutover::config {
 
-QString permissionName(Permission permission)
-{
+QString permissionName(Permission permission) {
     switch (permission) {
     case Permission::View:
         return u"view"_s;
@@ -23,8 +22,7 @@ QString permissionName(Permission permission)
     return QString();
 }
 
-std::optional<Permission> permissionFromName(const QString &name)
-{
+std::optional<Permission> permissionFromName(const QString &name) {
     for (Permission p : {Permission::View, Permission::Tick, Permission::Sign, Permission::Shift,
                          Permission::Rollback}) {
         if (permissionName(p) == name)
@@ -33,15 +31,13 @@ std::optional<Permission> permissionFromName(const QString &name)
     return std::nullopt;
 }
 
-QString RuntimeApiAddress::toString() const
-{
+QString RuntimeApiAddress::toString() const {
     if (kind == Kind::Unix)
         return u"unix://"_s + path;
     return u"tcp://%1:%2"_s.arg(host).arg(port);
 }
 
-bool Condition::holds(double value) const
-{
+bool Condition::holds(double value) const {
     if (std::isnan(value))
         return false;
     switch (op) {
@@ -61,14 +57,12 @@ bool Condition::holds(double value) const
     return false;
 }
 
-QString Condition::toString() const
-{
+QString Condition::toString() const {
     static const char16_t *const names[] = {u"<", u"<=", u">", u">=", u"==", u"!="};
     return QString::fromUtf16(names[int(op)]) + u' ' + QString::number(threshold);
 }
 
-QString failurePolicyName(FailurePolicy policy)
-{
+QString failurePolicyName(FailurePolicy policy) {
     switch (policy) {
     case FailurePolicy::PreviousStage:
         return u"previous_stage"_s;
@@ -80,8 +74,7 @@ QString failurePolicyName(FailurePolicy policy)
     return QString();
 }
 
-const Role *Plan::role(const QString &roleName) const
-{
+const Role *Plan::role(const QString &roleName) const {
     for (const Role &r : roles) {
         if (r.name == roleName)
             return &r;
@@ -89,8 +82,7 @@ const Role *Plan::role(const QString &roleName) const
     return nullptr;
 }
 
-const Gate *Plan::gate(const QString &id) const
-{
+const Gate *Plan::gate(const QString &id) const {
     for (const Gate &g : gates) {
         if (g.id == id)
             return &g;
@@ -98,8 +90,7 @@ const Gate *Plan::gate(const QString &id) const
     return nullptr;
 }
 
-const LoadBalancer *Plan::loadBalancer(const QString &lbName) const
-{
+const LoadBalancer *Plan::loadBalancer(const QString &lbName) const {
     for (const LoadBalancer &lb : loadBalancers) {
         if (lb.name == lbName)
             return &lb;
@@ -107,8 +98,7 @@ const LoadBalancer *Plan::loadBalancer(const QString &lbName) const
     return nullptr;
 }
 
-const Environment *Plan::environment(const QString &envName) const
-{
+const Environment *Plan::environment(const QString &envName) const {
     for (const Environment &env : environments) {
         if (env.name == envName)
             return &env;
@@ -116,8 +106,7 @@ const Environment *Plan::environment(const QString &envName) const
     return nullptr;
 }
 
-int Plan::checkCount() const
-{
+int Plan::checkCount() const {
     int count = 0;
     for (const Gate &g : gates)
         count += int(g.checks.size());

@@ -12,6 +12,7 @@
 #include <QStringList>
 #include <QUrl>
 
+#include <algorithm>
 #include <optional>
 
 namespace cutover::config {
@@ -110,9 +111,9 @@ struct Check {
     QString query;
     Condition condition;
     Duration forDuration;
-    QString role;          // Manual
-    QStringList gates;     // GateRef
-    Duration stableFor;    // Stability
+    QString role;       // Manual
+    QStringList gates;  // GateRef
+    Duration stableFor; // Stability
 };
 
 struct Gate {
@@ -130,7 +131,8 @@ struct Stage {
     QStringList gates;      // signed before the next shift
 
     double lowerBound() const { return percent / 100.0 * (1.0 - tolerance); }
-    double upperBound() const { return percent / 100.0 * (1.0 + tolerance); }
+    // A share above 100% cannot be measured: the band stops there.
+    double upperBound() const { return std::min(1.0, percent / 100.0 * (1.0 + tolerance)); }
 };
 
 enum class FailurePolicy { PreviousStage, Full, Hold };

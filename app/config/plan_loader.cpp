@@ -17,7 +17,7 @@
 
 using namespace Qt::StringLiterals;
 
-Q_LOGGING_CATEGORY(lcPlan, "cutover.config")
+Q_LOGGING_CATEGORY(lcPlan, "cutover.config", QtInfoMsg)
 
 namespace cutover::config {
 
@@ -27,14 +27,12 @@ using yaml::Diagnostics;
 using yaml::MapReader;
 
 // Names that appear in key paths, the store and the audit log: keep them simple.
-const QRegularExpression &identifierPattern()
-{
+const QRegularExpression &identifierPattern() {
     static const QRegularExpression pattern(u"^[A-Za-z][A-Za-z0-9_.-]{0,63}$"_s);
     return pattern;
 }
 
-QString indexed(const QString &path, int index)
-{
+QString indexed(const QString &path, int index) {
     return path + u'[' + QString::number(index) + u']';
 }
 
@@ -42,9 +40,7 @@ class SchemaReader {
 public:
     SchemaReader(Diagnostics &diagnostics, QString baseDirectory)
         : d(diagnostics)
-        , m_baseDirectory(std::move(baseDirectory))
-    {
-    }
+        , m_baseDirectory(std::move(baseDirectory)) {}
 
     void read(const YAML::Node &root, Plan &plan);
 
@@ -82,8 +78,7 @@ private:
         Permission permission = Permission::View;
     };
     void refer(Reference::Kind kind, const QString &name, const YAML::Node &node,
-               const QString &path, Permission permission = Permission::View)
-    {
+               const QString &path, Permission permission = Permission::View) {
         m_references.append(Reference{kind, name, node.Mark(), path, permission});
     }
     void checkReferences(const Plan &plan);
@@ -94,8 +89,7 @@ private:
     YAML::Node m_root;
 };
 
-std::optional<QString> SchemaReader::identifier(const YAML::Node &node, const QString &path)
-{
+std::optional<QString> SchemaReader::identifier(const YAML::Node &node, const QString &path) {
     auto text = yaml::readString(d, node, path);
     if (!text)
         return std::nullopt;
@@ -108,8 +102,7 @@ std::optional<QString> SchemaReader::identifier(const YAML::Node &node, const QS
     return text;
 }
 
-std::optional<QUrl> SchemaReader::httpUrl(const YAML::Node &node, const QString &path)
-{
+std::optional<QUrl> SchemaReader::httpUrl(const YAML::Node &node, const QString &path) {
     auto text = yaml::readString(d, node, path);
     if (!text)
         return std::nullopt;
@@ -130,8 +123,7 @@ std::optional<QUrl> SchemaReader::httpUrl(const YAML::Node &node, const QString 
     return url;
 }
 
-std::optional<Condition> SchemaReader::condition(const YAML::Node &node, const QString &path)
-{
+std::optional<Condition> SchemaReader::condition(const YAML::Node &node, const QString &path) {
     static const QRegularExpression pattern(u"^\\s*(<=|>=|==|!=|<|>)\\s*([^\\s]+)\\s*$"_s);
     auto text = yaml::readString(d, node, path);
     if (!text)
@@ -146,27 +138,24 @@ std::optional<Condition> SchemaReader::condition(const YAML::Node &node, const Q
         return std::nullopt;
     }
     static const QHash<QString, Condition::Op> ops{
-        {u"<"_s, Condition::Op::Less},          {u"<="_s, Condition::Op::LessEqual},
-        {u">"_s, Condition::Op::Greater},       {u">="_s, Condition::Op::GreaterEqual},
-        {u"=="_s, Condition::Op::Equal},        {u"!="_s, Condition::Op::NotEqual}};
+        {u"<"_s, Condition::Op::Less},    {u"<="_s, Condition::Op::LessEqual},
+        {u">"_s, Condition::Op::Greater}, {u">="_s, Condition::Op::GreaterEqual},
+        {u"=="_s, Condition::Op::Equal},  {u"!="_s, Condition::Op::NotEqual}};
     return Condition{ops.value(match.captured(1)), threshold};
 }
 
-QString SchemaReader::resolvePath(const QString &path) const
-{
+QString SchemaReader::resolvePath(const QString &path) const {
     if (QDir::isAbsolutePath(path) || m_baseDirectory.isEmpty())
         return path;
     return QDir::cleanPath(QDir(m_baseDirectory).absoluteFilePath(path));
 }
 
-void SchemaReader::read(const YAML::Node &root, Plan &plan)
-{
+void SchemaReader::read(const YAML::Node &root, Plan &plan) {
     m_root = root;
     MapReader top(d, root, QString(),
-                  {"version", "name", "store", "operators", "roles", "prometheus",
-                   "alertmanager", "load_balancers", "pools", "environments", "validation",
-                   "pre_cutover", "stages", "gates", "rollback", "drift", "notifications",
-                   "panels"});
+                  {"version", "name", "store", "operators", "roles", "prometheus", "alertmanager",
+                   "load_balancers", "pools", "environments", "validation", "pre_cutover", "stages",
+                   "gates", "rollback", "drift", "notifications", "panels"});
     if (!top.isMap())
         return;
     if (auto node = top.required("version", u"the plan format version, 1"_s)) {
@@ -209,8 +198,7 @@ void SchemaReader::read(const YAML::Node &root, Plan &plan)
     checkReferences(plan);
 }
 
-void SchemaReader::readStore(MapReader &top, Plan &plan)
-{
+void SchemaReader::readStore(MapReader &top, Plan &plan) {
     auto node = top.optional("store");
     if (!node)
         return;
@@ -222,8 +210,8 @@ void SchemaReader::readStore(MapReader &top, Plan &plan)
     if (auto url = store.optional("url")) {
         if (auto text = yaml::readString(d, *url, store.pathOf("url"))) {
             const QUrl parsed(*text, QUrl::StrictMode);
-            if (!parsed.isValid() || parsed.scheme() != u"postgresql" || parsed.host().isEmpty()
-                || !parsed.password().isEmpty()) {
+            if (!parsed.isValid() || parsed.scheme() != u"postgresql" || parsed.host().isEmpty() ||
+                !parsed.password().isEmpty()) {
                 d.error(url->Mark(), store.pathOf("url"),
                         u"expected postgresql://host:port/database without a password (use "
                         u"password: ${VARIABLE}), found a value that is not one"_s);
@@ -245,8 +233,7 @@ void SchemaReader::readStore(MapReader &top, Plan &plan)
     }
 }
 
-void SchemaReader::readOperators(MapReader &top, Plan &plan)
-{
+void SchemaReader::readOperators(MapReader &top, Plan &plan) {
     auto node = top.optional("operators");
     if (!node)
         return;
@@ -257,8 +244,7 @@ void SchemaReader::readOperators(MapReader &top, Plan &plan)
     }
 }
 
-void SchemaReader::readRoles(MapReader &top, Plan &plan)
-{
+void SchemaReader::readRoles(MapReader &top, Plan &plan) {
     auto node = top.required("roles", u"a mapping of role name to permissions"_s);
     if (!node)
         return;
@@ -292,8 +278,8 @@ void SchemaReader::readRoles(MapReader &top, Plan &plan)
     }
 }
 
-std::optional<HttpEndpoint> SchemaReader::readEndpoint(const YAML::Node &node, const QString &path)
-{
+std::optional<HttpEndpoint> SchemaReader::readEndpoint(const YAML::Node &node,
+                                                       const QString &path) {
     MapReader map(d, node, path, {"url", "timeout", "bearer_token", "basic_auth", "ca_file"});
     if (!map.isMap())
         return std::nullopt;
@@ -342,8 +328,7 @@ std::optional<HttpEndpoint> SchemaReader::readEndpoint(const YAML::Node &node, c
     return ok ? std::optional<HttpEndpoint>(endpoint) : std::nullopt;
 }
 
-void SchemaReader::readLoadBalancers(MapReader &top, Plan &plan)
-{
+void SchemaReader::readLoadBalancers(MapReader &top, Plan &plan) {
     auto node = top.required("load_balancers", u"a list of HAProxy load balancers"_s);
     if (!node)
         return;
@@ -366,10 +351,10 @@ void SchemaReader::readLoadBalancers(MapReader &top, Plan &plan)
             if (auto v = identifier(*name, map.pathOf("name"))) {
                 lb.name = *v;
                 if (seen.contains(*v))
-                    d.error(name->Mark(), map.pathOf("name"),
-                            u"duplicate load balancer name '%1' (first at load_balancers[%2])"_s
-                                .arg(*v)
-                                .arg(seen.value(*v)));
+                    d.error(
+                        name->Mark(), map.pathOf("name"),
+                        u"duplicate load balancer name '%1' (first at load_balancers[%2])"_s.arg(*v)
+                            .arg(seen.value(*v)));
                 seen.insert(*v, i);
             }
         }
@@ -409,8 +394,7 @@ void SchemaReader::readLoadBalancers(MapReader &top, Plan &plan)
     }
 }
 
-void SchemaReader::readPools(MapReader &top, Plan &plan)
-{
+void SchemaReader::readPools(MapReader &top, Plan &plan) {
     auto node = top.required("pools", u"a mapping with the legacy and otel server lists"_s);
     if (!node)
         return;
@@ -440,9 +424,9 @@ void SchemaReader::readPools(MapReader &top, Plan &plan)
     readPool("otel", plan.pools.otel);
 }
 
-void SchemaReader::readEnvironments(MapReader &top, Plan &plan)
-{
-    auto node = top.required("environments", u"a list of environments (e.g. staging, production)"_s);
+void SchemaReader::readEnvironments(MapReader &top, Plan &plan) {
+    auto node =
+        top.required("environments", u"a list of environments (e.g. staging, production)"_s);
     if (!node)
         return;
     if (!node->IsSequence() || node->size() == 0) {
@@ -463,8 +447,7 @@ void SchemaReader::readEnvironments(MapReader &top, Plan &plan)
                 env.name = *v;
                 if (seen.contains(*v))
                     d.error(name->Mark(), map.pathOf("name"),
-                            u"duplicate environment name '%1' (first at environments[%2])"_s
-                                .arg(*v)
+                            u"duplicate environment name '%1' (first at environments[%2])"_s.arg(*v)
                                 .arg(seen.value(*v)));
                 seen.insert(*v, i);
             }
@@ -492,8 +475,7 @@ void SchemaReader::readEnvironments(MapReader &top, Plan &plan)
     }
 }
 
-void SchemaReader::readValidation(MapReader &top, Plan &plan)
-{
+void SchemaReader::readValidation(MapReader &top, Plan &plan) {
     auto node = top.required("validation", u"a mapping with split_query and rate_window"_s);
     if (!node)
         return;
@@ -507,7 +489,8 @@ void SchemaReader::readValidation(MapReader &top, Plan &plan)
         if (auto n = map.optional(key)) {
             if (auto v = yaml::readDuration(d, *n, map.pathOf(key))) {
                 if (v->isZero())
-                    d.error(n->Mark(), map.pathOf(key), u"expected a duration above zero, found 0"_s);
+                    d.error(n->Mark(), map.pathOf(key),
+                            u"expected a duration above zero, found 0"_s);
                 else
                     out = *v;
             }
@@ -518,8 +501,7 @@ void SchemaReader::readValidation(MapReader &top, Plan &plan)
     duration("evaluation_interval", plan.validation.evaluationInterval);
 }
 
-void SchemaReader::readStages(MapReader &top, Plan &plan)
-{
+void SchemaReader::readStages(MapReader &top, Plan &plan) {
     auto node = top.required("stages", u"the list of traffic shares, e.g. 10, 25, 50, 100"_s);
     if (!node)
         return;
@@ -531,6 +513,7 @@ void SchemaReader::readStages(MapReader &top, Plan &plan)
     }
     int previousPercent = 0;
     YAML::Node lastPercentNode;
+    bool lastPercentValid = false;
     for (int i = 0; i < int(node->size()); ++i) {
         const QString path = indexed(u"stages"_s, i);
         MapReader map(d, (*node)[i], path,
@@ -538,6 +521,7 @@ void SchemaReader::readStages(MapReader &top, Plan &plan)
         if (!map.isMap())
             continue;
         Stage stage;
+        lastPercentValid = false;
         if (auto percent = map.required("percent", u"an integer in (0, 100]"_s)) {
             if (auto v = yaml::readInteger(d, *percent, map.pathOf("percent"), 1, 100,
                                            u"an integer in (0, 100]"_s)) {
@@ -549,6 +533,7 @@ void SchemaReader::readStages(MapReader &top, Plan &plan)
                                 .arg(stage.percent));
                 previousPercent = std::max(previousPercent, stage.percent);
                 lastPercentNode = *percent;
+                lastPercentValid = true;
             }
         }
         if (auto n = map.required("stabilization", u"a duration such as 5m"_s)) {
@@ -580,18 +565,19 @@ void SchemaReader::readStages(MapReader &top, Plan &plan)
         }
         plan.stages.append(stage);
     }
-    if (previousPercent != 100 && previousPercent > 0) {
+    // Judge the end only when the last stage's own percent was readable: otherwise its error
+    // already says what is wrong.
+    if (lastPercentValid && previousPercent != 100) {
         d.error(lastPercentNode.Mark(), indexed(u"stages"_s, int(node->size()) - 1) + u".percent",
                 u"expected the last stage to be 100 (the cutover ends with all traffic on "
                 u"OTel), found %1"_s.arg(previousPercent));
     }
 }
 
-std::optional<Check> SchemaReader::readCheck(const YAML::Node &node, const QString &path)
-{
-    MapReader map(d, node, path,
-                  {"id", "title", "query", "condition", "for", "manual", "role", "gates",
-                   "stable_for"});
+std::optional<Check> SchemaReader::readCheck(const YAML::Node &node, const QString &path) {
+    MapReader map(
+        d, node, path,
+        {"id", "title", "query", "condition", "for", "manual", "role", "gates", "stable_for"});
     if (!map.isMap())
         return std::nullopt;
     Check check;
@@ -612,13 +598,14 @@ std::optional<Check> SchemaReader::readCheck(const YAML::Node &node, const QStri
     const auto manual = map.optional("manual");
     const auto gates = map.optional("gates");
     const auto stable = map.optional("stable_for");
-    const int kinds = int(query.has_value()) + int(manual.has_value()) + int(gates.has_value())
-                      + int(stable.has_value());
+    const int kinds = int(query.has_value()) + int(manual.has_value()) + int(gates.has_value()) +
+                      int(stable.has_value());
     if (kinds != 1) {
-        d.error(node.Mark(), path,
-                u"expected exactly one of query (automatic), manual: true (ticked by a role), "
-                u"gates (earlier gates maintained) or stable_for (time at the stage), found %1"_s
-                    .arg(kinds == 0 ? u"none"_s : QString::number(kinds)));
+        d.error(
+            node.Mark(), path,
+            u"expected exactly one of query (automatic), manual: true (ticked by a role), "
+            u"gates (earlier gates maintained) or stable_for (time at the stage), found %1"_s.arg(
+                kinds == 0 ? u"none"_s : QString::number(kinds)));
         return std::nullopt;
     }
     if (query) {
@@ -682,8 +669,7 @@ std::optional<Check> SchemaReader::readCheck(const YAML::Node &node, const QStri
     return ok ? std::optional<Check>(check) : std::nullopt;
 }
 
-void SchemaReader::readGates(MapReader &top, Plan &plan)
-{
+void SchemaReader::readGates(MapReader &top, Plan &plan) {
     auto node = top.required("gates", u"a mapping of gate id to its checks and sign-off"_s);
     if (!node)
         return;
@@ -721,9 +707,9 @@ void SchemaReader::readGates(MapReader &top, Plan &plan)
                         continue;
                     }
                     if (check->kind == Check::Kind::GateRef && check->gates.contains(gate.id)) {
-                        d.error((*n)[i].Mark(), checkPath + u".gates",
-                                u"expected earlier gates, found the gate itself ('%1')"_s.arg(
-                                    gate.id));
+                        d.error(
+                            (*n)[i].Mark(), checkPath + u".gates",
+                            u"expected earlier gates, found the gate itself ('%1')"_s.arg(gate.id));
                     }
                     seen.insert(check->id, i);
                     gate.checks.append(*check);
@@ -742,8 +728,7 @@ void SchemaReader::readGates(MapReader &top, Plan &plan)
     }
 }
 
-std::optional<Trigger> SchemaReader::readTrigger(const YAML::Node &node, const QString &path)
-{
+std::optional<Trigger> SchemaReader::readTrigger(const YAML::Node &node, const QString &path) {
     MapReader map(d, node, path, {"id", "title", "query", "condition", "for", "action"});
     if (!map.isMap())
         return std::nullopt;
@@ -787,19 +772,18 @@ std::optional<Trigger> SchemaReader::readTrigger(const YAML::Node &node, const Q
     return ok ? std::optional<Trigger>(trigger) : std::nullopt;
 }
 
-void SchemaReader::readRollback(MapReader &top, Plan &plan)
-{
+void SchemaReader::readRollback(MapReader &top, Plan &plan) {
     auto node = top.optional("rollback");
     if (!node)
         return;
-    MapReader map(d, *node, u"rollback"_s,
-                  {"on_validation_failure", "max_attempts", "retry_backoff", "deadline",
-                   "triggers"});
+    MapReader map(
+        d, *node, u"rollback"_s,
+        {"on_validation_failure", "max_attempts", "retry_backoff", "deadline", "triggers"});
     if (auto n = map.optional("on_validation_failure")) {
         const auto v = yaml::readString(d, *n, map.pathOf("on_validation_failure"));
         bool known = false;
-        for (FailurePolicy p : {FailurePolicy::PreviousStage, FailurePolicy::Full,
-                                FailurePolicy::Hold}) {
+        for (FailurePolicy p :
+             {FailurePolicy::PreviousStage, FailurePolicy::Full, FailurePolicy::Hold}) {
             if (v == failurePolicyName(p)) {
                 plan.rollback.onValidationFailure = p;
                 known = true;
@@ -821,7 +805,8 @@ void SchemaReader::readRollback(MapReader &top, Plan &plan)
     if (auto n = map.optional("deadline")) {
         if (auto v = yaml::readDuration(d, *n, map.pathOf("deadline"))) {
             if (v->isZero())
-                d.error(n->Mark(), map.pathOf("deadline"), u"expected a duration above zero, found 0"_s);
+                d.error(n->Mark(), map.pathOf("deadline"),
+                        u"expected a duration above zero, found 0"_s);
             else
                 plan.rollback.deadline = *v;
         }
@@ -850,8 +835,7 @@ void SchemaReader::readRollback(MapReader &top, Plan &plan)
     }
 }
 
-void SchemaReader::readDrift(MapReader &top, Plan &plan)
-{
+void SchemaReader::readDrift(MapReader &top, Plan &plan) {
     auto node = top.optional("drift");
     if (!node)
         return;
@@ -859,7 +843,8 @@ void SchemaReader::readDrift(MapReader &top, Plan &plan)
     if (auto n = map.optional("interval")) {
         if (auto v = yaml::readDuration(d, *n, map.pathOf("interval"))) {
             if (v->isZero())
-                d.error(n->Mark(), map.pathOf("interval"), u"expected a duration above zero, found 0"_s);
+                d.error(n->Mark(), map.pathOf("interval"),
+                        u"expected a duration above zero, found 0"_s);
             else
                 plan.drift.interval = *v;
         }
@@ -876,8 +861,7 @@ void SchemaReader::readDrift(MapReader &top, Plan &plan)
     }
 }
 
-void SchemaReader::readNotifications(MapReader &top, Plan &plan)
-{
+void SchemaReader::readNotifications(MapReader &top, Plan &plan) {
     auto node = top.optional("notifications");
     if (!node)
         return;
@@ -899,10 +883,10 @@ void SchemaReader::readNotifications(MapReader &top, Plan &plan)
             if (auto v = identifier(*n, map.pathOf("name"))) {
                 notification.name = *v;
                 if (seen.contains(*v))
-                    d.error(n->Mark(), map.pathOf("name"),
-                            u"duplicate notification name '%1' (first at notifications[%2])"_s
-                                .arg(*v)
-                                .arg(seen.value(*v)));
+                    d.error(
+                        n->Mark(), map.pathOf("name"),
+                        u"duplicate notification name '%1' (first at notifications[%2])"_s.arg(*v)
+                            .arg(seen.value(*v)));
                 seen.insert(*v, i);
             }
         }
@@ -937,13 +921,12 @@ void SchemaReader::readNotifications(MapReader &top, Plan &plan)
     }
 }
 
-void SchemaReader::readPanels(MapReader &top, Plan &plan)
-{
+void SchemaReader::readPanels(MapReader &top, Plan &plan) {
     auto node = top.optional("panels");
     if (!node)
         return;
-    static const QStringList units{u"ratio"_s,   u"percent"_s, u"seconds"_s,
-                                   u"bytes"_s,   u"count"_s,   u"per_second"_s};
+    static const QStringList units{u"ratio"_s, u"percent"_s, u"seconds"_s,
+                                   u"bytes"_s, u"count"_s,   u"per_second"_s};
     MapReader groups(d, *node, u"panels"_s, {});
     QHash<QString, QString> seen;
     for (const auto &entry : groups.entries()) {
@@ -954,10 +937,10 @@ void SchemaReader::readPanels(MapReader &top, Plan &plan)
         else
             continue;
         if (!entry.value.IsSequence() || entry.value.size() == 0) {
-            d.error(entry.value.Mark(), groupPath,
-                    u"expected a non-empty list of panels, found %1"_s.arg(
-                        entry.value.IsSequence() ? u"an empty list"_s
-                                                 : yaml::describe(entry.value)));
+            d.error(
+                entry.value.Mark(), groupPath,
+                u"expected a non-empty list of panels, found %1"_s.arg(
+                    entry.value.IsSequence() ? u"an empty list"_s : yaml::describe(entry.value)));
             continue;
         }
         for (int i = 0; i < int(entry.value.size()); ++i) {
@@ -999,8 +982,7 @@ void SchemaReader::readPanels(MapReader &top, Plan &plan)
     }
 }
 
-void SchemaReader::checkReferences(const Plan &plan)
-{
+void SchemaReader::checkReferences(const Plan &plan) {
     QSet<QString> gateIds;
     for (const Gate &g : plan.gates)
         gateIds.insert(g.id);
@@ -1036,8 +1018,8 @@ void SchemaReader::checkReferences(const Plan &plan)
             const Role *role = plan.role(ref.name);
             if (!role) {
                 unknown(ref, u"role"_s, roleNames);
-            } else if (ref.kind == Reference::Kind::RoleWithPermission
-                       && !role->grants(ref.permission)) {
+            } else if (ref.kind == Reference::Kind::RoleWithPermission &&
+                       !role->grants(ref.permission)) {
                 d.error(ref.mark, ref.path,
                         u"role '%1' is named here but lacks the '%2' permission in roles.%1"_s.arg(
                             ref.name, permissionName(ref.permission)));
@@ -1048,17 +1030,15 @@ void SchemaReader::checkReferences(const Plan &plan)
     }
 }
 
-QByteArray sha256Hex(const QByteArray &bytes)
-{
+QByteArray sha256Hex(const QByteArray &bytes) {
     return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex();
 }
 
 // Rejects what would make yaml-cpp slow or its messages useless, before it sees the bytes.
-bool screenBytes(const QByteArray &bytes, Diagnostics &d, const PlanLoadOptions &options)
-{
+bool screenBytes(const QByteArray &bytes, Diagnostics &d, const PlanLoadOptions &options) {
     if (bytes.size() > options.maxFileBytes) {
-        d.fileError(u"expected a plan of at most %1 KiB, found %2 KiB: not a plan file?"_s.arg(
-            options.maxFileBytes / 1024)
+        d.fileError(u"expected a plan of at most %1 KiB, found %2 KiB: not a plan file?"_s
+                        .arg(options.maxFileBytes / 1024)
                         .arg(bytes.size() / 1024));
         return false;
     }
@@ -1086,7 +1066,8 @@ bool screenBytes(const QByteArray &bytes, Diagnostics &d, const PlanLoadOptions 
             if (lineDecoder.hasError()) {
                 YAML::Mark mark;
                 mark.line = i;
-                mark.column = int(std::max<qsizetype>(0, text.indexOf(QChar::ReplacementCharacter)));
+                mark.column =
+                    int(std::max<qsizetype>(0, text.indexOf(QChar::ReplacementCharacter)));
                 d.error(mark, QString(), u"expected UTF-8 text, found bytes that are not UTF-8"_s);
                 return false;
             }
@@ -1099,8 +1080,7 @@ bool screenBytes(const QByteArray &bytes, Diagnostics &d, const PlanLoadOptions 
 
 } // namespace
 
-QString PlanError::toString() const
-{
+QString PlanError::toString() const {
     QString text = file;
     if (line > 0)
         text += u':' + QString::number(line) + u':' + QString::number(column);
@@ -1110,16 +1090,14 @@ QString PlanError::toString() const
     return text + message;
 }
 
-QString PlanLoadResult::errorText() const
-{
+QString PlanLoadResult::errorText() const {
     QStringList lines;
     for (const PlanError &error : errors)
         lines.append(error.toString());
     return lines.join(u'\n');
 }
 
-EnvironmentLookup processEnvironment()
-{
+EnvironmentLookup processEnvironment() {
     return [](const QString &name) -> std::optional<QString> {
         const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         if (!env.contains(name))
@@ -1129,8 +1107,7 @@ EnvironmentLookup processEnvironment()
 }
 
 PlanLoadResult loadPlanBytes(const QByteArray &bytes, const QString &displayName,
-                             const QString &baseDirectory, const PlanLoadOptions &options)
-{
+                             const QString &baseDirectory, const PlanLoadOptions &options) {
     Diagnostics diagnostics(displayName, options.maxNodes, options.environment);
     PlanLoadResult result;
     if (!screenBytes(bytes, diagnostics, options)) {
@@ -1159,7 +1136,8 @@ PlanLoadResult loadPlanBytes(const QByteArray &bytes, const QString &displayName
     } catch (const YAML::Exception &e) {
         diagnostics.error(e.mark, QString(), u"YAML: %1"_s.arg(QString::fromStdString(e.msg)));
     } catch (const std::exception &e) {
-        diagnostics.fileError(u"could not read the plan: %1"_s.arg(QString::fromLocal8Bit(e.what())));
+        diagnostics.fileError(
+            u"could not read the plan: %1"_s.arg(QString::fromLocal8Bit(e.what())));
     }
     result.errors = diagnostics.errors();
     if (result.errors.isEmpty())
@@ -1169,21 +1147,20 @@ PlanLoadResult loadPlanBytes(const QByteArray &bytes, const QString &displayName
     return result;
 }
 
-PlanLoadResult loadPlanFile(const QString &path, const PlanLoadOptions &options)
-{
+PlanLoadResult loadPlanFile(const QString &path, const PlanLoadOptions &options) {
     QFile file(path);
     const QFileInfo info(path);
     if (!path.startsWith(u':') && info.isDir()) {
-        return PlanLoadResult{std::nullopt,
-                              {PlanError{path, 0, 0, QString(),
-                                         u"expected a plan file, found a folder"_s}},
-                              true};
+        return PlanLoadResult{
+            std::nullopt,
+            {PlanError{path, 0, 0, QString(), u"expected a plan file, found a folder"_s}},
+            true};
     }
     if (!file.open(QIODevice::ReadOnly)) {
-        return PlanLoadResult{std::nullopt,
-                              {PlanError{path, 0, 0, QString(),
-                                         u"cannot open: %1"_s.arg(file.errorString())}},
-                              true};
+        return PlanLoadResult{
+            std::nullopt,
+            {PlanError{path, 0, 0, QString(), u"cannot open: %1"_s.arg(file.errorString())}},
+            true};
     }
     if (file.size() > options.maxFileBytes) {
         return PlanLoadResult{
@@ -1201,8 +1178,7 @@ PlanLoadResult loadPlanFile(const QString &path, const PlanLoadOptions &options)
     return result;
 }
 
-QString expandQuery(const QString &query, const Environment &environment)
-{
+QString expandQuery(const QString &query, const Environment &environment) {
     QString text = query;
     return text.replace(u"{{selector}}"_s, environment.selector);
 }

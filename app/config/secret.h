@@ -16,8 +16,7 @@ public:
     bool isSet() const { return !m_variable.isEmpty(); }
     const QString &variable() const { return m_variable; }
     const QString &value() const { return m_value; }
-    QString redacted() const
-    {
+    QString redacted() const {
         return isSet() ? QStringLiteral("${") + m_variable + QLatin1Char('}') : QString();
     }
 

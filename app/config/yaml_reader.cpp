@@ -12,13 +12,11 @@ namespace cutover::config::yaml {
 
 namespace {
 
-QString fromStd(const std::string &text)
-{
+QString fromStd(const std::string &text) {
     return QString::fromUtf8(text.data(), qsizetype(text.size()));
 }
 
-QString quoted(const QString &text)
-{
+QString quoted(const QString &text) {
     constexpr qsizetype kMax = 60;
     QString shown = text.size() > kMax ? text.left(kMax) + u"…"_s : text;
     shown.replace(u'\n', u"\\n"_s);
@@ -27,10 +25,8 @@ QString quoted(const QString &text)
 
 // Expands ${NAME} and ${NAME:-default}. Unset variables without a default are errors.
 std::optional<QString> expandEnvironment(Diagnostics &d, const YAML::Node &node,
-                                         const QString &path, const QString &text)
-{
-    static const QRegularExpression reference(
-        u"\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\\}"_s);
+                                         const QString &path, const QString &text) {
+    static const QRegularExpression reference(u"\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\\}"_s);
     if (!text.contains(u"${"_s))
         return text;
     QString result;
@@ -63,8 +59,7 @@ std::optional<QString> expandEnvironment(Diagnostics &d, const YAML::Node &node,
     return ok ? std::optional<QString>(result) : std::nullopt;
 }
 
-int editDistance(const QString &a, const QString &b)
-{
+int editDistance(const QString &a, const QString &b) {
     // Levenshtein distance: tiny inputs (key names), and neither Qt nor yaml-cpp offers one.
     QList<int> previous(b.size() + 1);
     QList<int> current(b.size() + 1);
@@ -86,12 +81,9 @@ int editDistance(const QString &a, const QString &b)
 Diagnostics::Diagnostics(QString file, int maxNodes, EnvironmentLookup environment)
     : m_file(std::move(file))
     , m_nodesLeft(maxNodes)
-    , m_environment(std::move(environment))
-{
-}
+    , m_environment(std::move(environment)) {}
 
-void Diagnostics::error(const YAML::Mark &mark, const QString &path, const QString &message)
-{
+void Diagnostics::error(const YAML::Mark &mark, const QString &path, const QString &message) {
     if (m_errors.size() >= kMaxErrors) {
         ++m_suppressed;
         return;
@@ -105,28 +97,28 @@ void Diagnostics::error(const YAML::Mark &mark, const QString &path, const QStri
     m_errors.append(error);
 }
 
-QList<PlanError> Diagnostics::errors() const
-{
+QList<PlanError> Diagnostics::errors() const {
     QList<PlanError> all = m_errors;
+    // Read top to bottom, like the file; file-level problems (line 0) first.
+    std::stable_sort(all.begin(), all.end(), [](const PlanError &a, const PlanError &b) {
+        return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    });
     if (m_suppressed > 0)
         all.append(PlanError{m_file, 0, 0, QString(),
                              u"… and %1 more errors not shown"_s.arg(m_suppressed)});
     return all;
 }
 
-void Diagnostics::fileError(const QString &message)
-{
+void Diagnostics::fileError(const QString &message) {
     m_errors.append(PlanError{m_file, 0, 0, QString(), message});
 }
 
-void Diagnostics::countNode()
-{
+void Diagnostics::countNode() {
     if (--m_nodesLeft < 0)
         throw NodeBudgetExceeded();
 }
 
-QString describe(const YAML::Node &node)
-{
+QString describe(const YAML::Node &node) {
     switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -145,8 +137,7 @@ MapReader::MapReader(Diagnostics &diagnostics, const YAML::Node &node, QString p
                      std::initializer_list<const char *> knownKeys)
     : m_diagnostics(diagnostics)
     , m_node(node)
-    , m_path(std::move(path))
-{
+    , m_path(std::move(path)) {
     for (const char *key : knownKeys)
         m_known.append(QString::fromLatin1(key));
     m_diagnostics.countNode();
@@ -159,19 +150,16 @@ MapReader::MapReader(Diagnostics &diagnostics, const YAML::Node &node, QString p
     }
 }
 
-MapReader::~MapReader()
-{
+MapReader::~MapReader() {
     finish();
 }
 
-QString MapReader::pathOf(const char *key) const
-{
+QString MapReader::pathOf(const char *key) const {
     const QString name = QString::fromLatin1(key);
     return m_path.isEmpty() ? name : m_path + u'.' + name;
 }
 
-std::optional<YAML::Node> MapReader::optional(const char *key)
-{
+std::optional<YAML::Node> MapReader::optional(const char *key) {
     if (!m_isMap)
         return std::nullopt;
     Q_ASSERT(m_known.contains(QString::fromLatin1(key)));
@@ -183,9 +171,9 @@ std::optional<YAML::Node> MapReader::optional(const char *key)
             // No key of the schema takes an empty value. Report it here, at the key: yaml-cpp
             // marks an empty value at the next token, often lines further down.
             if (it->second.IsNull()) {
-                m_diagnostics.error(it->first.Mark(), pathOf(key),
-                                    u"expected a value after '%1:', found nothing"_s.arg(
-                                        QString::fromLatin1(key)));
+                m_diagnostics.error(
+                    it->first.Mark(), pathOf(key),
+                    u"expected a value after '%1:', found nothing"_s.arg(QString::fromLatin1(key)));
                 return std::nullopt;
             }
             return it->second;
@@ -194,22 +182,20 @@ std::optional<YAML::Node> MapReader::optional(const char *key)
     return std::nullopt;
 }
 
-std::optional<YAML::Node> MapReader::required(const char *key, const QString &expected)
-{
+std::optional<YAML::Node> MapReader::required(const char *key, const QString &expected) {
     if (!m_isMap)
         return std::nullopt;
     const qsizetype errorsBefore = m_diagnostics.errorCount();
     auto value = optional(key);
     if (!value && m_diagnostics.errorCount() == errorsBefore) {
-        m_diagnostics.error(m_node.Mark(), pathOf(key),
-                            u"missing required key '%1': expected %2"_s.arg(
-                                QString::fromLatin1(key), expected));
+        m_diagnostics.error(
+            m_node.Mark(), pathOf(key),
+            u"missing required key '%1': expected %2"_s.arg(QString::fromLatin1(key), expected));
     }
     return value;
 }
 
-QList<MapReader::Entry> MapReader::entries() const
-{
+QList<MapReader::Entry> MapReader::entries() const {
     QList<Entry> result;
     if (!m_isMap)
         return result;
@@ -221,8 +207,7 @@ QList<MapReader::Entry> MapReader::entries() const
     return result;
 }
 
-void MapReader::finish()
-{
+void MapReader::finish() {
     if (m_finished)
         return;
     m_finished = true;
@@ -230,9 +215,9 @@ void MapReader::finish()
     for (auto it = m_node.begin(); it != m_node.end(); ++it) {
         const YAML::Node &keyNode = it->first;
         if (!keyNode.IsScalar()) {
-            m_diagnostics.error(keyNode.Mark(), m_path,
-                                u"expected a plain key, found %1 used as a key"_s.arg(
-                                    describe(keyNode)));
+            m_diagnostics.error(
+                keyNode.Mark(), m_path,
+                u"expected a plain key, found %1 used as a key"_s.arg(describe(keyNode)));
             continue;
         }
         const QString key = fromStd(keyNode.Scalar());
@@ -255,8 +240,7 @@ void MapReader::finish()
 }
 
 std::optional<QString> readString(Diagnostics &d, const YAML::Node &node, const QString &path,
-                                  bool allowEmpty)
-{
+                                  bool allowEmpty) {
     d.countNode();
     if (!node.IsScalar()) {
         d.error(node.Mark(), path, u"expected a text, found %1"_s.arg(describe(node)));
@@ -273,8 +257,7 @@ std::optional<QString> readString(Diagnostics &d, const YAML::Node &node, const 
 }
 
 std::optional<qint64> readInteger(Diagnostics &d, const YAML::Node &node, const QString &path,
-                                  qint64 min, qint64 max, const QString &expected)
-{
+                                  qint64 min, qint64 max, const QString &expected) {
     d.countNode();
     if (node.IsScalar()) {
         bool ok = false;
@@ -287,8 +270,7 @@ std::optional<qint64> readInteger(Diagnostics &d, const YAML::Node &node, const 
 }
 
 std::optional<double> readNumber(Diagnostics &d, const YAML::Node &node, const QString &path,
-                                 const QString &expected)
-{
+                                 const QString &expected) {
     d.countNode();
     if (node.IsScalar()) {
         bool ok = false;
@@ -300,8 +282,7 @@ std::optional<double> readNumber(Diagnostics &d, const YAML::Node &node, const Q
     return std::nullopt;
 }
 
-std::optional<bool> readBool(Diagnostics &d, const YAML::Node &node, const QString &path)
-{
+std::optional<bool> readBool(Diagnostics &d, const YAML::Node &node, const QString &path) {
     d.countNode();
     if (node.IsScalar()) {
         const QString text = fromStd(node.Scalar());
@@ -314,22 +295,20 @@ std::optional<bool> readBool(Diagnostics &d, const YAML::Node &node, const QStri
     return std::nullopt;
 }
 
-std::optional<Duration> readDuration(Diagnostics &d, const YAML::Node &node, const QString &path)
-{
+std::optional<Duration> readDuration(Diagnostics &d, const YAML::Node &node, const QString &path) {
     d.countNode();
     if (node.IsScalar()) {
         if (auto value = Duration::parse(fromStd(node.Scalar())))
             return value;
     }
-    d.error(node.Mark(), path,
-            u"expected a duration such as 30s, 5m, 24h, 7d or 1h30m, found %1"_s.arg(
-                describe(node)));
+    d.error(
+        node.Mark(), path,
+        u"expected a duration such as 30s, 5m, 24h, 7d or 1h30m, found %1"_s.arg(describe(node)));
     return std::nullopt;
 }
 
 std::optional<QStringList> readStringList(Diagnostics &d, const YAML::Node &node,
-                                          const QString &path, bool allowEmpty)
-{
+                                          const QString &path, bool allowEmpty) {
     d.countNode();
     if (!node.IsSequence()) {
         d.error(node.Mark(), path, u"expected a list of names, found %1"_s.arg(describe(node)));
@@ -352,8 +331,7 @@ std::optional<QStringList> readStringList(Diagnostics &d, const YAML::Node &node
     return ok ? std::optional<QStringList>(result) : std::nullopt;
 }
 
-std::optional<Secret> readSecret(Diagnostics &d, const YAML::Node &node, const QString &path)
-{
+std::optional<Secret> readSecret(Diagnostics &d, const YAML::Node &node, const QString &path) {
     static const QRegularExpression reference(u"^\\$\\{([A-Za-z_][A-Za-z0-9_]*)\\}$"_s);
     d.countNode();
     if (!node.IsScalar()) {
@@ -373,16 +351,15 @@ std::optional<Secret> readSecret(Diagnostics &d, const YAML::Node &node, const Q
     const QString name = match.captured(1);
     const auto value = d.environment()(name);
     if (!value || value->isEmpty()) {
-        d.error(node.Mark(), path,
-                u"environment variable %1 is not set (the plan reads this secret from it)"_s.arg(
-                    name));
+        d.error(
+            node.Mark(), path,
+            u"environment variable %1 is not set (the plan reads this secret from it)"_s.arg(name));
         return std::nullopt;
     }
     return Secret(name, *value);
 }
 
-QString suggestion(const QString &word, const QStringList &candidates)
-{
+QString suggestion(const QString &word, const QStringList &candidates) {
     QString best;
     int bestDistance = std::max<int>(2, int(word.size()) / 3) + 1;
     for (const QString &candidate : candidates) {

@@ -16,8 +16,7 @@ struct Run {
     QString err;
 };
 
-Run run(const QStringList &arguments)
-{
+Run run(const QStringList &arguments) {
     QProcess process;
     process.setProgram(QStringLiteral(CONSOLE_BINARY));
     process.setArguments(arguments);
@@ -47,17 +46,17 @@ private Q_SLOTS:
     void versionAndHelp();
 };
 
-void TestCheckPlanCli::defaultPlanIsOk()
-{
-    const Run r = run({u"--check-plan"_s, QStringLiteral(CONSOLE_SOURCE_DIR "/resources/plans/default.yaml")});
+void TestCheckPlanCli::defaultPlanIsOk() {
+    const Run r = run(
+        {u"--check-plan"_s, QStringLiteral(CONSOLE_SOURCE_DIR "/resources/plans/default.yaml")});
     QCOMPARE(r.exitCode, 0);
-    QCOMPARE(r.out.trimmed(),
-             u"OK: OTel cutover: production telemetry: 2 environments, 4 stages, 5 gates, 26 checks"_s);
+    QCOMPARE(
+        r.out.trimmed(),
+        u"OK: OTel cutover: production telemetry: 2 environments, 4 stages, 5 gates, 26 checks"_s);
     QVERIFY(r.err.isEmpty());
 }
 
-void TestCheckPlanCli::invalidPlanPrintsEveryError()
-{
+void TestCheckPlanCli::invalidPlanPrintsEveryError() {
     QTemporaryDir dir;
     const QString path = dir.filePath(u"bad.yaml"_s);
     QFile file(path);
@@ -74,15 +73,13 @@ void TestCheckPlanCli::invalidPlanPrintsEveryError()
     QVERIFY(r.err.contains(u"error(s) in "_s + path));
 }
 
-void TestCheckPlanCli::unreadableFileIsUsageError()
-{
+void TestCheckPlanCli::unreadableFileIsUsageError() {
     const Run r = run({u"--check-plan"_s, u"/nonexistent/plan.yaml"_s});
     QCOMPARE(r.exitCode, 2);
     QVERIFY(r.err.contains(u"/nonexistent/plan.yaml: cannot open"_s));
 }
 
-void TestCheckPlanCli::badOptionIsUsageError()
-{
+void TestCheckPlanCli::badOptionIsUsageError() {
     Run r = run({u"--no-such-option"_s});
     QCOMPARE(r.exitCode, 2);
     QVERIFY(r.err.contains(u"no-such-option"_s));
@@ -91,8 +88,7 @@ void TestCheckPlanCli::badOptionIsUsageError()
     QVERIFY(r.err.contains(u"Missing value after '--check-plan'"_s));
 }
 
-void TestCheckPlanCli::versionAndHelp()
-{
+void TestCheckPlanCli::versionAndHelp() {
     Run r = run({u"--version"_s});
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.out.trimmed(), u"cutover-console "_s + QStringLiteral(CONSOLE_VERSION));

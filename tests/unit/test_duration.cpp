@@ -15,8 +15,7 @@ private Q_SLOTS:
     void printsShortestForm();
 };
 
-void TestDuration::parse_data()
-{
+void TestDuration::parse_data() {
     QTest::addColumn<QString>("text");
     QTest::addColumn<qint64>("ms");
     QTest::newRow("seconds") << u"30s"_s << qint64(30'000);
@@ -29,8 +28,7 @@ void TestDuration::parse_data()
     QTest::newRow("padded") << u" 2s "_s << qint64(2000);
 }
 
-void TestDuration::parse()
-{
+void TestDuration::parse() {
     QFETCH(QString, text);
     QFETCH(qint64, ms);
     const auto value = Duration::parse(text);
@@ -38,27 +36,26 @@ void TestDuration::parse()
     QCOMPARE(value->ms(), ms);
 }
 
-void TestDuration::rejects_data()
-{
+void TestDuration::rejects_data() {
     QTest::addColumn<QString>("text");
     for (const char *bad : {"", "5", "5 m", "m5", "-5s", "1.5h", "5min", "5s5", "10x",
                             "99999999999999999999d", "9999999999d"})
         QTest::newRow(bad) << QString::fromLatin1(bad);
 }
 
-void TestDuration::rejects()
-{
+void TestDuration::rejects() {
     QFETCH(QString, text);
     QVERIFY(!Duration::parse(text).has_value());
 }
 
-void TestDuration::printsShortestForm()
-{
+void TestDuration::printsShortestForm() {
     QCOMPARE(Duration::minutes(5).toString(), u"5m"_s);
     QCOMPARE(Duration::parse(u"90m"_s)->toString(), u"1h30m"_s);
     QCOMPARE(Duration::days(7).toString(), u"7d"_s);
     QCOMPARE(Duration::milliseconds(1500).toString(), u"1s500ms"_s);
     QCOMPARE(Duration().toString(), u"0s"_s);
+    QCOMPARE(Duration::hours(72).toString(), u"72h"_s);
+    QCOMPARE(Duration::days(30).toString(), u"30d"_s);
 }
 
 QTEST_GUILESS_MAIN(TestDuration)

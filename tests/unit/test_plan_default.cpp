@@ -19,8 +19,7 @@ struct SeedGate {
 };
 
 // Reads the checklist items of the seed: the pre-cutover checklist and Gates 1-4.
-QList<SeedGate> seedGates()
-{
+QList<SeedGate> seedGates() {
     QFile file(QStringLiteral(CONSOLE_SOURCE_DIR "/tests/data/seed_phase3.txt"));
     if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
         qFatal("cannot read the seed copy");
@@ -35,8 +34,8 @@ QList<SeedGate> seedGates()
             gates.append({u"Pre-cutover checklist"_s, {}});
             continue;
         }
-        if (line.startsWith(u"### Traffic Shifting Process"_s)
-            || line.startsWith(u"## Legacy Decommission"_s)) {
+        if (line.startsWith(u"### Traffic Shifting Process"_s) ||
+            line.startsWith(u"## Legacy Decommission"_s)) {
             section = Outside;
             continue;
         }
@@ -56,13 +55,12 @@ QList<SeedGate> seedGates()
     return gates;
 }
 
-const Gate *findGate(const Plan &plan, const QString &seedTitle)
-{
+const Gate *findGate(const Plan &plan, const QString &seedTitle) {
     // "Gate 1: 10% Stable (24 hours)" -> the plan gate whose title starts with "Gate 1:".
     const QString prefix = seedTitle.section(u':', 0, 0);
     for (const Gate &g : plan.gates) {
-        if (g.title.startsWith(prefix + u':', Qt::CaseInsensitive)
-            || g.title.compare(seedTitle, Qt::CaseInsensitive) == 0)
+        if (g.title.startsWith(prefix + u':', Qt::CaseInsensitive) ||
+            g.title.compare(seedTitle, Qt::CaseInsensitive) == 0)
             return &g;
     }
     return nullptr;
@@ -86,16 +84,14 @@ private:
     std::optional<Plan> m_plan;
 };
 
-void TestPlanDefault::initTestCase()
-{
+void TestPlanDefault::initTestCase() {
     const auto result = loadPlanFile(u":/plans/default.yaml"_s);
     QVERIFY2(result.ok(), qPrintable(result.errorText()));
     m_plan = result.plan;
     QCOMPARE(m_plan->sha256Hex.size(), 64);
 }
 
-void TestPlanDefault::seedHasWhatWeExpect()
-{
+void TestPlanDefault::seedHasWhatWeExpect() {
     const auto gates = seedGates();
     QCOMPARE(gates.size(), 5); // pre-cutover + Gates 1-4
     QCOMPARE(gates.at(0).items.size(), 10);
@@ -105,8 +101,7 @@ void TestPlanDefault::seedHasWhatWeExpect()
     QCOMPARE(total, 10 + 4 * 4);
 }
 
-void TestPlanDefault::everySeedItemIsAGateCheck()
-{
+void TestPlanDefault::everySeedItemIsAGateCheck() {
     const auto gates = seedGates();
     for (const SeedGate &seed : gates) {
         const Gate *gate = seed.title == u"Pre-cutover checklist"
@@ -115,11 +110,10 @@ void TestPlanDefault::everySeedItemIsAGateCheck()
         QVERIFY2(gate, qPrintable(u"no plan gate for '%1'"_s.arg(seed.title)));
         QCOMPARE(gate->checks.size(), seed.items.size());
         for (const QString &text : seed.items) {
-            const bool present = std::any_of(gate->checks.cbegin(), gate->checks.cend(),
-                                             [&](const Check &c) {
-                                                 return c.title.compare(text, Qt::CaseInsensitive)
-                                                        == 0;
-                                             });
+            const bool present =
+                std::any_of(gate->checks.cbegin(), gate->checks.cend(), [&](const Check &c) {
+                    return c.title.compare(text, Qt::CaseInsensitive) == 0;
+                });
             QVERIFY2(present, qPrintable(u"%1: missing item '%2'"_s.arg(gate->title, text)));
         }
     }
@@ -138,16 +132,14 @@ void TestPlanDefault::everySeedItemIsAGateCheck()
     // "7-day stability at 50%" is a stability check of 7 days in Gate 4.
     const Gate *gate4 = m_plan->gate(u"gate_4"_s);
     QVERIFY(gate4);
-    const auto stability = std::find_if(gate4->checks.cbegin(), gate4->checks.cend(),
-                                        [](const Check &c) {
-                                            return c.kind == Check::Kind::Stability;
-                                        });
+    const auto stability =
+        std::find_if(gate4->checks.cbegin(), gate4->checks.cend(),
+                     [](const Check &c) { return c.kind == Check::Kind::Stability; });
     QVERIFY(stability != gate4->checks.cend());
     QCOMPARE(stability->stableFor, Duration::days(7));
 }
 
-void TestPlanDefault::stagesHoldsAndTolerances()
-{
+void TestPlanDefault::stagesHoldsAndTolerances() {
     QCOMPARE(m_plan->stages.size(), 4);
     const QList<int> percents{10, 25, 50, 100};
     const QList<Duration> holds{Duration::hours(24), Duration::hours(48), Duration::hours(72)};
@@ -171,8 +163,7 @@ void TestPlanDefault::stagesHoldsAndTolerances()
     QVERIFY(m_plan->validation.splitQuery.contains(u"otel-"_s));
 }
 
-void TestPlanDefault::signOffAndRoles()
-{
+void TestPlanDefault::signOffAndRoles() {
     const Gate *gate4 = m_plan->gate(u"gate_4"_s);
     QVERIFY(gate4->signOff.contains(u"executive"_s));
     const Role *executive = m_plan->role(u"executive"_s);
@@ -183,20 +174,17 @@ void TestPlanDefault::signOffAndRoles()
     QVERIFY(m_plan->role(u"release_manager"_s)->grants(Permission::Shift));
 }
 
-void TestPlanDefault::triggersMirrorTheSeed()
-{
-    const QStringList seedTriggers{u"Critical metric collection failure"_s,
-                                   u"Widespread alert failures"_s,
-                                   u"Performance degradation >10%"_s, u"Data loss detected"_s,
-                                   u"Security incident"_s};
+void TestPlanDefault::triggersMirrorTheSeed() {
+    const QStringList seedTriggers{
+        u"Critical metric collection failure"_s, u"Widespread alert failures"_s,
+        u"Performance degradation >10%"_s, u"Data loss detected"_s, u"Security incident"_s};
     QCOMPARE(m_plan->rollback.triggers.size(), seedTriggers.size());
     for (int i = 0; i < seedTriggers.size(); ++i)
         QCOMPARE(m_plan->rollback.triggers.at(i).title, seedTriggers.at(i));
     QCOMPARE(m_plan->rollback.triggers.at(0).action, Trigger::Action::Auto);
 }
 
-void TestPlanDefault::panelsMirrorTheSeed()
-{
+void TestPlanDefault::panelsMirrorTheSeed() {
     const QMap<QString, QStringList> seed{
         {u"traffic_flow"_s,
          {u"legacy_vs_otel_traffic_ratio"_s, u"collection_success_rate"_s,
@@ -217,8 +205,7 @@ void TestPlanDefault::panelsMirrorTheSeed()
     }
 }
 
-void TestPlanDefault::installedCopyMatchesTheResource()
-{
+void TestPlanDefault::installedCopyMatchesTheResource() {
     // The file on disk (installed to share/) and the embedded one are the same bytes.
     QFile onDisk(QStringLiteral(CONSOLE_SOURCE_DIR "/resources/plans/default.yaml"));
     QFile embedded(u":/plans/default.yaml"_s);

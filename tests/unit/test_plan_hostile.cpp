@@ -18,15 +18,13 @@ using cutover::config::PlanLoadResult;
 
 namespace {
 
-long maxRssKiB()
-{
+long maxRssKiB() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     return usage.ru_maxrss;
 }
 
-QByteArray aliasBomb()
-{
+QByteArray aliasBomb() {
     // Nine levels of ten aliases: a billion strings if expanded, a few hundred bytes on disk.
     QByteArray text = "version: 1\nname: bomb\nl0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
     for (int level = 1; level < 9; ++level) {
@@ -53,8 +51,7 @@ private Q_SLOTS:
     void manyErrorsAreCapped();
 };
 
-void TestPlanHostile::hostile_data()
-{
+void TestPlanHostile::hostile_data() {
     QTest::addColumn<QByteArray>("bytes");
     QTest::addColumn<int>("line");
     QTest::addColumn<QString>("expected");
@@ -67,28 +64,27 @@ void TestPlanHostile::hostile_data()
 
     QTest::newRow("empty") << QByteArray() << 0 << u"found an empty file"_s;
     QTest::newRow("whitespace") << QByteArray("  \n\n\t\n") << 0 << u"found an empty file"_s;
-    QTest::newRow("only-comments") << QByteArray("# nothing\n# here\n") << 0
-                                   << u"found only comments"_s;
+    QTest::newRow("only-comments")
+        << QByteArray("# nothing\n# here\n") << 0 << u"found only comments"_s;
     QTest::newRow("binary") << binary << -1 << u"NUL byte"_s;
-    QTest::newRow("nul-at-line-3") << QByteArray("version: 1\nname: x\nna\0me: y\n", 26) << 3
-                                   << u"NUL byte"_s;
-    QTest::newRow("latin1") << QByteArray("version: 1\nname: \"caf\xe9\"\n") << 2
-                            << u"not UTF-8"_s;
+    QTest::newRow("nul-at-line-3")
+        << QByteArray("version: 1\nname: x\nna\0me: y\n", 26) << 3 << u"NUL byte"_s;
+    QTest::newRow("latin1") << QByteArray("version: 1\nname: \"caf\xe9\"\n") << 2 << u"not UTF-8"_s;
     QTest::newRow("flow-nesting-20000") << QByteArray(20'000, '[') << 1 << u"YAML syntax"_s;
-    QTest::newRow("map-nesting-20000") << QByteArray("a: ").repeated(1) + QByteArray("{a: ").repeated(20'000)
-                                       << 1 << u"YAML syntax"_s;
+    QTest::newRow("map-nesting-20000")
+        << QByteArray("a: ").repeated(1) + QByteArray("{a: ").repeated(20'000) << 1
+        << u"YAML syntax"_s;
     QTest::newRow("alias-bomb") << aliasBomb() << -1 << u""_s;
     QTest::newRow("scalar-root") << QByteArray("just a sentence") << 1
                                  << u"expected a mapping with keys version"_s;
     QTest::newRow("tabs") << QByteArray("version: 1\n\tname: x\n") << -1 << u"YAML"_s;
-    QTest::newRow("unclosed-flow-map") << QByteArray("version: 1\nname: {a: 1\n") << -1
-                                       << u"YAML syntax"_s;
+    QTest::newRow("unclosed-flow-map")
+        << QByteArray("version: 1\nname: {a: 1\n") << -1 << u"YAML syntax"_s;
     QTest::newRow("bom-and-crlf") << QByteArray("\xEF\xBB\xBFversion: 1\r\nname: x\r\n") << 1
                                   << u"missing required key 'roles'"_s;
 }
 
-void TestPlanHostile::hostile()
-{
+void TestPlanHostile::hostile() {
     QFETCH(QByteArray, bytes);
     QFETCH(int, line);
     QFETCH(QString, expected);
@@ -113,8 +109,7 @@ void TestPlanHostile::hostile()
     QVERIFY2(maxRssKiB() - rssBefore < 512 * 1024, "memory guard: over 512 MiB for one file");
 }
 
-void TestPlanHostile::hugeFileIsRefusedBeforeReading()
-{
+void TestPlanHostile::hugeFileIsRefusedBeforeReading() {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const QString path = dir.filePath(u"huge.yaml"_s);
@@ -135,8 +130,7 @@ void TestPlanHostile::hugeFileIsRefusedBeforeReading()
              qPrintable(result.errorText()));
 }
 
-void TestPlanHostile::missingFileAndFolder()
-{
+void TestPlanHostile::missingFileAndFolder() {
     auto result = loadPlanFile(u"/nonexistent/plan.yaml"_s);
     QVERIFY(!result.ok());
     QVERIFY(result.unreadable);
@@ -148,8 +142,7 @@ void TestPlanHostile::missingFileAndFolder()
     QVERIFY(result.errorText().contains(u"found a folder"_s));
 }
 
-void TestPlanHostile::manyErrorsAreCapped()
-{
+void TestPlanHostile::manyErrorsAreCapped() {
     QByteArray text = "version: 1\n";
     for (int i = 0; i < 5000; ++i)
         text += "unknown_" + QByteArray::number(i) + ": 1\n";

@@ -15,8 +15,7 @@ private Q_SLOTS:
     void errorsModelListsEveryError();
 };
 
-void TestPlanModels::overviewShowsThePlan()
-{
+void TestPlanModels::overviewShowsThePlan() {
     models::PlanOverviewModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(model.rowCount(), 0);
@@ -44,17 +43,22 @@ void TestPlanModels::overviewShowsThePlan()
     QCOMPARE(model.rowCount(), 0);
 }
 
-void TestPlanModels::errorsModelListsEveryError()
-{
+void TestPlanModels::errorsModelListsEveryError() {
     models::PlanErrorsModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     const auto result = config::loadPlanBytes("version: 3\nname: x\n", u"x.yaml"_s, QString());
     QVERIFY(!result.ok());
     model.setErrors(result.errors);
     QCOMPARE(model.rowCount(), result.errors.size());
-    QCOMPARE(model.index(0, models::PlanErrorsModel::LocationColumn).data().toString(), u"1:10"_s);
-    QCOMPARE(model.index(0, models::PlanErrorsModel::PathColumn).data().toString(), u"version"_s);
-    QVERIFY(model.index(0, models::PlanErrorsModel::MessageColumn)
+    // Errors are listed top to bottom: the missing keys (reported at the mapping, 1:1) come
+    // before the bad version value at 1:10.
+    const int last = model.rowCount() - 1;
+    QCOMPARE(model.index(0, models::PlanErrorsModel::LocationColumn).data().toString(), u"1:1"_s);
+    QCOMPARE(model.index(last, models::PlanErrorsModel::LocationColumn).data().toString(),
+             u"1:10"_s);
+    QCOMPARE(model.index(last, models::PlanErrorsModel::PathColumn).data().toString(),
+             u"version"_s);
+    QVERIFY(model.index(last, models::PlanErrorsModel::MessageColumn)
                 .data()
                 .toString()
                 .contains(u"format version 1"_s));
