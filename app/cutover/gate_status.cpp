@@ -1,0 +1,258 @@
+#include "app/cutover/gate_status.h"
+
+#include <algorithm>
+
+using namespace Qt::StringLiterals;
+
+namespace cutover::engine {
+
+namespace {
+
+using State = CheckStatus::State;
+
+State fromTracker(ConditionTracker::State state) {
+    switch (state) {
+    case ConditionTracker::State::True:
+        return State::Pass;
+    case ConditionTracker::State::Pending:
+        return State::Pending;
+    case ConditionTracker::State::False:
+        return State::Fail;
+    case ConditionTracker::State::Unknown:
+        return State::Unknown;
+    }
+    return State::Unknown;
+}
+
+QString valueText(double value) {
+    return QString::number(value, 'g', 4);
+}
+
+CheckStatus automaticStatus(const config::Check &check, const QString &gate, const GateInputs &in) {
+    CheckStatus status;
+    const auto it = in.trackers ? in.trackers->constFind(checkKey(gate, check.id))
+                                : QHash<QString, ConditionTracker>::const_iterator();
+    if (!in.trackers || it == in.trackers->cend() || !it->lastSampleAt().isValid()) {
+        status.state = State::Unknown;
+        status.detail = u"no data yet (needs %1)"_s.arg(check.condition.toString());
+        return status;
+    }
+    const ConditionTracker &tracker = *it;
+    status.state = fromTracker(tracker.stateAt(in.now));
+    status.value = tracker.lastValue();
+    const QString wanted = check.condition.toString();
+    switch (status.state) {
+    case State::Unknown:
+        status.detail = tracker.lastUsableAt().isValid()
+                            ? u"no data since %1 (needs %2)"_s.arg(
+                                  tracker.lastUsableAt().toString(Qt::ISODate), wanted)
+                            : u"no data (needs %1)"_s.arg(wanted);
+        break;
+    case State::Fail:
+        status.detail = u"%1, needs %2"_s.arg(valueText(*status.value), wanted);
+        break;
+    case State::Pending:
+        status.detail = u"%1 (%2), held %3 of %4"_s.arg(
+            valueText(*status.value), wanted, formatSpan(tracker.holdingSince().msecsTo(in.now)),
+            check.forDuration.toString());
+        break;
+    default:
+        status.detail = u"%1 (%2)"_s.arg(valueText(*status.value), wanted);
+        if (!check.forDuration.isZero())
+            status.detail += u" for "_s + check.forDuration.toString();
+        break;
+    }
+    return status;
+}
+
+CheckStatus manualStatus(const config::Check &check, const QString &gate, const GateInputs &in) {
+    CheckStatus status;
+    const auto tick = std::find_if(in.ticks.cbegin(), in.ticks.cend(), [&](const store::Tick &t) {
+        return t.gate == gate && t.check == check.id;
+    });
+    if (tick == in.ticks.cend()) {
+        status.state = State::Open;
+        status.detail = u"to be ticked by %1"_s.arg(check.role);
+        return status;
+    }
+    status.state = State::Pass;
+    status.tickedBy = tick->tickedBy;
+    status.tickedRole = tick->role;
+    status.tickedAt = tick->at;
+    status.detail = u"ticked by %1 (%2) at %3"_s.arg(tick->tickedBy, tick->role,
+                                                     tick->at.toString(Qt::ISODate));
+    return status;
+}
+
+CheckStatus gateRefStatus(const config::Check &check, const GateInputs &in) {
+    CheckStatus status;
+    int failing = 0;
+    int unknown = 0;
+    int pending = 0;
+    int total = 0;
+    for (const QString &gateId : check.gates) {
+        const config::Gate *ref = in.plan ? in.plan->gate(gateId) : nullptr;
+        if (!ref)
+            continue;
+        for (const config::Check &c : ref->checks) {
+            if (c.kind != config::Check::Kind::Automatic)
+                continue;
+            ++total;
+            switch (automaticStatus(c, gateId, in).state) {
+            case State::Fail:
+                ++failing;
+                break;
+            case State::Unknown:
+                ++unknown;
+                break;
+            case State::Pending:
+                ++pending;
+                break;
+            default:
+                break;
+            }
+        }
+    }
+    if (failing > 0)
+        status.state = State::Fail;
+    else if (unknown > 0)
+        status.state = State::Unknown;
+    else if (pending > 0)
+        status.state = State::Pending;
+    else
+        status.state = State::Pass;
+    status.detail =
+        u"%1 of %2 automatic checks of %3 passing"_s.arg(total - failing - unknown - pending)
+            .arg(total)
+            .arg(check.gates.join(u", "_s));
+    return status;
+}
+
+CheckStatus stabilityStatus(const config::Check &check, const GateInputs &in) {
+    CheckStatus status;
+    if (!in.holdStartedAt.isValid()) {
+        status.state = State::Pending;
+        status.detail =
+            u"starts when the stage is validated (needs %1)"_s.arg(check.stableFor.toString());
+        return status;
+    }
+    const qint64 stable = in.holdStartedAt.msecsTo(in.now);
+    if (stable >= check.stableFor.ms()) {
+        status.state = State::Pass;
+        status.detail =
+            u"stable for %1 (needs %2)"_s.arg(formatSpan(stable), check.stableFor.toString());
+    } else {
+        status.state = State::Pending;
+        status.detail =
+            u"stable for %1 of %2; %3 left"_s.arg(formatSpan(stable), check.stableFor.toString(),
+                                                  formatSpan(check.stableFor.ms() - stable));
+    }
+    return status;
+}
+
+} // namespace
+
+QString checkStateName(CheckStatus::State state) {
+    switch (state) {
+    case State::Pass:
+        return u"pass"_s;
+    case State::Fail:
+        return u"fail"_s;
+    case State::Pending:
+        return u"pending"_s;
+    case State::Unknown:
+        return u"unknown"_s;
+    case State::Open:
+        return u"open"_s;
+    }
+    return QString();
+}
+
+bool GateStatus::checksPass() const {
+    return std::all_of(checks.cbegin(), checks.cend(),
+                       [](const CheckStatus &c) { return c.state == State::Pass; });
+}
+
+bool GateStatus::isSigned() const {
+    return std::all_of(signatures.cbegin(), signatures.cend(),
+                       [](const SignatureStatus &s) { return s.signOff.has_value(); });
+}
+
+QStringList GateStatus::blockers() const {
+    QStringList reasons;
+    for (const CheckStatus &c : checks) {
+        switch (c.state) {
+        case State::Pass:
+            break;
+        case State::Open:
+            reasons.append(u"%1: '%2' not ticked (%3)"_s.arg(title, c.title, c.detail));
+            break;
+        default:
+            reasons.append(
+                u"%1: '%2' is %3: %4"_s.arg(title, c.title, checkStateName(c.state), c.detail));
+            break;
+        }
+    }
+    for (const SignatureStatus &s : signatures) {
+        if (!s.signOff)
+            reasons.append(u"%1: not signed by %2"_s.arg(title, s.role));
+    }
+    return reasons;
+}
+
+GateStatus evaluateGate(const config::Gate &gate, const GateInputs &inputs) {
+    GateStatus result;
+    result.id = gate.id;
+    result.title = gate.title;
+    for (const config::Check &check : gate.checks) {
+        CheckStatus status;
+        switch (check.kind) {
+        case config::Check::Kind::Automatic:
+            status = automaticStatus(check, gate.id, inputs);
+            break;
+        case config::Check::Kind::Manual:
+            status = manualStatus(check, gate.id, inputs);
+            break;
+        case config::Check::Kind::GateRef:
+            status = gateRefStatus(check, inputs);
+            break;
+        case config::Check::Kind::Stability:
+            status = stabilityStatus(check, inputs);
+            break;
+        }
+        status.gate = gate.id;
+        status.id = check.id;
+        status.title = check.title;
+        status.kind = check.kind;
+        result.checks.append(status);
+    }
+    for (const QString &role : gate.signOff) {
+        SignatureStatus signature;
+        signature.role = role;
+        for (const store::SignOff &s : inputs.signOffs) {
+            if (s.gate == gate.id && s.role == role)
+                signature.signOff = s;
+        }
+        result.signatures.append(signature);
+    }
+    return result;
+}
+
+QString formatSpan(qint64 ms) {
+    if (ms < 0)
+        ms = 0;
+    const qint64 seconds = ms / 1000;
+    const qint64 days = seconds / 86400;
+    const qint64 hours = (seconds % 86400) / 3600;
+    const qint64 minutes = (seconds % 3600) / 60;
+    const qint64 secs = seconds % 60;
+    if (days > 0)
+        return hours ? u"%1d %2h"_s.arg(days).arg(hours) : u"%1d"_s.arg(days);
+    if (hours > 0)
+        return minutes ? u"%1h %2m"_s.arg(hours).arg(minutes) : u"%1h"_s.arg(hours);
+    if (minutes > 0)
+        return secs ? u"%1m %2s"_s.arg(minutes).arg(secs) : u"%1m"_s.arg(minutes);
+    return u"%1s"_s.arg(secs);
+}
+
+} // namespace cutover::engine

@@ -1,0 +1,79 @@
+#pragma once
+
+#include "app/config/plan.h"
+#include "app/cutover/condition_tracker.h"
+#include "app/store/records.h"
+
+#include <QDateTime>
+#include <QHash>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace cutover::engine {
+
+// The live state of one checklist item.
+struct CheckStatus {
+    enum class State {
+        Pass,    // automatic: held for `for`; manual: ticked; stability: long enough
+        Fail,    // automatic condition does not hold
+        Pending, // holds but not yet for `for`; stability still counting
+        Unknown, // no data, NaN, query error: never a pass
+        Open,    // manual item not ticked yet
+    };
+    QString gate;
+    QString id;
+    QString title;
+    config::Check::Kind kind = config::Check::Kind::Automatic;
+    State state = State::Unknown;
+    std::optional<double> value; // automatic: the last sample
+    QString detail;              // what a person needs to know, e.g. "0.4% (< 1%) held 3m of 10m"
+    QString tickedBy;            // manual, when ticked
+    QString tickedRole;
+    QDateTime tickedAt;
+};
+
+QString checkStateName(CheckStatus::State state);
+
+struct SignatureStatus {
+    QString role;
+    std::optional<store::SignOff> signOff; // empty: not signed yet
+};
+
+struct GateStatus {
+    QString id;
+    QString title;
+    QList<CheckStatus> checks;
+    QList<SignatureStatus> signatures;
+
+    bool checksPass() const;
+    bool isSigned() const;
+    bool ready() const { return checksPass() && isSigned(); }
+    // Why the gate is not ready, one line per problem, e.g.
+    // "Gate 1: 'No customer complaints' not ticked (release_manager)".
+    QStringList blockers() const;
+};
+
+// Key of an automatic check's tracker: "gate_id/check_id".
+inline QString checkKey(const QString &gate, const QString &check) {
+    return gate + u'/' + check;
+}
+
+// Everything a gate's status is computed from. Pure data: the engine fills it.
+struct GateInputs {
+    const config::Plan *plan = nullptr;
+    const QHash<QString, ConditionTracker> *trackers = nullptr; // by checkKey()
+    QList<store::Tick> ticks;
+    QList<store::SignOff> signOffs;
+    QDateTime holdStartedAt; // invalid when the stage has not been validated yet
+    QDateTime now;
+};
+
+GateStatus evaluateGate(const config::Gate &gate, const GateInputs &inputs);
+
+// "1d 2h", "5m 3s", "40s": compact, for countdowns and details.
+QString formatSpan(qint64 ms);
+
+} // namespace cutover::engine

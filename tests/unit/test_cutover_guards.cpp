@@ -1,0 +1,328 @@
+// Every guard of every action, on the default plan, with explicit times.
+
+#include "app/config/plan_loader.h"
+#include "app/cutover/guards.h"
+
+#include <QTest>
+
+using namespace Qt::StringLiterals;
+using namespace cutover;
+using engine::Action;
+using engine::BackendHealth;
+using engine::CheckStatus;
+using engine::GateStatus;
+using engine::GuardInputs;
+using engine::Operator;
+using engine::Phase;
+
+namespace {
+
+const QDateTime t0 = QDateTime(QDate(2026, 11, 26), QTime(12, 0), Qt::UTC);
+
+const Operator alice{u"alice"_s, u"Alice Example"_s, {u"release_manager"_s}};
+const Operator bob{u"bob"_s, u"Bob Example"_s, {u"on_call"_s}};
+const Operator erin{u"erin"_s, u"Erin Example"_s, {u"executive"_s}};
+
+GateStatus readyGate(const config::Gate &gate) {
+    GateStatus status;
+    status.id = gate.id;
+    status.title = gate.title;
+    for (const config::Check &c : gate.checks) {
+        CheckStatus check;
+        check.gate = gate.id;
+        check.id = c.id;
+        check.title = c.title;
+        check.kind = c.kind;
+        check.state = CheckStatus::State::Pass;
+        check.tickedBy = u"alice"_s;
+        check.tickedAt = t0;
+        status.checks.append(check);
+    }
+    for (const QString &role : gate.signOff) {
+        store::SignOff s;
+        s.gate = gate.id;
+        s.role = role;
+        s.printedName = u"Alice Example"_s;
+        s.at = t0;
+        status.signatures.append({role, s});
+    }
+    return status;
+}
+
+GateStatus unsignedGate(const config::Gate &gate) {
+    GateStatus status = readyGate(gate);
+    for (auto &s : status.signatures)
+        s.signOff.reset();
+    return status;
+}
+
+bool anyContains(const QStringList &reasons, const QString &text) {
+    return std::any_of(reasons.cbegin(), reasons.cend(),
+                       [&](const QString &r) { return r.contains(text); });
+}
+
+} // namespace
+
+class TestCutoverGuards : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void shiftAllowedWhenEverythingIsReady();
+    void shiftNeedsThePermission();
+    void shiftRefusedWhileBusy_data();
+    void shiftRefusedWhileBusy();
+    void shiftRefusedWhenComplete();
+    void shiftNeedsThePreCutoverChecklist();
+    void shiftWaitsForTheHold();
+    void shiftNeedsTheStageGates();
+    void shiftRefusedWhenBackendsOrStoreAreDown();
+    void shiftRefusedByTriggersDriftAndFailedValidation();
+    void environmentsGoInOrder();
+    void rollbackOnlyNeedsTheRole();
+    void tickGuards();
+    void signGuards();
+
+private:
+    GuardInputs atStage(int stageIndex) const;
+    std::optional<config::Plan> m_plan;
+};
+
+void TestCutoverGuards::initTestCase() {
+    m_plan = config::loadPlanFile(u":/plans/default.yaml"_s).plan;
+    QVERIFY(m_plan);
+}
+
+GuardInputs TestCutoverGuards::atStage(int stageIndex) const {
+    GuardInputs in;
+    in.plan = &*m_plan;
+    in.environment = u"staging"_s;
+    in.state.environment = u"staging"_s;
+    in.state.stageIndex = stageIndex;
+    in.state.holdStartedAt = stageIndex >= 0 ? t0 : QDateTime();
+    in.phase = Phase::Holding;
+    in.now = stageIndex >= 0 ? t0.addDays(30) : t0;
+    for (const QString &gate : engine::gatesBeforeNextShift(*m_plan, stageIndex))
+        in.gates.append(readyGate(*m_plan->gate(gate)));
+    in.backends = {{u"lb-staging"_s, BackendHealth::State::Ok, t0, {}},
+                   {u"prometheus"_s, BackendHealth::State::Ok, t0, {}}};
+    return in;
+}
+
+void TestCutoverGuards::shiftAllowedWhenEverythingIsReady() {
+    for (int stage = -1; stage <= 2; ++stage)
+        QVERIFY2(engine::guards(Action::Shift, alice, atStage(stage)).isEmpty(),
+                 qPrintable(engine::guards(Action::Shift, alice, atStage(stage)).join(u'\n')));
+}
+
+void TestCutoverGuards::shiftNeedsThePermission() {
+    const auto reasons = engine::guards(Action::Shift, erin, atStage(0));
+    QCOMPARE(reasons.size(), 1);
+    QCOMPARE(reasons.first(),
+             u"erin (executive) may not shift: no role of theirs has the 'shift' permission"_s);
+    QVERIFY(!engine::guards(Action::Shift, bob, atStage(0)).isEmpty());
+}
+
+void TestCutoverGuards::shiftRefusedWhileBusy_data() {
+    QTest::addColumn<Phase>("phase");
+    QTest::addColumn<QString>("word");
+    QTest::newRow("shifting") << Phase::Shifting << u"shifting"_s;
+    QTest::newRow("stabilizing") << Phase::Stabilizing << u"stabilizing"_s;
+    QTest::newRow("validating") << Phase::Validating << u"validating"_s;
+    QTest::newRow("rolling back") << Phase::RollingBack << u"rollingback"_s;
+}
+
+void TestCutoverGuards::shiftRefusedWhileBusy() {
+    QFETCH(Phase, phase);
+    QFETCH(QString, word);
+    GuardInputs in = atStage(1);
+    in.phase = phase;
+    const auto reasons = engine::guards(Action::Shift, alice, in);
+    QCOMPARE(reasons, QStringList{u"staging is %1: wait until it ends"_s.arg(word)});
+}
+
+void TestCutoverGuards::shiftRefusedWhenComplete() {
+    GuardInputs in = atStage(3);
+    QCOMPARE(engine::guards(Action::Shift, alice, in),
+             QStringList{u"staging is at 100%: the cutover is complete"_s});
+    in.phase = Phase::Complete;
+    QCOMPARE(engine::guards(Action::Shift, alice, in).size(), 1);
+}
+
+void TestCutoverGuards::shiftNeedsThePreCutoverChecklist() {
+    GuardInputs in = atStage(-1);
+    in.gates = {unsignedGate(*m_plan->gate(u"pre_cutover"_s))};
+    in.gates[0].checks[2].state = CheckStatus::State::Open;
+    in.gates[0].checks[2].detail = u"to be ticked by release_manager"_s;
+    const auto reasons = engine::guards(Action::Shift, alice, in);
+    QCOMPARE(reasons.size(), 2);
+    QCOMPARE(reasons.at(0), u"Pre-cutover checklist: 'Performance benchmarks established' not "
+                            u"ticked (to be ticked by release_manager)"_s);
+    QCOMPARE(reasons.at(1), u"Pre-cutover checklist: not signed by release_manager"_s);
+
+    // After a rollback the checklist applies again, whatever the stage index says.
+    in = atStage(1);
+    in.phase = Phase::RolledBack;
+    in.gates = {unsignedGate(*m_plan->gate(u"pre_cutover"_s))};
+    QVERIFY(anyContains(engine::guards(Action::Shift, alice, in), u"Pre-cutover checklist"_s));
+}
+
+void TestCutoverGuards::shiftWaitsForTheHold() {
+    GuardInputs in = atStage(0);
+    in.now = t0.addSecs(3600);
+    auto reasons = engine::guards(Action::Shift, alice, in);
+    QCOMPARE(reasons, QStringList{u"hold at 10%: 23h left (until 2026-11-27 12:00:00 UTC)"_s});
+    in.now = t0.addSecs(24 * 3600);
+    QVERIFY(engine::guards(Action::Shift, alice, in).isEmpty());
+
+    in.state.holdStartedAt = QDateTime();
+    reasons = engine::guards(Action::Shift, alice, in);
+    QCOMPARE(reasons,
+             QStringList{u"10% has not been validated yet: the hold of 24h has not started"_s});
+}
+
+void TestCutoverGuards::shiftNeedsTheStageGates() {
+    GuardInputs in = atStage(2); // 50%: gates 3 and 4
+    QCOMPARE(in.gates.size(), 2);
+    in.gates[1] = unsignedGate(*m_plan->gate(u"gate_4"_s));
+    auto reasons = engine::guards(Action::Shift, alice, in);
+    QCOMPARE(reasons.size(), 2);
+    QVERIFY(reasons.contains(u"Gate 4: 100% ready: not signed by release_manager"_s));
+    QVERIFY(reasons.contains(u"Gate 4: 100% ready: not signed by executive"_s));
+
+    in.gates.removeLast();
+    reasons = engine::guards(Action::Shift, alice, in);
+    QCOMPARE(reasons, QStringList{u"Gate 4: 100% ready: status not known yet"_s});
+}
+
+void TestCutoverGuards::shiftRefusedWhenBackendsOrStoreAreDown() {
+    GuardInputs in = atStage(0);
+    in.backends[0] = {u"lb-staging"_s, BackendHealth::State::Down, in.now.addSecs(-45),
+                      u"connection refused"_s};
+    in.backends[1].state = BackendHealth::State::Unknown;
+    in.backends[1].lastGoodAt = QDateTime();
+    in.storeAvailable = false;
+    in.storeProblem = u"disk full"_s;
+    const auto reasons = engine::guards(Action::Shift, alice, in);
+    QCOMPARE(reasons.size(), 3);
+    QVERIFY(
+        reasons.contains(u"the store is unavailable (disk full): a shift cannot be recorded"_s));
+    QVERIFY(reasons.contains(
+        u"lb-staging is unreachable: connection refused (last good answer 45s ago)"_s));
+    QVERIFY(reasons.contains(u"prometheus has not answered yet"_s));
+}
+
+void TestCutoverGuards::shiftRefusedByTriggersDriftAndFailedValidation() {
+    GuardInputs in = atStage(1);
+    in.firingTriggers = {u"Performance degradation >10%"_s};
+    in.driftAlarms = {u"lb-staging: otel-collector-1 weight 0, intended 26"_s};
+    in.validationFailed = true;
+    const auto reasons = engine::guards(Action::Shift, alice, in);
+    QCOMPARE(reasons.size(), 3);
+    QVERIFY(reasons.contains(u"trigger firing: Performance degradation >10%"_s));
+    QVERIFY(
+        reasons.contains(u"weights drifted: lb-staging: otel-collector-1 weight 0, intended 26"_s));
+    QVERIFY(
+        reasons.contains(u"the validation at 25% failed: roll back, or have it re-validated"_s));
+}
+
+void TestCutoverGuards::environmentsGoInOrder() {
+    GuardInputs in = atStage(0);
+    in.environment = u"production"_s;
+    in.state.environment = u"production"_s;
+    store::StageState staging;
+    staging.environment = u"staging"_s;
+    staging.stageIndex = 0;
+    in.allEnvironments = {staging, in.state};
+    auto reasons = engine::guards(Action::Shift, alice, in);
+    QCOMPARE(reasons, QStringList{u"staging is at 10%: production may not go to 25% before it"_s});
+    in.allEnvironments[0].stageIndex = 1;
+    QVERIFY(engine::guards(Action::Shift, alice, in).isEmpty());
+}
+
+void TestCutoverGuards::rollbackOnlyNeedsTheRole() {
+    GuardInputs in = atStage(1);
+    in.phase = Phase::Validating;
+    for (auto &backend : in.backends)
+        backend.state = BackendHealth::State::Down;
+    in.storeAvailable = false;
+    in.firingTriggers = {u"x"_s};
+    QVERIFY(engine::guards(Action::Rollback, bob, in).isEmpty());
+    QVERIFY(engine::guards(Action::Rollback, alice, in).isEmpty());
+    QCOMPARE(engine::guards(Action::Rollback, erin, in),
+             QStringList{u"erin (executive) may not rollback: no role of theirs has the "
+                         u"'rollback' permission"_s});
+    in.phase = Phase::RollingBack;
+    QCOMPARE(engine::guards(Action::Rollback, bob, in),
+             QStringList{u"a rollback of staging is already running"_s});
+    // Even at 0% a rollback re-asserts legacy 100 / OTel 0: never refused for that.
+    in = atStage(-1);
+    QVERIFY(engine::guards(Action::Rollback, bob, in).isEmpty());
+}
+
+void TestCutoverGuards::tickGuards() {
+    GuardInputs in = atStage(-1);
+    in.gates = {unsignedGate(*m_plan->gate(u"pre_cutover"_s))};
+    in.gates[0].checks[4].state = CheckStatus::State::Open; // disaster_recovery, on_call
+    using T = engine::GuardTarget;
+    QVERIFY(engine::guards(Action::Tick, bob, in, T{u"pre_cutover"_s, u"disaster_recovery"_s, {}})
+                .isEmpty());
+    QCOMPARE(
+        engine::guards(Action::Tick, alice, in, T{u"pre_cutover"_s, u"disaster_recovery"_s, {}}),
+        QStringList{
+            u"'Disaster recovery tested' is ticked by on_call; alice is release_manager"_s});
+    QVERIFY(anyContains(
+                engine::guards(Action::Tick, erin, in, T{u"pre_cutover"_s, u"benchmarks"_s, {}}),
+                u"erin (executive) may not tick"_s) ==
+            false); // executives may tick (Executive approval obtained)...
+    QVERIFY(anyContains(
+        engine::guards(Action::Tick, erin, in, T{u"pre_cutover"_s, u"benchmarks"_s, {}}),
+        u"is ticked by release_manager"_s)); // ...but only their own items
+    QVERIFY(anyContains(
+        engine::guards(Action::Tick, alice, in, T{u"pre_cutover"_s, u"benchmarks"_s, {}}),
+        u"already ticked by alice"_s));
+    QCOMPARE(
+        engine::guards(Action::Tick, alice, in, T{u"gate_1"_s, u"latency"_s, {}}),
+        QStringList{
+            u"'Latency within 5% of baseline' is checked automatically: it cannot be ticked"_s});
+    QCOMPARE(engine::guards(Action::Tick, alice, in, T{u"gate_9"_s, u"x"_s, {}}),
+             QStringList{u"no gate 'gate_9' in the plan"_s});
+    QCOMPARE(engine::guards(Action::Tick, alice, in, T{u"gate_1"_s, u"nope"_s, {}}),
+             QStringList{u"no item 'nope' in Gate 1: 10% stable (24 hours)"_s});
+    in.storeAvailable = false;
+    in.storeProblem = u"locked"_s;
+    QVERIFY(anyContains(
+        engine::guards(Action::Tick, bob, in, T{u"pre_cutover"_s, u"disaster_recovery"_s, {}}),
+        u"the store is unavailable (locked): a tick cannot be recorded"_s));
+}
+
+void TestCutoverGuards::signGuards() {
+    using T = engine::GuardTarget;
+    GuardInputs in = atStage(2);
+    in.gates = {unsignedGate(*m_plan->gate(u"gate_3"_s)), unsignedGate(*m_plan->gate(u"gate_4"_s))};
+    QVERIFY(engine::guards(Action::Sign, erin, in, T{u"gate_4"_s, {}, {}}).isEmpty());
+    QVERIFY(engine::guards(Action::Sign, alice, in, T{u"gate_4"_s, {}, u"release_manager"_s})
+                .isEmpty());
+    QCOMPARE(
+        engine::guards(Action::Sign, erin, in, T{u"gate_3"_s, {}, {}}),
+        QStringList{
+            u"Gate 3: 50% stable (72 hours) is signed by release_manager; erin is executive"_s});
+    QVERIFY(anyContains(engine::guards(Action::Sign, bob, in, T{u"gate_4"_s, {}, {}}),
+                        u"bob (on_call) may not sign"_s));
+    QVERIFY(engine::guards(Action::Sign, alice, in, T{u"gate_1"_s, {}, {}})
+                .contains(u"Gate 1: 10% stable (24 hours) is not signed now: staging is at 50%"_s));
+
+    in.gates[1].checks[1].state = CheckStatus::State::Pending;
+    in.gates[1].checks[1].detail = u"stable for 3d of 7d; 4d left"_s;
+    QCOMPARE(engine::guards(Action::Sign, erin, in, T{u"gate_4"_s, {}, {}}),
+             QStringList{u"'7-day stability at 50%' is pending: stable for 3d of 7d; 4d left"_s});
+
+    in.gates[1] = readyGate(*m_plan->gate(u"gate_4"_s));
+    QVERIFY(anyContains(engine::guards(Action::Sign, erin, in, T{u"gate_4"_s, {}, {}}),
+                        u"already signed as executive by Alice Example"_s));
+    in.phase = Phase::Validating;
+    QVERIFY(anyContains(engine::guards(Action::Sign, erin, in, T{u"gate_4"_s, {}, {}}),
+                        u"staging is validating: sign when it holds"_s));
+}
+
+QTEST_GUILESS_MAIN(TestCutoverGuards)
+#include "test_cutover_guards.moc"
