@@ -12,7 +12,7 @@ CONSOLE_PACKAGES=(
     libyaml-cpp-dev
     haproxy prometheus prometheus-alertmanager postgresql
     xvfb xauth x11-utils imagemagick poppler-utils dpkg-dev file
-    ca-certificates fonts-dejavu-core
+    ca-certificates curl fonts-dejavu-core
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
