@@ -1,6 +1,11 @@
 #include "app/cli/command_line.h"
 
 #include "app/cli/check_plan.h"
+#include "app/cli/hash_passphrase.h"
+#include "app/cli/preflight.h"
+#include "app/cli/verify_audit.h"
+#include "app/config/plan_loader.h"
+#include "app/store/store.h"
 
 #include <QCoreApplication>
 #include <QTextStream>
@@ -13,25 +18,75 @@ namespace cutover::cli {
 
 namespace {
 const QCommandLineOption kPlan({u"p"_s, u"plan"_s},
-                               u"Cutover plan to open (default: the embedded default plan)."_s,
+                               u"Cutover plan to use (default: the embedded default plan)."_s,
                                u"file"_s);
 const QCommandLineOption kCheckPlan(u"check-plan"_s,
                                     u"Validate a plan file, print every error, and exit: 0 valid, "
                                     u"1 invalid, 2 unreadable."_s,
                                     u"file"_s);
+const QCommandLineOption kPreflight(u"preflight"_s,
+                                    u"Check every load balancer, Prometheus, Alertmanager and "
+                                    u"PromQL of the plan; one row per check; 0 when all pass."_s);
+const QCommandLineOption kHashPassphrase(
+    u"hash-passphrase"_s,
+    u"Add or replace an operator in the operators file; the passphrase is read from standard "
+    u"input (needs --operator and --roles)."_s);
+const QCommandLineOption kOperator(u"operator"_s, u"Operator name."_s, u"name"_s);
+const QCommandLineOption kRoles(u"roles"_s, u"Comma-separated roles of the operator."_s,
+                                u"roles"_s);
+const QCommandLineOption kDisplayName(u"display-name"_s,
+                                      u"Printed name of the operator (signatures show it)."_s,
+                                      u"text"_s);
+const QCommandLineOption kOperatorsFile(u"operators-file"_s,
+                                        u"Operators file (default: the plan's operators.file)."_s,
+                                        u"file"_s);
+const QCommandLineOption kVerifyAudit(u"verify-audit"_s,
+                                      u"Walk the audit log's hash chain: prints 'OK: N entries, "
+                                      u"head <hash>' or the first broken entry (exit 1)."_s);
+const QCommandLineOption kExportAudit(u"export-audit"_s,
+                                      u"Write the audit log to a file: CSV when it ends in .csv, "
+                                      u"else JSON."_s,
+                                      u"file"_s);
+const QCommandLineOption kStore(u"store"_s,
+                                u"SQLite store file (default: the plan's store.path, or the user's "
+                                u"data folder)."_s,
+                                u"path"_s);
+
+const QList<QCommandLineOption> &headlessCommands()
+{
+    static const QList<QCommandLineOption> commands{kCheckPlan, kPreflight, kHashPassphrase,
+                                                    kVerifyAudit, kExportAudit};
+    return commands;
+}
+
+// Loads --plan (or the default plan), printing every error. Empty on failure.
+std::optional<config::Plan> loadPlanOrReport(const QString &file, QTextStream &err)
+{
+    const QString path = file.isEmpty() ? u":/plans/default.yaml"_s : file;
+    config::PlanLoadResult result = config::loadPlanFile(path);
+    if (!result.ok()) {
+        err << result.errorText() << '\n';
+        err.flush();
+        return std::nullopt;
+    }
+    return std::move(result.plan);
+}
+
 } // namespace
 
-CommandLine::CommandLine() {
+CommandLine::CommandLine()
+{
     m_parser.setApplicationDescription(
         u"Cutover Console: cut production telemetry over from a legacy collector fleet to "
         u"OpenTelemetry, stage by stage, with gates, sign-off and one-press rollback."_s);
     m_parser.addHelpOption();
     m_parser.addVersionOption();
-    m_parser.addOption(kPlan);
-    m_parser.addOption(kCheckPlan);
+    m_parser.addOptions({kPlan, kCheckPlan, kPreflight, kHashPassphrase, kOperator, kRoles,
+                         kDisplayName, kOperatorsFile, kVerifyAudit, kExportAudit, kStore});
 }
 
-CommandLine::Mode CommandLine::parse(const QStringList &arguments) {
+CommandLine::Mode CommandLine::parse(const QStringList &arguments)
+{
     if (!m_parser.parse(arguments)) {
         m_error = m_parser.errorText();
         return Mode::Error;
@@ -45,44 +100,100 @@ CommandLine::Mode CommandLine::parse(const QStringList &arguments) {
         return Mode::Help;
     if (m_parser.isSet(u"version"_s))
         return Mode::Version;
-    if (m_parser.isSet(kCheckPlan))
-        return Mode::Headless;
-    return Mode::Window;
+    QStringList commands;
+    for (const QCommandLineOption &command : headlessCommands()) {
+        if (m_parser.isSet(command))
+            commands.append(u"--"_s + command.names().constLast());
+    }
+    if (commands.size() > 1) {
+        m_error = u"%1 cannot be combined: give one command at a time"_s.arg(
+            commands.join(u" and "_s));
+        return Mode::Error;
+    }
+    return commands.isEmpty() ? Mode::Window : Mode::Headless;
 }
 
-QString CommandLine::helpText() const {
+QString CommandLine::helpText() const
+{
     return m_parser.helpText();
 }
 
-QString CommandLine::versionText() const {
+QString CommandLine::versionText() const
+{
     return u"cutover-console "_s + QStringLiteral(CONSOLE_VERSION) + u'\n';
 }
 
-QString CommandLine::planFile() const {
+QString CommandLine::planFile() const
+{
     return m_parser.value(kPlan);
 }
 
-QString CommandLine::checkPlanFile() const {
+QString CommandLine::checkPlanFile() const
+{
     return m_parser.value(kCheckPlan);
 }
 
-bool CommandLine::wantsCheckPlan() const {
+bool CommandLine::wantsCheckPlan() const
+{
     return m_parser.isSet(kCheckPlan);
 }
 
-void setApplicationIdentity() {
+int CommandLine::runHeadless() const
+{
+    QTextStream out(stdout);
+    QTextStream err(stderr);
+    if (m_parser.isSet(kCheckPlan))
+        return checkPlan(m_parser.value(kCheckPlan), out, err);
+
+    if (m_parser.isSet(kPreflight)) {
+        const auto plan = loadPlanOrReport(planFile(), err);
+        return plan ? runPreflight(*plan, out, err) : int(ExitUsage);
+    }
+
+    if (m_parser.isSet(kHashPassphrase)) {
+        std::optional<config::Plan> plan;
+        if (m_parser.isSet(kPlan)) {
+            plan = loadPlanOrReport(planFile(), err);
+            if (!plan)
+                return ExitUsage;
+        }
+        HashPassphraseRequest request;
+        request.operatorName = m_parser.value(kOperator);
+        request.roles = m_parser.value(kRoles).split(u',', Qt::SkipEmptyParts);
+        for (QString &role : request.roles)
+            role = role.trimmed();
+        request.displayName = m_parser.value(kDisplayName);
+        request.operatorsFile = m_parser.value(kOperatorsFile);
+        QTextStream in(stdin);
+        return hashPassphraseCommand(request, plan ? &*plan : nullptr, in, out, err);
+    }
+
+    if (m_parser.isSet(kVerifyAudit) || m_parser.isSet(kExportAudit)) {
+        QString storePath = m_parser.value(kStore);
+        if (storePath.isEmpty()) {
+            const auto plan = loadPlanOrReport(planFile(), err);
+            if (!plan)
+                return ExitUsage;
+            storePath = store::sqlitePathFor(plan->store);
+        }
+        if (m_parser.isSet(kVerifyAudit))
+            return verifyAuditCommand(storePath, out, err);
+        return exportAuditCommand(storePath, m_parser.value(kExportAudit), out, err);
+    }
+    err << "nothing to do (see --help)\n";
+    return ExitUsage;
+}
+
+void setApplicationIdentity()
+{
     QCoreApplication::setOrganizationName(u"cutover-console"_s);
     QCoreApplication::setApplicationName(u"cutover-console"_s);
     QCoreApplication::setApplicationVersion(QStringLiteral(CONSOLE_VERSION));
 }
 
-int runHeadless(const CommandLine &commandLine) {
-    QTextStream out(stdout);
-    QTextStream err(stderr);
-    if (commandLine.wantsCheckPlan())
-        return checkPlan(commandLine.checkPlanFile(), out, err);
-    err << "nothing to do\n";
-    return ExitUsage;
+int runHeadless(const CommandLine &commandLine)
+{
+    return commandLine.runHeadless();
 }
 
 } // namespace cutover::cli

@@ -30,6 +30,9 @@ public:
     QString checkPlanFile() const;
     bool wantsCheckPlan() const;
 
+    // Runs the headless command given; needs a QCoreApplication whose loop is not running.
+    int runHeadless() const;
+
 private:
     QCommandLineParser m_parser;
     QString m_error;

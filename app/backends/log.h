@@ -1,0 +1,9 @@
+#pragma once
+
+#include <QLoggingCategory>
+
+Q_DECLARE_LOGGING_CATEGORY(lcHaproxy)
+Q_DECLARE_LOGGING_CATEGORY(lcFleet)
+Q_DECLARE_LOGGING_CATEGORY(lcPrometheus)
+Q_DECLARE_LOGGING_CATEGORY(lcAlertmanager)
+Q_DECLARE_LOGGING_CATEGORY(lcWebhook)

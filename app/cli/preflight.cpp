@@ -1,0 +1,295 @@
+#include "app/cli/preflight.h"
+
+#include "app/backends/alertmanager_client.h"
+#include "app/backends/haproxy_runtime_client.h"
+#include "app/backends/prometheus_client.h"
+#include "app/backends/weight_plan.h"
+#include "app/config/plan_loader.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QTimer>
+
+#include <cmath>
+#include <memory>
+
+using namespace Qt::StringLiterals;
+using namespace cutover::backends;
+using namespace cutover::net;
+
+namespace cutover::cli {
+
+namespace {
+
+QString describe(const Error &error) {
+    QString text = errorKindName(error.kind);
+    if (error.httpStatus > 0)
+        text += u' ' + QString::number(error.httpStatus);
+    if (!error.reason.isEmpty() && error.reason != text)
+        text += u" ["_s + error.reason + u']';
+    return text + u": "_s + error.message;
+}
+
+QString percent(double share) {
+    return std::isnan(share) ? u"n/a (all weights 0)"_s : u"%1%"_s.arg(share * 100.0, 0, 'f', 2);
+}
+
+struct NamedQuery {
+    QString what; // "split", "check gate_1/error_rate", "trigger data_loss", "panel queue_depths"
+    QString query;
+};
+
+QList<NamedQuery> queriesOf(const config::Plan &plan) {
+    QList<NamedQuery> queries;
+    if (!plan.validation.splitQuery.isEmpty())
+        queries.append({u"validation split"_s, plan.validation.splitQuery});
+    for (const config::Gate &gate : plan.gates) {
+        for (const config::Check &check : gate.checks) {
+            if (check.kind == config::Check::Kind::Automatic && !check.query.isEmpty())
+                queries.append({u"check %1/%2"_s.arg(gate.id, check.id), check.query});
+        }
+    }
+    for (const config::Trigger &trigger : plan.rollback.triggers)
+        queries.append({u"trigger "_s + trigger.id, trigger.query});
+    for (const config::PanelGroup &group : plan.panelGroups) {
+        for (const config::Panel &panel : group.panels)
+            queries.append({u"panel "_s + panel.id, panel.query});
+    }
+    return queries;
+}
+
+QString summarize(const QueryResult &result) {
+    QString text;
+    switch (result.type) {
+    case QueryResult::Type::Vector:
+        text = result.vector.isEmpty() ? u"evaluates, no data yet"_s
+                                       : u"vector, %1 series"_s.arg(result.vector.size());
+        break;
+    case QueryResult::Type::Matrix:
+        text = u"matrix, %1 series"_s.arg(result.matrix.size());
+        break;
+    case QueryResult::Type::Scalar:
+        text = u"scalar %1"_s.arg(result.scalar.value);
+        break;
+    case QueryResult::Type::String:
+        text = u"string"_s;
+        break;
+    }
+    if (!result.warnings.isEmpty())
+        text += u" (warnings: "_s + result.warnings.join(u"; "_s) + u')';
+    return text;
+}
+
+} // namespace
+
+Preflight::Preflight(const config::Plan &plan, QTextStream &out, QTextStream &err, QObject *parent)
+    : QObject(parent)
+    , m_plan(plan)
+    , m_out(out)
+    , m_err(err) {}
+
+Preflight::~Preflight() = default;
+
+int Preflight::exitCode() const {
+    for (const Row &row : m_rows) {
+        if (!row.done || !row.pass)
+            return 1;
+    }
+    return m_rows.isEmpty() ? 1 : 0;
+}
+
+int Preflight::addRow(const QString &subject, const QString &check) {
+    m_rows.append({subject, check, false, false, QString()});
+    ++m_open;
+    return int(m_rows.size()) - 1;
+}
+
+void Preflight::complete(int row, bool pass, const QString &detail) {
+    Row &r = m_rows[row];
+    if (r.done)
+        return;
+    r.done = true;
+    r.pass = pass;
+    r.detail = detail;
+    --m_open;
+    flush();
+}
+
+void Preflight::flush() {
+    // In plan order: a row prints once every row above it has.
+    while (m_printed < m_rows.size() && m_rows.at(m_printed).done) {
+        const Row &r = m_rows.at(m_printed++);
+        m_out << (r.pass ? "PASS  " : "FAIL  ") << r.subject.leftJustified(14) << ' '
+              << r.check.leftJustified(40) << ' ' << r.detail << '\n';
+    }
+    m_out.flush();
+    if (m_started && m_open == 0 && !m_finished) {
+        m_finished = true;
+        const int failed = int(
+            std::count_if(m_rows.cbegin(), m_rows.cend(), [](const Row &r) { return !r.pass; }));
+        m_out << (failed == 0
+                      ? u"preflight passed: %1 checks"_s.arg(m_rows.size())
+                      : u"preflight FAILED: %1 of %2 checks"_s.arg(failed).arg(m_rows.size()))
+              << '\n';
+        m_out.flush();
+        if (failed > 0)
+            m_err << "preflight: " << failed << " check(s) failed\n";
+        m_err.flush();
+        const int code = exitCode();
+        QMetaObject::invokeMethod(
+            this, [this, code] { Q_EMIT finished(code); }, Qt::QueuedConnection);
+    }
+}
+
+void Preflight::start() {
+    m_out << "Preflight of \"" << m_plan.name << "\"\n";
+    for (const config::LoadBalancer &lb : m_plan.loadBalancers)
+        checkLoadBalancer(lb);
+    checkPrometheus();
+    checkAlertmanager();
+    m_started = true;
+    flush(); // nothing to check at all finishes here
+}
+
+void Preflight::checkLoadBalancer(const config::LoadBalancer &lb) {
+    auto *client = new HaproxyRuntimeClient(lb, this);
+    const QString where = lb.runtimeApi.toString();
+    const QStringList legacy = m_plan.pools.legacy;
+    const QStringList otel = m_plan.pools.otel;
+    const QStringList servers = legacy + otel;
+
+    const int reachable = addRow(lb.name, u"reachable at "_s + where);
+    client->showInfo()->onFinished(this, [this, reachable](const Result<ProcessInfo> &r) {
+        if (r.ok())
+            complete(reachable, true,
+                     u"HAProxy %1, pid %2, up %3 s"_s.arg(r.value().version)
+                         .arg(r.value().pid)
+                         .arg(r.value().uptimeSec));
+        else
+            complete(reachable, false, describe(r.error()));
+    });
+
+    const int backendRow = addRow(lb.name, u"backend "_s + lb.backend);
+    QList<int> serverRows;
+    for (const QString &server : servers)
+        serverRows.append(addRow(lb.name, u"server "_s + server));
+    client->showStat()->onFinished(this, [this, backendRow, serverRows, servers,
+                                          backend = lb.backend](const Result<QList<StatRow>> &r) {
+        if (!r.ok()) {
+            complete(backendRow, false, describe(r.error()));
+            for (int row : serverRows)
+                complete(row, false, u"unknown: `show stat` failed"_s);
+            return;
+        }
+        QHash<QString, StatRow> found;
+        bool backendFound = false;
+        QString algorithm;
+        for (const StatRow &row : r.value()) {
+            if (row.proxy != backend)
+                continue;
+            if (row.server == u"BACKEND"_s) {
+                backendFound = true;
+                algorithm = row.field(u"algo"_s);
+            } else if (row.isServer()) {
+                found.insert(row.server, row);
+            }
+        }
+        complete(backendRow, backendFound,
+                 backendFound ? u"found, %1 servers, balance %2"_s.arg(found.size()).arg(algorithm)
+                              : u"no such backend in `show stat`"_s);
+        for (qsizetype i = 0; i < servers.size(); ++i) {
+            const auto it = found.constFind(servers.at(i));
+            if (it == found.cend())
+                complete(serverRows.at(i), false, u"not found in backend "_s + backend);
+            else
+                complete(serverRows.at(i), true, u"found, status %1"_s.arg(it->status));
+        }
+    });
+
+    const int permission = addRow(lb.name, u"admin permission"_s);
+    client->probeAdmin(lb.backend)->onFinished(this, [this, permission](const Result<Ack> &r) {
+        complete(permission, r.ok(),
+                 r.ok() ? u"admin level (probe: weight change of a nonexistent server refused "
+                          u"as 'No such server.', not 'Permission denied')"_s
+                        : describe(r.error()));
+    });
+
+    const int weightsRow = addRow(lb.name, u"current weights"_s);
+    client->getWeights(lb.backend, servers)
+        ->onFinished(this, [this, weightsRow, otel](const Result<QMap<QString, ServerWeight>> &r) {
+            if (!r.ok()) {
+                complete(weightsRow, false, describe(r.error()));
+                return;
+            }
+            QMap<QString, int> weights;
+            QStringList parts;
+            for (auto it = r.value().cbegin(); it != r.value().cend(); ++it) {
+                weights.insert(it.key(), it.value().current);
+                parts.append(u"%1=%2"_s.arg(it.key()).arg(it.value().current));
+            }
+            complete(weightsRow, true,
+                     parts.join(u' ') + u"; realized OTel share "_s +
+                         percent(realizedShare(weights, otel)));
+        });
+}
+
+void Preflight::checkPrometheus() {
+    auto *prometheus = new PrometheusClient(m_plan.prometheus, this);
+    const QString subject = prometheus->name();
+    if (!prometheus->configProblem().isEmpty())
+        complete(addRow(subject, u"TLS configuration"_s), false, prometheus->configProblem());
+
+    const int reachable =
+        addRow(subject, u"reachable at "_s + HttpClient::displayUrl(m_plan.prometheus.url));
+    auto clock = std::make_shared<QElapsedTimer>();
+    clock->start();
+    prometheus->query(u"vector(1)"_s)
+        ->onFinished(this, [this, reachable, clock](const Result<QueryResult> &r) {
+            complete(reachable, r.ok(),
+                     r.ok() ? u"answered in %1 ms"_s.arg(clock->elapsed()) : describe(r.error()));
+        });
+
+    const QList<NamedQuery> queries = queriesOf(m_plan);
+    for (const config::Environment &environment : m_plan.environments) {
+        for (const NamedQuery &named : queries) {
+            const int row = addRow(subject, environment.name + u": "_s + named.what);
+            prometheus->query(config::expandQuery(named.query, environment))
+                ->onFinished(this, [this, row](const Result<QueryResult> &r) {
+                    complete(row, r.ok(), r.ok() ? summarize(r.value()) : describe(r.error()));
+                });
+        }
+    }
+}
+
+void Preflight::checkAlertmanager() {
+    if (!m_plan.alertmanager)
+        return;
+    auto *alertmanager = new AlertmanagerClient(*m_plan.alertmanager, this);
+    const QString subject = alertmanager->name();
+    if (!alertmanager->configProblem().isEmpty())
+        complete(addRow(subject, u"TLS configuration"_s), false, alertmanager->configProblem());
+    const int row =
+        addRow(subject, u"reachable at "_s + HttpClient::displayUrl(m_plan.alertmanager->url));
+    AlertFilter filter;
+    filter.active = true;
+    alertmanager->alerts(filter)->onFinished(this, [this, row](const Result<QList<Alert>> &r) {
+        complete(row, r.ok(),
+                 r.ok() ? u"%1 active alert(s)"_s.arg(r.value().size()) : describe(r.error()));
+    });
+}
+
+int runPreflight(const config::Plan &plan, QTextStream &out, QTextStream &err) {
+    Q_ASSERT(QCoreApplication::instance());
+    Preflight preflight(plan, out, err);
+    int exitCode = 1;
+    QObject::connect(&preflight, &Preflight::finished, QCoreApplication::instance(),
+                     [&exitCode](int code) {
+                         exitCode = code;
+                         QCoreApplication::exit(code);
+                     });
+    QTimer::singleShot(0, &preflight, [&preflight] { preflight.start(); });
+    QCoreApplication::exec();
+    return exitCode;
+}
+
+} // namespace cutover::cli

@@ -1,0 +1,65 @@
+#pragma once
+
+// The hash chain of the audit log, as pure functions so every store implementation (SQLite,
+// PostgreSQL) and every verifier (the --verify-audit command, an exported file) compute exactly
+// the same bytes.
+//
+// Canonical form of an entry (format "v1"), the input of SHA-256:
+//
+//     "cutover-audit-v1\n"
+//     then for each field, in this order:
+//         seq, at, actor, role, action, environment, subject, details, prev_hash
+//     the field as UTF-8 bytes, written as  <byte length in decimal> ":" <bytes> "\n"
+//
+//   - seq: the entry's sequence number in decimal (1, 2, …), no sign, no leading zeros;
+//   - at: UTC milliseconds since 1970-01-01 in decimal;
+//   - details: the stored compact JSON text, byte for byte (it is hashed as stored, so a verifier
+//     never re-serialises JSON);
+//   - prev_hash: the previous entry's hash in lower-case hex; for seq 1, 64 "0" characters.
+//
+// hash = lower-case hex of SHA-256(canonical form). The length prefixes make the encoding
+// unambiguous whatever the fields contain (colons, newlines, empty strings). A verifier in
+// Python: b"cutover-audit-v1\n" + b"".join(b"%d:%s\n" % (len(f), f) for f in fields).
+//
+// Signature hash of a sign-off (format "v1"), same encoding with header "cutover-signoff-v1\n"
+// and fields: environment, gate, role, operator, printed_name, meaning, comment, at (UTC ms).
+
+#include "app/store/records.h"
+
+#include <QByteArray>
+#include <QList>
+
+namespace cutover::store {
+
+// 64 zeros: prev_hash of the first entry.
+QString genesisHash();
+
+QByteArray canonicalAuditBytes(const AuditEntry &entry);
+QString auditHash(const AuditEntry &entry); // over canonicalAuditBytes(entry)
+
+QByteArray canonicalSignOffBytes(const SignOff &signOff);
+QString signatureHash(const SignOff &signOff);
+
+// Compact JSON with keys sorted (QJsonObject keeps keys sorted): the stored details text.
+QString detailsText(const QJsonObject &details);
+
+// Walks entries in order: seq must run 1, 2, 3…, each prev_hash must equal the previous hash,
+// each hash must match the recomputed one. `expectedHeadSeq`/`expectedHeadHash` (when >= 0 /
+// non-empty) are the head the store recorded separately, which catches a truncated tail.
+AuditVerification verifyAuditEntries(const QList<AuditEntry> &entries, qint64 expectedHeadSeq = -1,
+                                     const QString &expectedHeadHash = {});
+
+// Incremental form of the same walk, for stores that stream entries instead of loading them all.
+class AuditChainVerifier {
+public:
+    // Returns false at the first broken entry; result() then names it.
+    bool add(const AuditEntry &entry);
+    AuditVerification finish(qint64 expectedHeadSeq = -1, const QString &expectedHeadHash = {});
+
+private:
+    qint64 m_count = 0;
+    QString m_prevHash = genesisHash();
+    AuditVerification m_broken;
+};
+
+} // namespace cutover::store

@@ -1,0 +1,110 @@
+#include "app/store/sign_in.h"
+
+#include "app/store/store_log.h"
+
+using namespace Qt::StringLiterals;
+
+namespace cutover::store {
+
+namespace {
+
+const QString kUnknownOperator = u"(unknown operator)"_s;
+
+SignInResult storeFailed(const StoreError &error) {
+    SignInResult result;
+    result.outcome = SignInResult::Outcome::StoreFailed;
+    result.storeError = error;
+    result.message =
+        u"cannot record the sign-in attempt, so it is refused: %1"_s.arg(error.toString());
+    return result;
+}
+
+// A fixed hash to spend the same time on an unknown name as on a known one.
+const PassphraseHash &dummyHash() {
+    static const PassphraseHash hash = hashPassphrase(u"not a passphrase"_s);
+    return hash;
+}
+
+} // namespace
+
+SignInGuard::SignInGuard(Store &store, OperatorsFile operators, Clock clock, SignInPolicy policy)
+    : m_store(store)
+    , m_operators(std::move(operators))
+    , m_clock(clock ? std::move(clock) : systemClock())
+    , m_policy(policy) {}
+
+SignInResult SignInGuard::verify(const QString &operatorName, const QString &passphrase,
+                                 const QString &purpose) {
+    const QDateTime now = m_clock();
+    const Operator *op = m_operators.find(operatorName);
+    if (!op) {
+        verifyPassphrase(passphrase, dummyHash());
+        auto audited =
+            m_store.appendAudit({kUnknownOperator,
+                                 {},
+                                 u"sign_in_failed"_s,
+                                 {},
+                                 {},
+                                 {{u"purpose"_s, purpose}, {u"reason"_s, u"unknown operator"_s}}});
+        if (!audited)
+            return storeFailed(audited.error());
+        SignInResult result;
+        result.message = u"wrong operator name or passphrase"_s;
+        return result;
+    }
+
+    auto state = m_store.signInState(op->name);
+    if (!state)
+        return storeFailed(state.error());
+    if (state.value().lockedAt(now)) {
+        auto audited = m_store.appendAudit(
+            {op->name,
+             {},
+             u"sign_in_refused"_s,
+             {},
+             op->name,
+             {{u"purpose"_s, purpose},
+              {u"reason"_s, u"locked"_s},
+              {u"locked_until"_s, state.value().lockedUntil.toString(Qt::ISODateWithMs)}}});
+        if (!audited)
+            return storeFailed(audited.error());
+        SignInResult result;
+        result.outcome = SignInResult::Outcome::Locked;
+        result.lockedUntil = state.value().lockedUntil;
+        result.message = u"%1 is locked after %2 wrong passphrases until %3"_s.arg(
+            op->name, QString::number(m_policy.maxFailures),
+            state.value().lockedUntil.toUTC().toString(u"HH:mm:ss 'UTC'"_s));
+        return result;
+    }
+
+    if (verifyPassphrase(passphrase, op->passphrase)) {
+        auto recorded = m_store.recordSignInSuccess(
+            op->name, purpose == u"sign_in"_s ? u"signed_in"_s : u"passphrase_verified"_s,
+            {{u"purpose"_s, purpose}});
+        if (!recorded)
+            return storeFailed(recorded.error());
+        SignInResult result;
+        result.outcome = SignInResult::Outcome::Ok;
+        result.op = *op;
+        return result;
+    }
+
+    auto failed = m_store.recordSignInFailure(
+        op->name, now, m_policy.maxFailures, m_policy.lockMs,
+        {{u"purpose"_s, purpose}, {u"reason"_s, u"wrong passphrase"_s}});
+    if (!failed)
+        return storeFailed(failed.error());
+    qCInfo(lcStore) << "wrong passphrase for" << op->name << "purpose" << purpose;
+    SignInResult result;
+    result.failures = failed.value().failures;
+    result.lockedUntil = failed.value().lockedUntil;
+    if (failed.value().lockedAt(now)) {
+        result.message = u"wrong operator name or passphrase; %1 is now locked until %2"_s.arg(
+            op->name, result.lockedUntil.toUTC().toString(u"HH:mm:ss 'UTC'"_s));
+    } else {
+        result.message = u"wrong operator name or passphrase"_s;
+    }
+    return result;
+}
+
+} // namespace cutover::store

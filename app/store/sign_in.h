@@ -1,0 +1,61 @@
+#pragma once
+
+// Passphrase checks for sign-in and for re-authentication before a shift or a signature.
+// Policy: a wrong passphrase is refused and audited; `maxFailures` wrong in a row lock that
+// operator for `lockMs`, persisted in the store (a restart does not reset it, and a second
+// console sees the same lock). While locked, the passphrase is not even checked.
+// The audit log gets the operator, the purpose and the counts — never the passphrase. An unknown
+// name is audited as "(unknown operator)" because what was typed might be a passphrase typed in
+// the wrong field.
+
+#include "app/store/clock.h"
+#include "app/store/operators_file.h"
+#include "app/store/store.h"
+
+#include <optional>
+
+namespace cutover::store {
+
+struct SignInPolicy {
+    int maxFailures = 5;
+    qint64 lockMs = 60'000;
+};
+
+struct SignInResult {
+    enum class Outcome {
+        Ok,          // passphrase verified (and audited)
+        Refused,     // unknown operator or wrong passphrase (one message for both)
+        Locked,      // too many failures: try after lockedUntil
+        StoreFailed, // could not record the attempt: refused, because it could not be audited
+    };
+    Outcome outcome = Outcome::Refused;
+    std::optional<Operator> op; // set when Ok
+    QDateTime lockedUntil;      // Locked, or Refused by the failure that started a lock
+    int failures = 0;           // consecutive failures after this attempt
+    QString message;            // for the operator; never contains the passphrase
+    std::optional<StoreError> storeError;
+
+    bool ok() const { return outcome == Outcome::Ok; }
+};
+
+class SignInGuard {
+public:
+    SignInGuard(Store &store, OperatorsFile operators, Clock clock = systemClock(),
+                SignInPolicy policy = {});
+
+    // `purpose`: "sign_in", "shift", "sign_off", "rollback"… — recorded in the audit entry.
+    // Success is audited as "signed_in" for "sign_in", else "passphrase_verified".
+    SignInResult verify(const QString &operatorName, const QString &passphrase,
+                        const QString &purpose = QStringLiteral("sign_in"));
+
+    const OperatorsFile &operators() const { return m_operators; }
+    const SignInPolicy &policy() const { return m_policy; }
+
+private:
+    Store &m_store;
+    OperatorsFile m_operators;
+    Clock m_clock;
+    SignInPolicy m_policy;
+};
+
+} // namespace cutover::store

@@ -1,0 +1,747 @@
+#include "app/store/sqlite_store.h"
+
+#include "app/store/audit_chain.h"
+#include "app/store/sqlite_schema.h"
+#include "app/store/store_log.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QSqlQuery>
+#include <QTimeZone>
+
+#include <atomic>
+
+using namespace Qt::StringLiterals;
+
+namespace cutover::store {
+
+namespace {
+
+// SQLite primary result codes (sqlite3.h); QtSql reports them as nativeErrorCode().
+constexpr int kSqliteBusy = 5;
+constexpr int kSqliteLocked = 6;
+constexpr int kSqliteIoErr = 10;
+constexpr int kSqliteCorrupt = 11;
+constexpr int kSqliteNotADb = 26;
+
+QVariant msOrNull(const QDateTime &time) {
+    return time.isValid() ? QVariant(time.toMSecsSinceEpoch()) : QVariant();
+}
+
+QDateTime fromMs(const QVariant &value) {
+    if (value.isNull())
+        return {};
+    return QDateTime::fromMSecsSinceEpoch(value.toLongLong(), QTimeZone::utc());
+}
+
+// Truncated to milliseconds, the precision stored, so values read back compare equal.
+QDateTime toStoredPrecision(const QDateTime &time) {
+    return QDateTime::fromMSecsSinceEpoch(time.toMSecsSinceEpoch(), QTimeZone::utc());
+}
+
+QString timeText(const QDateTime &time) {
+    return time.toUTC().toString(Qt::ISODateWithMs);
+}
+
+QJsonObject merged(QJsonObject base, const QJsonObject &extra) {
+    for (auto it = extra.begin(); it != extra.end(); ++it)
+        base.insert(it.key(), it.value());
+    return base;
+}
+
+QString jsonText(const QJsonObject &object) {
+    return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
+}
+
+StageState stageFromQuery(const QSqlQuery &q) {
+    StageState s;
+    s.environment = q.value(0).toString();
+    s.stageIndex = q.value(1).toInt();
+    s.phase = q.value(2).toString();
+    s.intendedWeights = QJsonDocument::fromJson(q.value(3).toString().toUtf8()).object();
+    s.enteredAt = fromMs(q.value(4));
+    s.holdStartedAt = fromMs(q.value(5));
+    s.version = q.value(6).toLongLong();
+    s.changedBy = q.value(7).toString();
+    s.changedAt = fromMs(q.value(8));
+    return s;
+}
+
+const QString kStageColumns = u"environment, stage_index, phase, intended_weights, entered_at, "
+                              u"hold_started_at, version, changed_by, changed_at"_s;
+const QString kSignOffColumns = u"id, environment, gate, role, operator, printed_name, meaning, "
+                                u"comment, signed_at, signature_hash"_s;
+const QString kAuditColumns =
+    u"seq, at, actor, role, action, environment, subject, details, prev_hash, hash"_s;
+
+SignOff signOffFromQuery(const QSqlQuery &q) {
+    SignOff s;
+    s.id = q.value(0).toLongLong();
+    s.environment = q.value(1).toString();
+    s.gate = q.value(2).toString();
+    s.role = q.value(3).toString();
+    s.operatorName = q.value(4).toString();
+    s.printedName = q.value(5).toString();
+    s.meaning = q.value(6).toString();
+    s.comment = q.value(7).toString();
+    s.at = fromMs(q.value(8));
+    s.signatureHash = q.value(9).toString();
+    return s;
+}
+
+AuditEntry auditFromQuery(const QSqlQuery &q) {
+    AuditEntry e;
+    e.seq = q.value(0).toLongLong();
+    e.at = fromMs(q.value(1));
+    e.actor = q.value(2).toString();
+    e.role = q.value(3).toString();
+    e.action = q.value(4).toString();
+    e.environment = q.value(5).toString();
+    e.subject = q.value(6).toString();
+    e.details = q.value(7).toString();
+    e.prevHash = q.value(8).toString();
+    e.hash = q.value(9).toString();
+    return e;
+}
+
+std::atomic<quint64> g_connectionCounter{0};
+
+} // namespace
+
+StoreResult<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options &options) {
+    if (options.path.isEmpty())
+        return StoreError::io(u"no store path given"_s);
+    const QFileInfo info(options.path);
+    if (info.exists() && !info.isFile())
+        return StoreError::io(u"%1 is not a file"_s.arg(options.path));
+    if (!info.exists()) {
+        if (!options.createIfMissing)
+            return StoreError::io(u"no store at %1"_s.arg(options.path));
+        if (!QDir().mkpath(info.absolutePath()))
+            return StoreError::io(u"cannot create folder %1"_s.arg(info.absolutePath()));
+    }
+    const QString name =
+        u"cutover-store-%1"_s.arg(g_connectionCounter.fetch_add(1, std::memory_order_relaxed));
+    std::unique_ptr<SqliteStore> store(new SqliteStore(options, name));
+    if (StoreResult<void> configured = store->configureAndMigrate(); !configured)
+        return configured.error();
+    return store;
+}
+
+SqliteStore::SqliteStore(Options options, QString connectionName)
+    : m_options(std::move(options))
+    , m_connectionName(std::move(connectionName)) {
+    QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_connectionName);
+    db.setDatabaseName(m_options.path);
+    db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=%1"_s.arg(m_options.busyTimeoutMs));
+}
+
+SqliteStore::~SqliteStore() {
+    {
+        QSqlDatabase db = database();
+        if (db.isOpen())
+            db.close();
+    }
+    QSqlDatabase::removeDatabase(m_connectionName);
+}
+
+QString SqliteStore::description() const {
+    return u"sqlite:"_s + m_options.path;
+}
+
+QSqlDatabase SqliteStore::database() const {
+    return QSqlDatabase::database(m_connectionName, false);
+}
+
+QDateTime SqliteStore::now() const {
+    return toStoredPrecision(m_options.clock ? m_options.clock() : QDateTime::currentDateTimeUtc());
+}
+
+StoreError SqliteStore::sqlError(const QSqlError &error, const QString &what) const {
+    bool numeric = false;
+    const int code = error.nativeErrorCode().toInt(&numeric) & 0xff;
+    const QString text = u"%1: %2 (%3)"_s.arg(
+        what, error.databaseText().isEmpty() ? error.text() : error.databaseText(), m_options.path);
+    if (!numeric)
+        return StoreError::io(text);
+    switch (code) {
+    case kSqliteBusy:
+    case kSqliteLocked:
+        return StoreError::busy(text);
+    case kSqliteCorrupt:
+    case kSqliteNotADb:
+        return StoreError::corrupt(text);
+    case kSqliteIoErr:
+    default:
+        return StoreError::io(text);
+    }
+}
+
+StoreResult<QSqlQuery> SqliteStore::exec(const QString &sql, const QVariantList &binds) const {
+    QSqlQuery q(database());
+    q.setForwardOnly(true);
+    if (!q.prepare(sql))
+        return sqlError(q.lastError(), u"cannot prepare '%1'"_s.arg(sql.simplified().left(60)));
+    for (const QVariant &value : binds) {
+        // A null QString would bind as SQL NULL; the schema wants '' for "none" in text columns.
+        if (value.typeId() == QMetaType::QString && value.toString().isNull())
+            q.addBindValue(QString(u""_s));
+        else
+            q.addBindValue(value);
+    }
+    if (!q.exec())
+        return sqlError(q.lastError(), u"'%1' failed"_s.arg(sql.simplified().left(60)));
+    return q;
+}
+
+StoreResult<void> SqliteStore::write(const std::function<StoreResult<void>()> &body) {
+    // IMMEDIATE takes the write lock up front: two consoles serialise here (waiting up to the
+    // busy timeout) instead of failing later on a lock upgrade.
+    if (auto begun = exec(u"BEGIN IMMEDIATE"_s); !begun)
+        return begun.error();
+    auto rollback = [this] {
+        QSqlQuery q(database());
+        if (!q.exec(u"ROLLBACK"_s))
+            qCWarning(lcStore) << "rollback failed:" << q.lastError().text();
+    };
+    StoreResult<void> result = body();
+    if (!result) {
+        rollback();
+        return result;
+    }
+    if (auto committed = exec(u"COMMIT"_s); !committed) {
+        rollback();
+        return committed.error();
+    }
+    return {};
+}
+
+StoreResult<void> SqliteStore::configureAndMigrate() {
+    QSqlDatabase db = database();
+    if (!db.open())
+        return sqlError(db.lastError(), u"cannot open the store"_s);
+    // journal_mode is the first read of the file: a file that is not a database fails here.
+    auto journal = exec(u"PRAGMA journal_mode=WAL"_s);
+    if (!journal)
+        return journal.error();
+    if (journal.value().next() && journal.value().value(0).toString().toLower() != u"wal"_s)
+        qCWarning(lcStore) << "WAL journal not available for" << m_options.path << "- using"
+                           << journal.value().value(0).toString();
+    journal.value().finish();
+    for (const QString &pragma : {u"PRAGMA synchronous=FULL"_s, u"PRAGMA foreign_keys=ON"_s,
+                                  u"PRAGMA busy_timeout=%1"_s.arg(m_options.busyTimeoutMs)}) {
+        if (auto r = exec(pragma); !r)
+            return r.error();
+    }
+    // Catch damage early, but cheaply: quick_check reads every page once. On a garbage or
+    // truncated file this is where "corrupt" comes from instead of a later, stranger failure.
+    if (auto check = exec(u"PRAGMA quick_check(1)"_s); !check) {
+        return check.error();
+    } else if (check.value().next() && check.value().value(0).toString() != u"ok"_s) {
+        return StoreError::corrupt(
+            u"%1 is damaged: %2"_s.arg(m_options.path, check.value().value(0).toString()));
+    }
+
+    return write([this]() -> StoreResult<void> {
+        if (auto r = exec(u"CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY "
+                          u"KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)"_s);
+            !r)
+            return r.error();
+        auto current = exec(u"SELECT COALESCE(MAX(version), 0) FROM schema_version"_s);
+        if (!current)
+            return current.error();
+        int version = current.value().next() ? current.value().value(0).toInt() : 0;
+        current.value().finish();
+        const int latest = latestSchemaVersion();
+        if (version > latest)
+            return StoreError::schema(
+                u"%1 has schema version %2, newer than this program knows (%3): use a newer "
+                u"cutover-console; the store was not changed"_s.arg(m_options.path)
+                    .arg(version)
+                    .arg(latest));
+        for (const Migration &migration : sqliteMigrations()) {
+            if (migration.version <= version)
+                continue;
+            for (const QString &statement : migration.statements) {
+                if (auto r = exec(statement); !r) {
+                    StoreError error = r.error();
+                    if (error.kind == StoreError::Kind::Io)
+                        error.kind = StoreError::Kind::Schema;
+                    error.message =
+                        u"migration %1 (%2): "_s.arg(migration.version).arg(migration.description) +
+                        error.message;
+                    return error;
+                }
+            }
+            if (auto r = exec(u"INSERT INTO schema_version (version, description, applied_at) "
+                              u"VALUES (?, ?, ?)"_s,
+                              {migration.version, migration.description,
+                               QDateTime::currentMSecsSinceEpoch()});
+                !r)
+                return r.error();
+            qCInfo(lcStore) << "store" << m_options.path << "migrated to schema"
+                            << migration.version;
+            version = migration.version;
+        }
+        m_schemaVersion = version;
+        return {};
+    });
+}
+
+// --- Stage state ---
+
+StoreResult<std::optional<StageState>> SqliteStore::stageState(const QString &environment) {
+    auto q = exec(u"SELECT "_s + kStageColumns + u" FROM stage_state WHERE environment = ?"_s,
+                  {environment});
+    if (!q)
+        return q.error();
+    if (!q.value().next())
+        return std::optional<StageState>();
+    return std::optional<StageState>(stageFromQuery(q.value()));
+}
+
+StoreResult<QList<StageState>> SqliteStore::stageStates() {
+    auto q = exec(u"SELECT "_s + kStageColumns + u" FROM stage_state ORDER BY environment"_s);
+    if (!q)
+        return q.error();
+    QList<StageState> states;
+    while (q.value().next())
+        states.append(stageFromQuery(q.value()));
+    return states;
+}
+
+StoreResult<StageState> SqliteStore::updateStageState(qint64 expectedVersion,
+                                                      const StageState &newState,
+                                                      const AuditContext &audit) {
+    StageState stored = newState;
+    stored.version = expectedVersion + 1;
+    const QDateTime at = now();
+    stored.changedAt = newState.changedAt.isValid() ? toStoredPrecision(newState.changedAt) : at;
+    if (stored.enteredAt.isValid())
+        stored.enteredAt = toStoredPrecision(stored.enteredAt);
+    if (stored.holdStartedAt.isValid())
+        stored.holdStartedAt = toStoredPrecision(stored.holdStartedAt);
+
+    auto result = write([&]() -> StoreResult<void> {
+        auto current = exec(u"SELECT version, changed_by, changed_at FROM stage_state WHERE "
+                            u"environment = ?"_s,
+                            {newState.environment});
+        if (!current)
+            return current.error();
+        if (current.value().next()) {
+            const qint64 version = current.value().value(0).toLongLong();
+            if (version != expectedVersion) {
+                const QString by = current.value().value(1).toString();
+                const QDateTime when = fromMs(current.value().value(2));
+                return StoreError::conflict(u"stage changed by %1 at %2"_s.arg(by, timeText(when)),
+                                            by, when, version);
+            }
+        } else if (expectedVersion != 0) {
+            return StoreError::conflict(
+                u"no stage state for %1 (expected version %2): it was removed"_s
+                    .arg(newState.environment)
+                    .arg(expectedVersion),
+                {}, {}, 0);
+        }
+        current.value().finish();
+        const QVariantList values = {newState.environment,
+                                     stored.stageIndex,
+                                     stored.phase,
+                                     jsonText(stored.intendedWeights),
+                                     msOrNull(stored.enteredAt),
+                                     msOrNull(stored.holdStartedAt),
+                                     stored.version,
+                                     stored.changedBy,
+                                     msOrNull(stored.changedAt)};
+        auto written = exec(u"INSERT INTO stage_state ("_s + kStageColumns +
+                                u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (environment) "
+                                u"DO UPDATE SET stage_index = excluded.stage_index, phase = "
+                                u"excluded.phase, intended_weights = excluded.intended_weights, "
+                                u"entered_at = excluded.entered_at, hold_started_at = "
+                                u"excluded.hold_started_at, version = excluded.version, "
+                                u"changed_by = excluded.changed_by, changed_at = "
+                                u"excluded.changed_at"_s,
+                            values);
+        if (!written)
+            return written.error();
+        QJsonObject details{{u"stage_index"_s, stored.stageIndex},
+                            {u"phase"_s, stored.phase},
+                            {u"version"_s, stored.version},
+                            {u"intended_weights"_s, stored.intendedWeights}};
+        if (stored.holdStartedAt.isValid())
+            details.insert(u"hold_started_at"_s, timeText(stored.holdStartedAt));
+        const AuditEvent event{stored.changedBy,
+                               audit.role,
+                               audit.action.isEmpty() ? u"stage_changed"_s : audit.action,
+                               stored.environment,
+                               u"stage %1 %2"_s.arg(stored.stageIndex).arg(stored.phase),
+                               merged(details, audit.details)};
+        if (auto appended = appendAuditInTransaction(event, at); !appended)
+            return appended.error();
+        return {};
+    });
+    if (!result)
+        return result.error();
+    return stored;
+}
+
+// --- Ticks ---
+
+StoreResult<QList<Tick>> SqliteStore::ticks(const QString &environment) {
+    auto q = exec(u"SELECT environment, gate, check_id, ticked_by, role, ticked_at FROM "
+                  u"checklist_ticks WHERE environment = ? ORDER BY ticked_at, gate, check_id"_s,
+                  {environment});
+    if (!q)
+        return q.error();
+    QList<Tick> result;
+    while (q.value().next()) {
+        result.append({q.value().value(0).toString(), q.value().value(1).toString(),
+                       q.value().value(2).toString(), q.value().value(3).toString(),
+                       q.value().value(4).toString(), fromMs(q.value().value(5))});
+    }
+    return result;
+}
+
+StoreResult<Tick> SqliteStore::tick(const Tick &tick, const QJsonObject &details) {
+    Tick stored = tick;
+    const QDateTime at = now();
+    stored.at = tick.at.isValid() ? toStoredPrecision(tick.at) : at;
+    auto result = write([&]() -> StoreResult<void> {
+        auto existing = exec(u"SELECT ticked_by, ticked_at FROM checklist_ticks WHERE "
+                             u"environment = ? AND gate = ? AND check_id = ?"_s,
+                             {tick.environment, tick.gate, tick.check});
+        if (!existing)
+            return existing.error();
+        if (existing.value().next()) {
+            const QString by = existing.value().value(0).toString();
+            const QDateTime when = fromMs(existing.value().value(1));
+            return StoreError::conflict(u"%1/%2 already ticked by %3 at %4"_s.arg(
+                                            tick.gate, tick.check, by, timeText(when)),
+                                        by, when);
+        }
+        existing.value().finish();
+        if (auto r = exec(u"INSERT INTO checklist_ticks (environment, gate, check_id, ticked_by, "
+                          u"role, ticked_at) VALUES (?, ?, ?, ?, ?, ?)"_s,
+                          {stored.environment, stored.gate, stored.check, stored.tickedBy,
+                           stored.role, msOrNull(stored.at)});
+            !r)
+            return r.error();
+        const AuditEvent event{stored.tickedBy,
+                               stored.role,
+                               u"check_ticked"_s,
+                               stored.environment,
+                               stored.gate + u'/' + stored.check,
+                               details};
+        if (auto appended = appendAuditInTransaction(event, at); !appended)
+            return appended.error();
+        return {};
+    });
+    if (!result)
+        return result.error();
+    return stored;
+}
+
+StoreResult<bool> SqliteStore::untick(const QString &environment, const QString &gate,
+                                      const QString &check, const QString &actor,
+                                      const QString &role) {
+    bool removed = false;
+    auto result = write([&]() -> StoreResult<void> {
+        auto deleted = exec(u"DELETE FROM checklist_ticks WHERE environment = ? AND gate = ? AND "
+                            u"check_id = ?"_s,
+                            {environment, gate, check});
+        if (!deleted)
+            return deleted.error();
+        removed = deleted.value().numRowsAffected() > 0;
+        if (!removed)
+            return {};
+        const AuditEvent event{actor, role, u"check_unticked"_s, environment, gate + u'/' + check,
+                               {}};
+        if (auto appended = appendAuditInTransaction(event, now()); !appended)
+            return appended.error();
+        return {};
+    });
+    if (!result)
+        return result.error();
+    return removed;
+}
+
+// --- Sign-offs ---
+
+StoreResult<QList<SignOff>> SqliteStore::signOffs(const QString &environment) {
+    auto q = exec(u"SELECT "_s + kSignOffColumns +
+                      u" FROM sign_offs WHERE environment = ? AND voided_at IS NULL ORDER BY id"_s,
+                  {environment});
+    if (!q)
+        return q.error();
+    QList<SignOff> result;
+    while (q.value().next())
+        result.append(signOffFromQuery(q.value()));
+    return result;
+}
+
+StoreResult<SignOff> SqliteStore::signOff(const SignOff &signOff) {
+    SignOff stored = signOff;
+    const QDateTime at = now();
+    stored.at = signOff.at.isValid() ? toStoredPrecision(signOff.at) : at;
+    stored.signatureHash = signatureHash(stored);
+    auto result = write([&]() -> StoreResult<void> {
+        auto existing = exec(u"SELECT operator, signed_at FROM sign_offs WHERE environment = ? "
+                             u"AND gate = ? AND role = ? AND voided_at IS NULL"_s,
+                             {stored.environment, stored.gate, stored.role});
+        if (!existing)
+            return existing.error();
+        if (existing.value().next()) {
+            const QString by = existing.value().value(0).toString();
+            const QDateTime when = fromMs(existing.value().value(1));
+            return StoreError::conflict(u"%1 already signed as %2 by %3 at %4"_s.arg(
+                                            stored.gate, stored.role, by, timeText(when)),
+                                        by, when);
+        }
+        existing.value().finish();
+        auto inserted = exec(
+            u"INSERT INTO sign_offs (environment, gate, role, operator, printed_name, "
+            u"meaning, comment, signed_at, signature_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+            u"?)"_s,
+            {stored.environment, stored.gate, stored.role, stored.operatorName, stored.printedName,
+             stored.meaning, stored.comment, msOrNull(stored.at), stored.signatureHash});
+        if (!inserted)
+            return inserted.error();
+        stored.id = inserted.value().lastInsertId().toLongLong();
+        const AuditEvent event{stored.operatorName,
+                               stored.role,
+                               u"gate_signed"_s,
+                               stored.environment,
+                               stored.gate,
+                               {{u"sign_off_id"_s, stored.id},
+                                {u"printed_name"_s, stored.printedName},
+                                {u"meaning"_s, stored.meaning},
+                                {u"comment"_s, stored.comment},
+                                {u"signed_at"_s, timeText(stored.at)},
+                                {u"signature_hash"_s, stored.signatureHash}}};
+        if (auto appended = appendAuditInTransaction(event, at); !appended)
+            return appended.error();
+        return {};
+    });
+    if (!result)
+        return result.error();
+    return stored;
+}
+
+StoreResult<int> SqliteStore::resetGate(const QString &environment, const QString &gate,
+                                        const QString &actor, const QString &role,
+                                        const QString &reason) {
+    int cleared = 0;
+    auto result = write([&]() -> StoreResult<void> {
+        const QDateTime at = now();
+        auto ticksDeleted =
+            exec(u"DELETE FROM checklist_ticks WHERE environment = ? AND gate = ?"_s,
+                 {environment, gate});
+        if (!ticksDeleted)
+            return ticksDeleted.error();
+        const int ticksCleared = ticksDeleted.value().numRowsAffected();
+        auto voided = exec(u"UPDATE sign_offs SET voided_at = ?, voided_by = ? WHERE environment "
+                           u"= ? AND gate = ? AND voided_at IS NULL"_s,
+                           {at.toMSecsSinceEpoch(), actor, environment, gate});
+        if (!voided)
+            return voided.error();
+        const int signOffsVoided = voided.value().numRowsAffected();
+        cleared = ticksCleared + signOffsVoided;
+        const AuditEvent event{actor,
+                               role,
+                               u"gate_reset"_s,
+                               environment,
+                               gate,
+                               {{u"reason"_s, reason},
+                                {u"ticks_cleared"_s, ticksCleared},
+                                {u"sign_offs_voided"_s, signOffsVoided}}};
+        if (auto appended = appendAuditInTransaction(event, at); !appended)
+            return appended.error();
+        return {};
+    });
+    if (!result)
+        return result.error();
+    return cleared;
+}
+
+// --- Sign-in lock-out ---
+
+StoreResult<SignInState> SqliteStore::signInState(const QString &operatorName) {
+    auto q = exec(u"SELECT failures, locked_until, last_failure_at FROM sign_in_failures WHERE "
+                  u"operator = ?"_s,
+                  {operatorName});
+    if (!q)
+        return q.error();
+    SignInState state;
+    state.operatorName = operatorName;
+    if (q.value().next()) {
+        state.failures = q.value().value(0).toInt();
+        state.lockedUntil = fromMs(q.value().value(1));
+        state.lastFailureAt = fromMs(q.value().value(2));
+    }
+    return state;
+}
+
+StoreResult<SignInState> SqliteStore::recordSignInFailure(const QString &operatorName,
+                                                          const QDateTime &when, int threshold,
+                                                          qint64 lockForMs,
+                                                          const QJsonObject &details) {
+    SignInState state;
+    auto result = write([&]() -> StoreResult<void> {
+        auto current = signInState(operatorName);
+        if (!current)
+            return current.error();
+        state = current.value();
+        const QDateTime at = toStoredPrecision(when.isValid() ? when : now());
+        state.failures += 1;
+        state.lastFailureAt = at;
+        QJsonObject auditDetails{{u"consecutive_failures"_s, state.failures}};
+        if (state.failures >= threshold) {
+            state.lockedUntil = at.addMSecs(lockForMs);
+            state.failures = 0; // the next round of attempts starts after the lock
+            auditDetails.insert(u"locked_until"_s, timeText(state.lockedUntil));
+        }
+        if (auto r = exec(u"INSERT INTO sign_in_failures (operator, failures, last_failure_at, "
+                          u"locked_until) VALUES (?, ?, ?, ?) ON CONFLICT (operator) DO UPDATE "
+                          u"SET failures = excluded.failures, last_failure_at = "
+                          u"excluded.last_failure_at, locked_until = excluded.locked_until"_s,
+                          {operatorName, state.failures, msOrNull(state.lastFailureAt),
+                           msOrNull(state.lockedUntil)});
+            !r)
+            return r.error();
+        const AuditEvent event{operatorName, {},           u"sign_in_failed"_s,
+                               {},           operatorName, merged(details, auditDetails)};
+        if (auto appended = appendAuditInTransaction(event, at); !appended)
+            return appended.error();
+        return {};
+    });
+    if (!result)
+        return result.error();
+    return state;
+}
+
+StoreResult<void> SqliteStore::recordSignInSuccess(const QString &operatorName,
+                                                   const QString &action,
+                                                   const QJsonObject &details) {
+    return write([&]() -> StoreResult<void> {
+        if (auto r = exec(u"UPDATE sign_in_failures SET failures = 0 WHERE operator = ?"_s,
+                          {operatorName});
+            !r)
+            return r.error();
+        const AuditEvent event{operatorName, {}, action, {}, operatorName, details};
+        if (auto appended = appendAuditInTransaction(event, now()); !appended)
+            return appended.error();
+        return {};
+    });
+}
+
+// --- Audit ---
+
+StoreResult<AuditEntry> SqliteStore::appendAuditInTransaction(const AuditEvent &event,
+                                                              const QDateTime &at) {
+    // The head, not MAX(seq), decides the next seq: a deleted tail then shows as a gap.
+    auto head = exec(u"SELECT seq, hash FROM audit_head WHERE id = 1"_s);
+    if (!head)
+        return head.error();
+    if (!head.value().next())
+        return StoreError::corrupt(u"the audit head row is missing (%1)"_s.arg(m_options.path));
+    AuditEntry entry;
+    entry.seq = head.value().value(0).toLongLong() + 1;
+    entry.prevHash = head.value().value(1).toString();
+    head.value().finish();
+    entry.at = toStoredPrecision(at);
+    entry.actor = event.actor;
+    entry.role = event.role;
+    entry.action = event.action;
+    entry.environment = event.environment;
+    entry.subject = event.subject;
+    entry.details = detailsText(event.details);
+    entry.hash = auditHash(entry);
+    if (auto r =
+            exec(u"INSERT INTO audit_log ("_s + kAuditColumns +
+                     u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s,
+                 {entry.seq, entry.at.toMSecsSinceEpoch(), entry.actor, entry.role, entry.action,
+                  entry.environment, entry.subject, entry.details, entry.prevHash, entry.hash});
+        !r)
+        return r.error();
+    if (auto r = exec(u"UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"_s,
+                      {entry.seq, entry.hash});
+        !r)
+        return r.error();
+    return entry;
+}
+
+StoreResult<AuditEntry> SqliteStore::appendAudit(const AuditEvent &event) {
+    AuditEntry entry;
+    auto result = write([&]() -> StoreResult<void> {
+        auto appended = appendAuditInTransaction(event, now());
+        if (!appended)
+            return appended.error();
+        entry = appended.value();
+        return {};
+    });
+    if (!result)
+        return result.error();
+    return entry;
+}
+
+StoreResult<QList<AuditEntry>> SqliteStore::auditEntries(qint64 afterSeq, int limit) {
+    auto q =
+        exec(u"SELECT "_s + kAuditColumns + u" FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?"_s,
+             {afterSeq, limit});
+    if (!q)
+        return q.error();
+    QList<AuditEntry> entries;
+    while (q.value().next())
+        entries.append(auditFromQuery(q.value()));
+    return entries;
+}
+
+StoreResult<AuditVerification> SqliteStore::verifyAuditChain() {
+    // One read transaction: the head and the log are read from the same snapshot even while
+    // another console appends.
+    if (auto begun = exec(u"BEGIN"_s); !begun)
+        return begun.error();
+    auto finish = [this] {
+        QSqlQuery(database()).exec(u"COMMIT"_s);
+    };
+    auto head = exec(u"SELECT seq, hash FROM audit_head WHERE id = 1"_s);
+    if (!head) {
+        finish();
+        return head.error();
+    }
+    qint64 headSeq = -1;
+    QString headHash;
+    if (head.value().next()) {
+        headSeq = head.value().value(0).toLongLong();
+        headHash = head.value().value(1).toString();
+    }
+    head.value().finish();
+    auto q = exec(u"SELECT "_s + kAuditColumns + u" FROM audit_log ORDER BY seq"_s);
+    if (!q) {
+        finish();
+        return q.error();
+    }
+    AuditChainVerifier verifier;
+    while (q.value().next()) {
+        if (!verifier.add(auditFromQuery(q.value())))
+            break;
+    }
+    q.value().finish();
+    finish();
+    if (headSeq < 0) {
+        AuditVerification missing;
+        missing.problem = u"the audit head row is missing"_s;
+        return missing;
+    }
+    return verifier.finish(headSeq, headSeq > 0 ? headHash : QString());
+}
+
+StoreResult<qint64> SqliteStore::lastChangeId() {
+    auto q = exec(u"SELECT seq FROM audit_head WHERE id = 1"_s);
+    if (!q)
+        return q.error();
+    return q.value().next() ? q.value().value(0).toLongLong() : qint64(0);
+}
+
+} // namespace cutover::store

@@ -1,0 +1,52 @@
+#include "app/store/store.h"
+
+#include "app/store/sqlite_store.h"
+#include "app/store/store_log.h"
+#include "app/store/store_watcher.h"
+
+#include <QDir>
+#include <QStandardPaths>
+
+using namespace Qt::StringLiterals;
+
+namespace cutover::store {
+
+Q_LOGGING_CATEGORY(lcStore, "cutover.store")
+
+StoreWatcher *Store::createWatcher(QObject *parent, int intervalMs) {
+    return new StoreWatcher(*this, intervalMs, parent);
+}
+
+StoreResult<AuditEntry> recordPlanLoaded(Store &store, const config::Plan &plan,
+                                         const QString &actor) {
+    return store.appendAudit({actor,
+                              {},
+                              u"plan_loaded"_s,
+                              {},
+                              plan.name,
+                              {{u"file"_s, plan.sourceFile},
+                               {u"sha256"_s, QString::fromLatin1(plan.sha256Hex)},
+                               {u"plan_version"_s, plan.version}}});
+}
+
+QString sqlitePathFor(const config::StoreConfig &config) {
+    if (!config.path.isEmpty())
+        return config.path;
+    const QString folder = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    return QDir(folder).filePath(u"store.sqlite"_s);
+}
+
+StoreResult<std::unique_ptr<Store>> openStore(const config::StoreConfig &config, Clock clock) {
+    if (!config.url.isEmpty())
+        return StoreError::io(u"the PostgreSQL store (%1) is not available in this build"_s.arg(
+            config.url.toString(QUrl::RemoveUserInfo)));
+    SqliteStore::Options options;
+    options.path = sqlitePathFor(config);
+    options.clock = std::move(clock);
+    auto opened = SqliteStore::open(options);
+    if (!opened)
+        return opened.error();
+    return std::unique_ptr<Store>(std::move(opened).value());
+}
+
+} // namespace cutover::store

@@ -1,0 +1,7 @@
+#pragma once
+
+#include <QLoggingCategory>
+
+namespace cutover::store {
+Q_DECLARE_LOGGING_CATEGORY(lcStore)
+} // namespace cutover::store
