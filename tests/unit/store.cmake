@@ -1,0 +1,12 @@
+# Store, audit log and operators (app/store). Included by tests/unit/CMakeLists.txt.
+console_add_test(test_store_sqlite SOURCES test_store_sqlite.cpp LABELS unit)
+console_add_test(test_store_audit SOURCES test_store_audit.cpp LABELS unit)
+console_add_test(test_store_operators SOURCES test_store_operators.cpp LABELS unit)
+
+# Appends to a store until killed; test_store_crash SIGKILLs it mid-write.
+add_executable(store_crash_helper store_crash_helper.cpp)
+target_link_libraries(store_crash_helper PRIVATE console_core console_settings)
+console_add_test(test_store_crash SOURCES test_store_crash.cpp LABELS unit)
+target_compile_definitions(test_store_crash PRIVATE
+    STORE_CRASH_HELPER="$<TARGET_FILE:store_crash_helper>")
+add_dependencies(test_store_crash store_crash_helper)
