@@ -1,6 +1,7 @@
 #include "app/cli/command_line.h"
 
 #include "app/cli/check_plan.h"
+#include "app/cli/control.h"
 #include "app/cli/hash_passphrase.h"
 #include "app/cli/preflight.h"
 #include "app/cli/verify_audit.h"
@@ -52,16 +53,47 @@ const QCommandLineOption kStore(u"store"_s,
                                 u"data folder)."_s,
                                 u"path"_s);
 
-const QList<QCommandLineOption> &headlessCommands()
-{
-    static const QList<QCommandLineOption> commands{kCheckPlan, kPreflight, kHashPassphrase,
-                                                    kVerifyAudit, kExportAudit};
+const QCommandLineOption kStatus(u"status"_s,
+                                 u"Print where every environment stands (with --operator: "
+                                 u"whether they may shift, and why not)."_s);
+const QCommandLineOption kJson(u"json"_s, u"With --status: print JSON."_s);
+const QCommandLineOption kShift(u"shift"_s,
+                                u"Shift an environment to its next stage (needs --to, "
+                                u"--operator; passphrase on standard input)."_s,
+                                u"environment"_s);
+const QCommandLineOption kTo(u"to"_s, u"With --shift: the next stage's percent, as a check."_s,
+                             u"percent"_s);
+const QCommandLineOption kWait(u"wait"_s, u"With --shift: wait for the validation."_s);
+const QCommandLineOption kRollback(u"rollback"_s,
+                                   u"Roll an environment back: legacy 100 / OTel 0 on every load "
+                                   u"balancer (needs --operator)."_s,
+                                   u"environment"_s);
+const QCommandLineOption kTick(u"tick"_s, u"Tick a manual checklist item (needs --operator)."_s,
+                               u"gate/item"_s);
+const QCommandLineOption kSign(u"sign"_s,
+                               u"Sign a gate (needs --meaning and --operator; passphrase on "
+                               u"standard input)."_s,
+                               u"gate"_s);
+const QCommandLineOption kMeaning(u"meaning"_s, u"With --sign: what the signature means."_s,
+                                  u"text"_s);
+const QCommandLineOption kComment(u"comment"_s, u"With --sign: a comment."_s, u"text"_s);
+const QCommandLineOption kEnv(u"env"_s,
+                              u"Environment for --tick, --sign and --status (default: the "
+                              u"plan's first)."_s,
+                              u"environment"_s);
+const QCommandLineOption kDryRun(u"dry-run"_s,
+                                 u"Rehearse: everything but writing weights; the audit log says "
+                                 u"what would have been sent."_s);
+
+const QList<QCommandLineOption> &headlessCommands() {
+    static const QList<QCommandLineOption> commands{
+        kCheckPlan, kPreflight, kHashPassphrase, kVerifyAudit, kExportAudit,
+        kStatus,    kShift,     kRollback,       kTick,        kSign};
     return commands;
 }
 
 // Loads --plan (or the default plan), printing every error. Empty on failure.
-std::optional<config::Plan> loadPlanOrReport(const QString &file, QTextStream &err)
-{
+std::optional<config::Plan> loadPlanOrReport(const QString &file, QTextStream &err) {
     const QString path = file.isEmpty() ? u":/plans/default.yaml"_s : file;
     config::PlanLoadResult result = config::loadPlanFile(path);
     if (!result.ok()) {
@@ -74,19 +106,20 @@ std::optional<config::Plan> loadPlanOrReport(const QString &file, QTextStream &e
 
 } // namespace
 
-CommandLine::CommandLine()
-{
+CommandLine::CommandLine() {
     m_parser.setApplicationDescription(
         u"Cutover Console: cut production telemetry over from a legacy collector fleet to "
         u"OpenTelemetry, stage by stage, with gates, sign-off and one-press rollback."_s);
     m_parser.addHelpOption();
     m_parser.addVersionOption();
-    m_parser.addOptions({kPlan, kCheckPlan, kPreflight, kHashPassphrase, kOperator, kRoles,
-                         kDisplayName, kOperatorsFile, kVerifyAudit, kExportAudit, kStore});
+    m_parser.addOptions(
+        {kPlan,        kCheckPlan,     kPreflight,   kStatus,      kJson,           kShift,
+         kTo,          kWait,          kRollback,    kTick,        kSign,           kMeaning,
+         kComment,     kEnv,           kOperator,    kDryRun,      kHashPassphrase, kRoles,
+         kDisplayName, kOperatorsFile, kVerifyAudit, kExportAudit, kStore});
 }
 
-CommandLine::Mode CommandLine::parse(const QStringList &arguments)
-{
+CommandLine::Mode CommandLine::parse(const QStringList &arguments) {
     if (!m_parser.parse(arguments)) {
         m_error = m_parser.errorText();
         return Mode::Error;
@@ -106,40 +139,34 @@ CommandLine::Mode CommandLine::parse(const QStringList &arguments)
             commands.append(u"--"_s + command.names().constLast());
     }
     if (commands.size() > 1) {
-        m_error = u"%1 cannot be combined: give one command at a time"_s.arg(
-            commands.join(u" and "_s));
+        m_error =
+            u"%1 cannot be combined: give one command at a time"_s.arg(commands.join(u" and "_s));
         return Mode::Error;
     }
     return commands.isEmpty() ? Mode::Window : Mode::Headless;
 }
 
-QString CommandLine::helpText() const
-{
+QString CommandLine::helpText() const {
     return m_parser.helpText();
 }
 
-QString CommandLine::versionText() const
-{
+QString CommandLine::versionText() const {
     return u"cutover-console "_s + QStringLiteral(CONSOLE_VERSION) + u'\n';
 }
 
-QString CommandLine::planFile() const
-{
+QString CommandLine::planFile() const {
     return m_parser.value(kPlan);
 }
 
-QString CommandLine::checkPlanFile() const
-{
+QString CommandLine::checkPlanFile() const {
     return m_parser.value(kCheckPlan);
 }
 
-bool CommandLine::wantsCheckPlan() const
-{
+bool CommandLine::wantsCheckPlan() const {
     return m_parser.isSet(kCheckPlan);
 }
 
-int CommandLine::runHeadless() const
-{
+int CommandLine::runHeadless() const {
     QTextStream out(stdout);
     QTextStream err(stderr);
     if (m_parser.isSet(kCheckPlan))
@@ -180,19 +207,59 @@ int CommandLine::runHeadless() const
             return verifyAuditCommand(storePath, out, err);
         return exportAuditCommand(storePath, m_parser.value(kExportAudit), out, err);
     }
-    err << "nothing to do (see --help)\n";
+    const auto plan = loadPlanOrReport(planFile(), err);
+    if (!plan)
+        return ExitUsage;
+    ControlRequest request;
+    request.operatorName = m_parser.value(kOperator);
+    request.environment = m_parser.value(kEnv);
+    request.storePath = m_parser.value(kStore);
+    request.json = m_parser.isSet(kJson);
+    request.dryRun = m_parser.isSet(kDryRun);
+    request.wait = m_parser.isSet(kWait);
+    if (m_parser.isSet(kShift)) {
+        request.kind = ControlRequest::Kind::Shift;
+        request.environment = m_parser.value(kShift);
+        bool ok = false;
+        request.percent = m_parser.value(kTo).toInt(&ok);
+        if (!ok) {
+            err << "--shift needs --to PERCENT: the next stage's percent, typed as a check\n";
+            return ExitUsage;
+        }
+    } else if (m_parser.isSet(kRollback)) {
+        request.kind = ControlRequest::Kind::Rollback;
+        request.environment = m_parser.value(kRollback);
+    } else if (m_parser.isSet(kTick)) {
+        request.kind = ControlRequest::Kind::Tick;
+        const QStringList parts = m_parser.value(kTick).split(u'/');
+        if (parts.size() != 2 || parts.at(0).isEmpty() || parts.at(1).isEmpty()) {
+            err << "--tick expects GATE/ITEM, e.g. pre_cutover/runbooks\n";
+            return ExitUsage;
+        }
+        request.gate = parts.at(0);
+        request.item = parts.at(1);
+    } else if (m_parser.isSet(kSign)) {
+        request.kind = ControlRequest::Kind::Sign;
+        request.gate = m_parser.value(kSign);
+        request.meaning = m_parser.value(kMeaning);
+        request.comment = m_parser.value(kComment);
+        if (request.meaning.trimmed().isEmpty()) {
+            err << "--sign needs --meaning TEXT (what the signature means, e.g. Approved)\n";
+            return ExitUsage;
+        }
+    }
+    QTextStream in(stdin);
+    return runControl(*plan, request, in, out, err);
     return ExitUsage;
 }
 
-void setApplicationIdentity()
-{
+void setApplicationIdentity() {
     QCoreApplication::setOrganizationName(u"cutover-console"_s);
     QCoreApplication::setApplicationName(u"cutover-console"_s);
     QCoreApplication::setApplicationVersion(QStringLiteral(CONSOLE_VERSION));
 }
 
-int runHeadless(const CommandLine &commandLine)
-{
+int runHeadless(const CommandLine &commandLine) {
     return commandLine.runHeadless();
 }
 

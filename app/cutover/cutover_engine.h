@@ -1,0 +1,279 @@
+#pragma once
+
+// The cutover engine: one state machine per environment, driven by operators' actions, by time
+// (stabilization, holds) and by the monitor's samples (split, gate checks, triggers, drift).
+// It decides (guards), persists (the store is written before anything is reported done) and
+// records (every action and automatic decision goes to the audit log). The window and the
+// command line only ask it.
+//
+// Several engines may share one store (several consoles in one war room): every state change
+// is an optimistic-concurrency write, so whichever engine sees a transition first makes it and
+// the others reload. Any engine can therefore carry a shift through stabilization and
+// validation, even when the console that started it is gone.
+
+#include "app/backends/lb_fleet.h"
+#include "app/config/plan.h"
+#include "app/cutover/condition_tracker.h"
+#include "app/cutover/gate_status.h"
+#include "app/cutover/guards.h"
+#include "app/cutover/phase.h"
+#include "app/store/clock.h"
+#include "app/store/operators_file.h"
+#include "app/store/records.h"
+#include "app/store/sign_in.h"
+
+#include <QHash>
+#include <QMap>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <memory>
+#include <optional>
+
+namespace cutover::backends {
+class PrometheusClient;
+class WebhookNotifier;
+struct PromSample;
+} // namespace cutover::backends
+
+namespace cutover::store {
+class Store;
+class StoreWatcher;
+} // namespace cutover::store
+
+namespace cutover::engine {
+
+// Everything a screen or `--status` shows about one environment, computed at one instant.
+struct EnvironmentSnapshot {
+    QString environment;
+    Phase phase = Phase::Holding;
+    int stageIndex = -1; // -1: before the first stage (0% OTel)
+    int currentPercent = 0;
+    int nextPercent = -1;    // -1: none (complete)
+    store::StageState state; // as stored (version, changedBy, changedAt, hold)
+
+    // The stage's band (0 when before the first stage).
+    double targetShare = 0;
+    double lowerBound = 0;
+    double upperBound = 0;
+    QMap<QString, int> intendedWeights;
+    double realizedShare = 0; // of the intended weights
+
+    std::optional<double> measuredShare; // last split sample; empty: unknown
+    QDateTime measuredAt;
+
+    // Stabilization or hold in progress: what is being waited for and how far along.
+    QString progressLabel; // "stabilizing", "validating", "hold"; empty when nothing runs
+    QDateTime progressStart;
+    QDateTime progressEnd; // invalid when open-ended (validation waiting for data)
+
+    bool validationFailed = false;
+    QString lastValidation; // "passed: 10.1% in 8%..12% at …" / "failed: …" / "unknown: …"
+
+    QList<GateStatus> gates;          // every gate of the plan, for this environment
+    QStringList gatesBeforeNextShift; // ids
+    QList<BackendHealth> backends; // this environment's LBs, then prometheus, alertmanager, store
+    QStringList firingTriggers;    // titles
+    QStringList driftAlarms;
+    QStringList rollbackProblems; // LBs where the last rollback was not verified
+};
+
+// What pressing Shift would do, for the confirmation dialog.
+struct ShiftPreview {
+    QString environment;
+    int fromPercent = 0;
+    int toPercent = 0;
+    double realizedShare = 0;
+    QMap<QString, int> after;
+    struct PerLoadBalancer {
+        QString lb;
+        QMap<QString, int> before; // last read back; empty when unknown
+    };
+    QList<PerLoadBalancer> loadBalancers;
+    QStringList refusals; // guards for this operator now
+};
+
+// The outcome of a synchronous action (tick, untick, sign-off).
+struct ActionOutcome {
+    bool ok = false;
+    QStringList refusals; // the guards that refused it; empty when it ran
+    QString error;        // store error, wrong passphrase, …
+    QString message() const {
+        return ok ? QString() : (error.isEmpty() ? refusals.join(u'\n') : error);
+    }
+};
+
+// A shift or a rollback in flight. Finishes exactly once; deletes itself later.
+class Operation : public QObject {
+    Q_OBJECT
+public:
+    enum class Kind { Shift, Rollback };
+    Operation(Kind kind, QString environment, QObject *parent = nullptr);
+
+    Kind kind() const { return m_kind; }
+    const QString &environment() const { return m_environment; }
+    bool isFinished() const { return m_finished; }
+    bool succeeded() const { return m_ok; }
+    const QString &summary() const { return m_summary; }
+    const QStringList &refusals() const { return m_refusals; }
+    const QList<backends::LbApplyResult> &results() const { return m_results; }
+
+    // For the engine.
+    void addResult(const backends::LbApplyResult &result);
+    void progress(const QString &text);
+    void finish(bool ok, const QString &summary, const QStringList &refusals = {});
+
+Q_SIGNALS:
+    void progressed(const QString &text);
+    void lbFinished(const cutover::backends::LbApplyResult &result);
+    void finished(bool ok, const QString &summary);
+
+private:
+    Kind m_kind;
+    QString m_environment;
+    bool m_finished = false;
+    bool m_ok = false;
+    QString m_summary;
+    QStringList m_refusals;
+    QList<backends::LbApplyResult> m_results;
+};
+
+class CutoverEngine : public QObject {
+    Q_OBJECT
+public:
+    struct Options {
+        bool dryRun = false;   // everything but writing weights
+        bool monitor = true;   // poll Prometheus and the LBs
+        int storePollMs = 500; // how often another console's changes are looked for
+        int tickMs = 1000;     // how often time-driven transitions are checked
+        store::Clock clock = store::systemClock();
+        QString actorForAutomatic = QStringLiteral("engine");
+    };
+
+    CutoverEngine(const config::Plan &plan, store::Store &store,
+                  std::optional<store::OperatorsFile> operators, Options options,
+                  QObject *parent = nullptr);
+    ~CutoverEngine() override;
+
+    // Records the plan's hash, loads every environment's state and resumes what a crash
+    // interrupted (a shift or rollback half applied is applied again), then starts the timers.
+    void start();
+
+    const config::Plan &plan() const { return m_plan; }
+    bool isDryRun() const { return m_options.dryRun; }
+    QStringList environments() const;
+    EnvironmentSnapshot snapshot(const QString &environment) const;
+
+    // Identity. signIn() audits; the same passphrase check guards shift and sign-off.
+    store::SignInResult signIn(const QString &name, const QString &passphrase);
+    std::optional<Operator> operatorNamed(const QString &name) const;
+    bool hasOperators() const { return m_operators.has_value(); }
+
+    QStringList guards(Action action, const Operator &who, const QString &environment,
+                       const GuardTarget &target = {}) const;
+    ShiftPreview previewShift(const QString &environment, const Operator &who) const;
+
+    ActionOutcome tick(const QString &environment, const QString &gate, const QString &check,
+                       const Operator &who);
+    ActionOutcome untick(const QString &environment, const QString &gate, const QString &check,
+                         const Operator &who);
+    // `role` empty: the operator's first role that signs this gate.
+    ActionOutcome signOff(const QString &environment, const QString &gate, const QString &role,
+                          const Operator &who, const QString &passphrase, const QString &meaning,
+                          const QString &comment);
+
+    // `typedPercent` is what the operator typed to confirm ("25"): it must be the next stage.
+    Operation *shift(const QString &environment, const Operator &who, const QString &passphrase,
+                     int typedPercent);
+    // No passphrase: a rollback must never wait on typing. Refused only for the role.
+    Operation *rollback(const QString &environment, const Operator &who,
+                        const QString &reason = QString());
+
+    // The monitor's inputs. The monitor calls these with what Prometheus answered; tests and
+    // replays call them directly. nullopt: no usable answer (missing, NaN, error).
+    void recordSplitSample(const QString &environment, const QDateTime &at,
+                           std::optional<double> share);
+    void recordCheckSample(const QString &environment, const QString &gate, const QString &check,
+                           const QDateTime &at, std::optional<double> value);
+    void recordTriggerSample(const QString &environment, const QString &trigger,
+                             const QDateTime &at, std::optional<double> value);
+    // After a batch of samples: hold breaches and triggers are judged on the whole picture.
+    void evaluateSamples(const QString &environment);
+
+    // Webhook deliveries still in flight (a command-line run waits for them before exiting).
+    int pendingNotifications() const { return m_pendingNotifications; }
+
+    // One monitor round now (queries, drift) and one time-driven step; for tests and the CLI.
+    void evaluateNow();
+    // Time-driven transitions only (stabilization over, hold, …), at the clock's now.
+    void step();
+    // Reloads stage states, ticks and sign-offs from the store (another console changed them).
+    void reload();
+
+Q_SIGNALS:
+    void snapshotChanged(const QString &environment);
+    void auditAppended(const cutover::store::AuditEntry &entry);
+    // kind: "trigger", "drift", "validation", "rollback", "store", "backend"
+    void alarm(const QString &environment, const QString &kind, const QString &text);
+    void splitSampled(const QString &environment, const QDateTime &at, double share);
+    void panelSampled(const QString &environment, const QString &panelId, const QDateTime &at,
+                      const QList<cutover::backends::PromSample> &samples);
+    void monitorRoundFinished();
+    void notificationsIdle();
+
+private:
+    struct EnvironmentRuntime;
+    EnvironmentRuntime &runtime(const QString &environment);
+    const EnvironmentRuntime *runtime(const QString &environment) const;
+    GuardInputs guardInputs(const EnvironmentRuntime &rt) const;
+    QList<GateStatus> evaluateGates(const EnvironmentRuntime &rt) const;
+
+    bool writeState(EnvironmentRuntime &rt, store::StageState next, const QString &actor,
+                    const QString &role, const QString &action, const QJsonObject &details,
+                    QString *error);
+    bool writeStateForced(EnvironmentRuntime &rt, store::StageState next, const QString &actor,
+                          const QString &role, const QString &action, const QJsonObject &details);
+    void pullAudit();
+    void applyWeights(EnvironmentRuntime &rt, Operation *operation,
+                      const QMap<QString, int> &weights, bool isRollback, const QString &actor);
+    void finishShift(EnvironmentRuntime &rt, Operation *operation,
+                     const backends::FleetApplyResult &result, const QString &actor);
+    void finishRollback(EnvironmentRuntime &rt, Operation *operation,
+                        const backends::FleetApplyResult &result, const QString &actor);
+    void startRollback(EnvironmentRuntime &rt, Operation *operation, const QString &actor,
+                       const QString &role, const QString &reason);
+    void validate(EnvironmentRuntime &rt);
+    void onValidationFailed(EnvironmentRuntime &rt, const QString &why);
+    void evaluateTriggers(EnvironmentRuntime &rt);
+    void checkHoldBreaches(EnvironmentRuntime &rt);
+    void monitorRound();
+    void queryEnvironment(EnvironmentRuntime &rt);
+    void checkDrift(EnvironmentRuntime &rt);
+    void notify(const QString &event, const QString &environment, const QJsonObject &payload);
+    void audit(const QString &actor, const QString &role, const QString &action,
+               const QString &environment, const QString &subject, QJsonObject details);
+    void setBackendHealth(EnvironmentRuntime &rt, const QString &name, bool ok,
+                          const QString &problem);
+    void setGlobalHealth(const QString &name, bool ok, const QString &problem);
+    void changed(const QString &environment);
+    QDateTime now() const { return m_options.clock(); }
+
+    config::Plan m_plan;
+    store::Store &m_store;
+    std::optional<store::OperatorsFile> m_operators;
+    std::unique_ptr<store::SignInGuard> m_signIn;
+    Options m_options;
+    std::vector<std::unique_ptr<EnvironmentRuntime>> m_environments;
+    backends::PrometheusClient *m_prometheus = nullptr;
+    QList<backends::WebhookNotifier *> m_webhooks;
+    store::StoreWatcher *m_watcher = nullptr;
+    QTimer m_stepTimer;
+    QTimer m_monitorTimer;
+    QHash<QString, BackendHealth> m_globalHealth; // prometheus, alertmanager, store
+    bool m_started = false;
+    qint64 m_lastAuditSeq = 0;
+    int m_pendingNotifications = 0;
+};
+
+} // namespace cutover::engine
