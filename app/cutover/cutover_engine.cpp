@@ -1198,6 +1198,15 @@ void CutoverEngine::recordTriggerSample(const QString &environment, const QStrin
         rt.triggers[trigger].update(value, at);
 }
 
+void CutoverEngine::recordBackendHealth(const QString &environment, const QString &name, bool ok,
+                                        const QString &problem) {
+    if (m_globalHealth.contains(name)) {
+        setGlobalHealth(name, ok, problem);
+        return;
+    }
+    setBackendHealth(runtime(environment), name, ok, problem);
+}
+
 void CutoverEngine::evaluateSamples(const QString &environment) {
     EnvironmentRuntime &rt = runtime(environment);
     checkHoldBreaches(rt);
@@ -1376,8 +1385,11 @@ void CutoverEngine::notify(const QString &event, const QString &environment,
     body.insert(u"environment"_s, environment);
     body.insert(u"plan"_s, m_plan.name);
     body.insert(u"at"_s, now().toString(Qt::ISODateWithMs));
-    if (m_options.dryRun)
-        body.insert(u"dry_run"_s, true);
+    if (m_options.dryRun) {
+        // A rehearsal must not page anyone: say what would have been sent.
+        qCInfo(lcEngine) << "dry run: would notify" << event << environment;
+        return;
+    }
     for (backends::WebhookNotifier *webhook : std::as_const(m_webhooks)) {
         if (!webhook->wants(event))
             continue;

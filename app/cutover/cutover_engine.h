@@ -198,6 +198,9 @@ public:
                            const QDateTime &at, std::optional<double> value);
     void recordTriggerSample(const QString &environment, const QString &trigger,
                              const QDateTime &at, std::optional<double> value);
+    // How a backend answered: "prometheus", or a load balancer of `environment`.
+    void recordBackendHealth(const QString &environment, const QString &name, bool ok,
+                             const QString &problem = QString());
     // After a batch of samples: hold breaches and triggers are judged on the whole picture.
     void evaluateSamples(const QString &environment);
 

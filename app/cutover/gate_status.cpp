@@ -243,11 +243,13 @@ QString formatSpan(qint64 ms) {
         ms = 0;
     const qint64 seconds = ms / 1000;
     const qint64 days = seconds / 86400;
-    const qint64 hours = (seconds % 86400) / 3600;
+    qint64 hours = (seconds % 86400) / 3600;
     const qint64 minutes = (seconds % 3600) / 60;
     const qint64 secs = seconds % 60;
-    if (days > 0)
+    // Days only from a week up, as Duration prints them: "a 48 h hold" reads "47h 59m left".
+    if (days >= 7)
         return hours ? u"%1d %2h"_s.arg(days).arg(hours) : u"%1d"_s.arg(days);
+    hours += days * 24;
     if (hours > 0)
         return minutes ? u"%1h %2m"_s.arg(hours).arg(minutes) : u"%1h"_s.arg(hours);
     if (minutes > 0)

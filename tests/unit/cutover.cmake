@@ -1,2 +1,3 @@
 console_add_test(test_cutover_conditions SOURCES test_cutover_conditions.cpp LABELS unit)
 console_add_test(test_cutover_guards SOURCES test_cutover_guards.cpp LABELS unit)
+console_add_test(test_cutover_engine SOURCES test_cutover_engine.cpp LABELS unit TIMEOUT 180)

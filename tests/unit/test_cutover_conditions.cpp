@@ -166,7 +166,7 @@ void TestCutoverConditions::stabilityCountsFromTheHold() {
     in.now = at(6 * 86400);
     status = engine::evaluateGate(*gate4, in);
     QCOMPARE(status.checks.at(1).state, CheckStatus::State::Pending);
-    QVERIFY(status.checks.at(1).detail.contains(u"1d left"_s));
+    QVERIFY(status.checks.at(1).detail.contains(u"24h left"_s));
     in.now = at(7 * 86400);
     status = engine::evaluateGate(*gate4, in);
     QCOMPARE(status.checks.at(1).state, CheckStatus::State::Pass);
@@ -176,7 +176,8 @@ void TestCutoverConditions::spansReadLikePeopleSayThem() {
     QCOMPARE(engine::formatSpan(0), u"0s"_s);
     QCOMPARE(engine::formatSpan(65'000), u"1m 5s"_s);
     QCOMPARE(engine::formatSpan(3'600'000), u"1h"_s);
-    QCOMPARE(engine::formatSpan(90'000'000), u"1d 1h"_s);
+    QCOMPARE(engine::formatSpan(90'000'000), u"25h"_s);
+    QCOMPARE(engine::formatSpan(8 * 86'400'000LL + 3'600'000), u"8d 1h"_s);
     QCOMPARE(engine::formatSpan(-5), u"0s"_s);
 }
 

@@ -1,0 +1,530 @@
+// The engine's phase transitions with a fake clock: a real SQLite store in a temporary folder,
+// dry-run mode (no weights are written: no load balancer is needed), and the monitor's samples
+// fed through the engine's input methods. Hours of holds pass in microseconds.
+
+#include "app/config/plan_loader.h"
+#include "app/cutover/cutover_engine.h"
+#include "app/store/passphrase.h"
+#include "app/store/sqlite_store.h"
+
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::StringLiterals;
+using namespace cutover;
+using engine::Phase;
+
+namespace {
+
+const QString kEnv = u"staging"_s;
+
+store::Operator makeOperator(const QString &name, const QString &role) {
+    store::Operator op;
+    op.name = name;
+    op.displayName = name.left(1).toUpper() + name.mid(1) + u" Example"_s;
+    op.roles = {role};
+    op.passphrase = store::hashPassphrase(u"pass-"_s + name, 100'000);
+    return op;
+}
+
+const store::OperatorsFile &operators() {
+    static const store::OperatorsFile file = [] {
+        store::OperatorsFile f;
+        f.upsert(makeOperator(u"alice"_s, u"release_manager"_s));
+        f.upsert(makeOperator(u"bob"_s, u"on_call"_s));
+        f.upsert(makeOperator(u"erin"_s, u"executive"_s));
+        return f;
+    }();
+    return file;
+}
+
+// A plan with no gates and no holds, to reach any stage quickly.
+config::Plan lightPlan(config::Plan plan) {
+    plan.preCutoverGate.clear();
+    for (config::Stage &stage : plan.stages) {
+        stage.gates.clear();
+        stage.hold = config::Duration();
+    }
+    return plan;
+}
+
+} // namespace
+
+class TestCutoverEngine : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void shiftCarriesThroughEveryPhase();
+    void unknownNeverPasses();
+    void validationFailureRollsBackByDefault();
+    void previousStagePolicyShiftsBack();
+    void holdPolicyWaitsForAHuman();
+    void autoTriggerRollsBackPromptTriggerAlarms();
+    void holdRestartsAfterABreach();
+    void rollbackIsAllowedWhateverTheBackendsSay();
+    void completeAtOneHundred();
+    void stateSurvivesARestart();
+    void twoEnginesRaceExactlyOneWins();
+    void signOffRecordsTheSignature();
+
+private:
+    void open(const config::Plan &plan);
+    void healthy();
+    void advance(qint64 seconds) {
+        m_now = m_now.addSecs(seconds);
+        m_engine->step();
+    }
+    engine::Operator who(const QString &name) const { return *m_engine->operatorNamed(name); }
+    bool shiftTo(int percent, const QString &name = u"alice"_s);
+    void passPreCutover();
+    void passGate1();
+    void reachHoldingAt(int percent);
+    QStringList auditActions() const;
+
+    std::optional<config::Plan> m_defaultPlan;
+    QTemporaryDir m_dir;
+    QDateTime m_now;
+    std::unique_ptr<store::SqliteStore> m_store;
+    std::unique_ptr<engine::CutoverEngine> m_engine;
+};
+
+void TestCutoverEngine::initTestCase() {
+    m_defaultPlan = config::loadPlanFile(u":/plans/default.yaml"_s).plan;
+    QVERIFY(m_defaultPlan);
+    (void)operators(); // hash once, before any test's clock starts
+}
+
+void TestCutoverEngine::init() {
+    QVERIFY(m_dir.isValid());
+    m_now = QDateTime(QDate(2026, 11, 26), QTime(9, 0), Qt::UTC);
+}
+
+void TestCutoverEngine::cleanup() {
+    m_engine.reset();
+    m_store.reset();
+    QFile::remove(m_dir.filePath(u"store.sqlite"_s));
+    QFile::remove(m_dir.filePath(u"store.sqlite-wal"_s));
+    QFile::remove(m_dir.filePath(u"store.sqlite-shm"_s));
+}
+
+void TestCutoverEngine::open(const config::Plan &plan) {
+    m_engine.reset();
+    m_store.reset();
+    auto clock = [this] {
+        return m_now;
+    };
+    auto opened = store::SqliteStore::open({m_dir.filePath(u"store.sqlite"_s), clock});
+    QVERIFY2(opened.ok(), qPrintable(opened.ok() ? QString() : opened.error().toString()));
+    m_store = std::move(opened.value());
+    engine::CutoverEngine::Options options;
+    options.dryRun = true;
+    options.monitor = false;
+    options.clock = clock;
+    m_engine = std::make_unique<engine::CutoverEngine>(plan, *m_store, operators(), options);
+    m_engine->start();
+}
+
+void TestCutoverEngine::healthy() {
+    m_engine->recordBackendHealth(kEnv, u"lb-staging"_s, true);
+    m_engine->recordBackendHealth(kEnv, u"prometheus"_s, true);
+}
+
+bool TestCutoverEngine::shiftTo(int percent, const QString &name) {
+    engine::Operation *op = m_engine->shift(kEnv, who(name), u"pass-"_s + name, percent);
+    QSignalSpy finished(op, &engine::Operation::finished);
+    if (!finished.wait(5000))
+        return false;
+    return finished.first().first().toBool();
+}
+
+void TestCutoverEngine::passPreCutover() {
+    const config::Gate *gate = m_engine->plan().gate(u"pre_cutover"_s);
+    for (const config::Check &check : gate->checks) {
+        const QString by = check.role == u"on_call" ? u"bob"_s : u"alice"_s;
+        const auto outcome = m_engine->tick(kEnv, gate->id, check.id, who(by));
+        QVERIFY2(outcome.ok, qPrintable(outcome.message()));
+    }
+    const auto signedOff =
+        m_engine->signOff(kEnv, gate->id, {}, who(u"alice"_s), u"pass-alice"_s, u"Approved"_s, {});
+    QVERIFY2(signedOff.ok, qPrintable(signedOff.message()));
+}
+
+void TestCutoverEngine::passGate1() {
+    // Passing samples for every automatic item of Gate 1, held for their `for`.
+    const QDateTime start = m_now;
+    for (int i = 0; i <= 1; ++i) {
+        const QDateTime at = start.addSecs(i * 601);
+        m_engine->recordCheckSample(kEnv, u"gate_1"_s, u"error_rate"_s, at, 0.0);
+        m_engine->recordCheckSample(kEnv, u"gate_1"_s, u"latency"_s, at, 1.0);
+        m_engine->recordCheckSample(kEnv, u"gate_1"_s, u"alerts_functioning"_s, at, 1.0);
+    }
+    m_now = start.addSecs(601);
+    m_engine->evaluateSamples(kEnv);
+    QVERIFY(m_engine->tick(kEnv, u"gate_1"_s, u"no_complaints"_s, who(u"alice"_s)).ok);
+    const auto signedOff = m_engine->signOff(kEnv, u"gate_1"_s, {}, who(u"alice"_s),
+                                             u"pass-alice"_s, u"Approved"_s, u"stable"_s);
+    QVERIFY2(signedOff.ok, qPrintable(signedOff.message()));
+}
+
+void TestCutoverEngine::reachHoldingAt(int percent) {
+    QVERIFY(shiftTo(percent));
+    const auto &stage = m_engine->plan().stages.at(m_engine->snapshot(kEnv).stageIndex);
+    advance(stage.stabilization.ms() / 1000);
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::Validating);
+    m_engine->recordSplitSample(kEnv, m_now, percent / 100.0);
+    QCOMPARE(m_engine->snapshot(kEnv).currentPercent, percent);
+}
+
+QStringList TestCutoverEngine::auditActions() const {
+    QStringList actions;
+    for (const auto &entry : m_store->auditEntries().value())
+        actions.append(entry.action);
+    return actions;
+}
+
+void TestCutoverEngine::shiftCarriesThroughEveryPhase() {
+    open(*m_defaultPlan);
+    healthy();
+    auto s = m_engine->snapshot(kEnv);
+    QCOMPARE(s.phase, Phase::Holding);
+    QCOMPARE(s.stageIndex, -1);
+    QCOMPARE(s.nextPercent, 10);
+
+    // Refused before the pre-cutover checklist: the reasons are the engine's.
+    engine::Operation *refused = m_engine->shift(kEnv, who(u"alice"_s), u"pass-alice"_s, 10);
+    QSignalSpy refusedDone(refused, &engine::Operation::finished);
+    QVERIFY(refusedDone.wait(2000));
+    QCOMPARE(refusedDone.first().first().toBool(), false);
+    QCOMPARE(auditActions().count(u"shift_refused"_s), 1);
+
+    passPreCutover();
+    // The typed confirmation must name the next stage.
+    QVERIFY(!shiftTo(25));
+    // A wrong passphrase changes nothing.
+    engine::Operation *wrong = m_engine->shift(kEnv, who(u"alice"_s), u"nope"_s, 10);
+    QSignalSpy wrongDone(wrong, &engine::Operation::finished);
+    QVERIFY(wrongDone.wait(2000));
+    QCOMPARE(wrongDone.first().first().toBool(), false);
+    QCOMPARE(m_engine->snapshot(kEnv).stageIndex, -1);
+
+    QVERIFY(shiftTo(10));
+    s = m_engine->snapshot(kEnv);
+    QCOMPARE(s.phase, Phase::Stabilizing);
+    QCOMPARE(s.currentPercent, 10);
+    QCOMPARE(s.intendedWeights.value(u"legacy-collector-1"_s), 108);
+    QCOMPARE(s.intendedWeights.value(u"otel-collector-1"_s), 8);
+    QCOMPARE(s.realizedShare, 0.1);
+    QCOMPARE(s.progressLabel, u"stabilizing"_s);
+    QCOMPARE(s.progressEnd, m_now.addSecs(300));
+    QVERIFY(auditActions().contains(u"shift_dry_run"_s));
+
+    advance(299);
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::Stabilizing);
+    advance(1);
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::Validating);
+
+    // A sample whose rate window still covers the old weights is not used.
+    const QDateTime applied = m_engine->snapshot(kEnv).state.enteredAt;
+    m_engine->recordSplitSample(kEnv, applied.addSecs(60), 0.10);
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::Validating);
+    // In the band: validated, the hold starts.
+    m_engine->recordSplitSample(kEnv, m_now, 0.101);
+    s = m_engine->snapshot(kEnv);
+    QCOMPARE(s.phase, Phase::Holding);
+    QCOMPARE(s.state.holdStartedAt, m_now);
+    QVERIFY(s.lastValidation.startsWith(u"passed: 10.1% in 8.0%..12.0%"_s));
+    QCOMPARE(s.progressLabel, u"hold"_s);
+
+    // The next shift waits for the hold and Gate 1.
+    auto reasons = m_engine->guards(engine::Action::Shift, who(u"alice"_s), kEnv);
+    QVERIFY2(reasons.contains(u"hold at 10%: 24h left (until 2026-11-27 09:05:00 UTC)"_s),
+             qPrintable(reasons.join(u'\n')));
+    QVERIFY(reasons.contains(u"Gate 1: 10% stable (24 hours): not signed by release_manager"_s));
+    advance(24 * 3600);
+    passGate1();
+    reasons = m_engine->guards(engine::Action::Shift, who(u"alice"_s), kEnv);
+    QVERIFY2(reasons.isEmpty(), qPrintable(reasons.join(u'\n')));
+    QVERIFY(shiftTo(25));
+    QCOMPARE(m_engine->snapshot(kEnv).currentPercent, 25);
+
+    const QStringList actions = auditActions();
+    for (const QString &expected :
+         {u"plan_loaded"_s, u"check_ticked"_s, u"gate_signed"_s, u"shift_started"_s,
+          u"shift_applied"_s, u"stabilization_over"_s, u"validation_passed"_s})
+        QVERIFY2(actions.contains(expected), qPrintable(expected));
+    QVERIFY(m_store->verifyAuditChain().value().ok);
+}
+
+void TestCutoverEngine::unknownNeverPasses() {
+    open(lightPlan(*m_defaultPlan));
+    healthy();
+    QVERIFY(shiftTo(10));
+    advance(300);
+    QSignalSpy alarms(m_engine.get(), &engine::CutoverEngine::alarm);
+    for (int i = 0; i < 20; ++i) {
+        advance(60);
+        m_engine->recordSplitSample(kEnv, m_now, std::nullopt);
+        m_engine->recordSplitSample(kEnv, m_now, std::nan(""));
+    }
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::Validating);
+    QVERIFY(!alarms.isEmpty());
+    QCOMPARE(alarms.first().at(1).toString(), u"validation"_s);
+    QVERIFY(auditActions().contains(u"validation_unknown"_s));
+}
+
+void TestCutoverEngine::validationFailureRollsBackByDefault() {
+    open(*m_defaultPlan);
+    healthy();
+    passPreCutover();
+    QVERIFY(shiftTo(10));
+    advance(300);
+    QSignalSpy alarms(m_engine.get(), &engine::CutoverEngine::alarm);
+    m_engine->recordSplitSample(kEnv, m_now, 0.2);
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->snapshot(kEnv).phase, Phase::RolledBack, 5000);
+    const auto s = m_engine->snapshot(kEnv);
+    QCOMPARE(s.stageIndex, -1);
+    QCOMPARE(s.intendedWeights.value(u"legacy-collector-1"_s), 100);
+    QCOMPARE(s.intendedWeights.value(u"otel-collector-3"_s), 0);
+    const auto entries = m_store->auditEntries().value();
+    const auto failed = std::find_if(entries.cbegin(), entries.cend(), [](const auto &e) {
+        return e.action == u"validation_failed";
+    });
+    QVERIFY(failed != entries.cend());
+    QCOMPARE(failed->actor, u"engine"_s);
+    QVERIFY(failed->details.contains(u"measured 20.0%, outside 8.0%..12.0%"_s));
+    QVERIFY(auditActions().contains(u"rollback_completed"_s));
+    // After a rollback the checklist must be passed again.
+    const auto pre = std::find_if(s.gates.cbegin(), s.gates.cend(),
+                                  [](const auto &g) { return g.id == u"pre_cutover"; });
+    QVERIFY(!pre->ready());
+    QVERIFY(auditActions().contains(u"gate_reset"_s));
+}
+
+void TestCutoverEngine::previousStagePolicyShiftsBack() {
+    config::Plan plan = lightPlan(*m_defaultPlan);
+    plan.rollback.onValidationFailure = config::FailurePolicy::PreviousStage;
+    open(plan);
+    healthy();
+    reachHoldingAt(10);
+    reachHoldingAt(25);
+    QVERIFY(shiftTo(50));
+    advance(300);
+    m_engine->recordSplitSample(kEnv, m_now, 0.3);
+    // Back to 25%: a shift of its own, which stabilizes and validates again.
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->snapshot(kEnv).phase, Phase::Stabilizing, 5000);
+    QCOMPARE(m_engine->snapshot(kEnv).currentPercent, 25);
+    advance(300);
+    m_engine->recordSplitSample(kEnv, m_now, 0.25);
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::Holding);
+    QCOMPARE(m_engine->snapshot(kEnv).currentPercent, 25);
+}
+
+void TestCutoverEngine::holdPolicyWaitsForAHuman() {
+    config::Plan plan = lightPlan(*m_defaultPlan);
+    plan.rollback.onValidationFailure = config::FailurePolicy::Hold;
+    open(plan);
+    healthy();
+    QVERIFY(shiftTo(10));
+    advance(300);
+    m_engine->recordSplitSample(kEnv, m_now, 0.5);
+    const auto s = m_engine->snapshot(kEnv);
+    QCOMPARE(s.phase, Phase::Holding);
+    QVERIFY(s.validationFailed);
+    QVERIFY(m_engine->guards(engine::Action::Shift, who(u"alice"_s), kEnv)
+                .contains(u"the validation at 10% failed: roll back, or have it re-validated"_s));
+    // The human decision: roll back.
+    engine::Operation *op = m_engine->rollback(kEnv, who(u"bob"_s));
+    QSignalSpy done(op, &engine::Operation::finished);
+    QVERIFY(done.wait(5000));
+    QVERIFY(done.first().first().toBool());
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::RolledBack);
+    QVERIFY(!m_engine->snapshot(kEnv).validationFailed);
+}
+
+void TestCutoverEngine::autoTriggerRollsBackPromptTriggerAlarms() {
+    open(lightPlan(*m_defaultPlan));
+    healthy();
+    reachHoldingAt(10);
+    QSignalSpy alarms(m_engine.get(), &engine::CutoverEngine::alarm);
+
+    // A prompt trigger: an alarm, a guard, no rollback.
+    m_engine->recordTriggerSample(kEnv, u"alert_failures"_s, m_now, 0.0);
+    m_engine->evaluateSamples(kEnv);
+    QVERIFY(m_engine->snapshot(kEnv).firingTriggers.isEmpty()); // `for: 2m` not yet
+    advance(120);
+    m_engine->recordTriggerSample(kEnv, u"alert_failures"_s, m_now, 0.0);
+    m_engine->evaluateSamples(kEnv);
+    QCOMPARE(m_engine->snapshot(kEnv).firingTriggers, QStringList{u"Widespread alert failures"_s});
+    QVERIFY(m_engine->guards(engine::Action::Shift, who(u"alice"_s), kEnv)
+                .contains(u"trigger firing: Widespread alert failures"_s));
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::Holding);
+    QVERIFY(std::any_of(alarms.cbegin(), alarms.cend(),
+                        [](const QList<QVariant> &a) { return a.at(1) == u"trigger"_s; }));
+    // The episode ends when the condition stops holding.
+    m_engine->recordTriggerSample(kEnv, u"alert_failures"_s, m_now, 1.0);
+    m_engine->evaluateSamples(kEnv);
+    QVERIFY(m_engine->snapshot(kEnv).firingTriggers.isEmpty());
+
+    // An automatic trigger rolls back by itself.
+    m_engine->recordTriggerSample(kEnv, u"collection_failure"_s, m_now, 0.5);
+    advance(120);
+    m_engine->recordTriggerSample(kEnv, u"collection_failure"_s, m_now, 0.5);
+    m_engine->evaluateSamples(kEnv);
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->snapshot(kEnv).phase, Phase::RolledBack, 5000);
+    const QStringList actions = auditActions();
+    QCOMPARE(actions.count(u"trigger_fired"_s), 2);
+    QVERIFY(actions.contains(u"rollback_completed"_s));
+}
+
+void TestCutoverEngine::holdRestartsAfterABreach() {
+    open(*m_defaultPlan);
+    healthy();
+    passPreCutover();
+    reachHoldingAt(10);
+    const QDateTime validated = m_engine->snapshot(kEnv).state.holdStartedAt;
+    advance(3600);
+    m_engine->recordCheckSample(kEnv, u"gate_1"_s, u"error_rate"_s, m_now, 0.0);
+    m_engine->evaluateSamples(kEnv);
+    advance(60);
+    m_engine->recordCheckSample(kEnv, u"gate_1"_s, u"error_rate"_s, m_now, 0.5); // breach
+    m_engine->evaluateSamples(kEnv);
+    QCOMPARE(m_engine->snapshot(kEnv).state.holdStartedAt, validated);
+    advance(60);
+    m_engine->recordCheckSample(kEnv, u"gate_1"_s, u"error_rate"_s, m_now, 0.0); // recovered
+    m_engine->evaluateSamples(kEnv);
+    QCOMPARE(m_engine->snapshot(kEnv).state.holdStartedAt, m_now);
+    QVERIFY(auditActions().contains(u"hold_restarted"_s));
+}
+
+void TestCutoverEngine::rollbackIsAllowedWhateverTheBackendsSay() {
+    open(lightPlan(*m_defaultPlan));
+    healthy();
+    reachHoldingAt(10);
+    m_engine->recordBackendHealth(kEnv, u"lb-staging"_s, false, u"connection refused"_s);
+    m_engine->recordBackendHealth(kEnv, u"prometheus"_s, false, u"timeout"_s);
+    QVERIFY(!m_engine->guards(engine::Action::Shift, who(u"alice"_s), kEnv).isEmpty());
+    QVERIFY(m_engine->guards(engine::Action::Rollback, who(u"bob"_s), kEnv).isEmpty());
+
+    engine::Operation *refused = m_engine->rollback(kEnv, who(u"erin"_s));
+    QSignalSpy refusedDone(refused, &engine::Operation::finished);
+    QVERIFY(refusedDone.wait(2000));
+    QCOMPARE(refusedDone.first().first().toBool(), false);
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::Holding);
+
+    engine::Operation *op = m_engine->rollback(kEnv, who(u"bob"_s), u"test"_s);
+    QSignalSpy done(op, &engine::Operation::finished);
+    QVERIFY(done.wait(5000));
+    QVERIFY(done.first().first().toBool());
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::RolledBack);
+    QVERIFY(auditActions().contains(u"rollback_refused"_s));
+    QVERIFY(auditActions().contains(u"rollback_dry_run"_s));
+}
+
+void TestCutoverEngine::completeAtOneHundred() {
+    open(lightPlan(*m_defaultPlan));
+    healthy();
+    reachHoldingAt(10);
+    reachHoldingAt(25);
+    reachHoldingAt(50);
+    QVERIFY(shiftTo(100));
+    advance(300);
+    m_engine->recordSplitSample(kEnv, m_now, 0.995);
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::Complete);
+    QCOMPARE(m_engine->snapshot(kEnv).nextPercent, -1);
+    QCOMPARE(m_engine->guards(engine::Action::Shift, who(u"alice"_s), kEnv),
+             QStringList{u"staging is at 100%: the cutover is complete"_s});
+}
+
+void TestCutoverEngine::stateSurvivesARestart() {
+    open(*m_defaultPlan);
+    healthy();
+    passPreCutover();
+    reachHoldingAt(10);
+    const auto before = m_engine->snapshot(kEnv);
+    open(*m_defaultPlan); // a new engine on the same store: a restart
+    const auto after = m_engine->snapshot(kEnv);
+    QCOMPARE(after.phase, Phase::Holding);
+    QCOMPARE(after.stageIndex, 0);
+    QCOMPARE(after.state.holdStartedAt, before.state.holdStartedAt);
+    QCOMPARE(after.state.version, before.state.version);
+    QCOMPARE(after.intendedWeights, before.intendedWeights);
+}
+
+void TestCutoverEngine::twoEnginesRaceExactlyOneWins() {
+    const config::Plan plan = lightPlan(*m_defaultPlan);
+    open(plan);
+    healthy();
+    auto clock = [this] {
+        return m_now;
+    };
+    auto second = store::SqliteStore::open({m_dir.filePath(u"store.sqlite"_s), clock});
+    QVERIFY(second.ok());
+    engine::CutoverEngine::Options options;
+    options.dryRun = true;
+    options.monitor = false;
+    options.clock = clock;
+    engine::CutoverEngine other(plan, *second.value(), operators(), options);
+    other.start();
+    other.recordBackendHealth(kEnv, u"lb-staging"_s, true);
+    other.recordBackendHealth(kEnv, u"prometheus"_s, true);
+
+    // Both consoles see 0% and allowed; both press Shift in the same turn of the event loop.
+    engine::Operation *a = m_engine->shift(kEnv, who(u"alice"_s), u"pass-alice"_s, 10);
+    engine::Operation *b = other.shift(kEnv, *other.operatorNamed(u"alice"_s), u"pass-alice"_s, 10);
+    QSignalSpy aDone(a, &engine::Operation::finished);
+    QSignalSpy bDone(b, &engine::Operation::finished);
+    QVERIFY(aDone.wait(5000) || aDone.size() == 1);
+    QTRY_COMPARE_WITH_TIMEOUT(bDone.size(), 1, 5000);
+    const bool aWon = aDone.first().first().toBool();
+    const bool bWon = bDone.first().first().toBool();
+    QVERIFY(aWon != bWon);
+    const QString loser = (aWon ? bDone : aDone).first().at(1).toString();
+    QVERIFY2(loser.startsWith(u"stage changed by alice at "_s), qPrintable(loser));
+}
+
+void TestCutoverEngine::signOffRecordsTheSignature() {
+    open(*m_defaultPlan);
+    healthy();
+    const config::Gate *gate = m_engine->plan().gate(u"pre_cutover"_s);
+    for (const config::Check &check : gate->checks) {
+        const QString by = check.role == u"on_call" ? u"bob"_s : u"alice"_s;
+        QVERIFY(m_engine->tick(kEnv, gate->id, check.id, who(by)).ok);
+    }
+    // No meaning, wrong passphrase, wrong role: refused, nothing signed.
+    QVERIFY(!m_engine->signOff(kEnv, gate->id, {}, who(u"alice"_s), u"pass-alice"_s, {}, {}).ok);
+    QVERIFY(
+        !m_engine->signOff(kEnv, gate->id, {}, who(u"alice"_s), u"bad"_s, u"Approved"_s, {}).ok);
+    QVERIFY(
+        !m_engine->signOff(kEnv, gate->id, {}, who(u"erin"_s), u"pass-erin"_s, u"Approved"_s, {})
+             .ok);
+    const auto outcome = m_engine->signOff(kEnv, gate->id, {}, who(u"alice"_s), u"pass-alice"_s,
+                                           u"Approved"_s, u"all items verified"_s);
+    QVERIFY2(outcome.ok, qPrintable(outcome.message()));
+    const auto signatures = m_store->signOffs(kEnv).value();
+    QCOMPARE(signatures.size(), 1);
+    QCOMPARE(signatures.first().printedName, u"Alice Example"_s);
+    QCOMPARE(signatures.first().role, u"release_manager"_s);
+    QCOMPARE(signatures.first().meaning, u"Approved"_s);
+    QCOMPARE(signatures.first().comment, u"all items verified"_s);
+    QCOMPARE(signatures.first().at, m_now);
+    QCOMPARE(signatures.first().signatureHash.size(), 64);
+    // Signed twice: refused with who and when.
+    const auto again =
+        m_engine->signOff(kEnv, gate->id, {}, who(u"alice"_s), u"pass-alice"_s, u"Approved"_s, {});
+    QVERIFY(!again.ok);
+    QVERIFY(again.message().contains(u"already signed as release_manager by Alice Example"_s));
+    // Five wrong passphrases lock the operator for a minute.
+    for (int i = 0; i < 5; ++i)
+        (void)m_engine->signIn(u"bob"_s, u"wrong"_s);
+    QCOMPARE(m_engine->signIn(u"bob"_s, u"pass-bob"_s).outcome,
+             store::SignInResult::Outcome::Locked);
+    m_now = m_now.addSecs(61);
+    QVERIFY(m_engine->signIn(u"bob"_s, u"pass-bob"_s).ok());
+}
+
+QTEST_GUILESS_MAIN(TestCutoverEngine)
+#include "test_cutover_engine.moc"
