@@ -1,23 +1,96 @@
 #include "ui/application.h"
 
 #include "app/cli/command_line.h"
+#include "app/config/plan_loader.h"
+#include "app/cutover/cutover_engine.h"
+#include "app/store/operators_file.h"
+#include "app/store/store.h"
+#include "ui/dialogs/sign_in_dialog.h"
 #include "ui/main_window.h"
+#include "ui/war_room/theme.h"
+#include "ui/war_room/war_room_window.h"
 
 #include <QApplication>
+#include <QMessageBox>
+#include <QSettings>
 #include <QTimer>
+
+using namespace Qt::StringLiterals;
 
 namespace cutover::ui {
 
-int runWindow(int &argc, char **argv, const QString &planFile) {
-    QApplication app(argc, argv);
-    cli::setApplicationIdentity();
-    QApplication::setApplicationDisplayName(QStringLiteral("Cutover Console"));
+namespace {
 
+// When the plan cannot be used, the plan window says why (every error, with its line).
+int runPlanWindow(const QString &planFile, const QString &problem)
+{
     MainWindow window;
     window.show();
-    // Load after the first frame is up, so a slow disk never delays the window.
-    QTimer::singleShot(0, &window, [&window, planFile] {
-        window.openPlan(planFile.isEmpty() ? MainWindow::defaultPlanPath() : planFile);
+    QTimer::singleShot(0, &window, [&window, planFile, problem] {
+        window.openPlan(planFile);
+        if (!problem.isEmpty())
+            QMessageBox::critical(&window, QObject::tr("Cutover Console"), problem);
+    });
+    return QApplication::exec();
+}
+
+} // namespace
+
+int runWindow(int &argc, char **argv, const WindowOptions &options)
+{
+    QApplication app(argc, argv);
+    cli::setApplicationIdentity();
+    QApplication::setApplicationDisplayName(u"Cutover Console"_s);
+    applyTheme(QSettings().value(u"warRoom/darkTheme"_s, true).toBool() ? Theme::Dark
+                                                                         : Theme::Light);
+
+    const QString planFile =
+        options.planFile.isEmpty() ? MainWindow::defaultPlanPath() : options.planFile;
+    config::PlanLoadResult loaded = config::loadPlanFile(planFile);
+    if (!loaded.ok())
+        return runPlanWindow(planFile, {});
+    const config::Plan plan = *loaded.plan;
+
+    config::StoreConfig storeConfig = plan.store;
+    if (!options.storePath.isEmpty())
+        storeConfig.path = options.storePath;
+    auto opened = store::openStore(storeConfig);
+    if (!opened) {
+        return runPlanWindow(planFile,
+                             QObject::tr("The store could not be opened, so nothing can be "
+                                         "recorded:\n%1")
+                                 .arg(opened.error().toString()));
+    }
+    std::unique_ptr<store::Store> store = std::move(opened.value());
+
+    std::optional<store::OperatorsFile> operators;
+    QString operatorsProblem;
+    if (plan.operators.file.isEmpty()) {
+        operatorsProblem = QObject::tr("the plan names no operators file (operators.file)");
+    } else {
+        auto loadedOperators = store::loadOperatorsFile(plan.operators.file, &plan);
+        if (loadedOperators.ok())
+            operators = loadedOperators.file;
+        else
+            operatorsProblem = loadedOperators.errorText();
+    }
+
+    engine::CutoverEngine::Options engineOptions;
+    engineOptions.dryRun = options.dryRun;
+    engine::CutoverEngine engine(plan, *store, operators, engineOptions);
+    WarRoomWindow window(engine);
+    window.show();
+    // The first frame first; then the store, the monitor and the sign-in.
+    QTimer::singleShot(0, &window, [&window, &engine, options, operatorsProblem] {
+        engine.start();
+        window.refresh();
+        window.askSignIn();
+        if (auto *dialog = window.signInDialog()) {
+            if (!options.operatorName.isEmpty())
+                dialog->setName(options.operatorName);
+            if (!operatorsProblem.isEmpty())
+                dialog->setMessage(QObject::tr("Operators file: %1").arg(operatorsProblem));
+        }
     });
     return QApplication::exec();
 }

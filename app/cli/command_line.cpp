@@ -158,6 +158,21 @@ QString CommandLine::planFile() const {
     return m_parser.value(kPlan);
 }
 
+QString CommandLine::operatorName() const
+{
+    return m_parser.value(kOperator);
+}
+
+QString CommandLine::storePath() const
+{
+    return m_parser.value(kStore);
+}
+
+bool CommandLine::dryRun() const
+{
+    return m_parser.isSet(kDryRun);
+}
+
 QString CommandLine::checkPlanFile() const {
     return m_parser.value(kCheckPlan);
 }

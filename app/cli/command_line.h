@@ -27,6 +27,21 @@ public:
     QString versionText() const;
 
     QString planFile() const; // --plan, empty: the embedded default plan
+    QString operatorName() const;
+    QString storePath() const;
+    bool dryRun() const;
+
+    // What the window needs from the command line (declared in ui/application.h).
+    template <typename Options>
+    Options windowOptionsAs() const
+    {
+        Options options;
+        options.planFile = planFile();
+        options.operatorName = operatorName();
+        options.storePath = storePath();
+        options.dryRun = dryRun();
+        return options;
+    }
     QString checkPlanFile() const;
     bool wantsCheckPlan() const;
 

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <QDialog>
+
+class QDialogButtonBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+
+namespace cutover::ui {
+
+// Sign-in at start: name and passphrase. Pressing Sign in emits signInRequested() and keeps the
+// dialog open; the window asks the engine, then calls accept() on success or setMessage() with
+// what it said ("Refused", "Locked until 10:42 UTC"), which clears the passphrase for a retry.
+class SignInDialog : public QDialog {
+    Q_OBJECT
+public:
+    explicit SignInDialog(const QString &planName = QString(), QWidget *parent = nullptr);
+    ~SignInDialog() override;
+
+    void setName(const QString &name);
+    QString name() const;
+    QString passphrase() const;
+    // A refusal or lock-out, shown without closing; clears the passphrase. Empty hides it.
+    void setMessage(const QString &message);
+    QString message() const;
+    // While the engine answers: the fields and the button are disabled.
+    void setBusy(bool busy);
+
+    QLineEdit *nameEdit() const { return m_name; }
+    QLineEdit *passphraseEdit() const { return m_passphrase; }
+    QPushButton *signInButton() const { return m_signIn; }
+    QLabel *messageLabel() const { return m_message; }
+
+Q_SIGNALS:
+    void signInRequested(const QString &name, const QString &passphrase);
+
+private:
+    void updateState();
+    void request();
+
+    QLabel *m_intro;
+    QLineEdit *m_name;
+    QLineEdit *m_passphrase;
+    QLabel *m_message;
+    QDialogButtonBox *m_buttons;
+    QPushButton *m_signIn;
+    bool m_busy = false;
+};
+
+} // namespace cutover::ui

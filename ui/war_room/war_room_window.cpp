@@ -1,0 +1,639 @@
+#include "ui/war_room/war_room_window.h"
+
+#include "app/backends/prometheus_types.h"
+#include "app/store/audit_export.h"
+#include "models/audit_log_model.h"
+#include "models/chart_series_model.h"
+#include "models/plan_overview_model.h"
+#include "ui/audit/audit_view.h"
+#include "ui/charts/chart_panel.h"
+#include "ui/checklist/checklist_panel.h"
+#include "ui/dialogs/sign_in_dialog.h"
+#include "ui/dialogs/sign_off_dialog.h"
+#include "ui/executive/executive_board.h"
+#include "ui/rollback/rollback_progress_panel.h"
+#include "ui/war_room/header_bar.h"
+#include "ui/war_room/rollback_control.h"
+#include "ui/war_room/shift_dialog.h"
+#include "ui/war_room/shift_panel.h"
+#include "ui/war_room/theme.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QFileDialog>
+#include <QGridLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QSettings>
+#include <QShortcut>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QSystemTrayIcon>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+using namespace Qt::StringLiterals;
+
+namespace cutover::ui {
+
+namespace {
+const auto kGeometryKey = u"warRoom/geometry"_s;
+const auto kStateKey = u"warRoom/state"_s;
+const auto kSplitterKey = u"warRoom/splitter"_s;
+const auto kThemeKey = u"warRoom/darkTheme"_s;
+const auto kEnvironmentKey = u"warRoom/environment"_s;
+const auto kRatioPanel = u"legacy_vs_otel_traffic_ratio"_s;
+
+QString seriesKeyOf(const backends::Labels &labels)
+{
+    QStringList parts;
+    for (auto it = labels.cbegin(); it != labels.cend(); ++it) {
+        if (it.key() != u"__name__")
+            parts.append(u"%1=\"%2\""_s.arg(it.key(), it.value()));
+    }
+    return parts.isEmpty() ? u"value"_s : parts.join(u',');
+}
+} // namespace
+
+WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
+    : QMainWindow(parent)
+    , m_engine(engine)
+    , m_header(new HeaderBar(this))
+    , m_tabs(new QTabWidget(this))
+    , m_checklist(new ChecklistPanel(this))
+    , m_shift(new ShiftPanel(this))
+    , m_rollback(new RollbackControl(this))
+    , m_rollbackProgress(new RollbackProgressPanel(this))
+    , m_auditView(new AuditView(this))
+    , m_auditFeed(new QTableView(this))
+    , m_executive(new ExecutiveBoard(this))
+    , m_planModel(new models::PlanOverviewModel(this))
+    , m_refreshTimer(new QTimer(this))
+{
+    const config::Plan &plan = m_engine.plan();
+    setWindowTitle(tr("%1 — Cutover Console%2")
+                       .arg(plan.name, m_engine.isDryRun() ? tr(" (DRY RUN)") : QString()));
+    setAccessibleName(tr("Cutover Console war room"));
+    m_header->setPlanName(m_engine.isDryRun() ? tr("%1 — DRY RUN: no weights are written")
+                                                     .arg(plan.name)
+                                               : plan.name);
+    m_header->setEnvironments(m_engine.environments());
+
+    // Centre: dashboards, plan, audit log, executive board; the checklist beside them.
+    m_tabs->setAccessibleName(tr("Views"));
+    m_tabs->addTab(buildDashboard(), tr("&Dashboard"));
+    auto *planView = new QTreeView(this);
+    planView->setModel(m_planModel);
+    planView->setAccessibleName(tr("Plan overview"));
+    planView->header()->setStretchLastSection(true);
+    m_planModel->setPlan(plan);
+    planView->expandToDepth(0);
+    planView->resizeColumnToContents(0);
+    m_tabs->addTab(planView, tr("&Plan"));
+    m_tabs->addTab(m_auditView, tr("&Audit log"));
+    m_tabs->addTab(m_executive, tr("E&xecutive board"));
+    m_executive->setPlanName(plan.name);
+
+    auto *splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->addWidget(m_tabs);
+    splitter->addWidget(m_checklist);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    splitter->setObjectName(u"centreSplitter"_s);
+
+    // Bottom: Shift | audit feed | Rollback. Always visible.
+    auto *auditModel = m_auditView->model();
+    m_auditFeed->setModel(auditModel);
+    m_auditFeed->setAccessibleName(tr("Audit feed"));
+    m_auditFeed->verticalHeader()->hide();
+    m_auditFeed->horizontalHeader()->setStretchLastSection(true);
+    m_auditFeed->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_auditFeed->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    // The feed is a glance: who did what to what, one line each; the Audit log tab has it all.
+    for (int column : {int(models::AuditLogModel::SeqColumn), int(models::AuditLogModel::RoleColumn),
+                       int(models::AuditLogModel::EnvironmentColumn),
+                       int(models::AuditLogModel::DetailsColumn)})
+        m_auditFeed->hideColumn(column);
+    m_auditFeed->setWordWrap(false);
+    m_auditFeed->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_auditFeed->verticalHeader()->setDefaultSectionSize(m_auditFeed->fontMetrics().height() + 6);
+    m_auditFeed->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    connect(auditModel, &QAbstractItemModel::rowsInserted, m_auditFeed,
+            [this] { m_auditFeed->scrollToBottom(); });
+
+    auto *rollbackBox = new QWidget(this);
+    auto *rollbackLayout = new QVBoxLayout(rollbackBox);
+    rollbackLayout->setContentsMargins(0, 0, 0, 0);
+    rollbackLayout->addWidget(m_rollback);
+    rollbackLayout->addWidget(m_rollbackProgress, 1);
+    m_rollbackProgress->setVisible(false);
+
+    auto *bottom = new QWidget(this);
+    auto *bottomLayout = new QHBoxLayout(bottom);
+    bottomLayout->setContentsMargins(8, 4, 8, 4);
+    bottomLayout->addWidget(m_shift, 3);
+    bottomLayout->addWidget(m_auditFeed, 4);
+    bottomLayout->addWidget(rollbackBox, 3);
+    bottom->setMinimumHeight(150);
+    bottom->setMaximumHeight(210);
+
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    layout->addWidget(m_header);
+    layout->addWidget(splitter, 1);
+    layout->addWidget(bottom);
+    setCentralWidget(central);
+    statusBar()->showMessage(tr("Not signed in: view only. Ctrl+I to sign in."));
+
+    buildMenus();
+
+    m_refreshTimer->setSingleShot(true);
+    m_refreshTimer->setInterval(16); // at most one refresh per frame
+    connect(m_refreshTimer, &QTimer::timeout, this, &WarRoomWindow::refresh);
+    connect(&m_engine, &engine::CutoverEngine::snapshotChanged, this,
+            [this](const QString &env) {
+                if (env == m_environment || env.isEmpty())
+                    scheduleRefresh();
+            });
+    connect(&m_engine, &engine::CutoverEngine::auditAppended, this,
+            [this](const store::AuditEntry &entry) { m_auditView->appendEntry(entry); });
+    connect(&m_engine, &engine::CutoverEngine::alarm, this, &WarRoomWindow::onAlarm);
+    connect(&m_engine, &engine::CutoverEngine::panelSampled, this, &WarRoomWindow::onPanelSample);
+    connect(&m_engine, &engine::CutoverEngine::splitSampled, this, &WarRoomWindow::onSplitSample);
+    connect(m_header, &HeaderBar::environmentChosen, this, &WarRoomWindow::setEnvironment);
+    connect(m_shift, &ShiftPanel::shiftRequested, this, [this] { openShiftDialog(); });
+    connect(m_rollback, &RollbackControl::rollbackConfirmed, this, &WarRoomWindow::confirmRollback);
+    connect(m_checklist, &ChecklistPanel::tickRequested, this, &WarRoomWindow::tick);
+    connect(m_checklist, &ChecklistPanel::untickRequested, this, &WarRoomWindow::untick);
+    connect(m_checklist, &ChecklistPanel::signRequested, this,
+            [this](const QString &gate) { openSignOffDialog(gate); });
+
+    if (QSystemTrayIcon::isSystemTrayAvailable()) {
+        m_tray = new QSystemTrayIcon(windowIcon(), this);
+        m_tray->setToolTip(windowTitle());
+        m_tray->show();
+    }
+
+    QSettings settings;
+    if (!restoreGeometry(settings.value(kGeometryKey).toByteArray()))
+        resize(1366, 768);
+    restoreState(settings.value(kStateKey).toByteArray());
+    splitter->restoreState(settings.value(kSplitterKey).toByteArray());
+    const QString savedEnv = settings.value(kEnvironmentKey).toString();
+    setEnvironment(m_engine.environments().contains(savedEnv) ? savedEnv
+                                                              : m_engine.environments().first());
+    setOperator(std::nullopt);
+}
+
+WarRoomWindow::~WarRoomWindow() = default;
+
+QWidget *WarRoomWindow::buildDashboard()
+{
+    // One tab per panel group of the plan (traffic_flow, system_health, data_quality), panels
+    // in a grid of two columns.
+    auto *groups = new QTabWidget(this);
+    groups->setAccessibleName(tr("Dashboards"));
+    groups->setDocumentMode(true);
+    for (const config::PanelGroup &group : m_engine.plan().panelGroups) {
+        auto *page = new QWidget(groups);
+        auto *grid = new QGridLayout(page);
+        grid->setContentsMargins(2, 2, 2, 2);
+        grid->setSpacing(4);
+        int index = 0;
+        for (const config::Panel &panel : group.panels) {
+            auto *chart = new ChartPanel(panel, seriesModel(m_environment, panel.id), page);
+            chart->setLegendVisible(true);
+            chart->setAccessibleName(panel.title);
+            grid->addWidget(chart, index / 2, index % 2);
+            m_charts.insert(panel.id, chart);
+            ++index;
+        }
+        QString title = group.name;
+        title.replace(u'_', u' ');
+        title[0] = title[0].toUpper();
+        groups->addTab(page, title);
+    }
+    return groups;
+}
+
+models::ChartSeriesModel *WarRoomWindow::seriesModel(const QString &environment,
+                                                      const QString &panelId)
+{
+    const QString key = environment + u'/' + panelId;
+    if (auto *model = m_series.value(key))
+        return model;
+    auto *model = new models::ChartSeriesModel(this);
+    m_series.insert(key, model);
+    return model;
+}
+
+void WarRoomWindow::buildMenus()
+{
+    auto *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Export audit log…"), this, &WarRoomWindow::exportAudit);
+    file->addAction(tr("&Print executive board to PDF…"), this,
+                    &WarRoomWindow::printExecutiveBoard);
+    file->addSeparator();
+    auto *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    auto *actions = menuBar()->addMenu(tr("&Actions"));
+    auto *signIn = actions->addAction(tr("Sign &in…"), this, &WarRoomWindow::askSignIn);
+    signIn->setShortcut(QKeySequence(tr("Ctrl+I")));
+    auto *shift = actions->addAction(tr("&Shift…"), this, [this] { openShiftDialog(); });
+    shift->setShortcut(QKeySequence(tr("Ctrl+Shift+S")));
+    auto *arm = actions->addAction(tr("&Arm rollback"), m_rollback, &RollbackControl::arm);
+    arm->setShortcut(QKeySequence(tr("Ctrl+Shift+R")));
+    arm->setShortcutContext(Qt::ApplicationShortcut);
+    auto *nextEnv = actions->addAction(tr("Next &environment"), this, [this] {
+        const QStringList envs = m_engine.environments();
+        setEnvironment(envs.at((envs.indexOf(m_environment) + 1) % envs.size()));
+    });
+    nextEnv->setShortcut(QKeySequence(tr("Ctrl+E")));
+
+    auto *view = menuBar()->addMenu(tr("&View"));
+    auto *dark = view->addAction(tr("&Dark theme"));
+    dark->setCheckable(true);
+    dark->setChecked(QSettings().value(kThemeKey, true).toBool());
+    connect(dark, &QAction::toggled, this, &WarRoomWindow::setTheme);
+    for (int i = 0; i < 4; ++i) {
+        auto *tab = view->addAction(m_tabs->tabText(i).remove(u'&'), this,
+                                    [this, i] { m_tabs->setCurrentIndex(i); });
+        tab->setShortcut(QKeySequence(u"Alt+%1"_s.arg(i + 1)));
+    }
+
+    auto *help = menuBar()->addMenu(tr("&Help"));
+    auto *shortcuts = help->addAction(tr("&Keyboard shortcuts"), this,
+                                      &WarRoomWindow::showShortcuts);
+    shortcuts->setShortcut(QKeySequence::HelpContents);
+    help->addAction(tr("&About Cutover Console"), this, [this] {
+        QMessageBox::about(this, tr("About Cutover Console"),
+                           tr("<b>Cutover Console</b> %1<br>Cut telemetry over from legacy "
+                              "collectors to OpenTelemetry, stage by stage.")
+                               .arg(QCoreApplication::applicationVersion()));
+    });
+}
+
+void WarRoomWindow::showShortcuts()
+{
+    auto *box = new QMessageBox(QMessageBox::NoIcon, tr("Keyboard shortcuts"),
+                                tr("<table cellpadding=4>"
+                                   "<tr><td><b>F1</b></td><td>this sheet</td></tr>"
+                                   "<tr><td><b>Ctrl+I</b></td><td>sign in</td></tr>"
+                                   "<tr><td><b>Ctrl+E</b></td><td>next environment</td></tr>"
+                                   "<tr><td><b>Ctrl+Shift+S</b></td><td>shift to the next stage "
+                                   "(opens the confirmation)</td></tr>"
+                                   "<tr><td><b>Ctrl+Shift+R</b>, then <b>Enter</b></td>"
+                                   "<td>arm, then confirm the rollback (Esc disarms)</td></tr>"
+                                   "<tr><td><b>Space</b></td><td>tick the selected checklist "
+                                   "item</td></tr>"
+                                   "<tr><td><b>Alt+1…4</b></td><td>dashboard, plan, audit log, "
+                                   "executive board</td></tr>"
+                                   "<tr><td><b>Ctrl+Q</b></td><td>quit</td></tr></table>"),
+                                QMessageBox::Close, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setAccessibleName(tr("Keyboard shortcuts"));
+    box->open();
+}
+
+void WarRoomWindow::askSignIn()
+{
+    if (m_signIn) {
+        m_signIn->raise();
+        return;
+    }
+    m_signIn = new SignInDialog(m_engine.plan().name, this);
+    m_signIn->setAttribute(Qt::WA_DeleteOnClose);
+    if (!m_engine.hasOperators())
+        m_signIn->setMessage(tr("No operators file could be loaded (the plan's operators.file): "
+                                "the console is view-only."));
+    connect(m_signIn, &SignInDialog::signInRequested, this,
+            [this](const QString &name, const QString &passphrase) {
+                const store::SignInResult result = m_engine.signIn(name, passphrase);
+                if (!result.ok()) {
+                    m_signIn->setMessage(result.message);
+                    return;
+                }
+                setOperator(m_engine.operatorNamed(name));
+                m_signIn->accept();
+            });
+    m_signIn->open();
+}
+
+void WarRoomWindow::setOperator(const std::optional<engine::Operator> &who)
+{
+    m_operator = who;
+    m_header->setOperator(who ? tr("Signed in: <b>%1</b> (%2)")
+                                    .arg(who->printedName.toHtmlEscaped(), who->roles.join(u", "_s))
+                              : tr("<b>Not signed in</b> (view only)"));
+    m_checklist->setReadOnly(!who);
+    statusBar()->showMessage(who ? tr("Signed in as %1").arg(who->printedName)
+                                 : tr("Not signed in: view only. Ctrl+I to sign in."));
+    Q_EMIT operatorChanged();
+    refresh();
+}
+
+void WarRoomWindow::setEnvironment(const QString &environment)
+{
+    if (environment.isEmpty() || !m_engine.environments().contains(environment))
+        return;
+    m_environment = environment;
+    m_checklist->setEnvironment(environment);
+    // The charts follow the environment: each (environment, panel) has its own buffers.
+    for (auto it = m_charts.begin(); it != m_charts.end(); ++it) {
+        const config::Panel panel = it.value()->panel();
+        auto *old = it.value();
+        auto *replacement = new ChartPanel(panel, seriesModel(environment, panel.id),
+                                           old->parentWidget());
+        replacement->setLegendVisible(true);
+        replacement->setAccessibleName(panel.title);
+        if (auto *grid = qobject_cast<QGridLayout *>(old->parentWidget()->layout()))
+            grid->replaceWidget(old, replacement);
+        old->deleteLater();
+        it.value() = replacement;
+    }
+    m_rollbackProgress->reset();
+    m_rollbackProgress->setVisible(false);
+    refresh();
+}
+
+void WarRoomWindow::scheduleRefresh()
+{
+    if (!m_refreshTimer->isActive())
+        m_refreshTimer->start();
+}
+
+void WarRoomWindow::refresh()
+{
+    if (m_environment.isEmpty())
+        return;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const engine::EnvironmentSnapshot s = m_engine.snapshot(m_environment);
+    m_header->display(s, now);
+    m_checklist->setGates(s.gates);
+
+    const engine::Operator nobody{u"(not signed in)"_s, u"(not signed in)"_s, {}};
+    const engine::Operator &who = m_operator ? *m_operator : nobody;
+    QStringList shiftRefusals = m_engine.guards(engine::Action::Shift, who, m_environment);
+    if (!m_operator) {
+        // The role reason would only say "nobody may shift": say what to do instead.
+        shiftRefusals.removeIf([](const QString &r) { return r.startsWith(u"(not signed in)"); });
+        shiftRefusals.prepend(tr("sign in first (Ctrl+I)"));
+    }
+    QString progress = m_shiftProgress;
+    if (!s.progressLabel.isEmpty()) {
+        progress = s.progressLabel == u"validating"
+                       ? tr("Validating: measured %1, accept %2–%3")
+                             .arg(s.measuredShare
+                                      ? QString::number(*s.measuredShare * 100, 'f', 1) + u'%'
+                                      : tr("unknown"),
+                                  QString::number(s.lowerBound * 100, 'f', 1) + u'%',
+                                  QString::number(s.upperBound * 100, 'f', 1) + u'%')
+                       : QString();
+    }
+    m_shift->setState(s.nextPercent, shiftRefusals, progress);
+
+    QStringList rollbackRefusals = m_engine.guards(engine::Action::Rollback, who, m_environment);
+    if (!m_operator)
+        rollbackRefusals = {tr("sign in to roll back (Ctrl+I)")};
+    m_rollback->setRefusals(rollbackRefusals);
+    m_rollback->setBusy(s.phase == engine::Phase::RollingBack);
+    if (s.firingTriggers.isEmpty() && m_rollback->isFlashing())
+        m_rollback->setAlarm({});
+
+    QList<engine::EnvironmentSnapshot> all;
+    for (const QString &env : m_engine.environments())
+        all.append(env == m_environment ? s : m_engine.snapshot(env));
+    m_executive->setSnapshots(all);
+    m_executive->setAsOf(now);
+    m_executive->setAuditHead(m_auditView->model()->headHash(), m_auditView->model()->lastSeq());
+
+    // A stage change draws a marker and moves the band on the ratio chart.
+    const int stage = s.phase == engine::Phase::RolledBack ? -1 : s.stageIndex;
+    const int previous = m_lastStage.value(m_environment, -2);
+    if (previous != stage) {
+        m_lastStage.insert(m_environment, stage);
+        auto *ratio = seriesModel(m_environment, kRatioPanel);
+        const qint64 at = (s.state.enteredAt.isValid() ? s.state.enteredAt : now).toMSecsSinceEpoch();
+        if (stage >= 0)
+            ratio->addStageChange(at, m_engine.plan().stages.at(stage));
+        else if (previous >= 0)
+            ratio->addMarker(at, tr("↩ rollback"));
+    }
+    Q_EMIT refreshed();
+}
+
+QDialog *WarRoomWindow::openShiftDialog()
+{
+    if (!m_operator) {
+        askSignIn();
+        return nullptr;
+    }
+    const engine::ShiftPreview preview = m_engine.previewShift(m_environment, *m_operator);
+    if (!preview.refusals.isEmpty() || preview.toPercent <= 0) {
+        statusBar()->showMessage(tr("Shift refused: %1").arg(preview.refusals.join(u"; "_s)),
+                                 10'000);
+        return nullptr;
+    }
+    auto *dialog = new ShiftDialog(preview, m_operator->printedName, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        engine::Operation *op = m_engine.shift(m_environment, *m_operator, dialog->passphrase(),
+                                               dialog->typedPercent());
+        m_shiftProgress = tr("Applying…");
+        watch(op);
+    });
+    dialog->open();
+    return dialog;
+}
+
+QDialog *WarRoomWindow::openSignOffDialog(const QString &gate)
+{
+    if (!m_operator) {
+        askSignIn();
+        return nullptr;
+    }
+    const engine::EnvironmentSnapshot s = m_engine.snapshot(m_environment);
+    const auto status = std::find_if(s.gates.cbegin(), s.gates.cend(),
+                                     [&](const engine::GateStatus &g) { return g.id == gate; });
+    const config::Gate *planGate = m_engine.plan().gate(gate);
+    if (status == s.gates.cend() || !planGate)
+        return nullptr;
+    QStringList roles;
+    for (const QString &role : m_operator->roles) {
+        if (planGate->signOff.contains(role))
+            roles.append(role);
+    }
+    const QStringList refusals = m_engine.guards(engine::Action::Sign, *m_operator, m_environment,
+                                                 engine::GuardTarget{gate, {}, roles.value(0)});
+    if (!refusals.isEmpty()) {
+        m_checklist->setRefusals(refusals);
+        return nullptr;
+    }
+    auto *dialog = new SignOffDialog(m_environment, *status, m_operator->printedName, roles, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &SignOffDialog::signRequested, this,
+            [this, dialog, gate](const QString &role, const QString &meaning,
+                                 const QString &comment, const QString &passphrase) {
+                const auto outcome = m_engine.signOff(m_environment, gate, role, *m_operator,
+                                                      passphrase, meaning, comment);
+                if (!outcome.ok) {
+                    dialog->setMessage(outcome.message());
+                    return;
+                }
+                statusBar()->showMessage(tr("%1 signed").arg(gate), 10'000);
+                dialog->accept();
+            });
+    dialog->open();
+    return dialog;
+}
+
+void WarRoomWindow::tick(const QString &gate, const QString &check)
+{
+    if (!m_operator)
+        return askSignIn();
+    const auto outcome = m_engine.tick(m_environment, gate, check, *m_operator);
+    m_checklist->setRefusals(outcome.ok ? QStringList() : QStringList{outcome.message()});
+    if (outcome.ok)
+        statusBar()->showMessage(tr("Ticked %1/%2").arg(gate, check), 5000);
+}
+
+void WarRoomWindow::untick(const QString &gate, const QString &check)
+{
+    if (!m_operator)
+        return askSignIn();
+    const auto outcome = m_engine.untick(m_environment, gate, check, *m_operator);
+    m_checklist->setRefusals(outcome.ok ? QStringList() : QStringList{outcome.message()});
+}
+
+void WarRoomWindow::confirmRollback()
+{
+    if (!m_operator)
+        return askSignIn();
+    engine::Operation *op = m_engine.rollback(m_environment, *m_operator, tr("war room"));
+    m_rollbackProgress->setVisible(true);
+    m_rollbackProgress->start(m_environment,
+                              m_engine.plan().environment(m_environment)->loadBalancers);
+    m_rollback->setBusy(true);
+    connect(op, &engine::Operation::lbFinished, m_rollbackProgress,
+            &RollbackProgressPanel::addResult);
+    connect(op, &engine::Operation::finished, this, [this](bool ok, const QString &summary) {
+        m_rollbackProgress->finish(ok, summary);
+        m_rollback->setBusy(false);
+        m_rollback->setAlarm({});
+        statusBar()->showMessage(summary, 30'000);
+        Q_EMIT operationFinished(ok, summary);
+        refresh();
+    });
+}
+
+void WarRoomWindow::watch(engine::Operation *operation)
+{
+    connect(operation, &engine::Operation::progressed, this, [this](const QString &text) {
+        m_shiftProgress = text;
+        scheduleRefresh();
+    });
+    connect(operation, &engine::Operation::finished, this,
+            [this, operation](bool ok, const QString &summary) {
+                QString text = summary;
+                if (!operation->refusals().isEmpty())
+                    text += u": "_s + operation->refusals().join(u"; "_s);
+                m_shiftProgress = ok ? QString() : text;
+                statusBar()->showMessage(text, 30'000);
+                Q_EMIT operationFinished(ok, text);
+                refresh();
+            });
+}
+
+void WarRoomWindow::onAlarm(const QString &environment, const QString &kind, const QString &text)
+{
+    const QString where = environment.isEmpty() ? QString() : environment + u": "_s;
+    statusBar()->showMessage(tr("ALARM %1%2").arg(where, text), 60'000);
+    if (kind == u"trigger" && (environment.isEmpty() || environment == m_environment)) {
+        m_rollback->setAlarm(where + text);
+        if (m_tray)
+            m_tray->showMessage(tr("Cutover alarm"), where + text, QSystemTrayIcon::Critical,
+                                30'000);
+        QApplication::alert(this);
+    }
+    scheduleRefresh();
+}
+
+void WarRoomWindow::onPanelSample(const QString &environment, const QString &panelId,
+                                  const QDateTime &at, const QList<backends::PromSample> &samples)
+{
+    auto *model = seriesModel(environment, panelId);
+    for (const backends::PromSample &sample : samples)
+        model->appendSample(seriesKeyOf(sample.labels), at.toMSecsSinceEpoch(),
+                            sample.point.value);
+}
+
+void WarRoomWindow::onSplitSample(const QString &environment, const QDateTime &at, double share)
+{
+    // The ratio panel also gets the engine's own measurement: the one validation uses.
+    seriesModel(environment, kRatioPanel)
+        ->appendSample(u"measured (validation)"_s, at.toMSecsSinceEpoch(), share);
+}
+
+void WarRoomWindow::exportAudit()
+{
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export the audit log"),
+                                                      u"audit.csv"_s,
+                                                      tr("CSV (*.csv);;JSON (*.json)"));
+    if (path.isEmpty())
+        return;
+    const auto &entries = m_auditView->model()->entries();
+    QSaveFile file(path);
+    const QByteArray bytes = path.endsWith(u".csv"_s, Qt::CaseInsensitive)
+                                 ? store::auditToCsv(entries)
+                                 : store::auditToJson(entries);
+    const bool written = file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size()
+                         && file.commit();
+    statusBar()->showMessage(written ? tr("Exported %1 entries to %2").arg(entries.size()).arg(path)
+                                     : tr("Export failed: %1").arg(file.errorString()),
+                             10'000);
+}
+
+void WarRoomWindow::printExecutiveBoard()
+{
+    const QString path = QFileDialog::getSaveFileName(this, tr("Print the executive board"),
+                                                      u"sign-off-record.pdf"_s, tr("PDF (*.pdf)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (!m_executive->printToPdf(path, &error))
+        statusBar()->showMessage(tr("PDF not written: %1").arg(error), 10'000);
+    else
+        statusBar()->showMessage(tr("Written %1").arg(path), 10'000);
+}
+
+void WarRoomWindow::setTheme(bool dark)
+{
+    QSettings().setValue(kThemeKey, dark);
+    applyTheme(dark ? Theme::Dark : Theme::Light);
+    for (ChartPanel *chart : std::as_const(m_charts))
+        chart->setDarkTheme(dark);
+}
+
+void WarRoomWindow::closeEvent(QCloseEvent *event)
+{
+    QSettings settings;
+    settings.setValue(kGeometryKey, saveGeometry());
+    settings.setValue(kStateKey, saveState());
+    if (auto *splitter = findChild<QSplitter *>(u"centreSplitter"_s))
+        settings.setValue(kSplitterKey, splitter->saveState());
+    settings.setValue(kEnvironmentKey, m_environment);
+    event->accept();
+}
+
+} // namespace cutover::ui

@@ -1,0 +1,118 @@
+#pragma once
+
+#include "app/cutover/cutover_engine.h"
+
+#include <QHash>
+#include <QMainWindow>
+#include <QPointer>
+
+#include <optional>
+
+class QLabel;
+class QSystemTrayIcon;
+class QTabWidget;
+class QTableView;
+class QTimer;
+
+namespace cutover::models {
+class ChartSeriesModel;
+class PlanOverviewModel;
+class AuditLogModel;
+} // namespace cutover::models
+
+namespace cutover::ui {
+
+class AuditView;
+class ChartPanel;
+class ChecklistPanel;
+class ExecutiveBoard;
+class HeaderBar;
+class RollbackControl;
+class RollbackProgressPanel;
+class ShiftPanel;
+class SignInDialog;
+
+// The war-room screen, built on the engine and never around it: every button mirrors what the
+// engine allows and shows why not. "Where are we, is it safe, what can I press" at a glance:
+// the header on top, the charts in the middle with the checklist beside them, Shift and the big
+// Rollback always visible at the bottom with the audit feed between them.
+class WarRoomWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent = nullptr);
+    ~WarRoomWindow() override;
+
+    // Opens the sign-in dialog (non-blocking). Until someone signs in, the screen is view-only.
+    void askSignIn();
+    void setOperator(const std::optional<engine::Operator> &who);
+    const std::optional<engine::Operator> &currentOperator() const { return m_operator; }
+    QString environment() const { return m_environment; }
+    void setEnvironment(const QString &environment);
+
+    // Re-reads the engine now (normally coalesced to one refresh per frame).
+    void refresh();
+
+    HeaderBar *header() const { return m_header; }
+    ShiftPanel *shiftPanel() const { return m_shift; }
+    RollbackControl *rollbackControl() const { return m_rollback; }
+    RollbackProgressPanel *rollbackProgress() const { return m_rollbackProgress; }
+    ChecklistPanel *checklist() const { return m_checklist; }
+    AuditView *auditView() const { return m_auditView; }
+    ExecutiveBoard *executiveBoard() const { return m_executive; }
+    QTabWidget *tabs() const { return m_tabs; }
+    SignInDialog *signInDialog() const { return m_signIn; }
+    ChartPanel *chartPanel(const QString &panelId) const { return m_charts.value(panelId); }
+
+    // Opens the shift confirmation (what Shift does); returns it so tests can fill it.
+    QDialog *openShiftDialog();
+    QDialog *openSignOffDialog(const QString &gate);
+    void showShortcuts();
+
+Q_SIGNALS:
+    void operatorChanged();
+    void refreshed();
+    void operationFinished(bool ok, const QString &summary);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void buildMenus();
+    QWidget *buildDashboard();
+    void scheduleRefresh();
+    void tick(const QString &gate, const QString &check);
+    void untick(const QString &gate, const QString &check);
+    void confirmRollback();
+    void onAlarm(const QString &environment, const QString &kind, const QString &text);
+    void onPanelSample(const QString &environment, const QString &panelId, const QDateTime &at,
+                       const QList<backends::PromSample> &samples);
+    void onSplitSample(const QString &environment, const QDateTime &at, double share);
+    void watch(engine::Operation *operation);
+    models::ChartSeriesModel *seriesModel(const QString &environment, const QString &panelId);
+    void exportAudit();
+    void printExecutiveBoard();
+    void setTheme(bool dark);
+
+    engine::CutoverEngine &m_engine;
+    std::optional<engine::Operator> m_operator;
+    QString m_environment;
+    HeaderBar *m_header;
+    QTabWidget *m_tabs;
+    ChecklistPanel *m_checklist;
+    ShiftPanel *m_shift;
+    RollbackControl *m_rollback;
+    RollbackProgressPanel *m_rollbackProgress;
+    AuditView *m_auditView;
+    QTableView *m_auditFeed;
+    ExecutiveBoard *m_executive;
+    models::PlanOverviewModel *m_planModel;
+    QPointer<SignInDialog> m_signIn;
+    QSystemTrayIcon *m_tray = nullptr;
+    QTimer *m_refreshTimer;
+    QString m_shiftProgress;
+    QHash<QString, ChartPanel *> m_charts; // by panel id (current environment)
+    QHash<QString, models::ChartSeriesModel *> m_series; // by "env/panel"
+    QHash<QString, int> m_lastStage;                     // env -> stage index, for markers
+};
+
+} // namespace cutover::ui
