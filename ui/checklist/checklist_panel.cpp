@@ -11,6 +11,8 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 namespace cutover::ui {
@@ -50,9 +52,14 @@ ChecklistPanel::ChecklistPanel(QWidget *parent)
     m_tree->header()->setSectionResizeMode(GateChecklistModel::StateColumn,
                                            QHeaderView::Interactive);
     m_tree->header()->setStretchLastSection(true);
-    m_tree->header()->resizeSection(GateChecklistModel::ItemColumn, 300);
-    m_tree->header()->resizeSection(GateChecklistModel::StateColumn, 200);
     m_tree->installEventFilter(this);
+    m_tree->viewport()->installEventFilter(this);
+    // Once someone drags a column edge, their widths win over the proportional ones.
+    connect(m_tree->header(), &QHeaderView::sectionResized, this, [this](int section) {
+        // The last section follows the viewport by itself (stretch): not a person's choice.
+        if (!m_sizingColumns && section != GateChecklistModel::DetailColumn)
+            m_userSizedColumns = true;
+    });
 
     m_tick->setAccessibleName(tr("Tick the selected item"));
     m_tick->setToolTip(tr("Tick the selected manual item (Space)"));
@@ -186,7 +193,22 @@ void ChecklistPanel::requestSign() {
     Q_EMIT signRequested(gate);
 }
 
+void ChecklistPanel::fitColumns() {
+    if (m_userSizedColumns)
+        return;
+    // Beside the charts the panel may be narrow: share the width instead of scrolling sideways.
+    const int width = m_tree->viewport()->width();
+    m_sizingColumns = true;
+    m_tree->header()->resizeSection(GateChecklistModel::ItemColumn,
+                                    std::max(160, width * 45 / 100));
+    m_tree->header()->resizeSection(GateChecklistModel::StateColumn,
+                                    std::max(90, width * 22 / 100));
+    m_sizingColumns = false;
+}
+
 bool ChecklistPanel::eventFilter(QObject *watched, QEvent *event) {
+    if (watched == m_tree->viewport() && event->type() == QEvent::Resize)
+        fitColumns();
     if (watched == m_tree && event->type() == QEvent::KeyPress) {
         const auto *key = static_cast<QKeyEvent *>(event);
         if (key->key() == Qt::Key_Space && key->modifiers() == Qt::NoModifier) {

@@ -64,11 +64,13 @@ private:
     void requestUntick();
     void requestSign();
     void styleRefusals();
+    void fitColumns();
 
     QString m_environment;
     QStringList m_refusals;
     bool m_readOnly = false;
-    bool m_expandedOnce = false;
+    bool m_sizingColumns = false;
+    bool m_userSizedColumns = false;
     models::GateChecklistModel *m_model;
     QLabel *m_title;
     QTreeView *m_tree;

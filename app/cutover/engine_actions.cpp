@@ -1,0 +1,443 @@
+// The engine's actions: ticks, sign-offs, shifts and rollbacks, and applying weights.
+
+#include "app/cutover/cutover_engine.h"
+
+#include "app/cutover/engine_internal.h"
+#include "app/store/store.h"
+
+#include <QTimer>
+
+using namespace Qt::StringLiterals;
+
+namespace cutover::engine {
+
+// --- operators' actions ------------------------------------------------------------------------
+
+ActionOutcome CutoverEngine::tick(const QString &environment, const QString &gate,
+                                  const QString &check, const Operator &who) {
+    ActionOutcome outcome;
+    outcome.refusals = guards(Action::Tick, who, environment, GuardTarget{gate, check, {}});
+    if (!outcome.refusals.isEmpty()) {
+        audit(who.name, {}, u"tick_refused"_s, environment, gate + u'/' + check,
+              {{u"reasons"_s, QJsonArray::fromStringList(outcome.refusals)}});
+        return outcome;
+    }
+    const config::Gate *g = m_plan.gate(gate);
+    QString role;
+    for (const config::Check &c : g->checks) {
+        if (c.id == check)
+            role = c.role;
+    }
+    auto ticked = m_store.tick(store::Tick{environment, gate, check, who.name, role, now()});
+    if (!ticked) {
+        outcome.error = ticked.error().kind == store::StoreError::Kind::Conflict
+                            ? ticked.error().message
+                            : ticked.error().toString();
+        reload();
+        return outcome;
+    }
+    outcome.ok = true;
+    reload();
+    return outcome;
+}
+
+ActionOutcome CutoverEngine::untick(const QString &environment, const QString &gate,
+                                    const QString &check, const Operator &who) {
+    ActionOutcome outcome;
+    const EnvironmentRuntime *rt = std::as_const(*this).runtime(environment);
+    const config::Gate *g = m_plan.gate(gate);
+    if (!rt || !g) {
+        outcome.refusals = {tr("no such environment or gate")};
+        return outcome;
+    }
+    QString role;
+    for (const config::Check &c : g->checks) {
+        if (c.id == check && c.kind == config::Check::Kind::Manual)
+            role = c.role;
+    }
+    if (role.isEmpty())
+        outcome.refusals.append(tr("no manual item '%1' in %2").arg(check, g->title));
+    else if (!who.roles.contains(role) || !who.may(m_plan, config::Permission::Tick))
+        outcome.refusals.append(tr("'%1' is ticked by %2; %3 is %4")
+                                    .arg(check, role, who.name, who.roles.join(u", "_s)));
+    for (const store::SignOff &s : rt->signOffs) {
+        if (s.gate == gate)
+            outcome.refusals.append(tr("%1 is already signed by %2: unticking would void it")
+                                        .arg(g->title, s.printedName));
+    }
+    if (!outcome.refusals.isEmpty())
+        return outcome;
+    auto done = m_store.untick(environment, gate, check, who.name, role);
+    if (!done) {
+        outcome.error = done.error().toString();
+        return outcome;
+    }
+    outcome.ok = done.value();
+    if (!outcome.ok)
+        outcome.error = tr("'%1' was not ticked").arg(check);
+    reload();
+    return outcome;
+}
+
+ActionOutcome CutoverEngine::signOff(const QString &environment, const QString &gate,
+                                     const QString &role, const Operator &who,
+                                     const QString &passphrase, const QString &meaning,
+                                     const QString &comment) {
+    ActionOutcome outcome;
+    const config::Gate *g = m_plan.gate(gate);
+    QString signingRole = role;
+    if (signingRole.isEmpty() && g) {
+        for (const QString &r : who.roles) {
+            if (g->signOff.contains(r)) {
+                signingRole = r;
+                break;
+            }
+        }
+    }
+    outcome.refusals = guards(Action::Sign, who, environment, GuardTarget{gate, {}, signingRole});
+    if (meaning.trimmed().isEmpty())
+        outcome.refusals.append(tr("a signature needs its meaning (e.g. \"Approved\")"));
+    if (!outcome.refusals.isEmpty()) {
+        audit(who.name, signingRole, u"sign_refused"_s, environment, gate,
+              {{u"reasons"_s, QJsonArray::fromStringList(outcome.refusals)}});
+        return outcome;
+    }
+    if (!m_signIn) {
+        outcome.error = tr("no operators file: the passphrase cannot be verified");
+        return outcome;
+    }
+    const store::SignInResult verified = m_signIn->verify(who.name, passphrase, u"sign_off"_s);
+    pullAudit();
+    if (!verified.ok()) {
+        outcome.error = verified.message;
+        return outcome;
+    }
+    store::SignOff signature;
+    signature.environment = environment;
+    signature.gate = gate;
+    signature.role = signingRole;
+    signature.operatorName = who.name;
+    signature.printedName = who.printedName;
+    signature.meaning = meaning.trimmed();
+    signature.comment = comment.trimmed();
+    signature.at = now();
+    auto signedOff = m_store.signOff(signature);
+    if (!signedOff) {
+        outcome.error = signedOff.error().kind == store::StoreError::Kind::Conflict
+                            ? signedOff.error().message
+                            : signedOff.error().toString();
+        reload();
+        return outcome;
+    }
+    outcome.ok = true;
+    reload();
+    notify(u"sign_off"_s, environment,
+           {{u"gate"_s, gate},
+            {u"title"_s, g->title},
+            {u"role"_s, signingRole},
+            {u"signed_by"_s, who.printedName},
+            {u"meaning"_s, signature.meaning}});
+    return outcome;
+}
+
+Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
+                                const QString &passphrase, int typedPercent) {
+    auto *op = new Operation(Operation::Kind::Shift, environment, this);
+    auto refuse = [this, op, environment, who](const QStringList &reasons, const QString &error) {
+        audit(who.name, who.roleFor(m_plan, config::Permission::Shift), u"shift_refused"_s,
+              environment, {},
+              {{u"reasons"_s, QJsonArray::fromStringList(reasons)}, {u"error"_s, error}});
+        // Finish on the next turn so the caller can connect to finished() first.
+        QTimer::singleShot(0, op, [op, reasons, error] {
+            op->finish(false, error.isEmpty() ? tr("shift refused") : error, reasons);
+        });
+        return op;
+    };
+    EnvironmentRuntime *rtp = nullptr;
+    for (auto &rt : m_environments) {
+        if (rt->env->name == environment)
+            rtp = rt.get();
+    }
+    if (!rtp)
+        return refuse({tr("no environment '%1' in the plan").arg(environment)}, {});
+    EnvironmentRuntime &rt = *rtp;
+    QStringList refusals = guards(Action::Shift, who, environment);
+    const EnvironmentSnapshot s = snapshot(environment);
+    if (s.nextPercent < 0 || typedPercent != s.nextPercent) {
+        refusals.append(
+            tr("confirmation typed %1, but the next stage is %2")
+                .arg(typedPercent)
+                .arg(s.nextPercent < 0 ? tr("none") : QString::number(s.nextPercent) + u'%'));
+    }
+    if (!refusals.isEmpty())
+        return refuse(refusals, {});
+    if (!m_signIn)
+        return refuse({}, tr("no operators file: the passphrase cannot be verified"));
+    const store::SignInResult verified = m_signIn->verify(who.name, passphrase, u"shift"_s);
+    pullAudit();
+    if (!verified.ok()) {
+        QTimer::singleShot(0, op, [op, message = verified.message] { op->finish(false, message); });
+        return op;
+    }
+
+    const int next = s.phase == Phase::RolledBack ? 0 : rt.state.stageIndex + 1;
+    const config::Stage &stage = m_plan.stages.at(next);
+    const auto plan =
+        backends::weightsFor(stage.percent / 100.0, m_plan.pools.legacy, m_plan.pools.otel);
+    store::StageState nextState = rt.state;
+    nextState.stageIndex = next;
+    nextState.phase = phaseName(Phase::Shifting);
+    nextState.intendedWeights = intended(plan.weights);
+    nextState.enteredAt = now();
+    nextState.holdStartedAt = QDateTime();
+    const QString role = who.roleFor(m_plan, config::Permission::Shift);
+    QString error;
+    if (!writeState(rt, nextState, who.name, role, u"shift_started"_s,
+                    {{u"from_percent"_s, s.currentPercent},
+                     {u"to_percent"_s, stage.percent},
+                     {u"weights"_s, weightsJson(plan.weights)},
+                     {u"realized_share"_s, plan.realizedShare},
+                     {u"dry_run"_s, m_options.dryRun}},
+                    &error)) {
+        QTimer::singleShot(0, op, [op, error] { op->finish(false, error); });
+        return op;
+    }
+    rt.operation = op;
+    op->progress(
+        tr("applying %1% to %2").arg(stage.percent).arg(rt.env->loadBalancers.join(u", "_s)));
+    applyWeights(rt, op, plan.weights, false, who.name);
+    return op;
+}
+
+Operation *CutoverEngine::rollback(const QString &environment, const Operator &who,
+                                   const QString &reason) {
+    auto *op = new Operation(Operation::Kind::Rollback, environment, this);
+    const QStringList refusals = guards(Action::Rollback, who, environment);
+    const bool known = std::as_const(*this).runtime(environment) != nullptr;
+    if (!refusals.isEmpty() || !known) {
+        audit(who.name, {}, u"rollback_refused"_s, environment, {},
+              {{u"reasons"_s, QJsonArray::fromStringList(refusals)}});
+        QTimer::singleShot(0, op,
+                           [op, refusals] { op->finish(false, tr("rollback refused"), refusals); });
+        return op;
+    }
+    startRollback(runtime(environment), op, who.name,
+                  who.roleFor(m_plan, config::Permission::Rollback),
+                  reason.isEmpty() ? tr("operator decision") : reason);
+    return op;
+}
+
+// --- applying weights --------------------------------------------------------------------------
+
+void CutoverEngine::startRollback(EnvironmentRuntime &rt, Operation *operation,
+                                  const QString &actor, const QString &role,
+                                  const QString &reason) {
+    if (rt.operation && rt.operation != operation && !rt.operation->isFinished())
+        rt.operation->finish(false, tr("interrupted by a rollback"));
+    rt.operation = operation;
+    const auto weights = backends::rollbackWeights(m_plan.pools.legacy, m_plan.pools.otel);
+    operation->progress(tr("rolling back %1: legacy 100 / OTel 0 on %2")
+                            .arg(rt.env->name, rt.env->loadBalancers.join(u", "_s)));
+    // The load balancers first: recording must never delay a rollback. The intent is written
+    // right after the commands are on their way.
+    applyWeights(rt, operation, weights.weights, true, actor);
+    store::StageState next = rt.state;
+    next.phase = phaseName(Phase::RollingBack);
+    next.intendedWeights = intended(weights.weights);
+    next.enteredAt = now();
+    writeStateForced(rt, next, actor, role, u"rollback_started"_s,
+                     {{u"reason"_s, reason},
+                      {u"from_stage"_s, rt.state.stageIndex},
+                      {u"dry_run"_s, m_options.dryRun}});
+}
+
+void CutoverEngine::applyWeights(EnvironmentRuntime &rt, Operation *operation,
+                                 const QMap<QString, int> &weights, bool isRollback,
+                                 const QString &actor) {
+    const QString environment = rt.env->name;
+    if (m_options.dryRun) {
+        // Everything but the write: say what would have been sent.
+        backends::FleetApplyResult result;
+        result.weights = weights;
+        for (const QString &lb : rt.env->loadBalancers) {
+            backends::LbApplyResult r;
+            r.lb = lb;
+            result.lbs.append(r);
+        }
+        QJsonArray commands;
+        for (const config::LoadBalancer &lb : m_plan.loadBalancers) {
+            if (!rt.env->loadBalancers.contains(lb.name))
+                continue;
+            for (auto it = weights.cbegin(); it != weights.cend(); ++it)
+                commands.append(
+                    u"%1: set server %2/%3 weight %4"_s.arg(lb.name, lb.backend, it.key())
+                        .arg(it.value()));
+        }
+        audit(actor, {}, isRollback ? u"rollback_dry_run"_s : u"shift_dry_run"_s, environment, {},
+              {{u"would_send"_s, commands}});
+        QTimer::singleShot(0, this, [this, environment, operation, result, isRollback, actor] {
+            EnvironmentRuntime &r = runtime(environment);
+            if (isRollback)
+                finishRollback(r, operation, result, actor);
+            else
+                finishShift(r, operation, result, actor);
+        });
+        return;
+    }
+    const auto options = isRollback
+                             ? backends::ApplyOptions::forRollback(m_plan.rollback)
+                             : backends::ApplyOptions::forShift(std::chrono::milliseconds(
+                                   std::max<qint64>(2000, 3 * m_plan.rollback.retryBackoff.ms())));
+    auto *reply = rt.fleet->apply(weights, options);
+    QPointer<Operation> op(operation);
+    connect(rt.fleet, &backends::LbFleet::lbApplied, reply,
+            [op](const backends::LbApplyResult &result) {
+                if (op)
+                    op->addResult(result);
+            });
+    reply->onFinished(this, [this, environment, op, isRollback,
+                             actor](const net::Result<backends::FleetApplyResult> &result) {
+        EnvironmentRuntime &r = runtime(environment);
+        if (!result.ok()) {
+            // Superseded by a newer apply (a rollback overtaking a shift): that one reports.
+            if (op)
+                op->finish(false, result.error().toString());
+            return;
+        }
+        for (const auto &lb : result.value().lbs)
+            setBackendHealth(r, lb.lb, lb.sent || lb.verified,
+                             lb.error ? lb.error->toString() : QString());
+        if (isRollback)
+            finishRollback(r, op, result.value(), actor);
+        else
+            finishShift(r, op, result.value(), actor);
+    });
+}
+
+void CutoverEngine::finishShift(EnvironmentRuntime &rt, Operation *operation,
+                                const backends::FleetApplyResult &result, const QString &actor) {
+    if (rt.phase() != Phase::Shifting)
+        return; // a rollback (here or on another console) took over
+    const config::Stage &stage = m_plan.stages.at(rt.state.stageIndex);
+    if (m_options.dryRun || result.allVerified()) {
+        store::StageState next = rt.state;
+        next.phase = phaseName(Phase::Stabilizing);
+        next.enteredAt = now();
+        writeState(rt, next, actor, {}, u"shift_applied"_s,
+                   {{u"percent"_s, stage.percent},
+                    {u"load_balancers"_s, lbResultsJson(result.lbs)},
+                    {u"elapsed_ms"_s, double(result.elapsedMs)}},
+                   nullptr);
+        notify(u"shift"_s, rt.env->name,
+               {{u"percent"_s, stage.percent}, {u"load_balancers"_s, lbResultsJson(result.lbs)}});
+        if (operation) {
+            operation->finish(true, tr("%1 at %2%: verified on %3; stabilizing for %4")
+                                        .arg(rt.env->name)
+                                        .arg(stage.percent)
+                                        .arg(rt.env->loadBalancers.join(u", "_s),
+                                             stage.stabilization.toString()));
+        }
+        return;
+    }
+    // Not verified everywhere: a split that differs between LBs is worse than either stage.
+    // Put every LB back where it was.
+    const QStringList failed = result.failedLbs();
+    const int previous = rt.state.stageIndex - 1;
+    const auto weights = previous >= 0
+                             ? backends::weightsFor(m_plan.stages.at(previous).percent / 100.0,
+                                                    m_plan.pools.legacy, m_plan.pools.otel)
+                             : backends::rollbackWeights(m_plan.pools.legacy, m_plan.pools.otel);
+    store::StageState next = rt.state;
+    next.stageIndex = previous;
+    next.phase = phaseName(Phase::Holding);
+    next.intendedWeights = intended(weights.weights);
+    next.holdStartedAt = previous >= 0 ? now() : QDateTime();
+    writeState(rt, next, actor, {}, u"shift_failed"_s,
+               {{u"percent"_s, stage.percent},
+                {u"failed"_s, QJsonArray::fromStringList(failed)},
+                {u"load_balancers"_s, lbResultsJson(result.lbs)}},
+               nullptr);
+    auto *revert =
+        rt.fleet->apply(weights.weights, backends::ApplyOptions::forRollback(m_plan.rollback));
+    const QString environment = rt.env->name;
+    revert->onFinished(this, [this, environment](
+                                 const net::Result<backends::FleetApplyResult> &reverted) {
+        if (!reverted.ok())
+            return;
+        audit(u"engine"_s, {}, u"shift_reverted"_s, environment, {},
+              {{u"load_balancers"_s, lbResultsJson(reverted.value().lbs)},
+               {u"verified"_s, reverted.value().allVerified()}});
+        if (!reverted.value().allVerified())
+            Q_EMIT alarm(
+                environment, u"rollback"_s,
+                tr("revert not verified on %1").arg(reverted.value().failedLbs().join(u", "_s)));
+    });
+    Q_EMIT alarm(rt.env->name, u"shift"_s,
+                 tr("shift to %1% not verified on %2: reverting")
+                     .arg(stage.percent)
+                     .arg(failed.join(u", "_s)));
+    if (operation) {
+        QStringList problems;
+        for (const auto &lb : result.lbs) {
+            if (!lb.verified)
+                problems.append(u"%1: %2"_s.arg(lb.lb, lb.error ? lb.error->toString()
+                                                                : tr("read-back differs")));
+        }
+        operation->finish(false, tr("shift to %1% failed (%2); every load balancer reverted")
+                                     .arg(stage.percent)
+                                     .arg(problems.join(u"; "_s)));
+    }
+}
+
+void CutoverEngine::finishRollback(EnvironmentRuntime &rt, Operation *operation,
+                                   const backends::FleetApplyResult &result, const QString &actor) {
+    const bool verified = m_options.dryRun || result.allVerified();
+    const int fromStage = rt.state.stageIndex;
+    rt.rollbackProblems.clear();
+    for (const auto &lb : result.lbs) {
+        if (!lb.verified && !m_options.dryRun)
+            rt.rollbackProblems.append(
+                u"%1: %2"_s.arg(lb.lb, lb.error ? lb.error->toString() : tr("read-back differs")));
+    }
+    store::StageState next = rt.state;
+    next.stageIndex = -1;
+    next.phase = phaseName(Phase::RolledBack);
+    next.intendedWeights = intended(result.weights);
+    next.holdStartedAt = QDateTime();
+    next.enteredAt = now();
+    const QJsonObject details{{u"verified"_s, verified},
+                              {u"from_stage"_s, fromStage},
+                              {u"load_balancers"_s, lbResultsJson(result.lbs)},
+                              {u"elapsed_ms"_s, double(result.elapsedMs)}};
+    writeStateForced(rt, next, actor, {},
+                     verified ? u"rollback_completed"_s : u"rollback_incomplete"_s, details);
+    rt.firedTriggers.clear();
+    // After a rollback every gate passed so far must be passed again.
+    for (const config::Gate &gate : m_plan.gates) {
+        const bool hasRecords =
+            std::any_of(rt.ticks.cbegin(), rt.ticks.cend(),
+                        [&](const store::Tick &t) { return t.gate == gate.id; }) ||
+            std::any_of(rt.signOffs.cbegin(), rt.signOffs.cend(),
+                        [&](const store::SignOff &s) { return s.gate == gate.id; });
+        if (hasRecords)
+            (void)m_store.resetGate(rt.env->name, gate.id, actor, {}, tr("rollback"));
+    }
+    reload();
+    QJsonObject payload = details;
+    payload.insert(u"severity"_s, 1);
+    payload.insert(u"title"_s, u"OTel Cutover Rollback Executed"_s);
+    notify(u"rollback"_s, rt.env->name, payload);
+    if (!verified)
+        Q_EMIT alarm(rt.env->name, u"rollback"_s,
+                     tr("rollback NOT verified on %1").arg(rt.rollbackProblems.join(u"; "_s)));
+    if (operation) {
+        operation->finish(
+            verified,
+            verified ? tr("rolled back: verified on %1 load balancer(s) in %2 ms")
+                           .arg(result.lbs.size())
+                           .arg(result.elapsedMs)
+                     : tr("rollback NOT verified on %1").arg(rt.rollbackProblems.join(u"; "_s)));
+    }
+}
+
+} // namespace cutover::engine

@@ -1,0 +1,115 @@
+#pragma once
+
+// Shared by the engine's implementation files (cutover_engine.cpp, engine_actions.cpp,
+// engine_monitor.cpp): the per-environment runtime state and the layout of the stored
+// intended weights. Not part of the engine's interface.
+
+#include "app/backends/weight_plan.h"
+#include "app/cutover/cutover_engine.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QLoggingCategory>
+#include <QSet>
+
+#include <cmath>
+
+Q_DECLARE_LOGGING_CATEGORY(lcEngine)
+
+namespace cutover::engine {
+
+using namespace Qt::StringLiterals;
+
+// The engine's layout of StageState::intendedWeights (the store keeps it opaque):
+// {"weights": {server: weight}, "validation_failed": bool, "validation": text}.
+// The engine's layout of StageState::intendedWeights (the store keeps it opaque).
+inline const auto kWeightsKey = u"weights"_s;
+inline const auto kValidationFailedKey = u"validation_failed"_s;
+inline const auto kValidationKey = u"validation"_s;
+
+inline QMap<QString, int> weightsOf(const store::StageState &state) {
+    QMap<QString, int> weights;
+    const QJsonObject object = state.intendedWeights.value(kWeightsKey).toObject();
+    for (auto it = object.begin(); it != object.end(); ++it)
+        weights.insert(it.key(), it.value().toInt());
+    return weights;
+}
+
+inline QJsonObject weightsJson(const QMap<QString, int> &weights) {
+    QJsonObject object;
+    for (auto it = weights.cbegin(); it != weights.cend(); ++it)
+        object.insert(it.key(), it.value());
+    return object;
+}
+
+inline QJsonObject intended(const QMap<QString, int> &weights, bool validationFailed = false,
+                     const QString &validation = QString()) {
+    QJsonObject object{{kWeightsKey, weightsJson(weights)}};
+    if (validationFailed)
+        object.insert(kValidationFailedKey, true);
+    if (!validation.isEmpty())
+        object.insert(kValidationKey, validation);
+    return object;
+}
+
+inline QJsonObject lbResultJson(const backends::LbApplyResult &r) {
+    QJsonObject object{{u"lb"_s, r.lb},
+                       {u"sent"_s, r.sent},
+                       {u"verified"_s, r.verified},
+                       {u"elapsed_ms"_s, double(r.elapsedMs)},
+                       {u"attempts"_s, r.attempts}};
+    if (r.error)
+        object.insert(u"error"_s, r.error->toString());
+    return object;
+}
+
+inline QJsonArray lbResultsJson(const QList<backends::LbApplyResult> &results) {
+    QJsonArray array;
+    for (const auto &r : results)
+        array.append(lbResultJson(r));
+    return array;
+}
+
+inline QString percentText(double share) {
+    if (std::isnan(share))
+        return u"unknown"_s;
+    return QString::number(share * 100.0, 'f', 1) + u'%';
+}
+
+inline Phase phaseOf(const store::StageState &state) {
+    return phaseFromName(state.phase).value_or(Phase::Holding);
+}
+
+inline bool hasOtelTraffic(const store::StageState &state) {
+    const Phase phase = phaseOf(state);
+    return state.stageIndex >= 0 && phase != Phase::RolledBack && phase != Phase::RollingBack;
+}
+
+struct CutoverEngine::EnvironmentRuntime {
+    const config::Environment *env = nullptr;
+    store::StageState state;
+    backends::LbFleet *fleet = nullptr;
+    QHash<QString, ConditionTracker> checks;   // by checkKey(gate, check)
+    QHash<QString, ConditionTracker> triggers; // by trigger id
+    QHash<QString, ConditionTracker::State> lastCheckStates;
+    QSet<QString> firedTriggers;
+    QList<store::Tick> ticks;
+    QList<store::SignOff> signOffs;
+    std::optional<double> measured;
+    QDateTime measuredAt;
+    QDateTime validationUnknownAlarmAt;
+    QHash<QString, BackendHealth> lbHealth;
+    QMap<QString, QMap<QString, int>> observed; // lb -> server -> weight
+    QStringList driftAlarms;
+    QStringList rollbackProblems;
+    QPointer<Operation> operation;
+    QDateTime lastDriftAt;
+    int pendingQueries = 0;
+
+    Phase phase() const { return phaseOf(state); }
+    bool validationFailed() const {
+        return state.intendedWeights.value(kValidationFailedKey).toBool();
+    }
+};
+
+} // namespace cutover::engine
