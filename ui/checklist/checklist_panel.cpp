@@ -47,6 +47,7 @@ ChecklistPanel::ChecklistPanel(QWidget *parent)
     m_tree->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_tree->setAllColumnsShowFocus(true);
     m_tree->setIconSize(QSize(16, 16));
+    m_tree->setIndentation(14);
     m_tree->header()->setSectionResizeMode(GateChecklistModel::ItemColumn,
                                            QHeaderView::Interactive);
     m_tree->header()->setSectionResizeMode(GateChecklistModel::StateColumn,
@@ -200,9 +201,9 @@ void ChecklistPanel::fitColumns() {
     const int width = m_tree->viewport()->width();
     m_sizingColumns = true;
     m_tree->header()->resizeSection(GateChecklistModel::ItemColumn,
-                                    std::max(160, width * 45 / 100));
+                                    std::max(160, width * 52 / 100));
     m_tree->header()->resizeSection(GateChecklistModel::StateColumn,
-                                    std::max(90, width * 22 / 100));
+                                    std::max(80, width * 18 / 100));
     m_sizingColumns = false;
 }
 

@@ -188,7 +188,8 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     if (!restoreGeometry(settings.value(kGeometryKey).toByteArray()))
         resize(1366, 768);
     restoreState(settings.value(kStateKey).toByteArray());
-    splitter->restoreState(settings.value(kSplitterKey).toByteArray());
+    if (!splitter->restoreState(settings.value(kSplitterKey).toByteArray()))
+        splitter->setSizes({width() * 60 / 100, width() * 40 / 100});
     const QString savedEnv = settings.value(kEnvironmentKey).toString();
     setEnvironment(m_engine.environments().contains(savedEnv) ? savedEnv
                                                               : m_engine.environments().first());
@@ -212,7 +213,8 @@ QWidget *WarRoomWindow::buildDashboard()
         int index = 0;
         for (const config::Panel &panel : group.panels) {
             auto *chart = new ChartPanel(panel, seriesModel(m_environment, panel.id), page);
-            chart->setLegendVisible(true);
+            // The read-out under the plot names every series: the legend would only take height.
+            chart->setLegendVisible(false);
             chart->setAccessibleName(panel.title);
             grid->addWidget(chart, index / 2, index % 2);
             m_charts.insert(panel.id, chart);
@@ -308,7 +310,7 @@ void WarRoomWindow::showShortcuts()
 
 void WarRoomWindow::askSignIn()
 {
-    if (m_signIn) {
+    if (m_signIn && m_signIn->isVisible()) {
         m_signIn->raise();
         return;
     }
@@ -355,7 +357,7 @@ void WarRoomWindow::setEnvironment(const QString &environment)
         auto *old = it.value();
         auto *replacement = new ChartPanel(panel, seriesModel(environment, panel.id),
                                            old->parentWidget());
-        replacement->setLegendVisible(true);
+        replacement->setLegendVisible(false);
         replacement->setAccessibleName(panel.title);
         if (auto *grid = qobject_cast<QGridLayout *>(old->parentWidget()->layout()))
             grid->replaceWidget(old, replacement);

@@ -1,0 +1,246 @@
+// The sign-off and sign-in dialogs, offscreen, filled from the keyboard with QTest: Sign is
+// enabled only with a meaning and a passphrase, the statement names what is signed, a refusal
+// is shown without closing, and every control has an accessible name.
+//
+// Set WAR_ROOM_PNG_DIR to save what the dialogs look like.
+
+#include "app/config/plan_loader.h"
+#include "app/cutover/gate_status.h"
+#include "ui/dialogs/sign_in_dialog.h"
+#include "ui/dialogs/sign_off_dialog.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStyleFactory>
+#include <QTest>
+#include <QTreeWidget>
+
+using namespace Qt::StringLiterals;
+using namespace cutover;
+
+namespace {
+
+const QDateTime Now = QDateTime(QDate(2024, 5, 1), QTime(10, 0), Qt::UTC);
+
+engine::GateStatus gate1() {
+    const auto result = config::loadPlanFile(u":/plans/default.yaml"_s);
+    if (!result.ok())
+        qFatal("default plan does not load");
+    engine::GateInputs in;
+    in.plan = &*result.plan;
+    in.now = Now;
+    in.ticks.append(store::Tick{u"production"_s, u"gate_1"_s, u"no_complaints"_s, u"alice"_s,
+                                u"release_manager"_s, Now.addSecs(-600)});
+    engine::GateStatus gate = engine::evaluateGate(*result.plan->gate(u"gate_1"_s), in);
+    for (int i = 0; i < 3; ++i) {
+        gate.checks[i].state = engine::CheckStatus::State::Pass;
+        gate.checks[i].detail = u"within bounds for 10m"_s;
+    }
+    return gate;
+}
+
+QPalette darkPalette() {
+    QPalette p;
+    p.setColor(QPalette::Window, QColor(0x1f, 0x22, 0x27));
+    p.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+    p.setColor(QPalette::Base, QColor(0x17, 0x19, 0x1d));
+    p.setColor(QPalette::AlternateBase, QColor(0x23, 0x26, 0x2c));
+    p.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+    p.setColor(QPalette::Button, QColor(0x2b, 0x2f, 0x36));
+    p.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
+    p.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xb5));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::PlaceholderText, QColor(0x9a, 0xa0, 0xa8));
+    p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
+    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
+    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
+    return p;
+}
+
+// Saves the widget on the dark and the light palette when WAR_ROOM_PNG_DIR is set.
+void save(QWidget *widget, const QString &name) {
+    const QString dir = qEnvironmentVariable("WAR_ROOM_PNG_DIR");
+    if (dir.isEmpty())
+        return;
+    QDir().mkpath(dir);
+    const QPalette original = QApplication::palette();
+    for (bool dark : {true, false}) {
+        QApplication::setPalette(dark ? darkPalette() : QApplication::style()->standardPalette());
+        QCoreApplication::processEvents();
+        widget->grab().save(dir + u'/' + name + (dark ? u"-dark.png"_s : u"-light.png"_s));
+    }
+    QApplication::setPalette(original);
+}
+
+// Every interactive control of `root` (and labels that carry state) has an accessible name.
+QStringList controlsWithoutAccessibleName(QWidget *root) {
+    QStringList missing;
+    const auto widgets = root->findChildren<QWidget *>();
+    for (QWidget *w : widgets) {
+        const bool interactive = qobject_cast<QLineEdit *>(w) || qobject_cast<QComboBox *>(w) ||
+                                 qobject_cast<QPushButton *>(w) ||
+                                 qobject_cast<QPlainTextEdit *>(w) ||
+                                 qobject_cast<QTreeWidget *>(w);
+        // A combo box's own line edit is named through the combo box.
+        if (qobject_cast<QLineEdit *>(w) && qobject_cast<QComboBox *>(w->parentWidget()))
+            continue;
+        if (interactive && w->accessibleName().isEmpty())
+            missing.append(QString::fromLatin1(w->metaObject()->className()) + u' ' +
+                           w->objectName());
+    }
+    return missing;
+}
+
+} // namespace
+
+class TestWarRoomDialogs : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void signOffEnabledOnlyWhenValid();
+    void signOffOffersEveryEligibleRole();
+    void signOffShowsARefusalWithoutClosing();
+    void signInRequestsAndShowsMessages();
+};
+
+void TestWarRoomDialogs::initTestCase() {
+    QApplication::setStyle(QStyleFactory::create(u"Fusion"_s));
+}
+
+void TestWarRoomDialogs::signOffEnabledOnlyWhenValid() {
+    ui::SignOffDialog dialog(u"production"_s, gate1(), u"Alice Smith"_s, {u"release_manager"_s});
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QCOMPARE(controlsWithoutAccessibleName(&dialog), QStringList());
+
+    // What is signed: every item of the gate and the signature row, as they stand.
+    QCOMPARE(dialog.itemsView()->topLevelItemCount(), 5);
+    QCOMPARE(dialog.itemsView()->topLevelItem(3)->text(0), u"No customer complaints"_s);
+    QCOMPARE(dialog.itemsView()->topLevelItem(3)->text(1), u"ticked"_s);
+    QCOMPARE(dialog.roleBox()->count(), 1); // one eligible role: no choice to make
+    QCOMPARE(dialog.role(), u"release_manager"_s);
+
+    QVERIFY(!dialog.signButton()->isEnabled());
+    // A meaning alone is not enough.
+    dialog.meaningBox()->setFocus();
+    QTest::keyClicks(dialog.meaningBox(), u"Approved"_s);
+    QCOMPARE(dialog.meaning(), u"Approved"_s);
+    QVERIFY(!dialog.signButton()->isEnabled());
+    // A passphrase makes it signable.
+    QTest::keyClicks(dialog.passphraseEdit(), u"correct horse"_s);
+    QVERIFY(dialog.signButton()->isEnabled());
+    QCOMPARE(dialog.passphraseEdit()->echoMode(), QLineEdit::Password);
+    // Clearing the meaning disables it again.
+    dialog.meaningBox()->setCurrentText(QString());
+    QVERIFY(!dialog.signButton()->isEnabled());
+    // Choosing a standard meaning from the list.
+    dialog.meaningBox()->setCurrentIndex(2);
+    QCOMPARE(dialog.meaning(), u"Verified"_s);
+    QVERIFY(dialog.signButton()->isEnabled());
+    QTest::keyClicks(dialog.commentEdit(), u"Error rate flat since the shift"_s);
+
+    const QString statement = dialog.statement();
+    QVERIFY(statement.startsWith(u"By signing you confirm"_s));
+    QVERIFY(statement.contains(u"Alice Smith"_s));
+    QVERIFY(statement.contains(u"release_manager"_s));
+    QVERIFY(statement.contains(u"Gate 1: 10% stable (24 hours)"_s));
+    QVERIFY(statement.contains(u"“Verified”"_s));
+    QVERIFY(statement.contains(u"date and time"_s));
+    save(&dialog, u"sign_off_dialog"_s);
+
+    QSignalSpy requests(&dialog, &ui::SignOffDialog::signRequested);
+    QTest::mouseClick(dialog.signButton(), Qt::LeftButton);
+    QCOMPARE(requests.size(), 1);
+    QCOMPARE(requests.at(0).at(0).toString(), u"release_manager"_s);
+    QCOMPARE(requests.at(0).at(1).toString(), u"Verified"_s);
+    QCOMPARE(requests.at(0).at(2).toString(), u"Error rate flat since the shift"_s);
+    QCOMPARE(requests.at(0).at(3).toString(), u"correct horse"_s);
+    QVERIFY(dialog.isVisible()); // the window decides: accept() or setMessage()
+    dialog.accept();
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+}
+
+void TestWarRoomDialogs::signOffOffersEveryEligibleRole() {
+    ui::SignOffDialog dialog(u"production"_s, gate1(), u"Erin Exec"_s,
+                             {u"release_manager"_s, u"executive"_s});
+    QCOMPARE(dialog.roleBox()->count(), 2);
+    dialog.roleBox()->setCurrentIndex(1);
+    QCOMPARE(dialog.role(), u"executive"_s);
+    QVERIFY(dialog.statement().contains(u"acting as executive"_s));
+    // Enter on the passphrase field signs, once valid.
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QSignalSpy requests(&dialog, &ui::SignOffDialog::signRequested);
+    dialog.meaningBox()->setCurrentIndex(0);
+    dialog.passphraseEdit()->setFocus();
+    QTest::keyClick(dialog.passphraseEdit(), Qt::Key_Return);
+    QCOMPARE(requests.size(), 0);
+    QTest::keyClicks(dialog.passphraseEdit(), u"pw"_s);
+    QTest::keyClick(dialog.passphraseEdit(), Qt::Key_Return);
+    QCOMPARE(requests.size(), 1);
+    QCOMPARE(requests.at(0).at(0).toString(), u"executive"_s);
+}
+
+void TestWarRoomDialogs::signOffShowsARefusalWithoutClosing() {
+    ui::SignOffDialog dialog(u"production"_s, gate1(), u"Alice Smith"_s, {u"release_manager"_s});
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    dialog.meaningBox()->setCurrentIndex(0);
+    QTest::keyClicks(dialog.passphraseEdit(), u"wrong"_s);
+    QSignalSpy requests(&dialog, &ui::SignOffDialog::signRequested);
+    QTest::mouseClick(dialog.signButton(), Qt::LeftButton);
+    QCOMPARE(requests.size(), 1);
+    dialog.setMessage(u"Wrong passphrase: the signature was not recorded."_s);
+    QVERIFY(dialog.isVisible());
+    QVERIFY(dialog.messageLabel()->isVisible());
+    QVERIFY(dialog.passphraseEdit()->text().isEmpty());
+    QVERIFY(!dialog.signButton()->isEnabled());
+    QCOMPARE(dialog.meaning(), u"Approved"_s);
+    save(&dialog, u"sign_off_refused"_s);
+}
+
+void TestWarRoomDialogs::signInRequestsAndShowsMessages() {
+    ui::SignInDialog dialog(u"Phase 3: production cutover"_s);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QCOMPARE(controlsWithoutAccessibleName(&dialog), QStringList());
+    QSignalSpy requests(&dialog, &ui::SignInDialog::signInRequested);
+
+    QVERIFY(!dialog.signInButton()->isEnabled());
+    QTest::keyClicks(dialog.nameEdit(), u"alice"_s);
+    QVERIFY(!dialog.signInButton()->isEnabled());
+    QTest::keyClicks(dialog.passphraseEdit(), u"wrong"_s);
+    QVERIFY(dialog.signInButton()->isEnabled());
+    QTest::keyClick(dialog.passphraseEdit(), Qt::Key_Return);
+    QCOMPARE(requests.size(), 1);
+    QCOMPARE(requests.at(0).at(0).toString(), u"alice"_s);
+    QCOMPARE(requests.at(0).at(1).toString(), u"wrong"_s);
+
+    dialog.setMessage(u"Locked until 10:42 UTC after 5 failed attempts."_s);
+    QVERIFY(dialog.isVisible());
+    QVERIFY(dialog.messageLabel()->isVisible());
+    QCOMPARE(dialog.message(), u"Locked until 10:42 UTC after 5 failed attempts."_s);
+    QVERIFY(dialog.passphraseEdit()->text().isEmpty());
+    QCOMPARE(dialog.name(), u"alice"_s);
+    QVERIFY(!dialog.signInButton()->isEnabled());
+    save(&dialog, u"sign_in_dialog"_s);
+
+    dialog.setBusy(true);
+    QTest::keyClicks(dialog.passphraseEdit(), u"x"_s);
+    QVERIFY(!dialog.signInButton()->isEnabled());
+    dialog.setBusy(false);
+    dialog.passphraseEdit()->setText(u"right"_s);
+    QTest::mouseClick(dialog.signInButton(), Qt::LeftButton);
+    QCOMPARE(requests.size(), 2);
+    dialog.accept();
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+}
+
+QTEST_MAIN(TestWarRoomDialogs)
+#include "test_war_room_dialogs.moc"

@@ -1,0 +1,300 @@
+// The war-room window on the real lab, driven through its widgets with QTest: sign in, tick,
+// sign off, Shift refused with the reasons shown and then allowed, a shift carried through its
+// validation, and the rollback armed and confirmed from the keyboard and from the mouse.
+// A PNG of the window is saved in each phase (CUTOVER_SCREENSHOT_DIR, default: the build dir).
+
+#include "../integration/lab.h"
+
+#include "app/cutover/cutover_engine.h"
+#include "app/store/passphrase.h"
+#include "app/store/sqlite_store.h"
+#include "ui/checklist/checklist_panel.h"
+#include "ui/dialogs/sign_in_dialog.h"
+#include "ui/dialogs/sign_off_dialog.h"
+#include "ui/rollback/rollback_progress_panel.h"
+#include "ui/war_room/header_bar.h"
+#include "ui/war_room/rollback_control.h"
+#include "ui/war_room/shift_dialog.h"
+#include "ui/war_room/shift_panel.h"
+#include "ui/war_room/war_room_window.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTableWidget>
+#include <QTreeView>
+
+using namespace Qt::StringLiterals;
+using namespace cutover;
+
+namespace {
+
+store::Operator makeOperator(const QString &name, const QString &role)
+{
+    store::Operator op;
+    op.name = name;
+    op.displayName = name.left(1).toUpper() + name.mid(1) + u" Example"_s;
+    op.roles = {role};
+    op.passphrase = store::hashPassphrase(u"pass-"_s + name, 100'000);
+    return op;
+}
+
+} // namespace
+
+class TestWarRoomWindow : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void signInShowsRefusalsThenTicksAndSigns();
+    void shiftCarriedThroughFromTheDialog();
+    void rollbackFromTheKeyboard();
+    void rollbackFromTheMouse();
+
+private:
+    void screenshot(const QString &name);
+    void signIn(const QString &name);
+    void waitForMonitor();
+
+    QHash<QString, QString> m_state;
+    std::optional<config::Plan> m_plan;
+    QTemporaryDir m_dir;
+    std::unique_ptr<store::SqliteStore> m_store;
+    std::unique_ptr<engine::CutoverEngine> m_engine;
+    std::unique_ptr<ui::WarRoomWindow> m_window;
+    QString m_shots;
+};
+
+void TestWarRoomWindow::initTestCase()
+{
+    QCoreApplication::setOrganizationName(u"cutover-console-tests"_s);
+    QCoreApplication::setApplicationName(u"test_war_room_window"_s);
+    m_state = lab::loadState();
+    if (m_state.isEmpty())
+        QSKIP("no lab state (CUTOVER_LAB_STATE): run through ctest, which starts the lab");
+    m_plan = lab::loadPlan(m_state);
+    QVERIFY(m_plan);
+    auto opened = store::SqliteStore::open({m_dir.filePath(u"store.sqlite"_s)});
+    QVERIFY(opened.ok());
+    m_store = std::move(opened.value());
+    store::OperatorsFile operators;
+    operators.upsert(makeOperator(u"alice"_s, u"release_manager"_s));
+    operators.upsert(makeOperator(u"bob"_s, u"on_call"_s));
+    m_engine = std::make_unique<engine::CutoverEngine>(*m_plan, *m_store, operators,
+                                                       engine::CutoverEngine::Options{});
+    m_window = std::make_unique<ui::WarRoomWindow>(*m_engine);
+    m_window->resize(1366, 768);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    m_engine->start();
+    m_shots = qEnvironmentVariable("CUTOVER_SCREENSHOT_DIR",
+                                   QStringLiteral(CONSOLE_BUILD_DIR "/screenshots"));
+    QDir().mkpath(m_shots);
+    waitForMonitor();
+}
+
+void TestWarRoomWindow::cleanupTestCase()
+{
+    // Leave the shared lab as found: everything on legacy.
+    if (m_engine && m_window) {
+        auto *op = m_engine->rollback(u"lab"_s, *m_engine->operatorNamed(u"bob"_s), u"cleanup"_s);
+        QSignalSpy done(op, &engine::Operation::finished);
+        done.wait(15'000);
+    }
+    m_window.reset();
+    m_engine.reset();
+}
+
+void TestWarRoomWindow::waitForMonitor()
+{
+    // The backends' health comes from the monitor: wait until every one has answered.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [this] {
+            for (const auto &b : m_engine->snapshot(u"lab"_s).backends) {
+                if (b.state != engine::BackendHealth::State::Ok)
+                    return false;
+            }
+            return true;
+        }(),
+        20'000);
+}
+
+void TestWarRoomWindow::screenshot(const QString &name)
+{
+    m_window->refresh();
+    const QString path = m_shots + u'/' + name + u".png"_s;
+    QVERIFY(m_window->grab().save(path));
+    qInfo("screenshot: %s", qPrintable(path));
+}
+
+void TestWarRoomWindow::signIn(const QString &name)
+{
+    m_window->askSignIn();
+    ui::SignInDialog *dialog = m_window->signInDialog();
+    QVERIFY(dialog);
+    QTRY_VERIFY_WITH_TIMEOUT(dialog->isVisible(), 5000);
+    dialog->nameEdit()->clear();
+    QTest::keyClicks(dialog->nameEdit(), name);
+    QTest::keyClicks(dialog->passphraseEdit(), u"pass-"_s + name);
+    QSignalSpy changed(m_window.get(), &ui::WarRoomWindow::operatorChanged);
+    QTest::keyClick(dialog->passphraseEdit(), Qt::Key_Return);
+    QVERIFY(changed.wait(10'000) || changed.size() == 1);
+    QVERIFY(m_window->currentOperator());
+    QCOMPARE(m_window->currentOperator()->name, name);
+}
+
+void TestWarRoomWindow::signInShowsRefusalsThenTicksAndSigns()
+{
+    // Not signed in: view only, and the Shift panel says why.
+    QVERIFY(!m_window->shiftPanel()->button()->isEnabled());
+    QVERIFY(m_window->shiftPanel()->reasonsLabel()->text().contains(u"sign in first"_s));
+    screenshot(u"01-not-signed-in"_s);
+
+    // A wrong passphrase keeps the dialog open with the refusal.
+    m_window->askSignIn();
+    ui::SignInDialog *dialog = m_window->signInDialog();
+    QTRY_VERIFY_WITH_TIMEOUT(dialog->isVisible(), 5000);
+    QTest::keyClicks(dialog->nameEdit(), u"alice"_s);
+    QTest::keyClicks(dialog->passphraseEdit(), u"wrong"_s);
+    QTest::keyClick(dialog->passphraseEdit(), Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->message().isEmpty(), 5000);
+    QVERIFY(dialog->isVisible());
+    QVERIFY(!m_window->currentOperator());
+    dialog->reject();
+
+    signIn(u"alice"_s);
+    m_window->refresh();
+    // Signed in, but the pre-cutover checklist is open: Shift stays disabled, reasons visible.
+    QVERIFY(!m_window->shiftPanel()->button()->isEnabled());
+    QVERIFY(m_window->shiftPanel()->reasonsLabel()->isVisible());
+    QVERIFY(m_window->shiftPanel()->reasonsLabel()->text().contains(u"Pre-cutover checklist"_s));
+
+    // Tick every release-manager item with Space on the selected row.
+    const config::Gate *gate = m_plan->gate(u"pre_cutover"_s);
+    ui::ChecklistPanel *checklist = m_window->checklist();
+    for (const config::Check &check : gate->checks) {
+        if (check.role != u"release_manager")
+            continue;
+        QVERIFY(checklist->selectCheck(gate->id, check.id));
+        QTest::keyClick(checklist->treeView(), Qt::Key_Space);
+    }
+    // On-call items: the wrong role is refused with the reason in the panel...
+    const auto onCall = std::find_if(gate->checks.cbegin(), gate->checks.cend(),
+                                     [](const auto &c) { return c.role == u"on_call"; });
+    QVERIFY(checklist->selectCheck(gate->id, onCall->id));
+    QTest::keyClick(checklist->treeView(), Qt::Key_Space);
+    QVERIFY(checklist->refusals().join(u' ').contains(u"is ticked by on_call"_s));
+    // ...and ticked by the on-call engineer.
+    signIn(u"bob"_s);
+    for (const config::Check &check : gate->checks) {
+        if (check.role != u"on_call")
+            continue;
+        QVERIFY(checklist->selectCheck(gate->id, check.id));
+        QTest::keyClick(checklist->treeView(), Qt::Key_Space);
+    }
+    signIn(u"alice"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            const auto s = m_engine->snapshot(u"lab"_s);
+            return std::find_if(s.gates.cbegin(), s.gates.cend(), [](const auto &g) {
+                       return g.id == u"pre_cutover";
+                   })->checksPass();
+        }(),
+        5000);
+    screenshot(u"02-checklist-ticked"_s);
+
+    // Sign the gate through the dialog: what is signed is shown; Sign needs meaning + passphrase.
+    auto *signOff = qobject_cast<ui::SignOffDialog *>(m_window->openSignOffDialog(gate->id));
+    QVERIFY(signOff);
+    QTRY_VERIFY_WITH_TIMEOUT(signOff->isVisible(), 5000);
+    QVERIFY(!signOff->signButton()->isEnabled());
+    signOff->meaningBox()->setCurrentIndex(0);
+    QTest::keyClicks(signOff->passphraseEdit(), u"pass-alice"_s);
+    QVERIFY(signOff->signButton()->isEnabled());
+    QTest::mouseClick(signOff->signButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!signOff->isVisible(), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->shiftPanel()->button()->isEnabled(), 10'000);
+    QCOMPARE(m_window->shiftPanel()->reasonsLabel()->text(), u"Shift is allowed."_s);
+    screenshot(u"03-signed-shift-allowed"_s);
+}
+
+void TestWarRoomWindow::shiftCarriedThroughFromTheDialog()
+{
+    QVERIFY(m_window->shiftPanel()->button()->isEnabled());
+    QTest::mouseClick(m_window->shiftPanel()->button(), Qt::LeftButton);
+    ui::ShiftDialog *dialog = m_window->findChild<ui::ShiftDialog *>();
+    QTRY_VERIFY_WITH_TIMEOUT((dialog = m_window->findChild<ui::ShiftDialog *>()), 5000);
+    // The confirmation shows every weight change per load balancer.
+    QCOMPARE(dialog->weightsTable()->columnCount(), 2);
+    QCOMPARE(dialog->weightsTable()->rowCount(), 5);
+    screenshot(u"04-shift-dialog"_s);
+    QTest::keyClicks(dialog->targetEdit(), u"25"_s); // not the next stage: refused by the dialog
+    QTest::keyClicks(dialog->passphraseEdit(), u"pass-alice"_s);
+    QPushButton *confirm = nullptr;
+    for (auto *button : dialog->findChildren<QPushButton *>()) {
+        if (button->text().contains(u"Shift to"_s))
+            confirm = button;
+    }
+    QVERIFY(confirm);
+    QVERIFY(!confirm->isEnabled());
+    dialog->targetEdit()->clear();
+    QTest::keyClicks(dialog->targetEdit(), u"10"_s);
+    QVERIFY(confirm->isEnabled());
+    QSignalSpy finished(m_window.get(), &ui::WarRoomWindow::operationFinished);
+    QTest::keyClick(dialog->passphraseEdit(), Qt::Key_Return);
+    QVERIFY(finished.wait(15'000));
+    QVERIFY2(finished.first().first().toBool(), qPrintable(finished.first().at(1).toString()));
+    screenshot(u"05-stabilizing"_s);
+    // Stabilization, then validation on the live split, then the hold.
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->snapshot(u"lab"_s).phase, engine::Phase::Holding, 60'000);
+    const auto s = m_engine->snapshot(u"lab"_s);
+    QCOMPARE(s.currentPercent, 10);
+    QVERIFY(s.lastValidation.startsWith(u"passed"_s));
+    QVERIFY(m_window->header()->stageLabel()->text().startsWith(u"10% OTel"_s));
+    screenshot(u"06-holding-at-10"_s);
+}
+
+void TestWarRoomWindow::rollbackFromTheKeyboard()
+{
+    signIn(u"bob"_s);
+    m_window->refresh();
+    QVERIFY(m_window->rollbackControl()->button()->isEnabled());
+    // Ctrl+Shift+R arms; Enter confirms.
+    QTest::keyClick(m_window.get(), Qt::Key_R, Qt::ControlModifier | Qt::ShiftModifier);
+    QVERIFY(m_window->rollbackControl()->isArmed());
+    screenshot(u"07-rollback-armed"_s);
+    QSignalSpy finished(m_window.get(), &ui::WarRoomWindow::operationFinished);
+    QTest::keyClick(m_window->rollbackControl()->button(), Qt::Key_Return);
+    QVERIFY(finished.wait(20'000));
+    QVERIFY2(finished.first().first().toBool(), qPrintable(finished.first().at(1).toString()));
+    QCOMPARE(m_window->rollbackProgress()->outcome(), ui::RollbackProgressPanel::Outcome::Verified);
+    QCOMPARE(m_engine->snapshot(u"lab"_s).phase, engine::Phase::RolledBack);
+    screenshot(u"08-rolled-back"_s);
+}
+
+void TestWarRoomWindow::rollbackFromTheMouse()
+{
+    // Esc disarms; a single click only arms; the second click confirms.
+    ui::RollbackControl *control = m_window->rollbackControl();
+    QTest::mouseClick(control->button(), Qt::LeftButton);
+    QVERIFY(control->isArmed());
+    QTest::keyClick(control, Qt::Key_Escape);
+    QVERIFY(!control->isArmed());
+    QSignalSpy finished(m_window.get(), &ui::WarRoomWindow::operationFinished);
+    QTest::mouseClick(control->button(), Qt::LeftButton);
+    QVERIFY(control->isArmed());
+    QCOMPARE(finished.size(), 0);
+    QTest::mouseClick(control->button(), Qt::LeftButton);
+    QVERIFY(finished.wait(20'000));
+    QVERIFY(finished.first().first().toBool());
+    QCOMPARE(m_window->rollbackProgress()->outcome(), ui::RollbackProgressPanel::Outcome::Verified);
+}
+
+QTEST_MAIN(TestWarRoomWindow)
+#include "test_war_room_window.moc"

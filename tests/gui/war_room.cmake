@@ -1,0 +1,6 @@
+# The war room's panels and dialogs, offscreen: checklist, rollback progress, audit view,
+# executive board (PDF), sign-off and sign-in.
+console_add_test(test_war_room_panels SOURCES test_war_room_panels.cpp LIBS console_ui
+    LABELS gui)
+console_add_test(test_war_room_dialogs SOURCES test_war_room_dialogs.cpp LIBS console_ui
+    LABELS gui)
