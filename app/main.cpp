@@ -18,7 +18,8 @@ int main(int argc, char **argv) {
     cutover::cli::CommandLine commandLine;
     const auto mode = commandLine.parse(arguments);
     if (mode == cutover::cli::CommandLine::Mode::Window)
-        return cutover::ui::runWindow(argc, argv, commandLine.windowOptionsAs<cutover::ui::WindowOptions>());
+        return cutover::ui::runWindow(argc, argv,
+                                      commandLine.windowOptionsAs<cutover::ui::WindowOptions>());
 
     QCoreApplication app(argc, argv);
     cutover::cli::setApplicationIdentity();

@@ -22,8 +22,7 @@ namespace cutover::ui {
 namespace {
 
 // When the plan cannot be used, the plan window says why (every error, with its line).
-int runPlanWindow(const QString &planFile, const QString &problem)
-{
+int runPlanWindow(const QString &planFile, const QString &problem) {
     MainWindow window;
     window.show();
     QTimer::singleShot(0, &window, [&window, planFile, problem] {
@@ -36,13 +35,12 @@ int runPlanWindow(const QString &planFile, const QString &problem)
 
 } // namespace
 
-int runWindow(int &argc, char **argv, const WindowOptions &options)
-{
+int runWindow(int &argc, char **argv, const WindowOptions &options) {
     QApplication app(argc, argv);
     cli::setApplicationIdentity();
     QApplication::setApplicationDisplayName(u"Cutover Console"_s);
     applyTheme(QSettings().value(u"warRoom/darkTheme"_s, true).toBool() ? Theme::Dark
-                                                                         : Theme::Light);
+                                                                        : Theme::Light);
 
     const QString planFile =
         options.planFile.isEmpty() ? MainWindow::defaultPlanPath() : options.planFile;

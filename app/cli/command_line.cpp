@@ -158,18 +158,15 @@ QString CommandLine::planFile() const {
     return m_parser.value(kPlan);
 }
 
-QString CommandLine::operatorName() const
-{
+QString CommandLine::operatorName() const {
     return m_parser.value(kOperator);
 }
 
-QString CommandLine::storePath() const
-{
+QString CommandLine::storePath() const {
     return m_parser.value(kStore);
 }
 
-bool CommandLine::dryRun() const
-{
+bool CommandLine::dryRun() const {
     return m_parser.isSet(kDryRun);
 }
 

@@ -33,8 +33,7 @@ public:
 
     // What the window needs from the command line (declared in ui/application.h).
     template <typename Options>
-    Options windowOptionsAs() const
-    {
+    Options windowOptionsAs() const {
         Options options;
         options.planFile = planFile();
         options.operatorName = operatorName();

@@ -7,6 +7,8 @@
 #include "app/store/store.h"
 #include "app/store/store_watcher.h"
 
+#include <QTimer>
+
 using namespace Qt::StringLiterals;
 
 Q_LOGGING_CATEGORY(lcEngine, "cutover.engine", QtInfoMsg)
@@ -26,7 +28,9 @@ void Operation::addResult(const backends::LbApplyResult &result) {
 }
 
 void Operation::progress(const QString &text) {
-    Q_EMIT progressed(text);
+    // Queued: the engine reports progress from inside shift()/rollback(), before the caller
+    // had a chance to connect; queued events keep their order.
+    QTimer::singleShot(0, this, [this, text] { Q_EMIT progressed(text); });
 }
 
 void Operation::finish(bool ok, const QString &summary, const QStringList &refusals) {
@@ -330,7 +334,10 @@ bool CutoverEngine::writeState(EnvironmentRuntime &rt, store::StageState next, c
         }
         if (error)
             *error = e.kind == store::StoreError::Kind::Conflict ? e.message : e.toString();
-        qCWarning(lcEngine) << rt.env->name << action << "not recorded:" << e.toString();
+        if (e.kind == store::StoreError::Kind::Conflict)
+            qCInfo(lcEngine) << rt.env->name << action << "lost to another console:" << e.message;
+        else
+            qCWarning(lcEngine) << rt.env->name << action << "not recorded:" << e.toString();
         changed(rt.env->name);
         return false;
     }

@@ -1,7 +1,6 @@
 // The engine's actions: ticks, sign-offs, shifts and rollbacks, and applying weights.
 
 #include "app/cutover/cutover_engine.h"
-
 #include "app/cutover/engine_internal.h"
 #include "app/store/store.h"
 
@@ -199,6 +198,10 @@ Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
                      {u"realized_share"_s, plan.realizedShare},
                      {u"dry_run"_s, m_options.dryRun}},
                     &error)) {
+        // Another console changed the stage first: a refusal with who and when, not a failure.
+        const bool conflict = m_globalHealth.value(u"store"_s).state != BackendHealth::State::Down;
+        if (conflict)
+            return refuse({error}, error);
         QTimer::singleShot(0, op, [op, error] { op->finish(false, error); });
         return op;
     }

@@ -43,7 +43,7 @@ inline QJsonObject weightsJson(const QMap<QString, int> &weights) {
 }
 
 inline QJsonObject intended(const QMap<QString, int> &weights, bool validationFailed = false,
-                     const QString &validation = QString()) {
+                            const QString &validation = QString()) {
     QJsonObject object{{kWeightsKey, weightsJson(weights)}};
     if (validationFailed)
         object.insert(kValidationFailedKey, true);

@@ -1,12 +1,11 @@
 // The engine's time- and data-driven side: stabilization, validation, holds, triggers, drift,
 // and the monitor that polls Prometheus and the load balancers.
 
-#include "app/cutover/cutover_engine.h"
-
 #include "app/backends/prometheus_client.h"
 #include "app/backends/prometheus_types.h"
 #include "app/backends/webhook_notifier.h"
 #include "app/config/plan_loader.h"
+#include "app/cutover/cutover_engine.h"
 #include "app/cutover/engine_internal.h"
 #include "app/store/store.h"
 
@@ -351,8 +350,8 @@ void CutoverEngine::queryEnvironment(EnvironmentRuntime &rt) {
 }
 
 void CutoverEngine::checkDrift(EnvironmentRuntime &rt) {
-    if (isBusy(rt.phase()))
-        return;
+    // Read back even while a shift runs (the LBs' health matters most then); only the
+    // comparison waits until the weights are meant to be stable.
     rt.lastDriftAt = now();
     const QMap<QString, int> intendedWeights = weightsOf(rt.state);
     QStringList servers = m_plan.pools.legacy + m_plan.pools.otel;

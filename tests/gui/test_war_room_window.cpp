@@ -4,7 +4,6 @@
 // A PNG of the window is saved in each phase (CUTOVER_SCREENSHOT_DIR, default: the build dir).
 
 #include "../integration/lab.h"
-
 #include "app/cutover/cutover_engine.h"
 #include "app/store/passphrase.h"
 #include "app/store/sqlite_store.h"
@@ -25,9 +24,9 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QTableWidget>
 #include <QTreeView>
 
 using namespace Qt::StringLiterals;
@@ -35,8 +34,7 @@ using namespace cutover;
 
 namespace {
 
-store::Operator makeOperator(const QString &name, const QString &role)
-{
+store::Operator makeOperator(const QString &name, const QString &role) {
     store::Operator op;
     op.name = name;
     op.displayName = name.left(1).toUpper() + name.mid(1) + u" Example"_s;
@@ -71,8 +69,7 @@ private:
     QString m_shots;
 };
 
-void TestWarRoomWindow::initTestCase()
-{
+void TestWarRoomWindow::initTestCase() {
     QCoreApplication::setOrganizationName(u"cutover-console-tests"_s);
     QCoreApplication::setApplicationName(u"test_war_room_window"_s);
     m_state = lab::loadState();
@@ -99,8 +96,7 @@ void TestWarRoomWindow::initTestCase()
     waitForMonitor();
 }
 
-void TestWarRoomWindow::cleanupTestCase()
-{
+void TestWarRoomWindow::cleanupTestCase() {
     // Leave the shared lab as found: everything on legacy.
     if (m_engine && m_window) {
         auto *op = m_engine->rollback(u"lab"_s, *m_engine->operatorNamed(u"bob"_s), u"cleanup"_s);
@@ -111,8 +107,7 @@ void TestWarRoomWindow::cleanupTestCase()
     m_engine.reset();
 }
 
-void TestWarRoomWindow::waitForMonitor()
-{
+void TestWarRoomWindow::waitForMonitor() {
     // The backends' health comes from the monitor: wait until every one has answered.
     QTRY_VERIFY_WITH_TIMEOUT(
         [this] {
@@ -125,16 +120,14 @@ void TestWarRoomWindow::waitForMonitor()
         20'000);
 }
 
-void TestWarRoomWindow::screenshot(const QString &name)
-{
+void TestWarRoomWindow::screenshot(const QString &name) {
     m_window->refresh();
     const QString path = m_shots + u'/' + name + u".png"_s;
     QVERIFY(m_window->grab().save(path));
     qInfo("screenshot: %s", qPrintable(path));
 }
 
-void TestWarRoomWindow::signIn(const QString &name)
-{
+void TestWarRoomWindow::signIn(const QString &name) {
     m_window->askSignIn();
     ui::SignInDialog *dialog = m_window->signInDialog();
     QVERIFY(dialog);
@@ -149,8 +142,7 @@ void TestWarRoomWindow::signIn(const QString &name)
     QCOMPARE(m_window->currentOperator()->name, name);
 }
 
-void TestWarRoomWindow::signInShowsRefusalsThenTicksAndSigns()
-{
+void TestWarRoomWindow::signInShowsRefusalsThenTicksAndSigns() {
     // Not signed in: view only, and the Shift panel says why.
     QVERIFY(!m_window->shiftPanel()->button()->isEnabled());
     QVERIFY(m_window->shiftPanel()->reasonsLabel()->text().contains(u"sign in first"_s));
@@ -202,9 +194,9 @@ void TestWarRoomWindow::signInShowsRefusalsThenTicksAndSigns()
     QTRY_VERIFY_WITH_TIMEOUT(
         [&] {
             const auto s = m_engine->snapshot(u"lab"_s);
-            return std::find_if(s.gates.cbegin(), s.gates.cend(), [](const auto &g) {
-                       return g.id == u"pre_cutover";
-                   })->checksPass();
+            return std::find_if(s.gates.cbegin(), s.gates.cend(),
+                                [](const auto &g) { return g.id == u"pre_cutover"; })
+                ->checksPass();
         }(),
         5000);
     screenshot(u"02-checklist-ticked"_s);
@@ -224,8 +216,7 @@ void TestWarRoomWindow::signInShowsRefusalsThenTicksAndSigns()
     screenshot(u"03-signed-shift-allowed"_s);
 }
 
-void TestWarRoomWindow::shiftCarriedThroughFromTheDialog()
-{
+void TestWarRoomWindow::shiftCarriedThroughFromTheDialog() {
     QVERIFY(m_window->shiftPanel()->button()->isEnabled());
     QTest::mouseClick(m_window->shiftPanel()->button(), Qt::LeftButton);
     ui::ShiftDialog *dialog = m_window->findChild<ui::ShiftDialog *>();
@@ -260,8 +251,7 @@ void TestWarRoomWindow::shiftCarriedThroughFromTheDialog()
     screenshot(u"06-holding-at-10"_s);
 }
 
-void TestWarRoomWindow::rollbackFromTheKeyboard()
-{
+void TestWarRoomWindow::rollbackFromTheKeyboard() {
     signIn(u"bob"_s);
     m_window->refresh();
     QVERIFY(m_window->rollbackControl()->button()->isEnabled());
@@ -278,8 +268,7 @@ void TestWarRoomWindow::rollbackFromTheKeyboard()
     screenshot(u"08-rolled-back"_s);
 }
 
-void TestWarRoomWindow::rollbackFromTheMouse()
-{
+void TestWarRoomWindow::rollbackFromTheMouse() {
     // Esc disarms; a single click only arms; the second click confirms.
     ui::RollbackControl *control = m_window->rollbackControl();
     QTest::mouseClick(control->button(), Qt::LeftButton);

@@ -14,13 +14,11 @@ namespace cutover::ui {
 
 namespace {
 
-QString shareText(double share)
-{
+QString shareText(double share) {
     return QString::number(share * 100.0, 'f', 1) + u'%';
 }
 
-QString dotColor(engine::BackendHealth::State state, qint64 ageMs)
-{
+QString dotColor(engine::BackendHealth::State state, qint64 ageMs) {
     switch (state) {
     case engine::BackendHealth::State::Ok:
         // Answering, but not lately: amber.
@@ -37,8 +35,7 @@ QString dotColor(engine::BackendHealth::State state, qint64 ageMs)
 
 } // namespace
 
-QString ageText(const QDateTime &lastGood, const QDateTime &now)
-{
+QString ageText(const QDateTime &lastGood, const QDateTime &now) {
     if (!lastGood.isValid())
         return QObject::tr("never");
     return engine::formatSpan(lastGood.msecsTo(now));
@@ -52,8 +49,7 @@ HeaderBar::HeaderBar(QWidget *parent)
     , m_split(new QLabel(this))
     , m_progress(new QProgressBar(this))
     , m_operator(new QLabel(this))
-    , m_backendsLayout(new QHBoxLayout)
-{
+    , m_backendsLayout(new QHBoxLayout) {
     setAccessibleName(tr("Cutover status"));
     QFont big = m_stage->font();
     big.setPointSizeF(big.pointSizeF() * 1.6);
@@ -105,25 +101,21 @@ HeaderBar::HeaderBar(QWidget *parent)
     connect(m_environment, &QComboBox::currentTextChanged, this, &HeaderBar::environmentChosen);
 }
 
-void HeaderBar::setPlanName(const QString &name)
-{
+void HeaderBar::setPlanName(const QString &name) {
     m_plan->setText(name);
 }
 
-void HeaderBar::setEnvironments(const QStringList &environments)
-{
+void HeaderBar::setEnvironments(const QStringList &environments) {
     const QSignalBlocker blocker(m_environment);
     m_environment->clear();
     m_environment->addItems(environments);
 }
 
-void HeaderBar::setOperator(const QString &text)
-{
+void HeaderBar::setOperator(const QString &text) {
     m_operator->setText(text);
 }
 
-QLabel *HeaderBar::backendLabel(const QString &name) const
-{
+QLabel *HeaderBar::backendLabel(const QString &name) const {
     for (QLabel *label : m_backends) {
         if (label->property("backend").toString() == name)
             return label;
@@ -131,8 +123,7 @@ QLabel *HeaderBar::backendLabel(const QString &name) const
     return nullptr;
 }
 
-void HeaderBar::display(const engine::EnvironmentSnapshot &s, const QDateTime &now)
-{
+void HeaderBar::display(const engine::EnvironmentSnapshot &s, const QDateTime &now) {
     if (m_environment->currentText() != s.environment) {
         const QSignalBlocker blocker(m_environment);
         m_environment->setCurrentText(s.environment);
@@ -141,16 +132,16 @@ void HeaderBar::display(const engine::EnvironmentSnapshot &s, const QDateTime &n
 
     QString split;
     const QString measured = s.measuredShare ? shareText(*s.measuredShare) : tr("unknown");
-    const bool inBand = s.measuredShare && s.stageIndex >= 0
-                        && *s.measuredShare >= s.lowerBound && *s.measuredShare <= s.upperBound;
-    const QString color = !s.measuredShare ? u"#8a93a6"_s
+    const bool inBand = s.measuredShare && s.stageIndex >= 0 && *s.measuredShare >= s.lowerBound &&
+                        *s.measuredShare <= s.upperBound;
+    const QString color = !s.measuredShare               ? u"#8a93a6"_s
                           : (s.stageIndex < 0 || inBand) ? u"#2fb344"_s
                                                          : u"#e0a800"_s;
     split = tr("measured <b><span style='color:%1'>%2</span></b>").arg(color, measured);
     if (s.stageIndex >= 0 && s.phase != engine::Phase::RolledBack)
-        split += tr(" · target %1 (accept %2–%3)")
-                     .arg(shareText(s.targetShare), shareText(s.lowerBound),
-                          shareText(s.upperBound));
+        split +=
+            tr(" · target %1 (accept %2–%3)")
+                .arg(shareText(s.targetShare), shareText(s.lowerBound), shareText(s.upperBound));
     if (s.nextPercent >= 0)
         split += tr(" · next %1%").arg(s.nextPercent);
     m_split->setText(split);
@@ -168,8 +159,8 @@ void HeaderBar::display(const engine::EnvironmentSnapshot &s, const QDateTime &n
         const qint64 done = std::clamp<qint64>(s.progressStart.msecsTo(now), 0, total);
         m_progress->setRange(0, 1000);
         m_progress->setValue(int(done * 1000 / total));
-        m_progress->setFormat(tr("%1: %2 left").arg(s.progressLabel,
-                                                   engine::formatSpan(total - done)));
+        m_progress->setFormat(
+            tr("%1: %2 left").arg(s.progressLabel, engine::formatSpan(total - done)));
     }
 
     // One indicator per backend; rebuilt only when the set changes.
@@ -194,10 +185,10 @@ void HeaderBar::display(const engine::EnvironmentSnapshot &s, const QDateTime &n
     for (int i = 0; i < s.backends.size(); ++i) {
         const auto &b = s.backends.at(i);
         const qint64 age = b.lastGoodAt.isValid() ? b.lastGoodAt.msecsTo(now) : -1;
-        const QString state = b.state == engine::BackendHealth::State::Ok
-                                  ? tr("ok")
-                                  : (b.state == engine::BackendHealth::State::Down ? tr("down")
-                                                                                   : tr("unknown"));
+        const QString state =
+            b.state == engine::BackendHealth::State::Ok
+                ? tr("ok")
+                : (b.state == engine::BackendHealth::State::Down ? tr("down") : tr("unknown"));
         m_backends.at(i)->setText(u"<span style='color:%1'>●</span> %2 <small>%3</small>"_s.arg(
             dotColor(b.state, age), b.name.toHtmlEscaped(), ageText(b.lastGoodAt, now)));
         m_backends.at(i)->setToolTip(b.problem.isEmpty() ? state : state + u": "_s + b.problem);

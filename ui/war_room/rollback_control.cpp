@@ -30,8 +30,7 @@ RollbackControl::RollbackControl(QWidget *parent)
     , m_hint(new QLabel(this))
     , m_disarm(new QTimer(this))
     , m_countdown(new QTimer(this))
-    , m_flash(new QTimer(this))
-{
+    , m_flash(new QTimer(this)) {
     m_button->setAccessibleName(tr("Rollback"));
     m_button->setAccessibleDescription(
         tr("Press to arm, press again or Enter within %1 seconds to roll back").arg(kArmSeconds));
@@ -61,21 +60,18 @@ RollbackControl::RollbackControl(QWidget *parent)
     updateLook();
 }
 
-bool RollbackControl::isFlashing() const
-{
+bool RollbackControl::isFlashing() const {
     return m_flash->isActive();
 }
 
-void RollbackControl::setRefusals(const QStringList &refusals)
-{
+void RollbackControl::setRefusals(const QStringList &refusals) {
     m_refusals = refusals;
     if (!refusals.isEmpty())
         disarm();
     updateLook();
 }
 
-void RollbackControl::setAlarm(const QString &text)
-{
+void RollbackControl::setAlarm(const QString &text) {
     m_alarm = text;
     if (text.isEmpty()) {
         m_flash->stop();
@@ -86,16 +82,14 @@ void RollbackControl::setAlarm(const QString &text)
     updateLook();
 }
 
-void RollbackControl::setBusy(bool busy)
-{
+void RollbackControl::setBusy(bool busy) {
     m_busy = busy;
     if (busy)
         disarm();
     updateLook();
 }
 
-void RollbackControl::arm()
-{
+void RollbackControl::arm() {
     if (!m_refusals.isEmpty() || m_busy)
         return;
     m_armed = true;
@@ -106,16 +100,14 @@ void RollbackControl::arm()
     updateLook();
 }
 
-void RollbackControl::disarm()
-{
+void RollbackControl::disarm() {
     m_armed = false;
     m_disarm->stop();
     m_countdown->stop();
     updateLook();
 }
 
-void RollbackControl::pressed()
-{
+void RollbackControl::pressed() {
     if (!m_armed) {
         arm();
         return;
@@ -126,8 +118,7 @@ void RollbackControl::pressed()
     Q_EMIT rollbackConfirmed();
 }
 
-void RollbackControl::keyPressEvent(QKeyEvent *event)
-{
+void RollbackControl::keyPressEvent(QKeyEvent *event) {
     if (m_armed && (event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter)) {
         pressed();
         return;
@@ -139,8 +130,7 @@ void RollbackControl::keyPressEvent(QKeyEvent *event)
     QWidget::keyPressEvent(event);
 }
 
-void RollbackControl::updateLook()
-{
+void RollbackControl::updateLook() {
     m_button->setEnabled(m_refusals.isEmpty() && !m_busy);
     if (m_busy) {
         m_button->setText(tr("ROLLING BACK…"));

@@ -22,8 +22,7 @@ ShiftDialog::ShiftDialog(const engine::ShiftPreview &preview, const QString &pri
     , m_target(new QLineEdit(this))
     , m_passphrase(new QLineEdit(this))
     , m_hint(new QLabel(this))
-    , m_buttons(new QDialogButtonBox(QDialogButtonBox::Cancel, this))
-{
+    , m_buttons(new QDialogButtonBox(QDialogButtonBox::Cancel, this)) {
     setWindowTitle(tr("Shift %1 to %2%").arg(preview.environment).arg(preview.toPercent));
     setAccessibleName(windowTitle());
 
@@ -51,9 +50,8 @@ ShiftDialog::ShiftDialog(const engine::ShiftPreview &preview, const QString &pri
         for (int row = 0; row < servers.size(); ++row) {
             const QString server = servers.at(row);
             const int after = preview.after.value(server);
-            const QString before = lb.before.contains(server)
-                                       ? QString::number(lb.before.value(server))
-                                       : tr("?");
+            const QString before =
+                lb.before.contains(server) ? QString::number(lb.before.value(server)) : tr("?");
             auto *item = new QTableWidgetItem(u"%1 → %2"_s.arg(before).arg(after));
             item->setFlags(Qt::ItemIsEnabled);
             if (before != QString::number(after)) {
@@ -99,20 +97,17 @@ ShiftDialog::ShiftDialog(const engine::ShiftPreview &preview, const QString &pri
     updateState();
 }
 
-int ShiftDialog::typedPercent() const
-{
+int ShiftDialog::typedPercent() const {
     bool ok = false;
     const int value = m_target->text().trimmed().toInt(&ok);
     return ok ? value : -1;
 }
 
-QString ShiftDialog::passphrase() const
-{
+QString ShiftDialog::passphrase() const {
     return m_passphrase->text();
 }
 
-void ShiftDialog::updateState()
-{
+void ShiftDialog::updateState() {
     const bool typed = typedPercent() == m_preview.toPercent;
     const bool ready = typed && !m_passphrase->text().isEmpty();
     if (!m_target->text().isEmpty() && !typed)

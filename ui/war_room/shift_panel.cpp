@@ -13,8 +13,7 @@ ShiftPanel::ShiftPanel(QWidget *parent)
     : QWidget(parent)
     , m_button(new QPushButton(this))
     , m_reasons(new QLabel(this))
-    , m_progress(new QLabel(this))
-{
+    , m_progress(new QLabel(this)) {
     m_button->setAccessibleName(tr("Shift"));
     m_button->setMinimumHeight(48);
     QFont font = m_button->font();
@@ -43,9 +42,9 @@ ShiftPanel::ShiftPanel(QWidget *parent)
     connect(m_button, &QPushButton::clicked, this, &ShiftPanel::shiftRequested);
 }
 
-void ShiftPanel::setState(int nextPercent, const QStringList &refusals, const QString &progress)
-{
-    m_button->setText(nextPercent < 0 ? tr("Cutover complete") : tr("&Shift to %1%…").arg(nextPercent));
+void ShiftPanel::setState(int nextPercent, const QStringList &refusals, const QString &progress) {
+    m_button->setText(nextPercent < 0 ? tr("Cutover complete")
+                                      : tr("&Shift to %1%…").arg(nextPercent));
     m_button->setEnabled(nextPercent >= 0 && refusals.isEmpty());
     m_progress->setText(progress);
     m_progress->setVisible(!progress.isEmpty());

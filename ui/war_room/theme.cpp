@@ -7,8 +7,7 @@
 
 namespace cutover::ui {
 
-void applyTheme(Theme theme)
-{
+void applyTheme(Theme theme) {
     QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
     if (theme == Theme::Light) {
         QApplication::setPalette(QApplication::style()->standardPalette());

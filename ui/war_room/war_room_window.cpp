@@ -52,8 +52,7 @@ const auto kThemeKey = u"warRoom/darkTheme"_s;
 const auto kEnvironmentKey = u"warRoom/environment"_s;
 const auto kRatioPanel = u"legacy_vs_otel_traffic_ratio"_s;
 
-QString seriesKeyOf(const backends::Labels &labels)
-{
+QString seriesKeyOf(const backends::Labels &labels) {
     QStringList parts;
     for (auto it = labels.cbegin(); it != labels.cend(); ++it) {
         if (it.key() != u"__name__")
@@ -76,15 +75,14 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     , m_auditFeed(new QTableView(this))
     , m_executive(new ExecutiveBoard(this))
     , m_planModel(new models::PlanOverviewModel(this))
-    , m_refreshTimer(new QTimer(this))
-{
+    , m_refreshTimer(new QTimer(this)) {
     const config::Plan &plan = m_engine.plan();
     setWindowTitle(tr("%1 — Cutover Console%2")
                        .arg(plan.name, m_engine.isDryRun() ? tr(" (DRY RUN)") : QString()));
     setAccessibleName(tr("Cutover Console war room"));
-    m_header->setPlanName(m_engine.isDryRun() ? tr("%1 — DRY RUN: no weights are written")
-                                                     .arg(plan.name)
-                                               : plan.name);
+    m_header->setPlanName(m_engine.isDryRun()
+                              ? tr("%1 — DRY RUN: no weights are written").arg(plan.name)
+                              : plan.name);
     m_header->setEnvironments(m_engine.environments());
 
     // Centre: dashboards, plan, audit log, executive board; the checklist beside them.
@@ -118,9 +116,9 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     m_auditFeed->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_auditFeed->setEditTriggers(QAbstractItemView::NoEditTriggers);
     // The feed is a glance: who did what to what, one line each; the Audit log tab has it all.
-    for (int column : {int(models::AuditLogModel::SeqColumn), int(models::AuditLogModel::RoleColumn),
-                       int(models::AuditLogModel::EnvironmentColumn),
-                       int(models::AuditLogModel::DetailsColumn)})
+    for (int column :
+         {int(models::AuditLogModel::SeqColumn), int(models::AuditLogModel::RoleColumn),
+          int(models::AuditLogModel::EnvironmentColumn), int(models::AuditLogModel::DetailsColumn)})
         m_auditFeed->hideColumn(column);
     m_auditFeed->setWordWrap(false);
     m_auditFeed->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
@@ -160,11 +158,10 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     m_refreshTimer->setSingleShot(true);
     m_refreshTimer->setInterval(16); // at most one refresh per frame
     connect(m_refreshTimer, &QTimer::timeout, this, &WarRoomWindow::refresh);
-    connect(&m_engine, &engine::CutoverEngine::snapshotChanged, this,
-            [this](const QString &env) {
-                if (env == m_environment || env.isEmpty())
-                    scheduleRefresh();
-            });
+    connect(&m_engine, &engine::CutoverEngine::snapshotChanged, this, [this](const QString &env) {
+        if (env == m_environment || env.isEmpty())
+            scheduleRefresh();
+    });
     connect(&m_engine, &engine::CutoverEngine::auditAppended, this,
             [this](const store::AuditEntry &entry) { m_auditView->appendEntry(entry); });
     connect(&m_engine, &engine::CutoverEngine::alarm, this, &WarRoomWindow::onAlarm);
@@ -198,8 +195,7 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
 
 WarRoomWindow::~WarRoomWindow() = default;
 
-QWidget *WarRoomWindow::buildDashboard()
-{
+QWidget *WarRoomWindow::buildDashboard() {
     // One tab per panel group of the plan (traffic_flow, system_health, data_quality), panels
     // in a grid of two columns.
     auto *groups = new QTabWidget(this);
@@ -229,8 +225,7 @@ QWidget *WarRoomWindow::buildDashboard()
 }
 
 models::ChartSeriesModel *WarRoomWindow::seriesModel(const QString &environment,
-                                                      const QString &panelId)
-{
+                                                     const QString &panelId) {
     const QString key = environment + u'/' + panelId;
     if (auto *model = m_series.value(key))
         return model;
@@ -239,8 +234,7 @@ models::ChartSeriesModel *WarRoomWindow::seriesModel(const QString &environment,
     return model;
 }
 
-void WarRoomWindow::buildMenus()
-{
+void WarRoomWindow::buildMenus() {
     auto *file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Export audit log…"), this, &WarRoomWindow::exportAudit);
     file->addAction(tr("&Print executive board to PDF…"), this,
@@ -275,8 +269,8 @@ void WarRoomWindow::buildMenus()
     }
 
     auto *help = menuBar()->addMenu(tr("&Help"));
-    auto *shortcuts = help->addAction(tr("&Keyboard shortcuts"), this,
-                                      &WarRoomWindow::showShortcuts);
+    auto *shortcuts =
+        help->addAction(tr("&Keyboard shortcuts"), this, &WarRoomWindow::showShortcuts);
     shortcuts->setShortcut(QKeySequence::HelpContents);
     help->addAction(tr("&About Cutover Console"), this, [this] {
         QMessageBox::about(this, tr("About Cutover Console"),
@@ -286,8 +280,7 @@ void WarRoomWindow::buildMenus()
     });
 }
 
-void WarRoomWindow::showShortcuts()
-{
+void WarRoomWindow::showShortcuts() {
     auto *box = new QMessageBox(QMessageBox::NoIcon, tr("Keyboard shortcuts"),
                                 tr("<table cellpadding=4>"
                                    "<tr><td><b>F1</b></td><td>this sheet</td></tr>"
@@ -308,8 +301,7 @@ void WarRoomWindow::showShortcuts()
     box->open();
 }
 
-void WarRoomWindow::askSignIn()
-{
+void WarRoomWindow::askSignIn() {
     if (m_signIn && m_signIn->isVisible()) {
         m_signIn->raise();
         return;
@@ -332,8 +324,7 @@ void WarRoomWindow::askSignIn()
     m_signIn->open();
 }
 
-void WarRoomWindow::setOperator(const std::optional<engine::Operator> &who)
-{
+void WarRoomWindow::setOperator(const std::optional<engine::Operator> &who) {
     m_operator = who;
     m_header->setOperator(who ? tr("Signed in: <b>%1</b> (%2)")
                                     .arg(who->printedName.toHtmlEscaped(), who->roles.join(u", "_s))
@@ -345,8 +336,7 @@ void WarRoomWindow::setOperator(const std::optional<engine::Operator> &who)
     refresh();
 }
 
-void WarRoomWindow::setEnvironment(const QString &environment)
-{
+void WarRoomWindow::setEnvironment(const QString &environment) {
     if (environment.isEmpty() || !m_engine.environments().contains(environment))
         return;
     m_environment = environment;
@@ -355,8 +345,8 @@ void WarRoomWindow::setEnvironment(const QString &environment)
     for (auto it = m_charts.begin(); it != m_charts.end(); ++it) {
         const config::Panel panel = it.value()->panel();
         auto *old = it.value();
-        auto *replacement = new ChartPanel(panel, seriesModel(environment, panel.id),
-                                           old->parentWidget());
+        auto *replacement =
+            new ChartPanel(panel, seriesModel(environment, panel.id), old->parentWidget());
         replacement->setLegendVisible(false);
         replacement->setAccessibleName(panel.title);
         if (auto *grid = qobject_cast<QGridLayout *>(old->parentWidget()->layout()))
@@ -369,14 +359,12 @@ void WarRoomWindow::setEnvironment(const QString &environment)
     refresh();
 }
 
-void WarRoomWindow::scheduleRefresh()
-{
+void WarRoomWindow::scheduleRefresh() {
     if (!m_refreshTimer->isActive())
         m_refreshTimer->start();
 }
 
-void WarRoomWindow::refresh()
-{
+void WarRoomWindow::refresh() {
     if (m_environment.isEmpty())
         return;
     const QDateTime now = QDateTime::currentDateTimeUtc();
@@ -394,14 +382,14 @@ void WarRoomWindow::refresh()
     }
     QString progress = m_shiftProgress;
     if (!s.progressLabel.isEmpty()) {
-        progress = s.progressLabel == u"validating"
-                       ? tr("Validating: measured %1, accept %2–%3")
-                             .arg(s.measuredShare
-                                      ? QString::number(*s.measuredShare * 100, 'f', 1) + u'%'
-                                      : tr("unknown"),
-                                  QString::number(s.lowerBound * 100, 'f', 1) + u'%',
-                                  QString::number(s.upperBound * 100, 'f', 1) + u'%')
-                       : QString();
+        progress =
+            s.progressLabel == u"validating"
+                ? tr("Validating: measured %1, accept %2–%3")
+                      .arg(s.measuredShare ? QString::number(*s.measuredShare * 100, 'f', 1) + u'%'
+                                           : tr("unknown"),
+                           QString::number(s.lowerBound * 100, 'f', 1) + u'%',
+                           QString::number(s.upperBound * 100, 'f', 1) + u'%')
+                : QString();
     }
     m_shift->setState(s.nextPercent, shiftRefusals, progress);
 
@@ -426,7 +414,8 @@ void WarRoomWindow::refresh()
     if (previous != stage) {
         m_lastStage.insert(m_environment, stage);
         auto *ratio = seriesModel(m_environment, kRatioPanel);
-        const qint64 at = (s.state.enteredAt.isValid() ? s.state.enteredAt : now).toMSecsSinceEpoch();
+        const qint64 at =
+            (s.state.enteredAt.isValid() ? s.state.enteredAt : now).toMSecsSinceEpoch();
         if (stage >= 0)
             ratio->addStageChange(at, m_engine.plan().stages.at(stage));
         else if (previous >= 0)
@@ -435,8 +424,7 @@ void WarRoomWindow::refresh()
     Q_EMIT refreshed();
 }
 
-QDialog *WarRoomWindow::openShiftDialog()
-{
+QDialog *WarRoomWindow::openShiftDialog() {
     if (!m_operator) {
         askSignIn();
         return nullptr;
@@ -459,8 +447,7 @@ QDialog *WarRoomWindow::openShiftDialog()
     return dialog;
 }
 
-QDialog *WarRoomWindow::openSignOffDialog(const QString &gate)
-{
+QDialog *WarRoomWindow::openSignOffDialog(const QString &gate) {
     if (!m_operator) {
         askSignIn();
         return nullptr;
@@ -500,8 +487,7 @@ QDialog *WarRoomWindow::openSignOffDialog(const QString &gate)
     return dialog;
 }
 
-void WarRoomWindow::tick(const QString &gate, const QString &check)
-{
+void WarRoomWindow::tick(const QString &gate, const QString &check) {
     if (!m_operator)
         return askSignIn();
     const auto outcome = m_engine.tick(m_environment, gate, check, *m_operator);
@@ -510,16 +496,14 @@ void WarRoomWindow::tick(const QString &gate, const QString &check)
         statusBar()->showMessage(tr("Ticked %1/%2").arg(gate, check), 5000);
 }
 
-void WarRoomWindow::untick(const QString &gate, const QString &check)
-{
+void WarRoomWindow::untick(const QString &gate, const QString &check) {
     if (!m_operator)
         return askSignIn();
     const auto outcome = m_engine.untick(m_environment, gate, check, *m_operator);
     m_checklist->setRefusals(outcome.ok ? QStringList() : QStringList{outcome.message()});
 }
 
-void WarRoomWindow::confirmRollback()
-{
+void WarRoomWindow::confirmRollback() {
     if (!m_operator)
         return askSignIn();
     engine::Operation *op = m_engine.rollback(m_environment, *m_operator, tr("war room"));
@@ -539,8 +523,7 @@ void WarRoomWindow::confirmRollback()
     });
 }
 
-void WarRoomWindow::watch(engine::Operation *operation)
-{
+void WarRoomWindow::watch(engine::Operation *operation) {
     connect(operation, &engine::Operation::progressed, this, [this](const QString &text) {
         m_shiftProgress = text;
         scheduleRefresh();
@@ -557,8 +540,7 @@ void WarRoomWindow::watch(engine::Operation *operation)
             });
 }
 
-void WarRoomWindow::onAlarm(const QString &environment, const QString &kind, const QString &text)
-{
+void WarRoomWindow::onAlarm(const QString &environment, const QString &kind, const QString &text) {
     const QString where = environment.isEmpty() ? QString() : environment + u": "_s;
     statusBar()->showMessage(tr("ALARM %1%2").arg(where, text), 60'000);
     if (kind == u"trigger" && (environment.isEmpty() || environment == m_environment)) {
@@ -572,26 +554,21 @@ void WarRoomWindow::onAlarm(const QString &environment, const QString &kind, con
 }
 
 void WarRoomWindow::onPanelSample(const QString &environment, const QString &panelId,
-                                  const QDateTime &at, const QList<backends::PromSample> &samples)
-{
+                                  const QDateTime &at, const QList<backends::PromSample> &samples) {
     auto *model = seriesModel(environment, panelId);
     for (const backends::PromSample &sample : samples)
-        model->appendSample(seriesKeyOf(sample.labels), at.toMSecsSinceEpoch(),
-                            sample.point.value);
+        model->appendSample(seriesKeyOf(sample.labels), at.toMSecsSinceEpoch(), sample.point.value);
 }
 
-void WarRoomWindow::onSplitSample(const QString &environment, const QDateTime &at, double share)
-{
+void WarRoomWindow::onSplitSample(const QString &environment, const QDateTime &at, double share) {
     // The ratio panel also gets the engine's own measurement: the one validation uses.
     seriesModel(environment, kRatioPanel)
         ->appendSample(u"measured (validation)"_s, at.toMSecsSinceEpoch(), share);
 }
 
-void WarRoomWindow::exportAudit()
-{
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export the audit log"),
-                                                      u"audit.csv"_s,
-                                                      tr("CSV (*.csv);;JSON (*.json)"));
+void WarRoomWindow::exportAudit() {
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export the audit log"), u"audit.csv"_s, tr("CSV (*.csv);;JSON (*.json)"));
     if (path.isEmpty())
         return;
     const auto &entries = m_auditView->model()->entries();
@@ -599,15 +576,14 @@ void WarRoomWindow::exportAudit()
     const QByteArray bytes = path.endsWith(u".csv"_s, Qt::CaseInsensitive)
                                  ? store::auditToCsv(entries)
                                  : store::auditToJson(entries);
-    const bool written = file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size()
-                         && file.commit();
+    const bool written =
+        file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size() && file.commit();
     statusBar()->showMessage(written ? tr("Exported %1 entries to %2").arg(entries.size()).arg(path)
                                      : tr("Export failed: %1").arg(file.errorString()),
                              10'000);
 }
 
-void WarRoomWindow::printExecutiveBoard()
-{
+void WarRoomWindow::printExecutiveBoard() {
     const QString path = QFileDialog::getSaveFileName(this, tr("Print the executive board"),
                                                       u"sign-off-record.pdf"_s, tr("PDF (*.pdf)"));
     if (path.isEmpty())
@@ -619,16 +595,14 @@ void WarRoomWindow::printExecutiveBoard()
         statusBar()->showMessage(tr("Written %1").arg(path), 10'000);
 }
 
-void WarRoomWindow::setTheme(bool dark)
-{
+void WarRoomWindow::setTheme(bool dark) {
     QSettings().setValue(kThemeKey, dark);
     applyTheme(dark ? Theme::Dark : Theme::Light);
     for (ChartPanel *chart : std::as_const(m_charts))
         chart->setDarkTheme(dark);
 }
 
-void WarRoomWindow::closeEvent(QCloseEvent *event)
-{
+void WarRoomWindow::closeEvent(QCloseEvent *event) {
     QSettings settings;
     settings.setValue(kGeometryKey, saveGeometry());
     settings.setValue(kStateKey, saveState());

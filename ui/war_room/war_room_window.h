@@ -110,7 +110,7 @@ private:
     QSystemTrayIcon *m_tray = nullptr;
     QTimer *m_refreshTimer;
     QString m_shiftProgress;
-    QHash<QString, ChartPanel *> m_charts; // by panel id (current environment)
+    QHash<QString, ChartPanel *> m_charts;               // by panel id (current environment)
     QHash<QString, models::ChartSeriesModel *> m_series; // by "env/panel"
     QHash<QString, int> m_lastStage;                     // env -> stage index, for markers
 };
