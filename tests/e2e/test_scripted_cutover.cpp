@@ -8,6 +8,7 @@
 #include "../integration/engine_test_support.h"
 
 #include "ui/dialogs/sign_in_dialog.h"
+#include "ui/war_room/theme.h"
 #include "ui/war_room/war_room_window.h"
 
 #include <QApplication>
@@ -64,6 +65,7 @@ void TestScriptedCutover::initTestCase()
     QVERIFY(QDir().mkpath(m_out));
 
     QVERIFY(m_console.open(*m_plan, m_dir.filePath(u"store.sqlite"_s)));
+    ui::applyTheme(ui::Theme::Dark); // what the console looks like by default
     m_window = std::make_unique<ui::WarRoomWindow>(*m_console.engine);
     m_window->resize(1600, 1000);
     m_window->show();
