@@ -31,6 +31,11 @@ void CutoverEngine::step() {
                        u"stabilization_over"_s, {{u"percent"_s, stage.percent}}, nullptr);
         }
     }
+    // The store watcher polls it every storePollMs and reports failures: while it reports none,
+    // the store is answering.
+    BackendHealth &storeHealth = m_globalHealth[u"store"_s];
+    if (storeHealth.state == BackendHealth::State::Ok)
+        storeHealth.lastGoodAt = now();
     for (auto &rt : m_environments)
         changed(rt->env->name); // countdowns move
 }

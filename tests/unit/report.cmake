@@ -1,0 +1,3 @@
+# Status report and sign-off record (app/report): pure Markdown from hand-built snapshots, and
+# real PDFs (QtGui, offscreen) read back with pdftotext.
+console_add_test(test_report SOURCES test_report.cpp LIBS console_report_pdf LABELS unit)
