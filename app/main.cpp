@@ -2,12 +2,15 @@
 // QCoreApplication (no display needed) or opens the window on a QApplication.
 
 #include "app/cli/command_line.h"
+#include "app/report/pdf_writer.h"
 #include "ui/application.h"
 
 #include <QCoreApplication>
+#include <QGuiApplication>
 #include <QTextStream>
 
 #include <cstdio>
+#include <memory>
 
 int main(int argc, char **argv) {
     QStringList arguments;
@@ -21,7 +24,17 @@ int main(int argc, char **argv) {
         return cutover::ui::runWindow(argc, argv,
                                       commandLine.windowOptionsAs<cutover::ui::WindowOptions>());
 
-    QCoreApplication app(argc, argv);
+    std::unique_ptr<QCoreApplication> app;
+    if (mode == cutover::cli::CommandLine::Mode::Headless && commandLine.needsGuiApplication()) {
+        // Reports lay text out with QtGui (fonts, QTextDocument, QPdfWriter) but never show a
+        // window: the offscreen platform needs no display.
+        if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+        app = std::make_unique<QGuiApplication>(argc, argv);
+        cutover::report::installPdfRenderer();
+    } else {
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    }
     cutover::cli::setApplicationIdentity();
     switch (mode) {
     case cutover::cli::CommandLine::Mode::Error:

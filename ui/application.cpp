@@ -3,6 +3,7 @@
 #include "app/cli/command_line.h"
 #include "app/config/plan_loader.h"
 #include "app/cutover/cutover_engine.h"
+#include "app/report/pdf_writer.h"
 #include "app/store/operators_file.h"
 #include "app/store/store.h"
 #include "ui/dialogs/sign_in_dialog.h"
@@ -27,8 +28,12 @@ int runPlanWindow(const QString &planFile, const QString &problem) {
     window.show();
     QTimer::singleShot(0, &window, [&window, planFile, problem] {
         window.openPlan(planFile);
-        if (!problem.isEmpty())
-            QMessageBox::critical(&window, QObject::tr("Cutover Console"), problem);
+        if (!problem.isEmpty()) {
+            auto *box = new QMessageBox(QMessageBox::Critical, QObject::tr("Cutover Console"),
+                                        problem, QMessageBox::Close, &window);
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open(); // never exec(): no nested event loop
+        }
     });
     return QApplication::exec();
 }
@@ -38,6 +43,7 @@ int runPlanWindow(const QString &planFile, const QString &problem) {
 int runWindow(int &argc, char **argv, const WindowOptions &options) {
     QApplication app(argc, argv);
     cli::setApplicationIdentity();
+    report::installPdfRenderer();
     QApplication::setApplicationDisplayName(u"Cutover Console"_s);
     applyTheme(QSettings().value(u"warRoom/darkTheme"_s, true).toBool() ? Theme::Dark
                                                                         : Theme::Light);

@@ -50,10 +50,14 @@ MainWindow::MainWindow(QWidget *parent)
     quit->setShortcut(QKeySequence::Quit);
     auto *helpMenu = menuBar()->addMenu(tr("&Help"));
     helpMenu->addAction(tr("&About Cutover Console"), this, [this] {
-        QMessageBox::about(this, tr("About Cutover Console"),
-                           tr("<b>Cutover Console</b> %1<br>Cut telemetry over from legacy "
-                              "collectors to OpenTelemetry, stage by stage.")
-                               .arg(QCoreApplication::applicationVersion()));
+        auto *box =
+            new QMessageBox(QMessageBox::Information, tr("About Cutover Console"),
+                            tr("<b>Cutover Console</b> %1<br>Cut telemetry over from legacy "
+                               "collectors to OpenTelemetry, stage by stage.")
+                                .arg(QCoreApplication::applicationVersion()),
+                            QMessageBox::Close, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open(); // never exec(): no nested event loop
     });
 
     QFont titleFont = m_title->font();

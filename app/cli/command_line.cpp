@@ -4,6 +4,7 @@
 #include "app/cli/control.h"
 #include "app/cli/hash_passphrase.h"
 #include "app/cli/preflight.h"
+#include "app/cli/report.h"
 #include "app/cli/verify_audit.h"
 #include "app/config/plan_loader.h"
 #include "app/store/store.h"
@@ -85,10 +86,25 @@ const QCommandLineOption kDryRun(u"dry-run"_s,
                                  u"Rehearse: everything but writing weights; the audit log says "
                                  u"what would have been sent."_s);
 
+const QCommandLineOption kReport(u"report"_s,
+                                 u"Write the status report (the seed's weekly template) from the "
+                                 u"store and Prometheus: Markdown to standard output, or --format "
+                                 u"pdf --out FILE."_s);
+const QCommandLineOption kFormat(u"format"_s, u"With --report: md (default) or pdf."_s,
+                                 u"md|pdf"_s);
+const QCommandLineOption kOut(u"out"_s,
+                              u"With --report or --signoff-record: the file to write (written "
+                              u"whole or not at all)."_s,
+                              u"file"_s);
+const QCommandLineOption kSignoffRecord(u"signoff-record"_s,
+                                        u"Write the executive sign-off record as a PDF (needs "
+                                        u"--out): every gate, every signature, the audit chain's "
+                                        u"head hash."_s);
+
 const QList<QCommandLineOption> &headlessCommands() {
     static const QList<QCommandLineOption> commands{
-        kCheckPlan, kPreflight, kHashPassphrase, kVerifyAudit, kExportAudit,
-        kStatus,    kShift,     kRollback,       kTick,        kSign};
+        kCheckPlan, kPreflight, kHashPassphrase, kVerifyAudit, kExportAudit, kStatus,
+        kShift,     kRollback,  kTick,           kSign,        kReport,      kSignoffRecord};
     return commands;
 }
 
@@ -113,10 +129,11 @@ CommandLine::CommandLine() {
     m_parser.addHelpOption();
     m_parser.addVersionOption();
     m_parser.addOptions(
-        {kPlan,        kCheckPlan,     kPreflight,   kStatus,      kJson,           kShift,
-         kTo,          kWait,          kRollback,    kTick,        kSign,           kMeaning,
-         kComment,     kEnv,           kOperator,    kDryRun,      kHashPassphrase, kRoles,
-         kDisplayName, kOperatorsFile, kVerifyAudit, kExportAudit, kStore});
+        {kPlan,        kCheckPlan,     kPreflight,    kStatus,      kJson,           kShift,
+         kTo,          kWait,          kRollback,     kTick,        kSign,           kMeaning,
+         kComment,     kEnv,           kOperator,     kDryRun,      kHashPassphrase, kRoles,
+         kDisplayName, kOperatorsFile, kVerifyAudit,  kExportAudit, kStore,          kReport,
+         kFormat,      kOut,           kSignoffRecord});
 }
 
 CommandLine::Mode CommandLine::parse(const QStringList &arguments) {
@@ -174,6 +191,10 @@ QString CommandLine::checkPlanFile() const {
     return m_parser.value(kCheckPlan);
 }
 
+bool CommandLine::needsGuiApplication() const {
+    return m_parser.isSet(kReport) || m_parser.isSet(kSignoffRecord);
+}
+
 bool CommandLine::wantsCheckPlan() const {
     return m_parser.isSet(kCheckPlan);
 }
@@ -222,6 +243,23 @@ int CommandLine::runHeadless() const {
     const auto plan = loadPlanOrReport(planFile(), err);
     if (!plan)
         return ExitUsage;
+    if (m_parser.isSet(kReport) || m_parser.isSet(kSignoffRecord)) {
+        ReportRequest report;
+        report.kind = m_parser.isSet(kSignoffRecord) ? ReportRequest::Kind::SignOffRecord
+                                                     : ReportRequest::Kind::Status;
+        report.outFile = m_parser.value(kOut);
+        report.storePath = m_parser.value(kStore);
+        if (m_parser.isSet(kFormat) &&
+            !parseReportFormat(m_parser.value(kFormat), &report.format)) {
+            err << "--format expects md or pdf\n";
+            return ExitUsage;
+        }
+        if (report.kind == ReportRequest::Kind::SignOffRecord && report.outFile.isEmpty()) {
+            err << "--signoff-record needs --out FILE (a PDF)\n";
+            return ExitUsage;
+        }
+        return reportCommand(*plan, report, out, err);
+    }
     ControlRequest request;
     request.operatorName = m_parser.value(kOperator);
     request.environment = m_parser.value(kEnv);

@@ -43,6 +43,9 @@ public:
     }
     QString checkPlanFile() const;
     bool wantsCheckPlan() const;
+    // --report and --signoff-record lay text out (QtGui fonts, PDF): main() then creates a
+    // QGuiApplication on the offscreen platform instead of a QCoreApplication.
+    bool needsGuiApplication() const;
 
     // Runs the headless command given; needs a QCoreApplication whose loop is not running.
     int runHeadless() const;

@@ -175,7 +175,7 @@ private:
             m_err << "refused: " << reason << '\n';
         finish(refused || !reasons.isEmpty() ? ControlRefused : ControlFailed);
     }
-    void waitForOperation(engine::Operation *operation);
+    void followOperation(engine::Operation *operation);
 
     const config::Plan &m_plan;
     ControlRequest m_request;
@@ -289,7 +289,7 @@ void ControlRun::act() {
     case ControlRequest::Kind::Shift: {
         if (!m_operator)
             return refuse({}, u"refused: wrong operator name or passphrase"_s);
-        waitForOperation(engine.shift(env, *m_operator, m_passphrase, m_request.percent));
+        followOperation(engine.shift(env, *m_operator, m_passphrase, m_request.percent));
         return;
     }
     case ControlRequest::Kind::Sign: {
@@ -330,10 +330,10 @@ void ControlRun::act() {
                 m_out << '\n';
                 m_out.flush();
             });
-    waitForOperation(operation);
+    followOperation(operation);
 }
 
-void ControlRun::waitForOperation(engine::Operation *operation) {
+void ControlRun::followOperation(engine::Operation *operation) {
     connect(operation, &engine::Operation::progressed, this, [this](const QString &text) {
         m_out << text << '\n';
         m_out.flush();

@@ -183,6 +183,15 @@ QString keyMetricLine(const KeyMetricSpec &spec, const ReportInputs &in) {
     }
     if (perEnvironment.isEmpty())
         perEnvironment.append(u"unknown (no environment)"_s);
+    // Prometheus down says the same for every environment: once is enough.
+    if (in.snapshots.size() > 1) {
+        QStringList texts;
+        for (const QString &text : perEnvironment)
+            texts.append(text.section(u": "_s, 1));
+        if (texts.count(texts.constFirst()) == texts.size() &&
+            texts.constFirst().startsWith(u"unknown"_s))
+            perEnvironment = {u"all environments: "_s + texts.constFirst()};
+    }
     return u"%1: %2"_s.arg(spec.label, perEnvironment.join(u"; "_s));
 }
 
@@ -227,7 +236,7 @@ void addUpcoming(const engine::EnvironmentSnapshot &s, const ReportInputs &in,
         why = u"when the hold ends"_s;
     } else {
         when = u"not scheduled"_s;
-        why = u"hold over"_s;
+        why = s.stageIndex < 0 ? u"first stage: no hold"_s : u"hold over"_s;
         if (s.phase == engine::Phase::RolledBack)
             why = u"after the rollback's cause is fixed"_s;
     }
@@ -311,6 +320,17 @@ void addRisks(const engine::EnvironmentSnapshot &s, const ReportInputs &in, Stat
     for (const engine::BackendHealth &b : s.backends) {
         if (b.state != engine::BackendHealth::State::Down)
             continue;
+        // Prometheus, Alertmanager and the store serve every environment: one line for all.
+        const bool global = in.plan && !in.plan->loadBalancer(b.name);
+        if (global) {
+            const QString line =
+                u"Backend down (all environments): %1%2: shifts refused until it "
+                u"answers; a rollback is still tried on every load balancer"_s.arg(
+                    b.name, b.problem.isEmpty() ? QString() : u" ("_s + b.problem + u')');
+            if (!report.risks.contains(line))
+                report.risks.append(line);
+            continue;
+        }
         report.risks.append(
             u"Backend down in %1: %2%3: shifts refused until it answers; a "
             u"rollback is still tried on every load balancer"_s.arg(
@@ -431,7 +451,10 @@ QString toMarkdown(const StatusReport &r) {
     if (r.issuesRaised > 0)
         issues += u" (of %1 raised; %2 open)"_s.arg(r.issuesRaised)
                       .arg(r.issuesRaised - r.issuesResolved);
-    list(issues, r.issueLines, u"none raised"_s);
+    if (r.issueLines.isEmpty())
+        line(u"- %1 (none raised)"_s.arg(issues));
+    else
+        list(issues, r.issueLines, {});
     list(u"Blockers"_s, r.blockers, u"None"_s);
     line(QString());
     line(u"## Key Metrics"_s);

@@ -11,7 +11,7 @@ CONSOLE_PACKAGES=(
     libqt6sql6-sqlite libqt6sql6-psql libgl-dev
     libyaml-cpp-dev
     haproxy prometheus prometheus-alertmanager postgresql
-    xvfb xauth x11-utils imagemagick poppler-utils dpkg-dev file
+    xvfb xauth x11-utils imagemagick poppler-utils dpkg-dev file desktop-file-utils appstream
     ca-certificates curl fonts-dejavu-core
 )
 

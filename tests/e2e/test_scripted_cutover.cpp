@@ -6,14 +6,12 @@
 // <build>/demo-output); the last line printed lists them. Each step must behave as expected.
 
 #include "../integration/engine_test_support.h"
-
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/war_room/theme.h"
 #include "ui/war_room/war_room_window.h"
 
 #include <QApplication>
 #include <QDir>
-#include <QSaveFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -35,6 +33,7 @@ private Q_SLOTS:
 
 private:
     void screenshot(const QString &name, const QString &caption);
+    void writeWithTheCommandLine(const QStringList &arguments, const QString &file);
 
     QHash<QString, QString> m_state;
     std::optional<config::Plan> m_plan;
@@ -46,8 +45,7 @@ private:
     QStringList m_files;
 };
 
-void TestScriptedCutover::initTestCase()
-{
+void TestScriptedCutover::initTestCase() {
     QCoreApplication::setOrganizationName(u"cutover-console-demo"_s);
     QCoreApplication::setApplicationName(u"scripted-cutover"_s);
     m_state = lab::loadState();
@@ -84,19 +82,17 @@ void TestScriptedCutover::initTestCase()
     screenshot(u"00-start"_s, u"the war room on the lab, everything on legacy"_s);
 }
 
-void TestScriptedCutover::cleanupTestCase()
-{
+void TestScriptedCutover::cleanupTestCase() {
     if (m_lab)
         (void)m_lab->reset(this);
     m_window.reset();
     m_console.close();
     if (!m_files.isEmpty())
-        std::printf("demo output (%d files) in %s:\n  %s\n", int(m_files.size()),
-                    qPrintable(m_out), qPrintable(m_files.join(u"\n  "_s)));
+        std::printf("demo output (%d files) in %s:\n  %s\n", int(m_files.size()), qPrintable(m_out),
+                    qPrintable(m_files.join(u"\n  "_s)));
 }
 
-void TestScriptedCutover::screenshot(const QString &name, const QString &caption)
-{
+void TestScriptedCutover::screenshot(const QString &name, const QString &caption) {
     m_window->refresh();
     QTest::qWait(0); // let the coalesced chart refresh run once
     const QString path = m_out + u'/' + name + u".png"_s;
@@ -105,8 +101,7 @@ void TestScriptedCutover::screenshot(const QString &name, const QString &caption
     qInfo("%s: %s", qPrintable(path), qPrintable(caption));
 }
 
-void TestScriptedCutover::step1_preCutoverChecklistSigned()
-{
+void TestScriptedCutover::step1_preCutoverChecklistSigned() {
     QVERIFY(tickGate(m_console, u"pre_cutover"_s));
     QVERIFY(signGate(m_console, u"pre_cutover"_s));
     QVERIFY(waitFor(
@@ -115,8 +110,7 @@ void TestScriptedCutover::step1_preCutoverChecklistSigned()
     screenshot(u"01-pre-cutover-signed"_s, u"checklist ticked and signed: Shift allowed"_s);
 }
 
-void TestScriptedCutover::step2_shiftTo10Validated()
-{
+void TestScriptedCutover::step2_shiftTo10Validated() {
     const auto outcome = shiftTo(m_console, 10);
     QVERIFY2(outcome.ok, qPrintable(outcome.summary + outcome.refusals.join(u"; "_s)));
     screenshot(u"02-shifted-10-stabilizing"_s, u"10% applied and verified on both LBs"_s);
@@ -126,31 +120,33 @@ void TestScriptedCutover::step2_shiftTo10Validated()
     screenshot(u"03-validated-10"_s, s.lastValidation);
 }
 
-void TestScriptedCutover::step3_gate1Signed()
-{
+void TestScriptedCutover::step3_gate1Signed() {
     QVERIFY(tickGate(m_console, u"gate_1"_s));
     QVERIFY(signGate(m_console, u"gate_1"_s, 90'000));
     screenshot(u"04-gate1-signed"_s, u"Gate 1 items passing, ticked and signed"_s);
 }
 
-void TestScriptedCutover::step4_shiftTo25Validated()
-{
+void TestScriptedCutover::step4_shiftTo25Validated() {
     const auto outcome = shiftTo(m_console, 25);
     QVERIFY2(outcome.ok, qPrintable(outcome.summary + outcome.refusals.join(u"; "_s)));
     QVERIFY(waitForPhase(m_console, {engine::Phase::Holding}, 90'000));
     QCOMPARE(m_console.snapshot().currentPercent, 25);
     screenshot(u"05-validated-25"_s, m_console.snapshot().lastValidation);
+    // The executives' record while the gates stand signed (a rollback voids them).
+    writeWithTheCommandLine({u"--signoff-record"_s}, m_out + u"/signoff-record.pdf"_s);
 }
 
-void TestScriptedCutover::step5_faultTriggersAutomaticRollback()
-{
+void TestScriptedCutover::step5_faultTriggersAutomaticRollback() {
     // The OTel collectors start answering 503: collection fails, the trigger must fire and
     // roll back by itself.
     for (int i = 1; i <= 3; ++i)
         QVERIFY(m_lab->setCollector(u"otel-collector-%1"_s.arg(i), u"5xx"_s));
     QVERIFY(waitFor(
-        m_console, [this] { return !m_console.snapshot().firingTriggers.isEmpty()
-                                   || m_console.snapshot().phase != engine::Phase::Holding; },
+        m_console,
+        [this] {
+            return !m_console.snapshot().firingTriggers.isEmpty() ||
+                   m_console.snapshot().phase != engine::Phase::Holding;
+        },
         60'000, u"the trigger fires"_s));
     screenshot(u"06-trigger-fired"_s, u"collection failure: the trigger fires"_s);
     QVERIFY(waitForPhase(m_console, {engine::Phase::RolledBack}, 60'000));
@@ -164,41 +160,31 @@ void TestScriptedCutover::step5_faultTriggersAutomaticRollback()
     screenshot(u"07-rolled-back"_s, u"automatic rollback verified on lb-a and lb-b"_s);
 }
 
-void TestScriptedCutover::step6_statusReport()
-{
-    // The seed's weekly status report, from the store (what happened) and the engine's view.
-    const auto s = m_console.snapshot();
-    const auto entries = auditOf(*m_console.store);
-    const auto verification = m_console.store->verifyAuditChain();
-    QVERIFY(verification.ok() && verification.value().ok);
-    QStringList lines{u"# OTel Cutover Status — %1"_s.arg(
-                          QDateTime::currentDateTimeUtc().toString(u"yyyy-MM-dd HH:mm 'UTC'"_s)),
-                      QString(), u"## Progress Summary"_s,
-                      u"- Current traffic split: %1% OTel / %2% Legacy (phase %3)"_s.arg(
-                          s.currentPercent)
-                          .arg(100 - s.currentPercent)
-                          .arg(engine::phaseName(s.phase)),
-                      u"- Systems migrated: 0 of %1 environments"_s.arg(
-                          m_plan->environments.size()),
-                      u"- Issues resolved: %1 automatic rollback(s)"_s.arg(
-                          actionsOf(entries).count(u"rollback_completed"_s)),
-                      u"- Blockers: %1"_s.arg(m_console.shiftGuards().join(u"; "_s)), QString(),
-                      u"## Audit"_s,
-                      u"- %1"_s.arg(verification.value().toString()), QString(),
-                      u"## Timeline"_s};
-    for (const auto &e : entries) {
-        if (e.action.startsWith(u"shift_"_s) || e.action.startsWith(u"validation_"_s)
-            || e.action.startsWith(u"rollback_"_s) || e.action == u"trigger_fired"
-            || e.action == u"gate_signed")
-            lines.append(u"- %1 %2 %3 %4"_s.arg(e.at.toString(u"HH:mm:ss"_s), e.actor, e.action,
-                                                e.subject));
-    }
-    const QString path = m_out + u"/status-report.md"_s;
-    QSaveFile file(path);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write(lines.join(u'\n').toUtf8() + '\n');
-    QVERIFY(file.commit());
-    m_files.append(path);
+void TestScriptedCutover::writeWithTheCommandLine(const QStringList &arguments,
+                                                  const QString &file) {
+    // Written by the real command line from the same store, as a stakeholder would get it.
+    const ProcessRun run = runConsole(
+        arguments + QStringList{u"--plan"_s,
+                                QStringLiteral(CONSOLE_SOURCE_DIR "/resources/plans/lab.yaml"),
+                                u"--store"_s, m_dir.filePath(u"store.sqlite"_s), u"--out"_s, file});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    QFile written(file);
+    QVERIFY(written.open(QIODevice::ReadOnly));
+    const QByteArray bytes = written.readAll();
+    if (file.endsWith(u".pdf"_s))
+        QVERIFY(bytes.startsWith("%PDF"));
+    else
+        QVERIFY2(bytes.contains("Current traffic split") && bytes.contains("rollback"),
+                 bytes.constData());
+    m_files.append(file);
+}
+
+void TestScriptedCutover::step6_statusReport() {
+    // The seed's weekly status report, after the incident.
+    writeWithTheCommandLine({u"--report"_s, u"--format"_s, u"md"_s},
+                            m_out + u"/status-report.md"_s);
+    writeWithTheCommandLine({u"--report"_s, u"--format"_s, u"pdf"_s},
+                            m_out + u"/status-report.pdf"_s);
 }
 
 QTEST_MAIN(TestScriptedCutover)

@@ -249,6 +249,15 @@ void TestWarRoomWindow::shiftCarriedThroughFromTheDialog() {
     QVERIFY(s.lastValidation.startsWith(u"passed"_s));
     QVERIFY(m_window->header()->stageLabel()->text().startsWith(u"10% OTel"_s));
     screenshot(u"06-holding-at-10"_s);
+
+    // File > Save status report (the dialog's part skipped): the seed's template, filled.
+    const QString report = m_dir.filePath(u"status-report.md"_s);
+    m_window->writeStatusReport(report);
+    QFile file(report);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray text = file.readAll();
+    QVERIFY2(text.contains("Current traffic split: 10% OTel / 90% Legacy"), text.constData());
+    QVERIFY(text.contains("## Key Metrics"));
 }
 
 void TestWarRoomWindow::rollbackFromTheKeyboard() {

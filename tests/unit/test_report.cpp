@@ -299,7 +299,7 @@ void TestReport::nothingToReportSaysSo() {
     in.snapshots = {s};
     const QString md = report::toMarkdown(report::buildStatusReport(in));
     QVERIFY2(md.contains(u"- Blockers: None\n"_s), qPrintable(md));
-    QVERIFY(md.contains(u"- Issues resolved: 0: none raised"_s));
+    QVERIFY(md.contains(u"- Issues resolved: 0 (none raised)"_s));
     QVERIFY(md.contains(u"- Current traffic split: 0% OTel / 100% Legacy"_s));
     QVERIFY(md.contains(u"- None observed at report time"_s));
     QVERIFY(md.contains(u"- Systems migrated: 0 of 1"_s));

@@ -1,6 +1,8 @@
 #include "ui/war_room/war_room_window.h"
 
 #include "app/backends/prometheus_types.h"
+#include "app/report/pdf_output.h"
+#include "app/report/status_report.h"
 #include "app/store/audit_export.h"
 #include "models/audit_log_model.h"
 #include "models/chart_series_model.h"
@@ -40,6 +42,8 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include <cmath>
+
 using namespace Qt::StringLiterals;
 
 namespace cutover::ui {
@@ -59,6 +63,23 @@ QString seriesKeyOf(const backends::Labels &labels) {
             parts.append(u"%1=\"%2\""_s.arg(it.key(), it.value()));
     }
     return parts.isEmpty() ? u"value"_s : parts.join(u',');
+}
+// A save dialog that never blocks the event loop (no exec()): `then` runs with the chosen path.
+void askSavePath(QWidget *parent, const QString &title, const QString &name, const QString &filter,
+                 std::function<void(const QString &)> then) {
+    auto *dialog = new QFileDialog(parent, title, name, filter);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setAcceptMode(QFileDialog::AcceptSave);
+    QObject::connect(dialog, &QFileDialog::fileSelected, parent,
+                     [then = std::move(then)](const QString &path) { then(path); });
+    dialog->open();
+}
+
+// An information box that never blocks the event loop.
+void inform(QWidget *parent, const QString &title, const QString &html) {
+    auto *box = new QMessageBox(QMessageBox::Information, title, html, QMessageBox::Close, parent);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
 }
 } // namespace
 
@@ -236,6 +257,7 @@ models::ChartSeriesModel *WarRoomWindow::seriesModel(const QString &environment,
 
 void WarRoomWindow::buildMenus() {
     auto *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("Save status &report…"), this, &WarRoomWindow::saveStatusReport);
     file->addAction(tr("&Export audit log…"), this, &WarRoomWindow::exportAudit);
     file->addAction(tr("&Print executive board to PDF…"), this,
                     &WarRoomWindow::printExecutiveBoard);
@@ -273,10 +295,10 @@ void WarRoomWindow::buildMenus() {
         help->addAction(tr("&Keyboard shortcuts"), this, &WarRoomWindow::showShortcuts);
     shortcuts->setShortcut(QKeySequence::HelpContents);
     help->addAction(tr("&About Cutover Console"), this, [this] {
-        QMessageBox::about(this, tr("About Cutover Console"),
-                           tr("<b>Cutover Console</b> %1<br>Cut telemetry over from legacy "
-                              "collectors to OpenTelemetry, stage by stage.")
-                               .arg(QCoreApplication::applicationVersion()));
+        inform(this, tr("About Cutover Console"),
+               tr("<b>Cutover Console</b> %1<br>Cut telemetry over from legacy "
+                  "collectors to OpenTelemetry, stage by stage.")
+                   .arg(QCoreApplication::applicationVersion()));
     });
 }
 
@@ -555,6 +577,7 @@ void WarRoomWindow::onAlarm(const QString &environment, const QString &kind, con
 
 void WarRoomWindow::onPanelSample(const QString &environment, const QString &panelId,
                                   const QDateTime &at, const QList<backends::PromSample> &samples) {
+    m_lastPanelSamples.insert(environment + u'/' + panelId, samples);
     auto *model = seriesModel(environment, panelId);
     for (const backends::PromSample &sample : samples)
         model->appendSample(seriesKeyOf(sample.labels), at.toMSecsSinceEpoch(), sample.point.value);
@@ -583,11 +606,64 @@ void WarRoomWindow::exportAudit() {
                              10'000);
 }
 
+void WarRoomWindow::saveStatusReport() {
+    askSavePath(this, tr("Save the status report"), u"status-report.md"_s,
+                tr("Markdown (*.md);;PDF (*.pdf)"),
+                [this](const QString &path) { writeStatusReport(path); });
+}
+
+void WarRoomWindow::writeStatusReport(const QString &path) {
+    // The same report as `cutover-console --report`, from what this window already has: the
+    // engine's snapshots and refusals, the audit log, the panels' last answers.
+    report::ReportInputs inputs;
+    inputs.plan = &m_engine.plan();
+    inputs.now = QDateTime::currentDateTimeUtc();
+    inputs.audit = m_auditView->model()->entries();
+    engine::Operator shifter{u"(report)"_s, u"(report)"_s, {}};
+    for (const config::Role &role : m_engine.plan().roles) {
+        if (role.grants(config::Permission::Shift))
+            shifter.roles.append(role.name);
+    }
+    for (const QString &env : m_engine.environments()) {
+        inputs.snapshots.append(m_engine.snapshot(env));
+        inputs.shiftRefusals.insert(env, m_engine.guards(engine::Action::Shift, shifter, env));
+        for (const auto &spec : report::keyMetricSpecs()) {
+            report::MetricReading reading;
+            reading.environment = env;
+            reading.panelId = spec.panelId;
+            const QString key = env + u'/' + spec.panelId;
+            if (!m_lastPanelSamples.contains(key))
+                reading.error = tr("no answer from Prometheus yet");
+            for (const auto &sample : m_lastPanelSamples.value(key)) {
+                if (std::isfinite(sample.point.value))
+                    reading.values.append({sample.labels.value(u"system"_s), sample.point.value});
+            }
+            inputs.metrics.append(reading);
+        }
+    }
+    const report::StatusReport built = report::buildStatusReport(inputs);
+    QString error;
+    bool written = false;
+    if (path.endsWith(u".pdf"_s, Qt::CaseInsensitive)) {
+        written = report::writePdfFile(report::toHtml(built), built.title, path, &error);
+    } else {
+        QSaveFile file(path);
+        const QByteArray bytes = report::toMarkdown(built).toUtf8();
+        written =
+            file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size() && file.commit();
+        error = file.errorString();
+    }
+    statusBar()->showMessage(written ? tr("Status report written to %1").arg(path)
+                                     : tr("Status report not written: %1").arg(error),
+                             10'000);
+}
+
 void WarRoomWindow::printExecutiveBoard() {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Print the executive board"),
-                                                      u"sign-off-record.pdf"_s, tr("PDF (*.pdf)"));
-    if (path.isEmpty())
-        return;
+    askSavePath(this, tr("Print the executive board"), u"sign-off-record.pdf"_s, tr("PDF (*.pdf)"),
+                [this](const QString &path) { writeExecutiveBoard(path); });
+}
+
+void WarRoomWindow::writeExecutiveBoard(const QString &path) {
     QString error;
     if (!m_executive->printToPdf(path, &error))
         statusBar()->showMessage(tr("PDF not written: %1").arg(error), 10'000);

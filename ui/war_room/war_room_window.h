@@ -90,6 +90,15 @@ private:
     void watch(engine::Operation *operation);
     models::ChartSeriesModel *seriesModel(const QString &environment, const QString &panelId);
     void exportAudit();
+    void saveStatusReport();
+
+public:
+    // What the File menu's dialogs do with the chosen path (public for tests and scripts).
+    void writeStatusReport(const QString &path);
+    void writeAuditExport(const QString &path);
+    void writeExecutiveBoard(const QString &path);
+
+private:
     void printExecutiveBoard();
     void setTheme(bool dark);
 
@@ -113,6 +122,8 @@ private:
     QHash<QString, ChartPanel *> m_charts;               // by panel id (current environment)
     QHash<QString, models::ChartSeriesModel *> m_series; // by "env/panel"
     QHash<QString, int> m_lastStage;                     // env -> stage index, for markers
+    // The last answer of every panel query, for the status report: "env/panel" -> samples.
+    QHash<QString, QList<backends::PromSample>> m_lastPanelSamples;
 };
 
 } // namespace cutover::ui
