@@ -10,6 +10,7 @@
 #include "ui/checklist/checklist_panel.h"
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/dialogs/sign_off_dialog.h"
+#include "ui/executive/executive_board.h"
 #include "ui/rollback/rollback_progress_panel.h"
 #include "ui/war_room/header_bar.h"
 #include "ui/war_room/rollback_control.h"
@@ -214,6 +215,12 @@ void TestWarRoomWindow::signInShowsRefusalsThenTicksAndSigns() {
     QTRY_VERIFY_WITH_TIMEOUT(m_window->shiftPanel()->button()->isEnabled(), 10'000);
     QCOMPARE(m_window->shiftPanel()->reasonsLabel()->text(), u"Shift is allowed."_s);
     screenshot(u"03-signed-shift-allowed"_s);
+
+    // The executive board (rendered while its tab is shown) carries the signature.
+    m_window->tabs()->setCurrentWidget(m_window->executiveBoard());
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->executiveBoard()->html().contains(u"Alice Example"_s), 5000);
+    screenshot(u"03b-executive-board"_s);
+    m_window->tabs()->setCurrentIndex(0);
 }
 
 void TestWarRoomWindow::shiftCarriedThroughFromTheDialog() {

@@ -120,6 +120,7 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     m_tabs->addTab(m_auditView, tr("&Audit log"));
     m_tabs->addTab(m_executive, tr("E&xecutive board"));
     m_executive->setPlanName(plan.name);
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] { scheduleRefresh(); });
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->addWidget(m_tabs);
@@ -423,12 +424,16 @@ void WarRoomWindow::refresh() {
     if (s.firingTriggers.isEmpty() && m_rollback->isFlashing())
         m_rollback->setAlarm({});
 
-    QList<engine::EnvironmentSnapshot> all;
-    for (const QString &env : m_engine.environments())
-        all.append(env == m_environment ? s : m_engine.snapshot(env));
-    m_executive->setSnapshots(all);
-    m_executive->setAsOf(now);
-    m_executive->setAuditHead(m_auditView->model()->headHash(), m_auditView->model()->lastSeq());
+    // The board re-renders a whole document: only while someone looks at it.
+    if (m_tabs->currentWidget() == m_executive) {
+        QList<engine::EnvironmentSnapshot> all;
+        for (const QString &env : m_engine.environments())
+            all.append(env == m_environment ? s : m_engine.snapshot(env));
+        m_executive->setSnapshots(all);
+        m_executive->setAsOf(now);
+        m_executive->setAuditHead(m_auditView->model()->headHash(),
+                                  m_auditView->model()->lastSeq());
+    }
 
     // A stage change draws a marker and moves the band on the ratio chart.
     const int stage = s.phase == engine::Phase::RolledBack ? -1 : s.stageIndex;
