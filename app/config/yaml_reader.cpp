@@ -213,7 +213,8 @@ void MapReader::finish() {
     m_finished = true;
     QHash<QString, int> firstLine;
     for (auto it = m_node.begin(); it != m_node.end(); ++it) {
-        const YAML::Node &keyNode = it->first;
+        // A copy: it-> yields a temporary proxy, so a reference would dangle (ASan found it).
+        const YAML::Node keyNode = it->first;
         if (!keyNode.IsScalar()) {
             m_diagnostics.error(
                 keyNode.Mark(), m_path,
