@@ -1,10 +1,12 @@
 #include "app/store/store.h"
 
+#include "app/store/postgres_store.h"
 #include "app/store/sqlite_store.h"
 #include "app/store/store_log.h"
 #include "app/store/store_watcher.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QStandardPaths>
 
 using namespace Qt::StringLiterals;
@@ -37,9 +39,16 @@ QString sqlitePathFor(const config::StoreConfig &config) {
 }
 
 StoreResult<std::unique_ptr<Store>> openStore(const config::StoreConfig &config, Clock clock) {
-    if (!config.url.isEmpty())
-        return StoreError::io(u"the PostgreSQL store (%1) is not available in this build"_s.arg(
-            config.url.toString(QUrl::RemoveUserInfo)));
+    if (!config.url.isEmpty()) {
+        PostgresStore::Options options = PostgresStore::optionsFrom(config, std::move(clock));
+        // Audit entries made while the server is away wait beside where the SQLite store would be.
+        options.journalPath =
+            QFileInfo(sqlitePathFor(config)).absoluteDir().filePath(u"audit-journal.sqlite"_s);
+        auto opened = PostgresStore::open(options);
+        if (!opened)
+            return opened.error();
+        return std::unique_ptr<Store>(std::move(opened).value());
+    }
     SqliteStore::Options options;
     options.path = sqlitePathFor(config);
     options.clock = std::move(clock);

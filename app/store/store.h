@@ -124,8 +124,9 @@ StoreResult<AuditEntry> recordPlanLoaded(Store &store, const config::Plan &plan,
 // <AppDataLocation>/store.sqlite.
 QString sqlitePathFor(const config::StoreConfig &config);
 
-// Opens the store the plan names. A PostgreSQL url is refused with Kind::Io until that backend
-// exists.
+// Opens the store the plan names: SQLite at sqlitePathFor(), or, for a PostgreSQL url, a
+// PostgresStore with its local audit journal beside sqlitePathFor() (entries wait there while the
+// server is unreachable).
 StoreResult<std::unique_ptr<Store>> openStore(const config::StoreConfig &config,
                                               Clock clock = systemClock());
 

@@ -1,0 +1,149 @@
+#pragma once
+
+// The shared store: one PostgreSQL database through QtSql (QPSQL), for a war room where several
+// consoles on several desks must see one truth. Same schema versions and the same semantics as
+// SqliteStore:
+// - every write is one transaction that first takes pg_advisory_xact_lock(kWriteLockKey), so the
+//   writes (and the audit appends inside them) of every console are serialised exactly like
+//   SQLite's BEGIN IMMEDIATE; a read-check-write (the version column, "already ticked") then sees
+//   the winner's committed row. Serialization failures and deadlocks (40001, 40P01) are retried;
+//   lock_timeout (busyTimeoutMs) turns a console that holds the lock too long into Kind::Busy;
+// - every write ends with pg_notify('cutover_changes', seq) in the same transaction, so a
+//   listener hears about it exactly when it is committed (PostgresWatcher);
+// - a lost connection (server restarted, network cut) is reopened on the next call; a write whose
+//   transaction never reached COMMIT is retried once on the new connection, one whose COMMIT was
+//   sent is never replayed (its outcome is reported as an Io error).
+// QtSql is synchronous: a call blocks until the server answers or connect_timeout (default 5 s)
+// expires. The password is given to libpq only: never logged, never in a message or description().
+
+#include "app/config/plan.h"
+#include "app/store/clock.h"
+#include "app/store/store.h"
+
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QUrl>
+#include <QVariantList>
+
+#include <functional>
+#include <memory>
+
+class QSqlQuery;
+
+namespace cutover::store {
+
+class AuditJournal;
+
+class PostgresStore final : public Store {
+public:
+    struct Options {
+        // postgresql://host[:port]/database[?sslmode=verify-full&sslrootcert=/path&…]; query items
+        // are libpq connection options, passed through (never `password`).
+        QUrl url;
+        QString user;     // empty: the url's user name
+        QString password; // empty: the url's password, if any
+        Clock clock = systemClock();
+        int busyTimeoutMs = 5000; // lock_timeout
+        // The local audit journal (postgres_journal.h); empty: none, and appendAudit() fails
+        // with Io while the server is unreachable.
+        QString journalPath;
+    };
+
+    static Options optionsFrom(const config::StoreConfig &config, Clock clock = systemClock());
+
+    // Connects and migrates. Errors: Io (cannot reach or log in; bad url), Schema (newer than this
+    // program, or a migration failed), Busy.
+    static StoreResult<std::unique_ptr<PostgresStore>> open(const Options &options);
+    ~PostgresStore() override;
+
+    QString description() const override;
+    int schemaVersion() const override { return m_schemaVersion; }
+
+    StoreResult<std::optional<StageState>> stageState(const QString &environment) override;
+    StoreResult<QList<StageState>> stageStates() override;
+    StoreResult<StageState> updateStageState(qint64 expectedVersion, const StageState &newState,
+                                             const AuditContext &audit = {}) override;
+
+    StoreResult<QList<Tick>> ticks(const QString &environment) override;
+    StoreResult<Tick> tick(const Tick &tick, const QJsonObject &details = {}) override;
+    StoreResult<bool> untick(const QString &environment, const QString &gate, const QString &check,
+                             const QString &actor, const QString &role) override;
+
+    StoreResult<QList<SignOff>> signOffs(const QString &environment) override;
+    StoreResult<SignOff> signOff(const SignOff &signOff) override;
+    StoreResult<int> resetGate(const QString &environment, const QString &gate,
+                               const QString &actor, const QString &role,
+                               const QString &reason) override;
+
+    StoreResult<SignInState> signInState(const QString &operatorName) override;
+    StoreResult<SignInState> recordSignInFailure(const QString &operatorName, const QDateTime &now,
+                                                 int threshold, qint64 lockForMs,
+                                                 const QJsonObject &details = {}) override;
+    StoreResult<void> recordSignInSuccess(const QString &operatorName, const QString &action,
+                                          const QJsonObject &details = {}) override;
+
+    // With a journal (Options::journalPath): when the server cannot be reached (Kind::Io), the
+    // event is queued in the local journal instead and the result has seq 0 and no hash; it is
+    // written to the shared store, in order and before any newer write of this console, by
+    // replayJournal(). Without a journal, or on any other error, the error is returned.
+    StoreResult<AuditEntry> appendAudit(const AuditEvent &event) override;
+    StoreResult<QList<AuditEntry>> auditEntries(qint64 afterSeq = 0, int limit = -1) override;
+    StoreResult<AuditVerification> verifyAuditChain() override;
+
+    StoreResult<qint64> lastChangeId() override;
+
+    // A PostgresWatcher: LISTEN cutover_changes on its own connection; `intervalMs` is only the
+    // slow safety-net poll's base (it polls every max(20 × intervalMs, 10 s)).
+    StoreWatcher *createWatcher(QObject *parent, int intervalMs = 500) override;
+
+    // Writes the journal's queued entries to the shared store, oldest first, each with the time it
+    // happened and details.journal = {id, queued_at}; stops at the first failure (the rest stay
+    // queued). Called by open(), by every write while entries wait, and by PostgresWatcher when
+    // the server is back. Returns how many were written.
+    StoreResult<int> replayJournal();
+    // Entries waiting in the journal (for the header: "3 audit entries not yet shared").
+    qint64 journalPending() const { return m_journalPending; }
+
+    // For PostgresWatcher: a new, unopened QSqlDatabase with this store's connection settings.
+    QSqlDatabase addConnection(const QString &connectionName) const;
+    // A libpq/QtSql error as a StoreError (the password, should a message ever echo it, masked).
+    StoreError sqlError(const QSqlError &error, const QString &what) const;
+
+private:
+    struct Connection {
+        QString host;
+        int port = 5432;
+        QString database;
+        QString user;
+        QString password;
+        QString connectOptions;
+    };
+
+    PostgresStore(Options options, Connection connection, QString connectionName);
+    StoreResult<void> connect();
+    StoreResult<void> migrate();
+
+    QSqlDatabase database() const;
+    StoreResult<void> ensureOpen();
+    // Prepares, binds and executes. Outside a transaction, a lost connection is reopened and the
+    // statement run once more.
+    StoreResult<QSqlQuery> exec(const QString &sql, const QVariantList &binds = {});
+    // One write transaction: BEGIN, the advisory lock, body, COMMIT; rolled back when `body`
+    // fails; retried on serialization failure / deadlock / a connection lost before COMMIT.
+    StoreResult<void> write(const std::function<StoreResult<void>()> &body);
+    StoreResult<AuditEntry> appendAuditInTransaction(const AuditEvent &event, const QDateTime &at);
+    QDateTime now() const;
+
+    Options m_options;
+    Connection m_connection;
+    QString m_connectionName;
+    int m_schemaVersion = 0;
+    bool m_connectionLost = false; // set by exec() when the last error looked like a lost link
+    bool m_retryable = false;      // set by exec(): serialization failure or deadlock
+    std::unique_ptr<AuditJournal> m_journal;
+    qint64 m_journalPending = 0;
+    bool m_replaying = false;
+    bool m_inTransaction = false; // between BEGIN and COMMIT/ROLLBACK: exec() never reconnects
+};
+
+} // namespace cutover::store
