@@ -69,7 +69,9 @@ private:
     void answer(QTcpSocket *socket) {
         switch (m_behaviour) {
         case Behaviour::Garbage:
-            socket->write(QByteArray("\x16\x03\x01\xff\x00garbage\x80\x81\r\n\r\n\xfe", 21));
+            // The length comes from the literal (ASan caught a hand-counted one reading past it).
+            static constexpr char kGarbage[] = "\x16\x03\x01\xff\x00garbage\x80\x81\r\n\r\n\xfe";
+            socket->write(QByteArray(kGarbage, sizeof(kGarbage) - 1));
             socket->disconnectFromHost();
             break;
         case Behaviour::TruncatedJson: {
