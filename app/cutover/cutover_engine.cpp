@@ -124,6 +124,7 @@ void CutoverEngine::start() {
         setGlobalHealth(u"store"_s, false, e.toString());
     });
     connect(m_watcher, &store::StoreWatcher::recovered, this, [this] {
+        writePendingStates();
         setGlobalHealth(u"store"_s, true, {});
         reload();
     });
@@ -360,8 +361,52 @@ bool CutoverEngine::writeStateForced(EnvironmentRuntime &rt, store::StageState n
         if (m_globalHealth.value(u"store"_s).state == BackendHealth::State::Down)
             break;
     }
-    Q_EMIT alarm(rt.env->name, u"store"_s, tr("%1 could not be recorded in the store").arg(action));
+    if (m_globalHealth.value(u"store"_s).state == BackendHealth::State::Down) {
+        // The store is unreachable: the load balancers already hold the new weights, so the
+        // console must show them. Keep the state in memory, put the decision in the audit
+        // journal (appendAudit queues it locally when the store supports that), and write the
+        // state when the store is back (writePendingStates).
+        next.environment = rt.env->name;
+        next.changedBy = actor;
+        next.changedAt = now();
+        rt.pendingState = next;
+        rt.state.stageIndex = next.stageIndex;
+        rt.state.phase = next.phase;
+        rt.state.intendedWeights = next.intendedWeights;
+        rt.state.enteredAt = next.enteredAt;
+        rt.state.holdStartedAt = next.holdStartedAt;
+        QJsonObject journalled = details;
+        journalled.insert(u"stage_index"_s, next.stageIndex);
+        journalled.insert(u"phase"_s, next.phase);
+        journalled.insert(u"written_when_store_returns"_s, true);
+        audit(actor, role, action, rt.env->name, u"stage %1"_s.arg(next.stageIndex), journalled);
+        changed(rt.env->name);
+    }
+    Q_EMIT alarm(rt.env->name, u"store"_s,
+                 tr("%1 could not be written to the store yet").arg(action));
     return false;
+}
+
+void CutoverEngine::writePendingStates() {
+    for (auto &rt : m_environments) {
+        for (const QString &gate : QSet<QString>(rt->pendingGateResets)) {
+            if (m_store.resetGate(rt->env->name, gate, u"engine"_s, {}, tr("rollback")))
+                rt->pendingGateResets.remove(gate);
+        }
+        if (!rt->pendingState)
+            continue;
+        // The store's version may have moved meanwhile (another console): write on top of it.
+        auto current = m_store.stageState(rt->env->name);
+        if (!current)
+            return;
+        if (current.value())
+            rt->state.version = current.value()->version;
+        store::StageState next = *rt->pendingState;
+        QString error;
+        if (writeState(*rt, next, next.changedBy, {}, u"state_recovered"_s,
+                       {{u"phase"_s, next.phase}, {u"stage_index"_s, next.stageIndex}}, &error))
+            rt->pendingState.reset();
+    }
 }
 
 void CutoverEngine::audit(const QString &actor, const QString &role, const QString &action,
@@ -375,7 +420,10 @@ void CutoverEngine::audit(const QString &actor, const QString &role, const QStri
         qCWarning(lcEngine) << "audit" << action << "not recorded:" << appended.error().toString();
         return;
     }
-    setGlobalHealth(u"store"_s, true, {});
+    // seq 0: queued in the local journal because the store is unreachable, so not a sign that
+    // the store is back.
+    if (appended.value().seq > 0)
+        setGlobalHealth(u"store"_s, true, {});
     pullAudit();
 }
 
@@ -392,8 +440,12 @@ void CutoverEngine::pullAudit() {
 void CutoverEngine::reload() {
     for (auto &rt : m_environments) {
         bool different = false;
+        if (rt->pendingState)
+            writePendingStates();
         if (auto state = m_store.stageState(rt->env->name); state) {
-            if (state.value() && !(*state.value() == rt->state)) {
+            if (rt->pendingState) {
+                // Still not written: what the load balancers hold wins over the stored row.
+            } else if (state.value() && !(*state.value() == rt->state)) {
                 rt->state = *state.value();
                 different = true;
             }

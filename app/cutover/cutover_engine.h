@@ -238,6 +238,7 @@ private:
     bool writeStateForced(EnvironmentRuntime &rt, store::StageState next, const QString &actor,
                           const QString &role, const QString &action, const QJsonObject &details);
     void pullAudit();
+    void writePendingStates();
     void applyWeights(EnvironmentRuntime &rt, Operation *operation,
                       const QMap<QString, int> &weights, bool isRollback, const QString &actor);
     void finishShift(EnvironmentRuntime &rt, Operation *operation,

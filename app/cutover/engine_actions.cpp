@@ -422,8 +422,8 @@ void CutoverEngine::finishRollback(EnvironmentRuntime &rt, Operation *operation,
                         [&](const store::Tick &t) { return t.gate == gate.id; }) ||
             std::any_of(rt.signOffs.cbegin(), rt.signOffs.cend(),
                         [&](const store::SignOff &s) { return s.gate == gate.id; });
-        if (hasRecords)
-            (void)m_store.resetGate(rt.env->name, gate.id, actor, {}, tr("rollback"));
+        if (hasRecords && !m_store.resetGate(rt.env->name, gate.id, actor, {}, tr("rollback")))
+            rt.pendingGateResets.insert(gate.id); // the store is back later: reset then
     }
     reload();
     QJsonObject payload = details;

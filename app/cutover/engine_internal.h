@@ -13,6 +13,7 @@
 #include <QSet>
 
 #include <cmath>
+#include <optional>
 
 Q_DECLARE_LOGGING_CATEGORY(lcEngine)
 
@@ -88,6 +89,9 @@ inline bool hasOtelTraffic(const store::StageState &state) {
 struct CutoverEngine::EnvironmentRuntime {
     const config::Environment *env = nullptr;
     store::StageState state;
+    // A state the store could not take (unreachable): written when it is back.
+    std::optional<store::StageState> pendingState;
+    QSet<QString> pendingGateResets; // gates a rollback could not reset while the store was down
     backends::LbFleet *fleet = nullptr;
     QHash<QString, ConditionTracker> checks;   // by checkKey(gate, check)
     QHash<QString, ConditionTracker> triggers; // by trigger id

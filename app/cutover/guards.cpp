@@ -46,6 +46,7 @@ QStringList shiftGuards(const Operator &who, const GuardInputs &in) {
     const config::Plan &plan = *in.plan;
     QStringList reasons;
     permission(reasons, who, plan, Permission::Shift);
+    store(reasons, in, u"a shift"_s);
 
     if (isBusy(in.phase)) {
         reasons.append(
@@ -62,7 +63,6 @@ QStringList shiftGuards(const Operator &who, const GuardInputs &in) {
         reasons.append(u"the validation at %1 failed: roll back, or have it re-validated"_s.arg(
             stageLabel(plan, current)));
     }
-    store(reasons, in, u"a shift"_s);
 
     // Progressive by environment: an environment never goes past the one before it.
     for (const config::Environment &env : plan.environments) {
@@ -166,6 +166,7 @@ QStringList signGuards(const Operator &who, const GuardInputs &in, const GuardTa
     const config::Plan &plan = *in.plan;
     QStringList reasons;
     permission(reasons, who, plan, Permission::Sign);
+    store(reasons, in, u"a signature"_s);
     const config::Gate *gate = plan.gate(target.gate);
     if (!gate)
         return reasons << u"no gate '%1' in the plan"_s.arg(target.gate);
@@ -204,7 +205,6 @@ QStringList signGuards(const Operator &who, const GuardInputs &in, const GuardTa
     } else {
         reasons.append(u"%1: status not known yet"_s.arg(gate->title));
     }
-    store(reasons, in, u"a signature"_s);
     return reasons;
 }
 

@@ -22,3 +22,4 @@ set_tests_properties(postgres_down PROPERTIES
 console_add_test(test_store_postgres SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_store_postgres.cpp
     LABELS integration FIXTURES postgres TIMEOUT 240
     ENVIRONMENT CUTOVER_PG_DIR=${CONSOLE_PG_DIR} CUTOVER_PG_SCRIPT=${CONSOLE_PG_SCRIPT})
+set_tests_properties(test_store_postgres PROPERTIES RESOURCE_LOCK cutover_postgres)
