@@ -4,6 +4,7 @@
 #include "app/store/postgres_journal.h"
 #include "app/store/postgres_schema.h"
 #include "app/store/postgres_watcher.h"
+#include "app/store/sql_rows.h"
 #include "app/store/store_log.h"
 
 #include <QJsonDocument>
@@ -19,93 +20,12 @@ using namespace Qt::StringLiterals;
 
 namespace cutover::store {
 
+using namespace sqlrows;
+
 namespace {
 
 constexpr int kMaxWriteAttempts = 5;
 
-QVariant msOrNull(const QDateTime &time) {
-    return time.isValid() ? QVariant(time.toMSecsSinceEpoch()) : QVariant();
-}
-
-QDateTime fromMs(const QVariant &value) {
-    if (value.isNull())
-        return {};
-    return QDateTime::fromMSecsSinceEpoch(value.toLongLong(), QTimeZone::utc());
-}
-
-// Truncated to milliseconds, the precision stored, so values read back compare equal.
-QDateTime toStoredPrecision(const QDateTime &time) {
-    return QDateTime::fromMSecsSinceEpoch(time.toMSecsSinceEpoch(), QTimeZone::utc());
-}
-
-QString timeText(const QDateTime &time) {
-    return time.toUTC().toString(Qt::ISODateWithMs);
-}
-
-QJsonObject merged(QJsonObject base, const QJsonObject &extra) {
-    for (auto it = extra.begin(); it != extra.end(); ++it)
-        base.insert(it.key(), it.value());
-    return base;
-}
-
-QString jsonText(const QJsonObject &object) {
-    return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
-}
-
-StageState stageFromQuery(const QSqlQuery &q) {
-    StageState s;
-    s.environment = q.value(0).toString();
-    s.stageIndex = q.value(1).toInt();
-    s.phase = q.value(2).toString();
-    s.intendedWeights = QJsonDocument::fromJson(q.value(3).toString().toUtf8()).object();
-    s.enteredAt = fromMs(q.value(4));
-    s.holdStartedAt = fromMs(q.value(5));
-    s.version = q.value(6).toLongLong();
-    s.changedBy = q.value(7).toString();
-    s.changedAt = fromMs(q.value(8));
-    return s;
-}
-
-const QString kStageColumns = u"environment, stage_index, phase, intended_weights, entered_at, "
-                              u"hold_started_at, version, changed_by, changed_at"_s;
-const QString kSignOffColumns = u"id, environment, gate, role, operator, printed_name, meaning, "
-                                u"comment, signed_at, signature_hash"_s;
-const QString kAuditColumns =
-    u"seq, at, actor, role, action, environment, subject, details, prev_hash, hash"_s;
-
-SignOff signOffFromQuery(const QSqlQuery &q) {
-    SignOff s;
-    s.id = q.value(0).toLongLong();
-    s.environment = q.value(1).toString();
-    s.gate = q.value(2).toString();
-    s.role = q.value(3).toString();
-    s.operatorName = q.value(4).toString();
-    s.printedName = q.value(5).toString();
-    s.meaning = q.value(6).toString();
-    s.comment = q.value(7).toString();
-    s.at = fromMs(q.value(8));
-    s.signatureHash = q.value(9).toString();
-    return s;
-}
-
-AuditEntry auditFromQuery(const QSqlQuery &q) {
-    AuditEntry e;
-    e.seq = q.value(0).toLongLong();
-    e.at = fromMs(q.value(1));
-    e.actor = q.value(2).toString();
-    e.role = q.value(3).toString();
-    e.action = q.value(4).toString();
-    e.environment = q.value(5).toString();
-    e.subject = q.value(6).toString();
-    e.details = q.value(7).toString();
-    e.prevHash = q.value(8).toString();
-    e.hash = q.value(9).toString();
-    return e;
-}
-
-std::atomic<quint64> g_connectionCounter{0};
-
-// SQLSTATEs (PostgreSQL appendix A) that say "try the transaction again".
 bool isRetryable(const QString &state) {
     return state == u"40001"_s     // serialization_failure
            || state == u"40P01"_s; // deadlock_detected
@@ -447,394 +367,13 @@ StoreResult<void> PostgresStore::migrate() {
 
 // --- Stage state ---
 
-StoreResult<std::optional<StageState>> PostgresStore::stageState(const QString &environment) {
-    auto q = exec(u"SELECT "_s + kStageColumns + u" FROM stage_state WHERE environment = ?"_s,
-                  {environment});
-    if (!q)
-        return q.error();
-    if (!q.value().next())
-        return std::optional<StageState>();
-    return std::optional<StageState>(stageFromQuery(q.value()));
-}
-
-StoreResult<QList<StageState>> PostgresStore::stageStates() {
-    auto q = exec(u"SELECT "_s + kStageColumns + u" FROM stage_state ORDER BY environment"_s);
-    if (!q)
-        return q.error();
-    QList<StageState> states;
-    while (q.value().next())
-        states.append(stageFromQuery(q.value()));
-    return states;
-}
-
-StoreResult<StageState> PostgresStore::updateStageState(qint64 expectedVersion,
-                                                        const StageState &newState,
-                                                        const AuditContext &audit) {
-    StageState stored = newState;
-    stored.version = expectedVersion + 1;
-    const QDateTime at = now();
-    stored.changedAt = newState.changedAt.isValid() ? toStoredPrecision(newState.changedAt) : at;
-    if (stored.enteredAt.isValid())
-        stored.enteredAt = toStoredPrecision(stored.enteredAt);
-    if (stored.holdStartedAt.isValid())
-        stored.holdStartedAt = toStoredPrecision(stored.holdStartedAt);
-
-    auto result = write([&]() -> StoreResult<void> {
-        auto current = exec(u"SELECT version, changed_by, changed_at FROM stage_state WHERE "
-                            u"environment = ?"_s,
-                            {newState.environment});
-        if (!current)
-            return current.error();
-        if (current.value().next()) {
-            const qint64 version = current.value().value(0).toLongLong();
-            if (version != expectedVersion) {
-                const QString by = current.value().value(1).toString();
-                const QDateTime when = fromMs(current.value().value(2));
-                return StoreError::conflict(u"stage changed by %1 at %2"_s.arg(by, timeText(when)),
-                                            by, when, version);
-            }
-        } else if (expectedVersion != 0) {
-            return StoreError::conflict(
-                u"no stage state for %1 (expected version %2): it was removed"_s
-                    .arg(newState.environment)
-                    .arg(expectedVersion),
-                {}, {}, 0);
-        }
-        current.value().finish();
-        const QVariantList values = {newState.environment,
-                                     stored.stageIndex,
-                                     stored.phase,
-                                     jsonText(stored.intendedWeights),
-                                     msOrNull(stored.enteredAt),
-                                     msOrNull(stored.holdStartedAt),
-                                     stored.version,
-                                     stored.changedBy,
-                                     msOrNull(stored.changedAt)};
-        auto written = exec(u"INSERT INTO stage_state ("_s + kStageColumns +
-                                u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (environment) "
-                                u"DO UPDATE SET stage_index = excluded.stage_index, phase = "
-                                u"excluded.phase, intended_weights = excluded.intended_weights, "
-                                u"entered_at = excluded.entered_at, hold_started_at = "
-                                u"excluded.hold_started_at, version = excluded.version, "
-                                u"changed_by = excluded.changed_by, changed_at = "
-                                u"excluded.changed_at"_s,
-                            values);
-        if (!written)
-            return written.error();
-        QJsonObject details{{u"stage_index"_s, stored.stageIndex},
-                            {u"phase"_s, stored.phase},
-                            {u"version"_s, stored.version},
-                            {u"intended_weights"_s, stored.intendedWeights}};
-        if (stored.holdStartedAt.isValid())
-            details.insert(u"hold_started_at"_s, timeText(stored.holdStartedAt));
-        const AuditEvent event{stored.changedBy,
-                               audit.role,
-                               audit.action.isEmpty() ? u"stage_changed"_s : audit.action,
-                               stored.environment,
-                               u"stage %1 %2"_s.arg(stored.stageIndex).arg(stored.phase),
-                               merged(details, audit.details)};
-        if (auto appended = appendAuditInTransaction(event, at); !appended)
-            return appended.error();
-        return {};
-    });
-    if (!result)
-        return result.error();
-    return stored;
-}
-
 // --- Ticks ---
-
-StoreResult<QList<Tick>> PostgresStore::ticks(const QString &environment) {
-    auto q = exec(u"SELECT environment, gate, check_id, ticked_by, role, ticked_at FROM "
-                  u"checklist_ticks WHERE environment = ? ORDER BY ticked_at, gate, check_id"_s,
-                  {environment});
-    if (!q)
-        return q.error();
-    QList<Tick> result;
-    while (q.value().next()) {
-        result.append({q.value().value(0).toString(), q.value().value(1).toString(),
-                       q.value().value(2).toString(), q.value().value(3).toString(),
-                       q.value().value(4).toString(), fromMs(q.value().value(5))});
-    }
-    return result;
-}
-
-StoreResult<Tick> PostgresStore::tick(const Tick &tick, const QJsonObject &details) {
-    Tick stored = tick;
-    const QDateTime at = now();
-    stored.at = tick.at.isValid() ? toStoredPrecision(tick.at) : at;
-    auto result = write([&]() -> StoreResult<void> {
-        auto existing = exec(u"SELECT ticked_by, ticked_at FROM checklist_ticks WHERE "
-                             u"environment = ? AND gate = ? AND check_id = ?"_s,
-                             {tick.environment, tick.gate, tick.check});
-        if (!existing)
-            return existing.error();
-        if (existing.value().next()) {
-            const QString by = existing.value().value(0).toString();
-            const QDateTime when = fromMs(existing.value().value(1));
-            return StoreError::conflict(u"%1/%2 already ticked by %3 at %4"_s.arg(
-                                            tick.gate, tick.check, by, timeText(when)),
-                                        by, when);
-        }
-        existing.value().finish();
-        if (auto r = exec(u"INSERT INTO checklist_ticks (environment, gate, check_id, ticked_by, "
-                          u"role, ticked_at) VALUES (?, ?, ?, ?, ?, ?)"_s,
-                          {stored.environment, stored.gate, stored.check, stored.tickedBy,
-                           stored.role, msOrNull(stored.at)});
-            !r)
-            return r.error();
-        const AuditEvent event{stored.tickedBy,
-                               stored.role,
-                               u"check_ticked"_s,
-                               stored.environment,
-                               stored.gate + u'/' + stored.check,
-                               details};
-        if (auto appended = appendAuditInTransaction(event, at); !appended)
-            return appended.error();
-        return {};
-    });
-    if (!result)
-        return result.error();
-    return stored;
-}
-
-StoreResult<bool> PostgresStore::untick(const QString &environment, const QString &gate,
-                                        const QString &check, const QString &actor,
-                                        const QString &role) {
-    bool removed = false;
-    auto result = write([&]() -> StoreResult<void> {
-        auto deleted = exec(u"DELETE FROM checklist_ticks WHERE environment = ? AND gate = ? AND "
-                            u"check_id = ?"_s,
-                            {environment, gate, check});
-        if (!deleted)
-            return deleted.error();
-        removed = deleted.value().numRowsAffected() > 0;
-        if (!removed)
-            return {};
-        const AuditEvent event{actor, role, u"check_unticked"_s, environment, gate + u'/' + check,
-                               {}};
-        if (auto appended = appendAuditInTransaction(event, now()); !appended)
-            return appended.error();
-        return {};
-    });
-    if (!result)
-        return result.error();
-    return removed;
-}
 
 // --- Sign-offs ---
 
-StoreResult<QList<SignOff>> PostgresStore::signOffs(const QString &environment) {
-    auto q = exec(u"SELECT "_s + kSignOffColumns +
-                      u" FROM sign_offs WHERE environment = ? AND voided_at IS NULL ORDER BY id"_s,
-                  {environment});
-    if (!q)
-        return q.error();
-    QList<SignOff> result;
-    while (q.value().next())
-        result.append(signOffFromQuery(q.value()));
-    return result;
-}
-
-StoreResult<SignOff> PostgresStore::signOff(const SignOff &signOff) {
-    SignOff stored = signOff;
-    const QDateTime at = now();
-    stored.at = signOff.at.isValid() ? toStoredPrecision(signOff.at) : at;
-    stored.signatureHash = signatureHash(stored);
-    auto result = write([&]() -> StoreResult<void> {
-        auto existing = exec(u"SELECT operator, signed_at FROM sign_offs WHERE environment = ? "
-                             u"AND gate = ? AND role = ? AND voided_at IS NULL"_s,
-                             {stored.environment, stored.gate, stored.role});
-        if (!existing)
-            return existing.error();
-        if (existing.value().next()) {
-            const QString by = existing.value().value(0).toString();
-            const QDateTime when = fromMs(existing.value().value(1));
-            return StoreError::conflict(u"%1 already signed as %2 by %3 at %4"_s.arg(
-                                            stored.gate, stored.role, by, timeText(when)),
-                                        by, when);
-        }
-        existing.value().finish();
-        auto inserted = exec(
-            u"INSERT INTO sign_offs (environment, gate, role, operator, printed_name, "
-            u"meaning, comment, signed_at, signature_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-            u"?) RETURNING id"_s,
-            {stored.environment, stored.gate, stored.role, stored.operatorName, stored.printedName,
-             stored.meaning, stored.comment, msOrNull(stored.at), stored.signatureHash});
-        if (!inserted)
-            return inserted.error();
-        if (!inserted.value().next())
-            return StoreError::io(u"the new sign-off has no id (%1)"_s.arg(description()));
-        stored.id = inserted.value().value(0).toLongLong();
-        inserted.value().finish();
-        const AuditEvent event{stored.operatorName,
-                               stored.role,
-                               u"gate_signed"_s,
-                               stored.environment,
-                               stored.gate,
-                               {{u"sign_off_id"_s, stored.id},
-                                {u"printed_name"_s, stored.printedName},
-                                {u"meaning"_s, stored.meaning},
-                                {u"comment"_s, stored.comment},
-                                {u"signed_at"_s, timeText(stored.at)},
-                                {u"signature_hash"_s, stored.signatureHash}}};
-        if (auto appended = appendAuditInTransaction(event, at); !appended)
-            return appended.error();
-        return {};
-    });
-    if (!result)
-        return result.error();
-    return stored;
-}
-
-StoreResult<int> PostgresStore::resetGate(const QString &environment, const QString &gate,
-                                          const QString &actor, const QString &role,
-                                          const QString &reason) {
-    int cleared = 0;
-    auto result = write([&]() -> StoreResult<void> {
-        const QDateTime at = now();
-        auto ticksDeleted =
-            exec(u"DELETE FROM checklist_ticks WHERE environment = ? AND gate = ?"_s,
-                 {environment, gate});
-        if (!ticksDeleted)
-            return ticksDeleted.error();
-        const int ticksCleared = ticksDeleted.value().numRowsAffected();
-        auto voided = exec(u"UPDATE sign_offs SET voided_at = ?, voided_by = ? WHERE environment "
-                           u"= ? AND gate = ? AND voided_at IS NULL"_s,
-                           {at.toMSecsSinceEpoch(), actor, environment, gate});
-        if (!voided)
-            return voided.error();
-        const int signOffsVoided = voided.value().numRowsAffected();
-        cleared = ticksCleared + signOffsVoided;
-        const AuditEvent event{actor,
-                               role,
-                               u"gate_reset"_s,
-                               environment,
-                               gate,
-                               {{u"reason"_s, reason},
-                                {u"ticks_cleared"_s, ticksCleared},
-                                {u"sign_offs_voided"_s, signOffsVoided}}};
-        if (auto appended = appendAuditInTransaction(event, at); !appended)
-            return appended.error();
-        return {};
-    });
-    if (!result)
-        return result.error();
-    return cleared;
-}
-
 // --- Sign-in lock-out ---
 
-StoreResult<SignInState> PostgresStore::signInState(const QString &operatorName) {
-    auto q = exec(u"SELECT failures, locked_until, last_failure_at FROM sign_in_failures WHERE "
-                  u"operator = ?"_s,
-                  {operatorName});
-    if (!q)
-        return q.error();
-    SignInState state;
-    state.operatorName = operatorName;
-    if (q.value().next()) {
-        state.failures = q.value().value(0).toInt();
-        state.lockedUntil = fromMs(q.value().value(1));
-        state.lastFailureAt = fromMs(q.value().value(2));
-    }
-    return state;
-}
-
-StoreResult<SignInState> PostgresStore::recordSignInFailure(const QString &operatorName,
-                                                            const QDateTime &when, int threshold,
-                                                            qint64 lockForMs,
-                                                            const QJsonObject &details) {
-    SignInState state;
-    auto result = write([&]() -> StoreResult<void> {
-        auto current = signInState(operatorName);
-        if (!current)
-            return current.error();
-        state = current.value();
-        const QDateTime at = toStoredPrecision(when.isValid() ? when : now());
-        state.failures += 1;
-        state.lastFailureAt = at;
-        QJsonObject auditDetails{{u"consecutive_failures"_s, state.failures}};
-        if (state.failures >= threshold) {
-            state.lockedUntil = at.addMSecs(lockForMs);
-            state.failures = 0; // the next round of attempts starts after the lock
-            auditDetails.insert(u"locked_until"_s, timeText(state.lockedUntil));
-        }
-        if (auto r = exec(u"INSERT INTO sign_in_failures (operator, failures, last_failure_at, "
-                          u"locked_until) VALUES (?, ?, ?, ?) ON CONFLICT (operator) DO UPDATE "
-                          u"SET failures = excluded.failures, last_failure_at = "
-                          u"excluded.last_failure_at, locked_until = excluded.locked_until"_s,
-                          {operatorName, state.failures, msOrNull(state.lastFailureAt),
-                           msOrNull(state.lockedUntil)});
-            !r)
-            return r.error();
-        const AuditEvent event{operatorName, {},           u"sign_in_failed"_s,
-                               {},           operatorName, merged(details, auditDetails)};
-        if (auto appended = appendAuditInTransaction(event, at); !appended)
-            return appended.error();
-        return {};
-    });
-    if (!result)
-        return result.error();
-    return state;
-}
-
-StoreResult<void> PostgresStore::recordSignInSuccess(const QString &operatorName,
-                                                     const QString &action,
-                                                     const QJsonObject &details) {
-    return write([&]() -> StoreResult<void> {
-        if (auto r = exec(u"UPDATE sign_in_failures SET failures = 0 WHERE operator = ?"_s,
-                          {operatorName});
-            !r)
-            return r.error();
-        const AuditEvent event{operatorName, {}, action, {}, operatorName, details};
-        if (auto appended = appendAuditInTransaction(event, now()); !appended)
-            return appended.error();
-        return {};
-    });
-}
-
 // --- Audit ---
-
-StoreResult<AuditEntry> PostgresStore::appendAuditInTransaction(const AuditEvent &event,
-                                                                const QDateTime &at) {
-    // The head, not MAX(seq), decides the next seq: a deleted tail then shows as a gap. The
-    // advisory lock the transaction holds makes this read-then-write safe across consoles.
-    auto head = exec(u"SELECT seq, hash FROM audit_head WHERE id = 1"_s);
-    if (!head)
-        return head.error();
-    if (!head.value().next())
-        return StoreError::corrupt(u"the audit head row is missing (%1)"_s.arg(description()));
-    AuditEntry entry;
-    entry.seq = head.value().value(0).toLongLong() + 1;
-    entry.prevHash = head.value().value(1).toString();
-    head.value().finish();
-    entry.at = toStoredPrecision(at);
-    entry.actor = event.actor;
-    entry.role = event.role;
-    entry.action = event.action;
-    entry.environment = event.environment;
-    entry.subject = event.subject;
-    entry.details = detailsText(event.details);
-    entry.hash = auditHash(entry);
-    if (auto r =
-            exec(u"INSERT INTO audit_log ("_s + kAuditColumns +
-                     u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s,
-                 {entry.seq, entry.at.toMSecsSinceEpoch(), entry.actor, entry.role, entry.action,
-                  entry.environment, entry.subject, entry.details, entry.prevHash, entry.hash});
-        !r)
-        return r.error();
-    if (auto r = exec(u"UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"_s,
-                      {entry.seq, entry.hash});
-        !r)
-        return r.error();
-    // Delivered to every listener when (and only if) this transaction commits.
-    if (auto r = exec(u"SELECT pg_notify(?, ?)"_s,
-                      {QString::fromUtf16(kChangeChannel), QString::number(entry.seq)});
-        !r)
-        return r.error();
-    return entry;
-}
 
 StoreResult<AuditEntry> PostgresStore::appendAudit(const AuditEvent &event) {
     const QDateTime at = now();
@@ -914,72 +453,44 @@ StoreResult<int> PostgresStore::replayJournal() {
     return written;
 }
 
-StoreResult<QList<AuditEntry>> PostgresStore::auditEntries(qint64 afterSeq, int limit) {
-    auto q =
-        exec(u"SELECT "_s + kAuditColumns + u" FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?"_s,
-             {afterSeq, limit < 0 ? QVariant() : QVariant(limit)});
-    if (!q)
-        return q.error();
-    QList<AuditEntry> entries;
-    while (q.value().next())
-        entries.append(auditFromQuery(q.value()));
-    return entries;
+StoreWatcher *PostgresStore::createWatcher(QObject *parent, int intervalMs) {
+    return new PostgresWatcher(*this, qMax(20 * intervalMs, 10'000), parent);
 }
 
-StoreResult<AuditVerification> PostgresStore::verifyAuditChain() {
-    // One REPEATABLE READ transaction: the head and the log come from one snapshot even while
-    // other consoles append.
+StoreResult<qint64> PostgresStore::insertReturningId(const QString &sql,
+                                                     const QVariantList &binds) {
+    auto inserted = exec(sql + u" RETURNING id"_s, binds);
+    if (!inserted)
+        return inserted.error();
+    if (!inserted.value().next())
+        return StoreError::io(u"the new row has no id (%1)"_s.arg(description()));
+    const qint64 id = inserted.value().value(0).toLongLong();
+    inserted.value().finish();
+    return id;
+}
+
+StoreResult<void> PostgresStore::beginSnapshot() {
+    // REPEATABLE READ: the head and the log come from one snapshot while others append.
     if (auto opened = ensureOpen(); !opened)
         return opened.error();
     if (auto begun = exec(u"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"_s); !begun)
         return begun.error();
     m_inTransaction = true;
-    auto finish = [this] {
-        m_inTransaction = false;
-        if (!m_connectionLost)
-            QSqlQuery(database()).exec(u"COMMIT"_s);
-    };
-    auto head = exec(u"SELECT seq, hash FROM audit_head WHERE id = 1"_s);
-    if (!head) {
-        finish();
-        return head.error();
-    }
-    qint64 headSeq = -1;
-    QString headHash;
-    if (head.value().next()) {
-        headSeq = head.value().value(0).toLongLong();
-        headHash = head.value().value(1).toString();
-    }
-    head.value().finish();
-    auto q = exec(u"SELECT "_s + kAuditColumns + u" FROM audit_log ORDER BY seq"_s);
-    if (!q) {
-        finish();
-        return q.error();
-    }
-    AuditChainVerifier verifier;
-    while (q.value().next()) {
-        if (!verifier.add(auditFromQuery(q.value())))
-            break;
-    }
-    q.value().finish();
-    finish();
-    if (headSeq < 0) {
-        AuditVerification missing;
-        missing.problem = u"the audit head row is missing"_s;
-        return missing;
-    }
-    return verifier.finish(headSeq, headSeq > 0 ? headHash : QString());
+    return {};
 }
 
-StoreResult<qint64> PostgresStore::lastChangeId() {
-    auto q = exec(u"SELECT seq FROM audit_head WHERE id = 1"_s);
-    if (!q)
-        return q.error();
-    return q.value().next() ? q.value().value(0).toLongLong() : qint64(0);
+void PostgresStore::endSnapshot() {
+    m_inTransaction = false;
+    if (!m_connectionLost)
+        QSqlQuery(database()).exec(u"COMMIT"_s);
 }
 
-StoreWatcher *PostgresStore::createWatcher(QObject *parent, int intervalMs) {
-    return new PostgresWatcher(*this, qMax(20 * intervalMs, 10'000), parent);
+StoreResult<void> PostgresStore::afterAuditAppended(const AuditEntry &entry) {
+    auto notified = exec(u"SELECT pg_notify(?, ?)"_s,
+                         {QString::fromUtf16(kChangeChannel), QString::number(entry.seq)});
+    if (!notified)
+        return notified.error();
+    return {};
 }
 
 } // namespace cutover::store

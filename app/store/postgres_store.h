@@ -18,7 +18,7 @@
 
 #include "app/config/plan.h"
 #include "app/store/clock.h"
-#include "app/store/store.h"
+#include "app/store/sql_store.h"
 
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -34,7 +34,7 @@ namespace cutover::store {
 
 class AuditJournal;
 
-class PostgresStore final : public Store {
+class PostgresStore final : public SqlStore {
 public:
     struct Options {
         // postgresql://host[:port]/database[?sslmode=verify-full&sslrootcert=/path&…]; query items
@@ -59,38 +59,11 @@ public:
     QString description() const override;
     int schemaVersion() const override { return m_schemaVersion; }
 
-    StoreResult<std::optional<StageState>> stageState(const QString &environment) override;
-    StoreResult<QList<StageState>> stageStates() override;
-    StoreResult<StageState> updateStageState(qint64 expectedVersion, const StageState &newState,
-                                             const AuditContext &audit = {}) override;
-
-    StoreResult<QList<Tick>> ticks(const QString &environment) override;
-    StoreResult<Tick> tick(const Tick &tick, const QJsonObject &details = {}) override;
-    StoreResult<bool> untick(const QString &environment, const QString &gate, const QString &check,
-                             const QString &actor, const QString &role) override;
-
-    StoreResult<QList<SignOff>> signOffs(const QString &environment) override;
-    StoreResult<SignOff> signOff(const SignOff &signOff) override;
-    StoreResult<int> resetGate(const QString &environment, const QString &gate,
-                               const QString &actor, const QString &role,
-                               const QString &reason) override;
-
-    StoreResult<SignInState> signInState(const QString &operatorName) override;
-    StoreResult<SignInState> recordSignInFailure(const QString &operatorName, const QDateTime &now,
-                                                 int threshold, qint64 lockForMs,
-                                                 const QJsonObject &details = {}) override;
-    StoreResult<void> recordSignInSuccess(const QString &operatorName, const QString &action,
-                                          const QJsonObject &details = {}) override;
-
     // With a journal (Options::journalPath): when the server cannot be reached (Kind::Io), the
     // event is queued in the local journal instead and the result has seq 0 and no hash; it is
     // written to the shared store, in order and before any newer write of this console, by
     // replayJournal(). Without a journal, or on any other error, the error is returned.
     StoreResult<AuditEntry> appendAudit(const AuditEvent &event) override;
-    StoreResult<QList<AuditEntry>> auditEntries(qint64 afterSeq = 0, int limit = -1) override;
-    StoreResult<AuditVerification> verifyAuditChain() override;
-
-    StoreResult<qint64> lastChangeId() override;
 
     // A PostgresWatcher: LISTEN cutover_changes on its own connection; `intervalMs` is only the
     // slow safety-net poll's base (it polls every max(20 × intervalMs, 10 s)).
@@ -127,12 +100,20 @@ private:
     StoreResult<void> ensureOpen();
     // Prepares, binds and executes. Outside a transaction, a lost connection is reopened and the
     // statement run once more.
-    StoreResult<QSqlQuery> exec(const QString &sql, const QVariantList &binds = {});
+    StoreResult<QSqlQuery> exec(const QString &sql, const QVariantList &binds = {}) override;
     // One write transaction: BEGIN, the advisory lock, body, COMMIT; rolled back when `body`
     // fails; retried on serialization failure / deadlock / a connection lost before COMMIT.
-    StoreResult<void> write(const std::function<StoreResult<void>()> &body);
-    StoreResult<AuditEntry> appendAuditInTransaction(const AuditEvent &event, const QDateTime &at);
-    QDateTime now() const;
+    StoreResult<void> write(const std::function<StoreResult<void>()> &body) override;
+    QDateTime now() const override;
+    // The dialect.
+    StoreResult<qint64> insertReturningId(const QString &sql, const QVariantList &binds) override;
+    QVariant limitBind(int limit) const override {
+        return limit < 0 ? QVariant() : QVariant(limit);
+    }
+    StoreResult<void> beginSnapshot() override;
+    void endSnapshot() override;
+    // NOTIFY in the append's transaction: listeners hear of it exactly when it commits.
+    StoreResult<void> afterAuditAppended(const AuditEntry &entry) override;
 
     Options m_options;
     Connection m_connection;

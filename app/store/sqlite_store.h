@@ -6,7 +6,7 @@
 // its own connection name, so two instances in one process behave like two consoles.
 
 #include "app/store/clock.h"
-#include "app/store/store.h"
+#include "app/store/sql_store.h"
 
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -19,7 +19,7 @@ class QSqlQuery;
 
 namespace cutover::store {
 
-class SqliteStore final : public Store {
+class SqliteStore final : public SqlStore {
 public:
     struct Options {
         QString path;
@@ -37,49 +37,16 @@ public:
     QString description() const override;
     int schemaVersion() const override { return m_schemaVersion; }
 
-    StoreResult<std::optional<StageState>> stageState(const QString &environment) override;
-    StoreResult<QList<StageState>> stageStates() override;
-    StoreResult<StageState> updateStageState(qint64 expectedVersion, const StageState &newState,
-                                             const AuditContext &audit = {}) override;
-
-    StoreResult<QList<Tick>> ticks(const QString &environment) override;
-    StoreResult<Tick> tick(const Tick &tick, const QJsonObject &details = {}) override;
-    StoreResult<bool> untick(const QString &environment, const QString &gate, const QString &check,
-                             const QString &actor, const QString &role) override;
-
-    StoreResult<QList<SignOff>> signOffs(const QString &environment) override;
-    StoreResult<SignOff> signOff(const SignOff &signOff) override;
-    StoreResult<int> resetGate(const QString &environment, const QString &gate,
-                               const QString &actor, const QString &role,
-                               const QString &reason) override;
-
-    StoreResult<SignInState> signInState(const QString &operatorName) override;
-    StoreResult<SignInState> recordSignInFailure(const QString &operatorName, const QDateTime &now,
-                                                 int threshold, qint64 lockForMs,
-                                                 const QJsonObject &details = {}) override;
-    StoreResult<void> recordSignInSuccess(const QString &operatorName, const QString &action,
-                                          const QJsonObject &details = {}) override;
-
-    StoreResult<AuditEntry> appendAudit(const AuditEvent &event) override;
-    StoreResult<QList<AuditEntry>> auditEntries(qint64 afterSeq = 0, int limit = -1) override;
-    StoreResult<AuditVerification> verifyAuditChain() override;
-
-    StoreResult<qint64> lastChangeId() override;
-
 private:
     explicit SqliteStore(Options options, QString connectionName);
     StoreResult<void> configureAndMigrate();
 
     QSqlDatabase database() const;
     StoreError sqlError(const QSqlError &error, const QString &what) const;
-    // Prepares, binds and executes; the error names `sql`'s purpose, never bound values.
-    StoreResult<QSqlQuery> exec(const QString &sql, const QVariantList &binds = {}) const;
-    // One write transaction (BEGIN IMMEDIATE … COMMIT); rolled back when `body` fails. Returns
-    // only after COMMIT succeeded.
-    StoreResult<void> write(const std::function<StoreResult<void>()> &body);
-    // Appends inside an open write transaction.
-    StoreResult<AuditEntry> appendAuditInTransaction(const AuditEvent &event, const QDateTime &at);
-    QDateTime now() const;
+    StoreResult<QSqlQuery> exec(const QString &sql, const QVariantList &binds = {}) override;
+    // BEGIN IMMEDIATE … COMMIT: the write lock is taken at the start, so two consoles serialise.
+    StoreResult<void> write(const std::function<StoreResult<void>()> &body) override;
+    QDateTime now() const override;
 
     Options m_options;
     QString m_connectionName;
