@@ -50,8 +50,8 @@ const QCommandLineOption kExportAudit(u"export-audit"_s,
                                       u"else JSON."_s,
                                       u"file"_s);
 const QCommandLineOption kStore(u"store"_s,
-                                u"SQLite store file (default: the plan's store.path, or the user's "
-                                u"data folder)."_s,
+                                u"SQLite store file to use instead of the plan's store (store.url, "
+                                u"store.path, or the user's data folder)."_s,
                                 u"path"_s);
 
 const QCommandLineOption kStatus(u"status"_s,
@@ -229,16 +229,18 @@ int CommandLine::runHeadless() const {
     }
 
     if (m_parser.isSet(kVerifyAudit) || m_parser.isSet(kExportAudit)) {
-        QString storePath = m_parser.value(kStore);
-        if (storePath.isEmpty()) {
+        // --store names a SQLite file; without it, the plan's store (SQLite or PostgreSQL).
+        config::StoreConfig storeConfig;
+        storeConfig.path = m_parser.value(kStore);
+        if (storeConfig.path.isEmpty()) {
             const auto plan = loadPlanOrReport(planFile(), err);
             if (!plan)
                 return ExitUsage;
-            storePath = store::sqlitePathFor(plan->store);
+            storeConfig = plan->store;
         }
         if (m_parser.isSet(kVerifyAudit))
-            return verifyAuditCommand(storePath, out, err);
-        return exportAuditCommand(storePath, m_parser.value(kExportAudit), out, err);
+            return verifyAuditCommand(storeConfig, out, err);
+        return exportAuditCommand(storeConfig, m_parser.value(kExportAudit), out, err);
     }
     const auto plan = loadPlanOrReport(planFile(), err);
     if (!plan)

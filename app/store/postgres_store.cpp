@@ -200,8 +200,11 @@ StoreResult<void> PostgresStore::connect() {
     m_connectionLost = false;
     QSqlQuery q(db);
     // lock_timeout: a console that holds the write lock too long makes the others fail with
-    // Busy after busyTimeoutMs instead of hanging (SQLite's busy_timeout).
-    if (!q.exec(u"SET lock_timeout = %1"_s.arg(qMax(1, m_options.busyTimeoutMs)))) {
+    // Busy after busyTimeoutMs instead of hanging (SQLite's busy_timeout). client_min_messages:
+    // libpq prints NOTICEs ("relation … already exists, skipping") on stderr, which is noise in
+    // the console's log and on the command line.
+    if (!q.exec(u"SET lock_timeout = %1; SET client_min_messages = warning"_s.arg(
+            qMax(1, m_options.busyTimeoutMs)))) {
         const StoreError error = sqlError(q.lastError(), u"cannot configure the session"_s);
         db.close();
         m_connectionLost = true;
@@ -320,6 +323,17 @@ StoreResult<void> PostgresStore::migrate() {
                 u"this build's PostgreSQL migrations (%1) do not match its "
                 u"SQLite migrations (%2)"_s.arg(postgresMigrations().constLast().version)
                     .arg(latestSchemaVersion()));
+        if (!m_options.createIfMissing) {
+            auto exists = exec(u"SELECT to_regclass('schema_version') IS NOT NULL"_s);
+            if (!exists)
+                return exists.error();
+            const bool found = exists.value().next() && exists.value().value(0).toBool();
+            exists.value().finish();
+            if (!found)
+                return StoreError::io(
+                    u"%1 holds no cutover store (no schema_version table); nothing was created"_s
+                        .arg(description()));
+        }
         if (auto r = exec(u"CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY "
                           u"KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)"_s);
             !r)

@@ -47,6 +47,9 @@ public:
         // The local audit journal (postgres_journal.h); empty: none, and appendAudit() fails
         // with Io while the server is unreachable.
         QString journalPath;
+        // false: a database without this program's tables is an Io error, nothing is created
+        // (verification must not make an empty store and call it "OK").
+        bool createIfMissing = true;
     };
 
     static Options optionsFrom(const config::StoreConfig &config, Clock clock = systemClock());

@@ -38,12 +38,25 @@ QString sqlitePathFor(const config::StoreConfig &config) {
     return QDir(folder).filePath(u"store.sqlite"_s);
 }
 
-StoreResult<std::unique_ptr<Store>> openStore(const config::StoreConfig &config, Clock clock) {
+QString auditJournalPathFor(const config::StoreConfig &config) {
+    return QFileInfo(sqlitePathFor(config)).absoluteDir().filePath(u"audit-journal.sqlite"_s);
+}
+
+namespace {
+
+enum class Purpose { Console, ReadExisting };
+
+StoreResult<std::unique_ptr<Store>> open(const config::StoreConfig &config, Clock clock,
+                                         Purpose purpose) {
     if (!config.url.isEmpty()) {
         PostgresStore::Options options = PostgresStore::optionsFrom(config, std::move(clock));
-        // Audit entries made while the server is away wait beside where the SQLite store would be.
-        options.journalPath =
-            QFileInfo(sqlitePathFor(config)).absoluteDir().filePath(u"audit-journal.sqlite"_s);
+        if (purpose == Purpose::Console) {
+            // Audit entries made while the server is away wait beside where the SQLite store
+            // would be.
+            options.journalPath = auditJournalPathFor(config);
+        } else {
+            options.createIfMissing = false;
+        }
         auto opened = PostgresStore::open(options);
         if (!opened)
             return opened.error();
@@ -52,10 +65,22 @@ StoreResult<std::unique_ptr<Store>> openStore(const config::StoreConfig &config,
     SqliteStore::Options options;
     options.path = sqlitePathFor(config);
     options.clock = std::move(clock);
+    options.createIfMissing = purpose == Purpose::Console;
     auto opened = SqliteStore::open(options);
     if (!opened)
         return opened.error();
     return std::unique_ptr<Store>(std::move(opened).value());
+}
+
+} // namespace
+
+StoreResult<std::unique_ptr<Store>> openStore(const config::StoreConfig &config, Clock clock) {
+    return open(config, std::move(clock), Purpose::Console);
+}
+
+StoreResult<std::unique_ptr<Store>> openExistingStore(const config::StoreConfig &config,
+                                                      Clock clock) {
+    return open(config, std::move(clock), Purpose::ReadExisting);
 }
 
 } // namespace cutover::store

@@ -130,4 +130,13 @@ QString sqlitePathFor(const config::StoreConfig &config);
 StoreResult<std::unique_ptr<Store>> openStore(const config::StoreConfig &config,
                                               Clock clock = systemClock());
 
+// For tools that only read the log (--verify-audit, --export-audit): opens the store the plan
+// names only if it already exists (never creates an empty one to call it "OK"), and for
+// PostgreSQL without the local journal, so reading never writes this desk's queued entries.
+StoreResult<std::unique_ptr<Store>> openExistingStore(const config::StoreConfig &config,
+                                                      Clock clock = systemClock());
+
+// Where a PostgreSQL store's local audit journal lives: beside sqlitePathFor().
+QString auditJournalPathFor(const config::StoreConfig &config);
+
 } // namespace cutover::store

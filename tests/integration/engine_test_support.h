@@ -28,6 +28,7 @@
 #include <QTest>
 #include <QTextStream>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -57,6 +58,15 @@ inline const QList<Person> &people() {
         {u"erin"_s, u"Erin Example"_s, u"executive"_s, u"passphrase-erin"_s},
     };
     return list;
+}
+
+// The operator who holds `role` (each role has one person in the tests).
+inline QString personWithRole(const QString &role) {
+    for (const Person &p : people()) {
+        if (p.role == role)
+            return p.name;
+    }
+    return QString();
 }
 
 inline QString passphraseOf(const QString &name) {
@@ -99,9 +109,10 @@ inline std::optional<cutover::config::Plan> loadLabPlan(const QHash<QString, QSt
     return result.plan;
 }
 
-// One console: a store on `path` and an engine on it.
+// One console: a store and an engine on it. open() puts a SqliteStore on `path`; adopt() takes
+// any store (the PostgreSQL tests give it a PostgresStore).
 struct Console {
-    std::unique_ptr<cutover::store::SqliteStore> store;
+    std::unique_ptr<cutover::store::Store> store;
     std::unique_ptr<CutoverEngine> engine;
 
     bool open(const cutover::config::Plan &plan, const QString &path,
@@ -113,15 +124,17 @@ struct Console {
             qWarning().noquote() << "store:" << opened.error().toString();
             return false;
         }
-        store = std::move(opened.value());
-        std::optional<cutover::store::OperatorsFile> operators;
+        return adopt(plan, std::move(opened).value(), options);
+    }
+    bool adopt(const cutover::config::Plan &plan, std::unique_ptr<cutover::store::Store> opened,
+               CutoverEngine::Options options = {}) {
+        store = std::move(opened);
         auto loaded = cutover::store::loadOperatorsFile(plan.operators.file, &plan);
         if (!loaded.ok()) {
             qWarning().noquote() << "operators:" << loaded.errorText();
             return false;
         }
-        operators = loaded.file;
-        engine = std::make_unique<CutoverEngine>(plan, *store, operators, options);
+        engine = std::make_unique<CutoverEngine>(plan, *store, loaded.file, options);
         engine->start();
         return true;
     }
@@ -190,11 +203,7 @@ inline bool tickGate(Console &console, const QString &gate) {
     for (const cutover::config::Check &check : g->checks) {
         if (check.kind != cutover::config::Check::Kind::Manual)
             continue;
-        QString name;
-        for (const Person &p : people()) {
-            if (p.role == check.role)
-                name = p.name;
-        }
+        const QString name = personWithRole(check.role);
         const auto outcome = console.engine->tick(kEnv, gate, check.id, console.who(name));
         if (!outcome.ok) {
             qWarning().noquote() << "tick" << gate << check.id << "by" << name
@@ -212,11 +221,7 @@ inline bool signGate(Console &console, const QString &gate, int timeoutMs = 60'0
     if (!g)
         return false;
     for (const QString &role : g->signOff) {
-        QString name;
-        for (const Person &p : people()) {
-            if (p.role == role)
-                name = p.name;
-        }
+        const QString name = personWithRole(role);
         const auto who = console.who(name);
         const cutover::engine::GuardTarget target{gate, {}, role};
         if (!waitFor(
@@ -272,6 +277,35 @@ inline OperationOutcome awaitOperation(Operation *operation, int timeoutMs = 30'
                      });
     (void)QTest::qWaitFor([&outcome] { return outcome.finished; }, timeoutMs);
     return outcome;
+}
+
+// Waits (bounded) for several operations started in the same turn: each is watched from now on,
+// so one that finishes (and deletes itself) while another is awaited is not missed. A null
+// operation's outcome stays unfinished.
+inline QList<OperationOutcome> awaitAll(const QList<QPointer<Operation>> &operations,
+                                        int timeoutMs = 30'000) {
+    QList<OperationOutcome> outcomes(operations.size());
+    QObject context;
+    for (qsizetype i = 0; i < operations.size(); ++i) {
+        Operation *op = operations.at(i).data();
+        if (!op)
+            continue;
+        auto capture = [&outcomes, i, op] {
+            outcomes[i] = {true, op->succeeded(), op->summary(), op->refusals(), op->results(), 0};
+        };
+        if (op->isFinished())
+            capture();
+        else
+            QObject::connect(op, &Operation::finished, &context,
+                             [capture](bool, const QString &) { capture(); });
+    }
+    (void)QTest::qWaitFor(
+        [&] {
+            return std::all_of(outcomes.cbegin(), outcomes.cend(),
+                               [](const OperationOutcome &o) { return o.finished; });
+        },
+        timeoutMs);
+    return outcomes;
 }
 
 // Waits until the engine allows alice to shift, then shifts to `percent` and waits for the

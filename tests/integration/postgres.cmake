@@ -14,16 +14,22 @@ endif()
 set(CONSOLE_PG_SCRIPT ${PROJECT_SOURCE_DIR}/tests/lab/postgres.sh)
 set(CONSOLE_PG_DIR ${CMAKE_BINARY_DIR}/postgres) # as tests/unit/postgres.cmake
 
-console_add_test(test_engine_postgres_rollback
-    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_engine_postgres_rollback.cpp
-            ${CMAKE_CURRENT_LIST_DIR}/engine_test_support.h ${CMAKE_CURRENT_LIST_DIR}/lab.h
-    LABELS integration
-    FIXTURES lab postgres
-    TIMEOUT 240
-    ENVIRONMENT ${CUTOVER_LAB_ENVIRONMENT}
-                CUTOVER_PG_DIR=${CONSOLE_PG_DIR} CUTOVER_PG_SCRIPT=${CONSOLE_PG_SCRIPT})
-target_compile_definitions(test_engine_postgres_rollback PRIVATE
-    CONSOLE_BUILD_DIR="${PROJECT_BINARY_DIR}")
-target_link_libraries(test_engine_postgres_rollback PRIVATE Qt6::Sql)
-set_tests_properties(test_engine_postgres_rollback PROPERTIES
-    RESOURCE_LOCK "cutover_lab;cutover_postgres")
+# console_add_postgres_engine_test(NAME): an engine test on the lab and the shared store.
+function(console_add_postgres_engine_test name)
+    console_add_test(${name}
+        SOURCES ${CMAKE_CURRENT_LIST_DIR}/${name}.cpp ${CMAKE_CURRENT_LIST_DIR}/engine_test_support.h
+                ${CMAKE_CURRENT_LIST_DIR}/postgres_test_support.h ${CMAKE_CURRENT_LIST_DIR}/lab.h
+        LABELS integration
+        FIXTURES lab postgres
+        TIMEOUT 240
+        ENVIRONMENT ${CUTOVER_LAB_ENVIRONMENT}
+                    CUTOVER_PG_DIR=${CONSOLE_PG_DIR} CUTOVER_PG_SCRIPT=${CONSOLE_PG_SCRIPT})
+    target_compile_definitions(${name} PRIVATE CONSOLE_BUILD_DIR="${PROJECT_BINARY_DIR}")
+    target_link_libraries(${name} PRIVATE Qt6::Sql)
+    set_tests_properties(${name} PROPERTIES RESOURCE_LOCK "cutover_lab;cutover_postgres")
+endfunction()
+
+# PostgreSQL stopped during a rollback; --verify-audit / --export-audit on the shared store.
+console_add_postgres_engine_test(test_engine_postgres_rollback)
+# Desks in one war room: propagation within one second, three desks racing Shift, restart.
+console_add_postgres_engine_test(test_engine_postgres_desks)

@@ -3,182 +3,27 @@
 // Rollback still runs against both load balancers and is verified by reading the weights back;
 // Shift and sign-off are refused with the store as the reason; the server is started again (the
 // same data, the same port); the watcher recovers, the local audit journal is replayed, the
-// rollback's entries are in PostgreSQL in order and the chain verifies. PostgreSQL is always
-// started again and the lab always reset.
+// rollback's entries are in PostgreSQL in order and the chain verifies, also through the real
+// binary's `--verify-audit` and `--export-audit` on a plan whose store is that server (which
+// refuse with exit 2 while it is stopped, and never create a store in an empty schema).
+// PostgreSQL is always started again and the lab always reset.
 
-#include "app/store/postgres_store.h"
-#include "app/store/postgres_watcher.h"
-#include "engine_test_support.h"
+#include "postgres_test_support.h"
 
-#include <QFile>
-#include <QProcess>
 #include <QScopeGuard>
-#include <QSqlDatabase>
-#include <QSqlError>
-#include <QSqlQuery>
 #include <QTemporaryDir>
-#include <QUrlQuery>
 
 using namespace cutover;
 using namespace enginetest;
 
 namespace {
 
-// The test's own schema: the store's unit tests drop and recreate `public` in the same database.
+// The test's own schema: the store's suites drop and recreate `public` in the same database.
 const QString kSchema = u"engine_pg_rollback"_s;
 
-QString pgDir() {
-    return qEnvironmentVariable("CUTOVER_PG_DIR");
-}
-
-QHash<QString, QString> pgState() {
-    QHash<QString, QString> values;
-    QFile file(pgDir() + u"/state.env"_s);
-    if (!file.open(QIODevice::ReadOnly))
-        return values;
-    for (const QByteArray &line : file.readAll().split('\n')) {
-        const qsizetype eq = line.indexOf('=');
-        if (eq > 0)
-            values.insert(QString::fromUtf8(line.left(eq)), QString::fromUtf8(line.mid(eq + 1)));
-    }
-    return values;
-}
-
-bool pgScript(const QString &command) {
-    return QProcess::execute(qEnvironmentVariable("CUTOVER_PG_SCRIPT"), {command, pgDir()}) == 0;
-}
-
-bool rawSql(const QString &sql) {
-    const auto state = pgState();
-    bool ok = false;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQL"_s, u"raw"_s);
-        db.setHostName(state.value(u"PGHOST"_s));
-        db.setPort(state.value(u"PGPORT"_s).toInt());
-        db.setDatabaseName(state.value(u"PGDATABASE"_s));
-        db.setUserName(state.value(u"PGUSER"_s));
-        db.setPassword(state.value(u"PGPASSWORD"_s));
-        if (db.open()) {
-            QSqlQuery q(db);
-            ok = q.exec(sql);
-            if (!ok)
-                qWarning() << q.lastError().text();
-        } else {
-            qWarning() << db.lastError().text();
-        }
-        db.close();
-    }
-    QSqlDatabase::removeDatabase(u"raw"_s);
-    return ok;
-}
-
-store::PostgresStore::Options pgOptions(const QString &journalPath) {
-    const auto state = pgState();
-    store::PostgresStore::Options o;
-    QUrl url(u"postgresql://%1:%2/%3"_s.arg(state.value(u"PGHOST"_s), state.value(u"PGPORT"_s),
-                                            state.value(u"PGDATABASE"_s)));
-    QUrlQuery query;
-    query.addQueryItem(u"sslmode"_s, u"disable"_s);
-    query.addQueryItem(u"options"_s, u"-csearch_path="_s + kSchema);
-    url.setQuery(query);
-    o.url = url;
-    o.user = state.value(u"PGUSER"_s);
-    o.password = state.value(u"PGPASSWORD"_s);
-    o.journalPath = journalPath;
-    return o;
-}
-
-// A console on the PostgreSQL store.
-struct PgConsole {
-    std::unique_ptr<store::PostgresStore> store;
-    std::unique_ptr<CutoverEngine> engine;
-
-    bool open(const config::Plan &plan, const store::PostgresStore::Options &options) {
-        auto opened = store::PostgresStore::open(options);
-        if (!opened) {
-            qWarning().noquote() << "store:" << opened.error().toString();
-            return false;
-        }
-        store = std::move(opened).value();
-        auto loaded = store::loadOperatorsFile(plan.operators.file, &plan);
-        if (!loaded.ok()) {
-            qWarning().noquote() << "operators:" << loaded.errorText();
-            return false;
-        }
-        engine =
-            std::make_unique<CutoverEngine>(plan, *store, loaded.file, CutoverEngine::Options{});
-        engine->start();
-        return true;
-    }
-    ~PgConsole() {
-        if (engine && engine->pendingNotifications() > 0) {
-            QSignalSpy idle(engine.get(), &CutoverEngine::notificationsIdle);
-            (void)idle.wait(5'000);
-        }
-        engine.reset();
-        store.reset();
-    }
-};
-
-// The engine test helpers take a Console (SQLite); these do the same on a PgConsole.
-bool tickAll(PgConsole &c, const QString &gate) {
-    const config::Gate *g = c.engine->plan().gate(gate);
-    if (!g)
-        return false;
-    for (const config::Check &check : g->checks) {
-        if (check.kind != config::Check::Kind::Manual)
-            continue;
-        QString name;
-        for (const Person &p : people())
-            if (p.role == check.role)
-                name = p.name;
-        const auto outcome = c.engine->tick(kEnv, gate, check.id, *c.engine->operatorNamed(name));
-        if (!outcome.ok) {
-            qWarning().noquote() << "tick" << gate << check.id << "refused:" << outcome.message();
-            return false;
-        }
-    }
-    return true;
-}
-
-QString nameFor(const QString &role) {
-    for (const Person &p : people())
-        if (p.role == role)
-            return p.name;
-    return {};
-}
-
-bool signAll(PgConsole &c, const QString &gate) {
-    const config::Gate *g = c.engine->plan().gate(gate);
-    if (!g)
-        return false;
-    for (const QString &role : g->signOff) {
-        const QString name = nameFor(role);
-        const auto who = *c.engine->operatorNamed(name);
-        const engine::GuardTarget target{gate, {}, role};
-        if (!QTest::qWaitFor(
-                [&] { return c.engine->guards(Action::Sign, who, kEnv, target).isEmpty(); },
-                60'000)) {
-            qWarning().noquote() << "sign-off of" << gate << "as" << role << "never allowed:"
-                                 << c.engine->guards(Action::Sign, who, kEnv, target);
-            return false;
-        }
-        const auto outcome = c.engine->signOff(kEnv, gate, role, who, passphraseOf(name),
-                                               u"Approved"_s, u"integration test"_s);
-        if (!outcome.ok) {
-            qWarning().noquote() << "sign" << gate << "as" << role
-                                 << "refused:" << outcome.message();
-            return false;
-        }
-    }
-    return true;
-}
-
-bool storeDown(const EnvironmentSnapshot &s) {
-    for (const auto &b : s.backends)
-        if (b.name == u"store"_s)
-            return b.state == engine::BackendHealth::State::Down;
-    return false;
+void showRun(const char *what, const ProcessRun &run) {
+    qInfo().noquote() << what << "exit" << run.exitCode << "| stdout:" << run.out.trimmed()
+                      << "| stderr:" << run.err.trimmed();
 }
 
 } // namespace
@@ -192,9 +37,8 @@ private Q_SLOTS:
 void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
     const auto state = lab::loadState();
     REQUIRE_LAB(state);
-    QVERIFY2(!pgDir().isEmpty(), "CUTOVER_PG_DIR is not set: run through ctest (fixture)");
-    QVERIFY2(pgState().contains(u"PGPORT"_s), "no state.env: did postgres_up pass?");
-    QVERIFY(rawSql(u"DROP SCHEMA IF EXISTS %1 CASCADE; CREATE SCHEMA %1"_s.arg(kSchema)));
+    REQUIRE_POSTGRES();
+    QVERIFY(pg::freshSchema(kSchema));
 
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
@@ -206,19 +50,21 @@ void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
     bool stopped = false;
     auto restore = qScopeGuard([&] {
         if (stopped)
-            (void)pgScript(u"start"_s);
+            (void)pg::script(u"start"_s);
         lab.reset(this);
     });
 
-    PgConsole console;
+    Console console;
     const QString journal = dir.filePath(u"journal/audit-journal.sqlite"_s);
-    QVERIFY(console.open(*loaded, pgOptions(journal)));
-    QVERIFY(console.store->description().startsWith(u"postgresql"_s));
-    const auto alice = *console.engine->operatorNamed(u"alice"_s);
-    const auto bob = *console.engine->operatorNamed(u"bob"_s);
+    store::PostgresStore *pgStore =
+        pg::openConsole(console, *loaded, pg::options(kSchema, journal));
+    QVERIFY(pgStore);
+    QVERIFY(pgStore->description().startsWith(u"postgresql"_s));
+    const auto alice = console.who(u"alice"_s);
+    const auto bob = console.who(u"bob"_s);
 
-    QVERIFY(tickAll(console, loaded->preCutoverGate));
-    QVERIFY(signAll(console, loaded->preCutoverGate));
+    QVERIFY(tickGate(console, loaded->preCutoverGate));
+    QVERIFY(signGate(console, loaded->preCutoverGate));
     QVERIFY2(
         QTest::qWaitFor(
             [&] { return console.engine->guards(Action::Shift, alice, kEnv).isEmpty(); }, 90'000),
@@ -230,9 +76,9 @@ void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
     const qint64 seqBefore = console.store->lastChangeId().value();
 
     // The server goes away.
-    QVERIFY(pgScript(u"stop"_s));
+    QVERIFY(pg::script(u"stop"_s));
     stopped = true;
-    QVERIFY2(QTest::qWaitFor([&] { return storeDown(console.engine->snapshot(kEnv)); }, 10'000),
+    QVERIFY2(QTest::qWaitFor([&] { return pg::storeDown(console.engine->snapshot(kEnv)); }, 10'000),
              qPrintable(describe(console.engine->snapshot(kEnv))));
 
     // Rollback is never refused for the store; it runs on both LBs.
@@ -251,8 +97,19 @@ void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
         QCOMPARE(r.readBack, lab.rollbackWeights().weights);
     }
     QVERIFY(lab.lbsHold(lab.rollbackWeights().weights, this));
-    QVERIFY2(console.store->journalPending() >= 2,
-             qPrintable(QString::number(console.store->journalPending())));
+    QVERIFY2(pgStore->journalPending() >= 2,
+             qPrintable(QString::number(pgStore->journalPending())));
+
+    // The command line cannot verify a store it cannot reach: exit 2, the server named, the
+    // password never shown.
+    const QString sharedPlan = pg::writeSharedPlan(dir.path(), kSchema);
+    QVERIFY(!sharedPlan.isEmpty());
+    const ProcessRun unreachable = runConsole({u"--plan"_s, sharedPlan, u"--verify-audit"_s});
+    showRun("--verify-audit with the server stopped:", unreachable);
+    QVERIFY(!unreachable.timedOut && !unreachable.crashed);
+    QCOMPARE(unreachable.exitCode, 2);
+    QVERIFY2(unreachable.err.contains(u"postgresql://"_s), qPrintable(unreachable.err));
+    QVERIFY(!unreachable.err.contains(pg::state().value(u"PGPASSWORD"_s)));
 
     // Shift and sign-off are refused, with the store as the reason.
     const QString shiftReasons = console.engine->guards(Action::Shift, alice, kEnv).join(u"; "_s);
@@ -264,7 +121,7 @@ void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
     QVERIFY2(refusedShift.refusals.join(u"; "_s).contains(u"store"_s),
              qPrintable(refusedShift.summary + u' ' + refusedShift.refusals.join(u"; "_s)));
     const QString role = loaded->gate(loaded->preCutoverGate)->signOff.value(0);
-    const auto signer = *console.engine->operatorNamed(nameFor(role));
+    const auto signer = console.who(personWithRole(role));
     const auto refusedSign =
         console.engine->signOff(kEnv, loaded->preCutoverGate, role, signer,
                                 passphraseOf(signer.name), u"Approved"_s, u"store down"_s);
@@ -272,23 +129,23 @@ void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
     QVERIFY2(refusedSign.message().contains(u"store"_s), qPrintable(refusedSign.message()));
 
     // The server comes back: the watcher recovers and the journal is replayed.
-    QVERIFY(pgScript(u"start"_s));
+    QVERIFY(pg::script(u"start"_s));
     stopped = false;
     QElapsedTimer recovery;
     recovery.start();
     QVERIFY2(QTest::qWaitFor(
                  [&] {
-                     return !storeDown(console.engine->snapshot(kEnv)) &&
-                            console.store->journalPending() == 0;
+                     return !pg::storeDown(console.engine->snapshot(kEnv)) &&
+                            pgStore->journalPending() == 0;
                  },
                  30'000),
-             qPrintable(u"pending %1; %2"_s.arg(console.store->journalPending())
+             qPrintable(u"pending %1; %2"_s.arg(pgStore->journalPending())
                             .arg(describe(console.engine->snapshot(kEnv)))));
     qInfo() << "store recovered and journal replayed" << recovery.elapsed()
             << "ms after the server started";
 
     // In PostgreSQL, read on a fresh connection: the rollback's entries, in order.
-    auto reader = store::PostgresStore::open(pgOptions(dir.filePath(u"reader-journal.sqlite"_s)));
+    auto reader = store::PostgresStore::open(pg::options(kSchema, {}));
     QVERIFY2(reader, qPrintable(reader ? QString() : reader.error().toString()));
     auto entries = reader.value()->auditEntries(seqBefore);
     QVERIFY(entries);
@@ -308,6 +165,34 @@ void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
     QVERIFY(verified);
     QVERIFY2(verified.value().ok, qPrintable(verified.value().toString()));
     qInfo().noquote() << "chain:" << verified.value().toString();
+
+    // The operator's check, through the real binary on the plan's shared store.
+    const ProcessRun verifiedByCli = runConsole({u"--plan"_s, sharedPlan, u"--verify-audit"_s});
+    showRun("--verify-audit:", verifiedByCli);
+    QVERIFY(!verifiedByCli.timedOut && !verifiedByCli.crashed);
+    QCOMPARE(verifiedByCli.exitCode, 0);
+    QVERIFY2(verifiedByCli.out.startsWith(verified.value().toString()),
+             qPrintable(verifiedByCli.out));
+    const QString csv = dir.filePath(u"audit.csv"_s);
+    const ProcessRun exported = runConsole({u"--plan"_s, sharedPlan, u"--export-audit"_s, csv});
+    showRun("--export-audit:", exported);
+    QCOMPARE(exported.exitCode, 0);
+    const qint64 count = reader.value()->lastChangeId().value();
+    QVERIFY2(exported.out.contains(u"exported %1 entries"_s.arg(count)), qPrintable(exported.out));
+
+    // A schema without a store: refused (exit 2), and nothing is created there.
+    const QString empty = kSchema + u"_empty"_s;
+    QVERIFY(pg::rawSql(u"DROP SCHEMA IF EXISTS %1 CASCADE; CREATE SCHEMA %1"_s.arg(empty)));
+    const QString emptyPlan = pg::writeSharedPlan(dir.path(), empty);
+    QVERIFY(!emptyPlan.isEmpty());
+    const ProcessRun nothing = runConsole({u"--plan"_s, emptyPlan, u"--verify-audit"_s});
+    showRun("--verify-audit on an empty schema:", nothing);
+    QCOMPARE(nothing.exitCode, 2);
+    QVERIFY2(nothing.err.contains(u"no cutover store"_s), qPrintable(nothing.err));
+    QVERIFY(pg::rawSql(u"DO $$ BEGIN IF EXISTS (SELECT 1 FROM information_schema.tables WHERE "
+                       u"table_schema = '%1') THEN RAISE EXCEPTION 'tables were created'; END IF; "
+                       u"END $$"_s.arg(empty)));
+    QVERIFY(pg::rawSql(u"DROP SCHEMA %1 CASCADE"_s.arg(empty)));
 }
 
 QTEST_GUILESS_MAIN(TestEnginePostgresRollback)

@@ -120,22 +120,8 @@ void TestEngineTwoConsoles::racingShiftsExactlyOneWins() {
     QPointer<Operation> opB =
         b.engine->shift(kEnv, b.who(u"alice"_s), passphraseOf(u"alice"_s), 10);
     QVERIFY(opA && opB);
-    OperationOutcome outcomes[2];
-    int finished = 0;
-    int index = 0;
-    for (Operation *op : {opA.data(), opB.data()}) {
-        const int i = index++;
-        if (op->isFinished()) {
-            outcomes[i] = {true, op->succeeded(), op->summary(), op->refusals(), op->results(), 0};
-            ++finished;
-            continue;
-        }
-        connect(op, &Operation::finished, this, [&, i, op](bool ok, const QString &summary) {
-            outcomes[i] = {true, ok, summary, op->refusals(), op->results(), 0};
-            ++finished;
-        });
-    }
-    QTRY_VERIFY_WITH_TIMEOUT(finished == 2, 30'000);
+    const QList<OperationOutcome> outcomes = awaitAll({opA, opB});
+    QVERIFY(outcomes[0].finished && outcomes[1].finished);
     qInfo().noquote() << "A:" << outcomes[0].ok << outcomes[0].summary;
     qInfo().noquote() << "B:" << outcomes[1].ok << outcomes[1].summary;
     QVERIFY2(outcomes[0].ok != outcomes[1].ok, "exactly one shift must succeed");

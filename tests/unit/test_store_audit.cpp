@@ -59,7 +59,9 @@ Cli verifyCli(const QString &path) {
     Cli r;
     QTextStream out(&r.out);
     QTextStream err(&r.err);
-    r.code = cutover::cli::verifyAuditCommand(path, out, err);
+    cutover::config::StoreConfig config;
+    config.path = path;
+    r.code = cutover::cli::verifyAuditCommand(config, out, err);
     return r;
 }
 
@@ -248,7 +250,9 @@ void TestStoreAudit::exportRoundTrip() {
     QTextStream outStream(&out);
     QTextStream errStream(&err);
     const QString viaCli = m_dir->filePath(u"cli.csv"_s);
-    QCOMPARE(cutover::cli::exportAuditCommand(path(), viaCli, outStream, errStream), 0);
+    cutover::config::StoreConfig config;
+    config.path = path();
+    QCOMPARE(cutover::cli::exportAuditCommand(config, viaCli, outStream, errStream), 0);
     QCOMPARE(out, u"exported 12 entries to %1\n"_s.arg(viaCli));
     QFile cliCsv(viaCli);
     QVERIFY(cliCsv.open(QIODevice::ReadOnly));
