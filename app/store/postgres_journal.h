@@ -6,7 +6,9 @@
 // written to the shared store in order when it answers again (PostgresStore::replayJournal()).
 // Each queued entry carries a random id that goes into the replayed entry's details
 // ("journal": {"id", "queued_at"}), so a replay interrupted between the shared commit and the
-// local delete never writes an entry twice.
+// local delete never writes an entry twice; and an entry queued because the connection died
+// after its COMMIT was sent (it may have been stored after all) is skipped when the shared log
+// already holds it (same time, actor, action, subject and details).
 
 #include "app/store/records.h"
 #include "app/store/store_error.h"

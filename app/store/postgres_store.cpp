@@ -63,7 +63,7 @@ StoreResult<std::unique_ptr<PostgresStore>> PostgresStore::open(const Options &o
     if (!url.isValid() || (url.scheme() != u"postgresql"_s && url.scheme() != u"postgres"_s))
         return StoreError::io(u"not a PostgreSQL url: %1 (postgresql://host:port/database)"_s.arg(
             url.toString(QUrl::RemoveUserInfo)));
-    Connection c;
+    ConnectionSettings c;
     c.host = url.host();
     c.port = url.port(5432);
     c.database = url.path().mid(1);
@@ -80,8 +80,7 @@ StoreResult<std::unique_ptr<PostgresStore>> PostgresStore::open(const Options &o
     static const QStringList reserved = {u"host"_s, u"hostaddr"_s, u"port"_s,     u"dbname"_s,
                                          u"user"_s, u"password"_s, u"passfile"_s, u"service"_s};
     QStringList connectOptions;
-    bool hasTimeout = false;
-    bool hasName = false;
+    QStringList given;
     const auto items = QUrlQuery(url).queryItems(QUrl::FullyDecoded);
     for (const auto &[key, value] : items) {
         if (!keyPattern.match(key).hasMatch() || reserved.contains(key))
@@ -91,14 +90,22 @@ StoreResult<std::unique_ptr<PostgresStore>> PostgresStore::open(const Options &o
                     key == u"password"_s ? u" (put the password in store.password)"_s : QString()));
         if (value.contains(u';'))
             return StoreError::io(u"%1: the value of '%2' contains ';'"_s.arg(shown, key));
-        hasTimeout = hasTimeout || key == u"connect_timeout"_s;
-        hasName = hasName || key == u"application_name"_s;
+        given.append(key);
         connectOptions.append(key + u'=' + conninfoQuoted(value));
     }
-    if (!hasTimeout)
-        connectOptions.append(u"connect_timeout=5"_s);
-    if (!hasName)
-        connectOptions.append(u"application_name=cutover-console"_s);
+    // Bounds on a dead link, unless the url sets its own: a connect gives up after 5 s; an idle
+    // connection is probed after 10 s; data unacknowledged for 5 s fails the call (without
+    // tcp_user_timeout, a query on a cut link waits for TCP's retransmissions, ~15 minutes).
+    static const QList<std::pair<QString, QString>> defaults = {
+        {u"connect_timeout"_s, u"5"_s},     {u"application_name"_s, u"cutover-console"_s},
+        {u"keepalives"_s, u"1"_s},          {u"keepalives_idle"_s, u"10"_s},
+        {u"keepalives_interval"_s, u"3"_s}, {u"keepalives_count"_s, u"3"_s},
+        {u"tcp_user_timeout"_s, u"5000"_s},
+    };
+    for (const auto &[key, value] : defaults) {
+        if (!given.contains(key))
+            connectOptions.append(key + u'=' + value);
+    }
     c.connectOptions = connectOptions.join(u';');
 
     const QString name =
@@ -126,12 +133,12 @@ StoreResult<std::unique_ptr<PostgresStore>> PostgresStore::open(const Options &o
     return store;
 }
 
-PostgresStore::PostgresStore(Options options, Connection connection, QString connectionName)
+PostgresStore::PostgresStore(Options options, ConnectionSettings connection, QString connectionName)
     : m_options(std::move(options))
     , m_connection(std::move(connection))
     , m_connectionName(std::move(connectionName)) {
     m_options.password.clear(); // kept once, in m_connection
-    addConnection(m_connectionName);
+    addConnection(m_connection, m_connectionName);
 }
 
 PostgresStore::~PostgresStore() {
@@ -144,21 +151,36 @@ PostgresStore::~PostgresStore() {
     QSqlDatabase::removeDatabase(m_connectionName);
 }
 
-QSqlDatabase PostgresStore::addConnection(const QString &connectionName) const {
+QSqlDatabase PostgresStore::addConnection(const ConnectionSettings &settings,
+                                          const QString &connectionName) {
     QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQL"_s, connectionName);
-    db.setHostName(m_connection.host);
-    db.setPort(m_connection.port);
-    db.setDatabaseName(m_connection.database);
-    db.setUserName(m_connection.user);
-    db.setPassword(m_connection.password);
-    db.setConnectOptions(m_connection.connectOptions);
+    db.setHostName(settings.host);
+    db.setPort(settings.port);
+    db.setDatabaseName(settings.database);
+    db.setUserName(settings.user);
+    db.setPassword(settings.password);
+    db.setConnectOptions(settings.connectOptions);
     return db;
 }
 
+QString PostgresStore::ConnectionSettings::description() const {
+    return u"postgresql://%1:%2/%3"_s.arg(host).arg(port).arg(database);
+}
+
 QString PostgresStore::description() const {
-    return u"postgresql://%1:%2/%3"_s.arg(m_connection.host)
-        .arg(m_connection.port)
-        .arg(m_connection.database);
+    return m_connection.description();
+}
+
+QString PostgresStore::errorDetail(const QSqlError &error, const ConnectionSettings &settings) {
+    QString detail = error.databaseText().isEmpty() ? error.text() : error.databaseText();
+    if (detail.isEmpty())
+        detail = error.driverText();
+    if (detail.trimmed().isEmpty())
+        detail = u"the connection to the server was lost"_s;
+    detail = detail.simplified();
+    if (!settings.password.isEmpty())
+        detail.replace(settings.password, u"***"_s);
+    return detail;
 }
 
 QSqlDatabase PostgresStore::database() const {
@@ -170,15 +192,8 @@ QDateTime PostgresStore::now() const {
 }
 
 StoreError PostgresStore::sqlError(const QSqlError &error, const QString &what) const {
-    QString detail = error.databaseText().isEmpty() ? error.text() : error.databaseText();
-    if (detail.isEmpty())
-        detail = error.driverText();
-    if (detail.trimmed().isEmpty())
-        detail = u"the connection to the server was lost"_s;
-    detail = detail.simplified();
-    if (!m_connection.password.isEmpty())
-        detail.replace(m_connection.password, u"***"_s);
-    const QString text = u"%1: %2 (%3)"_s.arg(what, detail, description());
+    const QString text =
+        u"%1: %2 (%3)"_s.arg(what, errorDetail(error, m_connection), description());
     const QString state = error.nativeErrorCode();
     if (isRetryable(state) || state == u"55P03"_s) // 55P03: lock_not_available (lock_timeout)
         return StoreError::busy(text);
@@ -216,9 +231,31 @@ StoreResult<void> PostgresStore::connect() {
 StoreResult<void> PostgresStore::ensureOpen() {
     if (!m_connectionLost && database().isOpen())
         return {};
+    // The circuit: no call waits on a server already known to be away.
+    if (!m_unreachable.isEmpty() && m_feedAttached)
+        return StoreError::io(u"the shared store is unreachable: %1"_s.arg(m_unreachable));
     if (m_connectionLost)
         qCInfo(lcStore) << "reconnecting to" << description();
-    return connect();
+    auto connected = connect();
+    if (!connected) {
+        m_unreachable = connected.error().message;
+        return connected.error();
+    }
+    m_unreachable.clear();
+    return {};
+}
+
+void PostgresStore::markUnreachable(const QString &reason) {
+    m_unreachable = reason;
+    // Never called inside a call (the store is synchronous), so no transaction is open.
+    m_connectionLost = true;
+    QSqlDatabase db = database();
+    if (db.isOpen())
+        db.close();
+}
+
+void PostgresStore::markReachable() {
+    m_unreachable.clear();
 }
 
 StoreResult<QSqlQuery> PostgresStore::exec(const QString &sql, const QVariantList &binds) {
@@ -249,9 +286,14 @@ StoreResult<QSqlQuery> PostgresStore::exec(const QString &sql, const QVariantLis
         m_retryable = isRetryable(error.nativeErrorCode());
         if (isConnectionLost(error)) {
             m_connectionLost = true;
-            // Outside a transaction nothing is half done: reconnect and run it once more.
-            if (!m_inTransaction && attempt == 0)
+            if (m_feedAttached) {
+                // The change feed's thread finds out whether the server is back; reconnecting
+                // here could wait connect_timeout on this (the UI) thread.
+                m_unreachable = errorDetail(error, m_connection);
+            } else if (!m_inTransaction && attempt == 0) {
+                // Outside a transaction nothing is half done: reconnect and run it once more.
                 continue;
+            }
         }
         return sqlError(error, u"'%1' failed"_s.arg(sql.simplified().left(60)));
     }
@@ -379,14 +421,6 @@ StoreResult<void> PostgresStore::migrate() {
     });
 }
 
-// --- Stage state ---
-
-// --- Ticks ---
-
-// --- Sign-offs ---
-
-// --- Sign-in lock-out ---
-
 // --- Audit ---
 
 StoreResult<AuditEntry> PostgresStore::appendAudit(const AuditEvent &event) {
@@ -440,9 +474,15 @@ StoreResult<int> PostgresStore::replayJournal() {
                                                        {u"queued_at"_s, timeText(p.queuedAt)}});
         bool duplicate = false;
         auto result = write([&]() -> StoreResult<void> {
-            // Already written by a replay that died before its local delete?
-            auto seen = exec(u"SELECT 1 FROM audit_log WHERE details LIKE ?"_s,
-                             {u"%\"journal\":{\"id\":\"%1\"%"_s.arg(p.journalId)});
+            // Already written? By a replay that died before its local delete (its journal id is
+            // in the details), or by the original call, whose COMMIT reached the server although
+            // the connection was lost before the answer (the same time, actor, action and
+            // details: that entry is the one the journal holds).
+            auto seen = exec(u"SELECT 1 FROM audit_log WHERE details LIKE ? OR (at = ? AND "
+                             u"actor = ? AND action = ? AND subject = ? AND details = ?)"_s,
+                             {u"%\"journal\":{\"id\":\"%1\"%"_s.arg(p.journalId),
+                              p.at.toMSecsSinceEpoch(), p.event.actor, p.event.action,
+                              p.event.subject, detailsText(p.event.details)});
             if (!seen)
                 return seen.error();
             if (seen.value().next()) {

@@ -13,8 +13,17 @@
 // - a lost connection (server restarted, network cut) is reopened on the next call; a write whose
 //   transaction never reached COMMIT is retried once on the new connection, one whose COMMIT was
 //   sent is never replayed (its outcome is reported as an Io error).
-// QtSql is synchronous: a call blocks until the server answers or connect_timeout (default 5 s)
-// expires. The password is given to libpq only: never logged, never in a message or description().
+// - the server unreachable: after a failed connect (or when the change feed says so,
+//   markUnreachable()), calls fail at once with Io instead of each waiting on the network, and
+//   audit entries go to the local journal; this holds while a change feed is attached
+//   (PostgresWatcher): only the feed's own thread tries the server, until it calls
+//   markReachable(). Without a feed (the command line, headless tools) every call tries again.
+// QtSql is synchronous: a call blocks until the server answers. libpq's limits keep that bounded
+// on a dead link (connect_timeout=5, keepalives, tcp_user_timeout=5000 unless the url sets them),
+// and the circuit above makes it once per outage, not once per call. A server that accepts and
+// then never answers still holds a call until it answers; the change feed, on its own thread,
+// declares the outage meanwhile. The password is given to libpq only: never logged, never in a
+// message or description().
 
 #include "app/config/plan.h"
 #include "app/store/clock.h"
@@ -54,6 +63,23 @@ public:
 
     static Options optionsFrom(const config::StoreConfig &config, Clock clock = systemClock());
 
+    // How to reach the server (the change feed's thread opens its own connection with it).
+    struct ConnectionSettings {
+        QString host;
+        int port = 5432;
+        QString database;
+        QString user;
+        QString password;
+        QString connectOptions;
+        // "postgresql://host:port/database": no user, no password.
+        QString description() const;
+    };
+    // A new, unopened QSqlDatabase in the calling thread.
+    static QSqlDatabase addConnection(const ConnectionSettings &settings,
+                                      const QString &connectionName);
+    // A libpq/QtSql error's text, the password masked should a message ever echo it.
+    static QString errorDetail(const QSqlError &error, const ConnectionSettings &settings);
+
     // Connects and migrates. Errors: Io (cannot reach or log in; bad url), Schema (newer than this
     // program, or a migration failed), Busy.
     static StoreResult<std::unique_ptr<PostgresStore>> open(const Options &options);
@@ -80,22 +106,20 @@ public:
     // Entries waiting in the journal (for the header: "3 audit entries not yet shared").
     qint64 journalPending() const { return m_journalPending; }
 
-    // For PostgresWatcher: a new, unopened QSqlDatabase with this store's connection settings.
-    QSqlDatabase addConnection(const QString &connectionName) const;
     // A libpq/QtSql error as a StoreError (the password, should a message ever echo it, masked).
     StoreError sqlError(const QSqlError &error, const QString &what) const;
 
-private:
-    struct Connection {
-        QString host;
-        int port = 5432;
-        QString database;
-        QString user;
-        QString password;
-        QString connectOptions;
-    };
+    // --- for PostgresWatcher ---
+    ConnectionSettings connectionSettings() const { return m_connection; }
+    // While attached, only the change feed tries an unreachable server (see above).
+    void setChangeFeedAttached(bool attached) { m_feedAttached = attached; }
+    // The feed lost the server (`reason` goes into every refused call's message) / reached it.
+    void markUnreachable(const QString &reason);
+    void markReachable();
+    bool reachable() const { return m_unreachable.isEmpty(); }
 
-    PostgresStore(Options options, Connection connection, QString connectionName);
+private:
+    PostgresStore(Options options, ConnectionSettings connection, QString connectionName);
     StoreResult<void> connect();
     StoreResult<void> migrate();
 
@@ -119,7 +143,7 @@ private:
     StoreResult<void> afterAuditAppended(const AuditEntry &entry) override;
 
     Options m_options;
-    Connection m_connection;
+    ConnectionSettings m_connection;
     QString m_connectionName;
     int m_schemaVersion = 0;
     bool m_connectionLost = false; // set by exec() when the last error looked like a lost link
@@ -128,6 +152,8 @@ private:
     qint64 m_journalPending = 0;
     bool m_replaying = false;
     bool m_inTransaction = false; // between BEGIN and COMMIT/ROLLBACK: exec() never reconnects
+    bool m_feedAttached = false;
+    QString m_unreachable; // why the server is unreachable; empty: it is reachable
 };
 
 } // namespace cutover::store

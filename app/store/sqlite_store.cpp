@@ -6,9 +6,11 @@
 #include "app/store/store_log.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QSqlQuery>
+#include <QThread>
 #include <QTimeZone>
 
 #include <atomic>
@@ -142,16 +144,30 @@ StoreResult<void> SqliteStore::configureAndMigrate() {
     QSqlDatabase db = database();
     if (!db.open())
         return sqlError(db.lastError(), u"cannot open the store"_s);
+    // The busy timeout first: switching a new file to WAL takes an exclusive lock, and a second
+    // console opening the same new file at that moment must wait for it, not fail at once.
+    if (auto r = exec(u"PRAGMA busy_timeout=%1"_s.arg(m_options.busyTimeoutMs)); !r)
+        return r.error();
     // journal_mode is the first read of the file: a file that is not a database fails here.
+    // Switching a new file to WAL needs an exclusive lock, and SQLite does not consult its busy
+    // handler for it: a second console opening the same new file at that instant is told
+    // "database is locked" at once. This loop does what the busy handler would, bounded by the
+    // same timeout (only a brand-new file can get here twice: WAL mode is persistent).
+    QElapsedTimer waited;
+    waited.start();
     auto journal = exec(u"PRAGMA journal_mode=WAL"_s);
+    while (!journal && journal.error().kind == StoreError::Kind::Busy &&
+           waited.elapsed() < m_options.busyTimeoutMs) {
+        QThread::msleep(5);
+        journal = exec(u"PRAGMA journal_mode=WAL"_s);
+    }
     if (!journal)
         return journal.error();
     if (journal.value().next() && journal.value().value(0).toString().toLower() != u"wal"_s)
         qCWarning(lcStore) << "WAL journal not available for" << m_options.path << "- using"
                            << journal.value().value(0).toString();
     journal.value().finish();
-    for (const QString &pragma : {u"PRAGMA synchronous=FULL"_s, u"PRAGMA foreign_keys=ON"_s,
-                                  u"PRAGMA busy_timeout=%1"_s.arg(m_options.busyTimeoutMs)}) {
+    for (const QString &pragma : {u"PRAGMA synchronous=FULL"_s, u"PRAGMA foreign_keys=ON"_s}) {
         if (auto r = exec(pragma); !r)
             return r.error();
     }

@@ -6,11 +6,17 @@
 // rollback's entries are in PostgreSQL in order and the chain verifies, also through the real
 // binary's `--verify-audit` and `--export-audit` on a plan whose store is that server (which
 // refuse with exit 2 while it is stopped, and never create a store in an empty schema).
-// PostgreSQL is always started again and the lab always reset.
+// Then the server's address turns into a black hole (a listener whose accept queue is full, so
+// connection attempts hang until connect_timeout, as over a cut network): the event loop must
+// keep running (largest gap measured) while the change feed's thread waits on it, a rollback
+// runs and a tick is refused at once. PostgreSQL is always started again and the lab reset.
 
 #include "postgres_test_support.h"
 
 #include <QScopeGuard>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 
 using namespace cutover;
@@ -26,12 +32,47 @@ void showRun(const char *what, const ProcessRun &run) {
                       << "| stderr:" << run.err.trimmed();
 }
 
+// A listener on `port` that never accepts, its accept queue filled: further connection attempts
+// get no answer at all (the kernel drops their SYN), like a host behind a cut link.
+struct BlackHole {
+    QTcpServer server;
+    std::vector<std::unique_ptr<QTcpSocket>> queued;
+
+    bool open(quint16 port) {
+        server.setListenBacklogSize(0);
+        if (!server.listen(QHostAddress::LocalHost, port)) {
+            qWarning() << "black hole:" << server.errorString();
+            return false;
+        }
+        server.pauseAccepting();
+        for (int i = 0; i < 8; ++i) {
+            auto socket = std::make_unique<QTcpSocket>();
+            QSignalSpy connected(socket.get(), &QTcpSocket::connected);
+            socket->connectToHost(QHostAddress::LocalHost, port);
+            const bool answered = connected.wait(500);
+            queued.push_back(std::move(socket));
+            if (!answered)
+                return true; // the queue is full: this attempt hangs
+        }
+        qWarning() << "black hole: the accept queue never filled";
+        return false;
+    }
+    void close() {
+        for (auto &socket : queued)
+            socket->abort();
+        queued.clear();
+        server.close();
+    }
+    ~BlackHole() { close(); }
+};
+
 } // namespace
 
 class TestEnginePostgresRollback : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void rollbackWhileServerStoppedReplaysJournal();
+    void unansweringServerNeverStallsTheEventLoop();
 };
 
 void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
@@ -193,6 +234,100 @@ void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
                        u"table_schema = '%1') THEN RAISE EXCEPTION 'tables were created'; END IF; "
                        u"END $$"_s.arg(empty)));
     QVERIFY(pg::rawSql(u"DROP SCHEMA %1 CASCADE"_s.arg(empty)));
+}
+
+void TestEnginePostgresRollback::unansweringServerNeverStallsTheEventLoop() {
+    const auto state = lab::loadState();
+    REQUIRE_LAB(state);
+    REQUIRE_POSTGRES();
+    const QString schema = u"engine_pg_black_hole"_s;
+    QVERIFY(pg::freshSchema(schema));
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QVERIFY(writeOperatorsFile(dir.filePath(u"operators.json"_s)));
+    const auto loaded = loadLabPlan(state, dir.filePath(u"operators.json"_s));
+    QVERIFY(loaded);
+    LabControl lab(state, *loaded);
+    QVERIFY(lab.reset(this));
+    BlackHole hole;
+    bool stopped = false;
+    auto restore = qScopeGuard([&] {
+        hole.close();
+        if (stopped)
+            (void)pg::script(u"start"_s);
+        lab.reset(this);
+    });
+
+    Console console;
+    const QString journal = dir.filePath(u"journal/audit-journal.sqlite"_s);
+    store::PostgresStore *pgStore = pg::openConsole(console, *loaded, pg::options(schema, journal));
+    QVERIFY(pgStore);
+    QTRY_VERIFY_WITH_TIMEOUT(pg::storeOk(console.snapshot()), 10'000);
+
+    // The event loop's largest gap from here on: a 10 ms timer that notes how late it runs.
+    QElapsedTimer sinceLastTick;
+    sinceLastTick.start();
+    qint64 largestGapMs = 0;
+    QTimer meter;
+    meter.setInterval(10);
+    connect(&meter, &QTimer::timeout, this,
+            [&] { largestGapMs = std::max(largestGapMs, sinceLastTick.restart()); });
+    meter.start();
+
+    const quint16 port = quint16(pg::state().value(u"PGPORT"_s).toUInt());
+    QVERIFY(pg::script(u"stop"_s));
+    stopped = true;
+    QVERIFY(hole.open(port));
+    sinceLastTick.restart();
+    largestGapMs = 0; // from the moment the address answers nothing
+    QVERIFY2(QTest::qWaitFor([&] { return pg::storeDown(console.snapshot()); }, 10'000),
+             qPrintable(describe(console.snapshot())));
+
+    // A tick is refused at once, the store named.
+    const QString gate = loaded->preCutoverGate;
+    const config::Check *manual = nullptr;
+    for (const auto &check : loaded->gate(gate)->checks)
+        if (check.kind == config::Check::Kind::Manual && !manual)
+            manual = &check;
+    QVERIFY(manual);
+    QElapsedTimer call;
+    call.start();
+    const auto refused =
+        console.engine->tick(kEnv, gate, manual->id, console.who(personWithRole(manual->role)));
+    const qint64 tickMs = call.elapsed();
+    QVERIFY(!refused.ok);
+    QVERIFY2(refused.message().contains(u"store"_s), qPrintable(refused.message()));
+
+    // The rollback runs on both LBs while the feed's thread waits on the black hole.
+    const OperationOutcome rolledBack = awaitOperation(
+        console.engine->rollback(kEnv, console.who(u"bob"_s), u"integration test: black hole"_s),
+        int(loaded->rollback.deadline.ms()) + 30'000);
+    QVERIFY2(rolledBack.ok, qPrintable(rolledBack.summary));
+    QVERIFY(lab.lbsHold(lab.rollbackWeights().weights, this));
+    // Long enough for the feed to be inside a connect attempt that hangs (connect_timeout 5 s).
+    QSignalSpy window(&meter, &QTimer::timeout);
+    QElapsedTimer held;
+    held.start();
+    (void)QTest::qWaitFor([&] { return held.elapsed() >= 7'000; }, 8'000);
+    qInfo() << "black hole: tick refused in" << tickMs << "ms, rollback verified in"
+            << rolledBack.elapsedMs << "ms, largest event-loop gap" << largestGapMs << "ms over"
+            << held.elapsed() << "ms;" << window.count() << "meter ticks;"
+            << "journal" << pgStore->journalPending() << "waiting";
+    QVERIFY2(tickMs < 1'000, "a refused tick waited on the network");
+    QVERIFY2(largestGapMs < 1'000, "the event loop stalled on the unreachable server");
+    QVERIFY(pgStore->journalPending() >= 2);
+
+    // The server comes back: the same port, the journal replays, the chain verifies.
+    hole.close();
+    QVERIFY(pg::script(u"start"_s));
+    stopped = false;
+    QVERIFY2(QTest::qWaitFor(
+                 [&] { return pg::storeOk(console.snapshot()) && pgStore->journalPending() == 0; },
+                 30'000),
+             qPrintable(describe(console.snapshot())));
+    const auto verified = pgStore->verifyAuditChain();
+    QVERIFY(verified);
+    QVERIFY2(verified.value().ok, qPrintable(verified.value().toString()));
 }
 
 QTEST_GUILESS_MAIN(TestEnginePostgresRollback)

@@ -23,3 +23,10 @@ console_add_test(test_store_postgres SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stor
     LABELS integration FIXTURES postgres TIMEOUT 240
     ENVIRONMENT CUTOVER_PG_DIR=${CONSOLE_PG_DIR} CUTOVER_PG_SCRIPT=${CONSOLE_PG_SCRIPT})
 set_tests_properties(test_store_postgres PROPERTIES RESOURCE_LOCK cutover_postgres)
+
+# The store contract suite (test_store_contract, built by store.cmake) on this server.
+console_add_test(test_store_contract_postgres TARGET test_store_contract
+    LABELS integration FIXTURES postgres TIMEOUT 240
+    ENVIRONMENT CUTOVER_STORE_BACKEND=postgresql CUTOVER_PG_DIR=${CONSOLE_PG_DIR}
+                CUTOVER_PG_SCRIPT=${CONSOLE_PG_SCRIPT})
+set_tests_properties(test_store_contract_postgres PROPERTIES RESOURCE_LOCK cutover_postgres)

@@ -1,13 +1,14 @@
-// PostgresStore on a real PostgreSQL 15 (tests/lab/postgres.sh, CTest fixture `postgres`):
-// migrations, the version column between consoles (who and when), three consoles racing one
-// shift, concurrent audit appends forming one chain, LISTEN/NOTIFY propagation (measured), a
-// server restart under a watcher, and typed errors when the server is away.
+// What only PostgresStore has, on a real PostgreSQL 15 (tests/lab/postgres.sh, CTest fixture
+// `postgres`): a newer schema refused, a server restart under a LISTEN watcher (outage noticed,
+// reconnect, feed again), the local audit journal during an outage, typed errors when the server
+// is away or the password is wrong, and the url's options. The behaviours every store shares
+// (migrations, the version column between consoles, racing consoles, ticks, sign-offs, the change
+// counter, NOTIFY propagation, the audit chain) are in test_store_contract.cpp, which runs on this
+// server as test_store_contract_postgres.
 
-#include "app/store/audit_chain.h"
 #include "app/store/postgres_journal.h"
 #include "app/store/postgres_store.h"
 #include "app/store/postgres_watcher.h"
-#include "app/store/sqlite_schema.h"
 #include "app/store/store_watcher.h"
 
 #include <QElapsedTimer>
@@ -21,11 +22,6 @@
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QTimeZone>
-
-#include <algorithm>
-#include <latch>
-#include <thread>
 
 using namespace Qt::StringLiterals;
 using namespace cutover::store;
@@ -100,21 +96,6 @@ bool script(const QString &command) {
     return code == 0;
 }
 
-QDateTime utc(qint64 ms) {
-    return QDateTime::fromMSecsSinceEpoch(ms, QTimeZone::utc());
-}
-
-StageState state(const QString &env, int stage, const QString &phase, const QString &by) {
-    StageState s;
-    s.environment = env;
-    s.stageIndex = stage;
-    s.phase = phase;
-    s.intendedWeights = {{u"lb1"_s, QJsonObject{{u"legacy-1"_s, 230}, {u"otel-1"_s, 26}}}};
-    s.enteredAt = utc(1'700'000'000'000);
-    s.changedBy = by;
-    return s;
-}
-
 } // namespace
 
 class TestStorePostgres : public QObject {
@@ -130,50 +111,13 @@ private Q_SLOTS:
         // A fresh schema per test function (the role owns the database and its public schema).
         QVERIFY(rawSql(u"DROP SCHEMA public CASCADE; CREATE SCHEMA public"_s));
     }
-    void migratesAndReopens();
     void newerSchemaRefused();
-    void versionConflictNamesWhoAndWhen();
-    void threeStoresRaceExactlyOneWins();
-    void concurrentAppendsFormOneChain();
-    void ticksSignOffsAndReset();
-    void notifyReachesOtherConsoleWithinOneSecond();
     void serverRestartWatcherReconnects();
     void journalKeepsAuditDuringOutage();
     void typedErrorWhenServerIsAway();
     void badPasswordIsIoWithoutThePassword();
     void urlOptionsChecked();
 };
-
-void TestStorePostgres::migratesAndReopens() {
-    {
-        auto store = openOrFail();
-        QVERIFY(store);
-        QCOMPARE(store->schemaVersion(), latestSchemaVersion());
-        QVERIFY(store->appendAudit({u"alice"_s, {}, u"test"_s, {}, {}, {}}));
-        QVERIFY(!store->description().contains(readState().value(u"PGPASSWORD"_s)));
-        QVERIFY(store->description().startsWith(u"postgresql://127.0.0.1:"_s));
-    }
-    auto store = openOrFail(); // idempotent: nothing re-applied, data kept
-    QVERIFY(store);
-    QCOMPARE(store->schemaVersion(), latestSchemaVersion());
-    QCOMPARE(store->lastChangeId().value(), 1);
-    QVERIFY(store->verifyAuditChain().value().ok);
-    // Two consoles opening a fresh database at once: the advisory lock serialises migrations.
-    QVERIFY(rawSql(u"DROP SCHEMA public CASCADE; CREATE SCHEMA public"_s));
-    std::latch start(2);
-    bool ok[2] = {false, false};
-    auto opener = [&](int i) {
-        start.arrive_and_wait();
-        auto opened = PostgresStore::open(options());
-        ok[i] = opened.ok();
-        if (!opened)
-            qWarning() << opened.error().toString();
-    };
-    std::thread a(opener, 0), b(opener, 1);
-    a.join();
-    b.join();
-    QVERIFY(ok[0] && ok[1]);
-}
 
 void TestStorePostgres::newerSchemaRefused() {
     { QVERIFY(openOrFail()); }
@@ -185,268 +129,19 @@ void TestStorePostgres::newerSchemaRefused() {
     QVERIFY(!PostgresStore::open(options())); // not downgraded
 }
 
-void TestStorePostgres::versionConflictNamesWhoAndWhen() {
-    QDateTime now = utc(1'700'000'000'000);
-    auto clock = [&now] {
-        return now;
-    };
-    auto consoleA = openOrFail(clock);
-    auto consoleB = openOrFail(clock);
-    QVERIFY(consoleA && consoleB);
-    QCOMPARE(consoleA->updateStageState(0, state(u"prod"_s, 0, u"Holding"_s, u"alice"_s))
-                 .value()
-                 .version,
-             1);
-    const auto seenByA = consoleA->stageState(u"prod"_s).value();
-    const auto seenByB = consoleB->stageState(u"prod"_s).value();
-    now = now.addSecs(5);
-    auto winner =
-        consoleA->updateStageState(seenByA->version, state(u"prod"_s, 1, u"Shifting"_s, u"alice"_s),
-                                   {u"shift_started"_s, u"release_manager"_s, {}});
-    now = now.addSecs(1);
-    auto loser =
-        consoleB->updateStageState(seenByB->version, state(u"prod"_s, 1, u"Shifting"_s, u"bob"_s));
-    QVERIFY(winner);
-    QVERIFY(!loser);
-    QCOMPARE(loser.error().kind, StoreError::Kind::Conflict);
-    QCOMPARE(loser.error().changedBy, u"alice"_s);
-    QCOMPARE(loser.error().changedAt, utc(1'700'000'005'000));
-    QCOMPARE(loser.error().currentVersion, 2);
-    QCOMPARE(loser.error().message, u"stage changed by alice at 2023-11-14T22:13:25.000Z"_s);
-    const auto stored = consoleB->stageState(u"prod"_s).value();
-    QCOMPARE(stored->version, 2);
-    QCOMPARE(stored->intendedWeights, winner.value().intendedWeights);
-    QCOMPARE(*stored, winner.value());
-    const auto audit = consoleB->auditEntries().value();
-    QCOMPARE(audit.size(), 2); // the loser wrote nothing
-    QCOMPARE(audit.constLast().action, u"shift_started"_s);
-    // First-write race: version 0 means "must not exist yet".
-    auto second = consoleB->updateStageState(0, state(u"prod"_s, 0, u"Holding"_s, u"bob"_s));
-    QVERIFY(!second);
-    QCOMPARE(second.error().kind, StoreError::Kind::Conflict);
-}
-
-void TestStorePostgres::threeStoresRaceExactlyOneWins() {
-    {
-        auto setup = openOrFail();
-        QVERIFY(setup);
-        QVERIFY(setup->updateStageState(0, state(u"prod"_s, 0, u"Holding"_s, u"setup"_s)));
-    }
-    constexpr int kRounds = 20;
-    constexpr int kConsoles = 3;
-    int singleWinnerRounds = 0;
-    for (int round = 0; round < kRounds; ++round) {
-        const qint64 version = round + 1; // N: what every console read
-        std::latch opened(kConsoles);
-        std::latch go(kConsoles);
-        struct Outcome {
-            bool won = false;
-            StoreError error;
-        };
-        Outcome outcomes[kConsoles];
-        auto console = [&](int i) {
-            // Each console is its own connection, made and used on its own thread.
-            auto store = PostgresStore::open(options());
-            opened.count_down();
-            go.arrive_and_wait();
-            if (!store) {
-                outcomes[i].error = store.error();
-                return;
-            }
-            auto r = store.value()->updateStageState(
-                version, state(u"prod"_s, round + 1, u"Shifting"_s, u"console-%1"_s.arg(i)));
-            outcomes[i].won = r.ok();
-            if (!r)
-                outcomes[i].error = r.error();
-        };
-        std::vector<std::thread> threads;
-        for (int i = 0; i < kConsoles; ++i)
-            threads.emplace_back(console, i);
-        for (auto &t : threads)
-            t.join();
-        int winners = 0;
-        QString winner;
-        for (int i = 0; i < kConsoles; ++i) {
-            if (outcomes[i].won) {
-                ++winners;
-                winner = u"console-%1"_s.arg(i);
-            }
-        }
-        QCOMPARE(winners, 1);
-        for (int i = 0; i < kConsoles; ++i) {
-            if (outcomes[i].won)
-                continue;
-            QVERIFY2(outcomes[i].error.kind == StoreError::Kind::Conflict,
-                     qPrintable(outcomes[i].error.toString()));
-            QCOMPARE(outcomes[i].error.changedBy, winner);
-            QVERIFY(outcomes[i].error.changedAt.isValid());
-            QCOMPARE(outcomes[i].error.currentVersion, version + 1);
-        }
-        ++singleWinnerRounds;
-    }
-    auto store = openOrFail();
-    QCOMPARE(store->stageState(u"prod"_s).value()->version, kRounds + 1);
-    QCOMPARE(store->lastChangeId().value(), kRounds + 1); // one audit entry per winner only
-    QVERIFY(store->verifyAuditChain().value().ok);
-    qInfo("race: %d rounds of %d consoles from version N: exactly one winner each time, the "
-          "others Conflict with who/when/version",
-          singleWinnerRounds, kConsoles);
-}
-
-void TestStorePostgres::concurrentAppendsFormOneChain() {
-    { QVERIFY(openOrFail()); } // migrate first
-    constexpr int kPerConsole = 150;
-    std::latch go(2);
-    int failures[2] = {0, 0};
-    auto console = [&](int i) {
-        auto store = PostgresStore::open(options());
-        go.arrive_and_wait();
-        if (!store) {
-            failures[i] = kPerConsole;
-            return;
-        }
-        for (int n = 0; n < kPerConsole; ++n) {
-            if (!store.value()->appendAudit({u"console-%1"_s.arg(i),
-                                             {},
-                                             u"append"_s,
-                                             u"prod"_s,
-                                             QString::number(n),
-                                             {{u"n"_s, n}}}))
-                ++failures[i];
-        }
-    };
-    QElapsedTimer elapsed;
-    elapsed.start();
-    std::thread a(console, 0), b(console, 1);
-    a.join();
-    b.join();
-    const qint64 ms = elapsed.elapsed();
-    QCOMPARE(failures[0] + failures[1], 0);
-    auto store = openOrFail();
-    const auto verification = store->verifyAuditChain().value();
-    QVERIFY2(verification.ok, qPrintable(verification.toString()));
-    QCOMPARE(verification.entries, 2 * kPerConsole);
-    const auto entries = store->auditEntries().value();
-    QCOMPARE(entries.size(), 2 * kPerConsole);
-    for (int i = 0; i < entries.size(); ++i)
-        QCOMPARE(entries.at(i).seq, i + 1);
-    QCOMPARE(verifyAuditEntries(entries).ok, true);
-    // Both consoles' entries are interleaved in one chain, not two.
-    QVERIFY(std::any_of(entries.begin(), entries.end(),
-                        [](const AuditEntry &e) { return e.actor == u"console-0"_s; }));
-    QVERIFY(std::any_of(entries.begin(), entries.end(),
-                        [](const AuditEntry &e) { return e.actor == u"console-1"_s; }));
-    qInfo("audit: %d appends from 2 connections in %lld ms, one chain of %lld entries",
-          2 * kPerConsole, ms, verification.entries);
-}
-
-void TestStorePostgres::ticksSignOffsAndReset() {
-    auto consoleA = openOrFail();
-    auto consoleB = openOrFail();
-    QVERIFY(consoleA->tick(
-        {u"prod"_s, u"gate_1"_s, u"backup"_s, u"alice"_s, u"release_manager"_s, {}}));
-    auto again = consoleB->tick({u"prod"_s, u"gate_1"_s, u"backup"_s, u"bob"_s, u"on_call"_s, {}});
-    QVERIFY(!again);
-    QCOMPARE(again.error().kind, StoreError::Kind::Conflict);
-    QCOMPARE(again.error().changedBy, u"alice"_s);
-    QCOMPARE(consoleB->untick(u"prod"_s, u"gate_1"_s, u"backup"_s, u"bob"_s, u"on_call"_s).value(),
-             true);
-    QCOMPARE(consoleB->untick(u"prod"_s, u"gate_1"_s, u"backup"_s, u"bob"_s, u"on_call"_s).value(),
-             false);
-    QVERIFY(consoleA->tick(
-        {u"prod"_s, u"gate_4"_s, u"backup"_s, u"alice"_s, u"release_manager"_s, {}}));
-    SignOff sign;
-    sign.environment = u"prod"_s;
-    sign.gate = u"gate_4"_s;
-    sign.role = u"executive"_s;
-    sign.operatorName = u"carol"_s;
-    sign.printedName = u"Carol Diaz"_s;
-    sign.meaning = u"approved"_s;
-    sign.comment = u"go, see ticket CHG-1; it's 'quoted'"_s;
-    auto signed1 = consoleA->signOff(sign);
-    QVERIFY2(signed1, qPrintable(signed1 ? QString() : signed1.error().toString()));
-    QVERIFY(signed1.value().id > 0);
-    auto signed2 = consoleB->signOff(sign);
-    QVERIFY(!signed2);
-    QCOMPARE(signed2.error().kind, StoreError::Kind::Conflict);
-    QCOMPARE(consoleB->signOffs(u"prod"_s).value(), QList<SignOff>{signed1.value()});
-    QCOMPARE(consoleB->resetGate(u"prod"_s, u"gate_4"_s, u"engine"_s, {}, u"rollback"_s).value(),
-             2);
-    QVERIFY(consoleA->signOffs(u"prod"_s).value().isEmpty());
-    QVERIFY(consoleA->signOff(sign)); // signable again
-
-    // Sign-in lock-out persists like SQLite's.
-    const QDateTime t = utc(1'700'000'000'000);
-    QCOMPARE(consoleA->recordSignInFailure(u"dave"_s, t, 2, 60'000).value().failures, 1);
-    const auto locked = consoleB->recordSignInFailure(u"dave"_s, t, 2, 60'000).value();
-    QCOMPARE(locked.lockedUntil, t.addMSecs(60'000));
-    QVERIFY(consoleA->signInState(u"dave"_s).value().lockedAt(t.addSecs(30)));
-    QVERIFY(consoleA->recordSignInSuccess(u"dave"_s, u"signed_in"_s));
-    QCOMPARE(consoleB->signInState(u"dave"_s).value().failures, 0);
-
-    QStringList actions;
-    for (const AuditEntry &e : consoleB->auditEntries().value())
-        actions.append(e.action);
-    QCOMPARE(actions, (QStringList{u"check_ticked"_s, u"check_unticked"_s, u"check_ticked"_s,
-                                   u"gate_signed"_s, u"gate_reset"_s, u"gate_signed"_s,
-                                   u"sign_in_failed"_s, u"sign_in_failed"_s, u"signed_in"_s}));
-    QCOMPARE(consoleB->auditEntries(2, 3).value().size(), 3);
-    QVERIFY(consoleB->verifyAuditChain().value().ok);
-    // Tampering is seen through PostgreSQL too.
-    QVERIFY(rawSql(u"UPDATE audit_log SET actor = 'mallory' WHERE seq = 4"_s));
-    const auto broken = consoleA->verifyAuditChain().value();
-    QVERIFY(!broken.ok);
-    QCOMPARE(broken.brokenSeq, 4);
-}
-
-void TestStorePostgres::notifyReachesOtherConsoleWithinOneSecond() {
-    auto consoleA = openOrFail();
-    auto consoleB = openOrFail();
-    std::unique_ptr<StoreWatcher> watcher(consoleB->createWatcher(nullptr));
-    QVERIFY(qobject_cast<PostgresWatcher *>(watcher.get()));
-    QVERIFY(static_cast<PostgresWatcher *>(watcher.get())->listening());
-    QSignalSpy changed(watcher.get(), &StoreWatcher::changed);
-    QList<qint64> samples;
-    for (int i = 0; i < 10; ++i) {
-        changed.clear();
-        QElapsedTimer elapsed;
-        elapsed.start();
-        if (i % 2 == 0) {
-            QVERIFY(consoleA->tick(
-                {u"prod"_s, u"pre"_s, u"c%1"_s.arg(i), u"alice"_s, u"release_manager"_s, {}}));
-        } else {
-            SignOff sign;
-            sign.environment = u"prod"_s;
-            sign.gate = u"g%1"_s.arg(i);
-            sign.role = u"executive"_s;
-            sign.operatorName = u"carol"_s;
-            sign.printedName = u"Carol"_s;
-            sign.meaning = u"approved"_s;
-            QVERIFY(consoleA->signOff(sign));
-        }
-        QVERIFY(changed.wait(1000));
-        samples.append(elapsed.elapsed());
-        QVERIFY2(samples.constLast() < 1000, qPrintable(QString::number(samples.constLast())));
-        QCOMPARE(changed.constFirst().at(1).toLongLong(), consoleA->lastChangeId().value());
-    }
-    const auto changes = consoleB->changesSince(watcher->lastSeen() - 1).value();
-    QCOMPARE(changes.size(), 1);
-    QCOMPARE(changes.constFirst().action, u"gate_signed"_s);
-    std::sort(samples.begin(), samples.end());
-    qInfo("notify propagation A -> B (commit to changed()), 10 writes: median %lld ms, max %lld "
-          "ms",
-          samples.at(samples.size() / 2), samples.constLast());
-}
-
 void TestStorePostgres::serverRestartWatcherReconnects() {
     auto consoleA = openOrFail();
     auto consoleB = openOrFail();
     std::unique_ptr<StoreWatcher> watcher(consoleB->createWatcher(nullptr));
+    // LISTEN, not polling (the contract suite measures NOTIFY's propagation).
+    auto *listener = qobject_cast<PostgresWatcher *>(watcher.get());
+    QVERIFY(listener);
     QSignalSpy failed(watcher.get(), &StoreWatcher::failed);
     QSignalSpy recovered(watcher.get(), &StoreWatcher::recovered);
     QSignalSpy changed(watcher.get(), &StoreWatcher::changed);
     QVERIFY(consoleA->tick({u"prod"_s, u"pre"_s, u"before"_s, u"alice"_s, u"rm"_s, {}}));
     QVERIFY(changed.wait(1000));
+    QVERIFY(listener->listening()); // the feed is up before the server goes away
 
     // Whatever happens below, the server is up again for the next test function.
     struct Restart {
@@ -611,6 +306,13 @@ void TestStorePostgres::badPasswordIsIoWithoutThePassword() {
 }
 
 void TestStorePostgres::urlOptionsChecked() {
+    {
+        // The description names the server, never the password.
+        auto store = openOrFail();
+        QVERIFY(store);
+        QVERIFY(store->description().startsWith(u"postgresql://127.0.0.1:"_s));
+        QVERIFY(!store->description().contains(readState().value(u"PGPASSWORD"_s)));
+    }
     PostgresStore::Options o = options();
     o.url.setQuery(u"password=x"_s);
     auto refused = PostgresStore::open(o);
