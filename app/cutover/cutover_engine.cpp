@@ -263,6 +263,7 @@ EnvironmentSnapshot CutoverEngine::snapshot(const QString &environment) const {
         s.backends.append(rt->lbHealth.value(lb));
     s.backends.append(m_globalHealth.value(u"prometheus"_s));
     s.backends.append(m_globalHealth.value(u"store"_s));
+    s.auditEntriesWaiting = m_store.auditEntriesWaiting();
     for (const config::Trigger &trigger : m_plan.rollback.triggers) {
         if (rt->firedTriggers.contains(trigger.id))
             s.firingTriggers.append(trigger.title);

@@ -73,8 +73,9 @@ struct EnvironmentSnapshot {
 
     QList<GateStatus> gates;          // every gate of the plan, for this environment
     QStringList gatesBeforeNextShift; // ids
-    QList<BackendHealth> backends; // this environment's LBs, then prometheus, alertmanager, store
-    QStringList firingTriggers;    // titles
+    QList<BackendHealth> backends;  // this environment's LBs, then prometheus, alertmanager, store
+    qint64 auditEntriesWaiting = 0; // held on this desk until the store takes them
+    QStringList firingTriggers;     // titles
     QStringList driftAlarms;
     QStringList rollbackProblems; // LBs where the last rollback was not verified
 };

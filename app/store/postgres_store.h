@@ -105,6 +105,7 @@ public:
     StoreResult<int> replayJournal();
     // Entries waiting in the journal (for the header: "3 audit entries not yet shared").
     qint64 journalPending() const { return m_journalPending; }
+    qint64 auditEntriesWaiting() const override { return m_journalPending; }
 
     // A libpq/QtSql error as a StoreError (the password, should a message ever echo it, masked).
     StoreError sqlError(const QSqlError &error, const QString &what) const;

@@ -103,6 +103,10 @@ public:
     // Walks the whole chain (audit_chain.h) and checks it against the recorded head.
     virtual StoreResult<AuditVerification> verifyAuditChain() = 0;
 
+    // Audit entries this console holds locally because the store cannot take them now (the
+    // PostgreSQL journal during an outage); written when it can. 0 for a local store.
+    virtual qint64 auditEntriesWaiting() const { return 0; }
+
     // --- Change notification ---
     // The last audit seq (0 when empty). Cheap: a second console polls it.
     virtual StoreResult<qint64> lastChangeId() = 0;

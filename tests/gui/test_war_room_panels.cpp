@@ -1,7 +1,7 @@
 // The war room's panels, offscreen, driven with QTest: the checklist (select an item, Space or
 // Tick asks for a tick; Sign gate asks for a signature; refusals shown as text; selection and
 // expansion survive a new snapshot), the rollback progress headline, the audit log filters, and
-// the executive board's PDF.
+// the executive board's PDF, and the header's notice while the store is unreachable.
 //
 // Set WAR_ROOM_PNG_DIR to save what each panel looks like (dark and light palettes) and the PDF.
 
@@ -14,6 +14,7 @@
 #include "ui/checklist/checklist_panel.h"
 #include "ui/executive/executive_board.h"
 #include "ui/rollback/rollback_progress_panel.h"
+#include "ui/war_room/header_bar.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -187,6 +188,7 @@ private Q_SLOTS:
     void auditFilterByActorNarrowsRows();
     void auditFilterByActionAndTime();
     void executiveBoardPrintsAPdf();
+    void headerSaysWhenTheStoreIsDown();
 
 private:
     config::Plan m_plan;
@@ -327,7 +329,7 @@ void TestWarRoomPanels::rollbackHeadlineAllVerified() {
     panel.addResult(lbResult(u"lb-b"_s, true, 3));
     QCOMPARE(panel.outcome(), ui::RollbackProgressPanel::Outcome::Verified);
     QCOMPARE(panel.headline(),
-             u"production: Rolled back: verified on 2 of 2 load balancers in 3 ms"_s);
+             u"production: rolled back, 2/2 LBs verified (3 ms)"_s);
     panel.finish(true, u"legacy 100 / OTel 0 on lb-a, lb-b"_s);
     QCOMPARE(panel.outcome(), ui::RollbackProgressPanel::Outcome::Verified);
     QCOMPARE(panel.summary(), u"legacy 100 / OTel 0 on lb-a, lb-b"_s);
@@ -478,6 +480,42 @@ void TestWarRoomPanels::executiveBoardPrintsAPdf() {
     QVERIFY2(pdfText.contains(u"Alice Smith"_s), qPrintable(pdfText.left(400)));
     QVERIFY(pdfText.contains(u"Gate 4: 100% ready"_s));
     QVERIFY(pdfText.contains(u"Audit chain head"_s));
+}
+
+void TestWarRoomPanels::headerSaysWhenTheStoreIsDown() {
+    ui::HeaderBar header;
+    header.resize(1400, 120);
+    header.show();
+    engine::EnvironmentSnapshot s;
+    s.environment = u"production"_s;
+    engine::BackendHealth store;
+    store.name = u"store"_s;
+    store.state = engine::BackendHealth::State::Ok;
+    store.lastGoodAt = Now.addSecs(-1);
+    s.backends = {store};
+    header.display(s, Now);
+    QVERIFY(!header.storeNotice()->isVisible());
+
+    // Down for 42 s, two audit entries kept locally: said in words, not only a red dot.
+    s.backends[0].state = engine::BackendHealth::State::Down;
+    s.backends[0].lastGoodAt = Now.addSecs(-42);
+    s.backends[0].problem = u"the change feed from postgresql://db:5432/cutover was lost"_s;
+    s.auditEntriesWaiting = 2;
+    header.display(s, Now);
+    QVERIFY(header.storeNotice()->isVisible());
+    const QString text = header.storeNotice()->text();
+    QVERIFY2(text.contains(u"Store unreachable for 42s: reconnecting."_s), qPrintable(text));
+    QVERIFY2(text.contains(u"Rollback works"_s), qPrintable(text));
+    QVERIFY2(text.contains(u"2 audit entries kept on this desk"_s), qPrintable(text));
+    QCOMPARE(header.storeNotice()->toolTip(), s.backends[0].problem);
+    QVERIFY(header.backendLabel(u"store"_s)->toolTip().contains(u"down"_s));
+    saveScreenshots(&header, u"header-store-down"_s);
+
+    // Back, and the journal written: the notice goes.
+    s.backends[0].state = engine::BackendHealth::State::Ok;
+    s.auditEntriesWaiting = 0;
+    header.display(s, Now);
+    QVERIFY(!header.storeNotice()->isVisible());
 }
 
 QTEST_MAIN(TestWarRoomPanels)

@@ -115,7 +115,8 @@ void RollbackProgressPanel::updateHeadline() {
         text = where + tr("Rollback NOT verified: %1").arg(m_summary->text());
     } else if (allIn || (m_finished && total > 0)) {
         outcome = verified == total ? Outcome::Verified : Outcome::NotVerified;
-        text = where + tr("Rolled back: verified on %1 of %2 load balancers in %3 ms")
+        // Short enough for one line in the 1366×768 layout; the summary below has the rest.
+        text = where + tr("rolled back, %1/%2 LBs verified (%3 ms)")
                            .arg(verified)
                            .arg(total)
                            .arg(m_model->maxElapsedMs());

@@ -49,7 +49,8 @@ HeaderBar::HeaderBar(QWidget *parent)
     , m_split(new QLabel(this))
     , m_progress(new QProgressBar(this))
     , m_operator(new QLabel(this))
-    , m_backendsLayout(new QHBoxLayout) {
+    , m_backendsLayout(new QHBoxLayout)
+    , m_storeNotice(new QLabel(this)) {
     setAccessibleName(tr("Cutover status"));
     QFont big = m_stage->font();
     big.setPointSizeF(big.pointSizeF() * 1.6);
@@ -89,7 +90,14 @@ HeaderBar::HeaderBar(QWidget *parent)
     m_backendsLayout->setSpacing(14);
     auto *bottom = new QHBoxLayout;
     bottom->addLayout(m_backendsLayout);
-    bottom->addStretch(1);
+    bottom->addSpacing(16);
+    bottom->addWidget(m_storeNotice, 1);
+    bottom->addStretch(0);
+    m_storeNotice->setAccessibleName(tr("Store outage"));
+    m_storeNotice->setWordWrap(true);
+    m_storeNotice->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_storeNotice->setStyleSheet(u"QLabel { color: #f5a623; font-weight: bold; }"_s);
+    m_storeNotice->hide();
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(8, 6, 8, 6);
@@ -195,6 +203,37 @@ void HeaderBar::display(const engine::EnvironmentSnapshot &s, const QDateTime &n
         m_backends.at(i)->setAccessibleDescription(
             tr("%1, last good answer %2 ago").arg(state, ageText(b.lastGoodAt, now)));
     }
+    displayStoreNotice(s, now);
+}
+
+void HeaderBar::displayStoreNotice(const engine::EnvironmentSnapshot &s, const QDateTime &now) {
+    const engine::BackendHealth *store = nullptr;
+    for (const auto &b : s.backends) {
+        if (b.name == u"store"_s)
+            store = &b;
+    }
+    const bool down = store && store->state == engine::BackendHealth::State::Down;
+    if (!down && s.auditEntriesWaiting == 0) {
+        m_storeNotice->hide();
+        return;
+    }
+    QString text;
+    if (down) {
+        text = store->lastGoodAt.isValid()
+                   ? tr("Store unreachable for %1: reconnecting.")
+                         .arg(engine::formatSpan(store->lastGoodAt.msecsTo(now)))
+                   : tr("Store unreachable: reconnecting.");
+        text += u' ' + tr("Shift and sign-off wait for it; Rollback works.");
+    }
+    if (s.auditEntriesWaiting > 0)
+        text += (text.isEmpty() ? QString() : u" "_s) +
+                (s.auditEntriesWaiting == 1
+                     ? tr("1 audit entry kept on this desk until the store takes it.")
+                     : tr("%1 audit entries kept on this desk until the store takes them.")
+                           .arg(s.auditEntriesWaiting));
+    m_storeNotice->setText(text);
+    m_storeNotice->setToolTip(store ? store->problem : QString());
+    m_storeNotice->show();
 }
 
 } // namespace cutover::ui

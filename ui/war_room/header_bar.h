@@ -30,11 +30,15 @@ public:
     QLabel *splitLabel() const { return m_split; }
     QProgressBar *progressBar() const { return m_progress; }
     QLabel *backendLabel(const QString &name) const;
+    // Shown while the store is down: what that means for Shift, sign-off and Rollback.
+    QLabel *storeNotice() const { return m_storeNotice; }
 
 Q_SIGNALS:
     void environmentChosen(const QString &environment);
 
 private:
+    void displayStoreNotice(const engine::EnvironmentSnapshot &snapshot, const QDateTime &now);
+
     QLabel *m_plan;
     QComboBox *m_environment;
     QLabel *m_stage;
@@ -43,6 +47,7 @@ private:
     QLabel *m_operator;
     QHBoxLayout *m_backendsLayout;
     QList<QLabel *> m_backends;
+    QLabel *m_storeNotice;
 };
 
 // "2s", "4m", "never": the age of a backend's last good answer.
