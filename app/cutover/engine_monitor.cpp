@@ -379,12 +379,19 @@ void CutoverEngine::checkDrift(EnvironmentRuntime &rt) {
         if (!result.ok())
             return;
         QStringList alarms;
+        const QMap<QString, int> rollbackWeights =
+            backends::rollbackWeights(m_plan.pools.legacy, m_plan.pools.otel).weights;
+        bool allHoldRollback = !intendedWeights.isEmpty() && intendedWeights != rollbackWeights;
         for (const backends::LbWeightsRead &read : result.value()) {
             setBackendHealth(r, read.lb, !read.error,
                              read.error ? read.error->toString() : QString());
-            if (read.error)
+            if (read.error) {
+                allHoldRollback = false; // unknown is not "rolled back"
                 continue;
+            }
             r.observed.insert(read.lb, read.weights);
+            allHoldRollback = allHoldRollback &&
+                              backends::compareWeights(rollbackWeights, read.weights).isEmpty();
             if (intendedWeights.isEmpty() || isBusy(r.phase()))
                 continue;
             for (const auto &d : backends::compareWeights(intendedWeights, read.weights)) {
@@ -403,6 +410,18 @@ void CutoverEngine::checkDrift(EnvironmentRuntime &rt) {
               {{u"differences"_s, QJsonArray::fromStringList(alarms)}});
         notify(u"drift"_s, environment, {{u"differences"_s, QJsonArray::fromStringList(alarms)}});
         Q_EMIT alarm(environment, u"drift"_s, alarms.join(u"; "_s));
+        // Never put traffic back on OTel over a rollback: when every LB holds the rollback
+        // weights, a desk that could not reach the store (or an engineer at the runtime API)
+        // rolled back, and re-asserting the stored stage would undo that emergency action.
+        if (allHoldRollback) {
+            audit(m_options.actorForAutomatic, u"automatic"_s, u"drift_not_reasserted"_s,
+                  environment, {},
+                  {{u"reason"_s, u"the load balancers hold the rollback weights"_s}});
+            Q_EMIT alarm(environment, u"drift"_s,
+                         tr("every load balancer holds the rollback weights, but the store says "
+                            "otherwise: not re-asserted (a rollback that was not recorded?)"));
+            return;
+        }
         if (m_plan.drift.policy == config::DriftConfig::Policy::Reassert && !m_options.dryRun) {
             auto *reply = r.fleet->apply(intendedWeights,
                                          backends::ApplyOptions::forRollback(m_plan.rollback));
