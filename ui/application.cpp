@@ -58,7 +58,9 @@ int runWindow(int &argc, char **argv, const WindowOptions &options) {
     config::StoreConfig storeConfig = plan.store;
     if (!options.storePath.isEmpty())
         storeConfig.path = options.storePath;
-    auto opened = store::openStore(storeConfig);
+    // The window starts without a reachable shared store: Rollback must not wait for it.
+    auto opened =
+        store::openStore(storeConfig, store::systemClock(), store::StoreStart::AllowUnreachable);
     if (!opened) {
         return runPlanWindow(planFile,
                              QObject::tr("The store could not be opened, so nothing can be "

@@ -217,6 +217,7 @@ EnvironmentSnapshot CutoverEngine::snapshot(const QString &environment) const {
         return s;
     s.environment = environment;
     s.state = rt->state;
+    s.stateKnown = rt->stateKnown;
     s.phase = rt->phase();
     s.stageIndex = rt->state.stageIndex;
     const bool atStage =
@@ -371,6 +372,7 @@ bool CutoverEngine::writeStateForced(EnvironmentRuntime &rt, store::StageState n
         next.changedBy = actor;
         next.changedAt = now();
         rt.pendingState = next;
+        rt.stateKnown = true; // what the load balancers were just told
         rt.state.stageIndex = next.stageIndex;
         rt.state.phase = next.phase;
         rt.state.intendedWeights = next.intendedWeights;
@@ -444,6 +446,10 @@ void CutoverEngine::reload() {
         if (rt->pendingState)
             writePendingStates();
         if (auto state = m_store.stageState(rt->env->name); state) {
+            if (!rt->stateKnown) {
+                rt->stateKnown = true;
+                different = true;
+            }
             if (rt->pendingState) {
                 // Still not written: what the load balancers hold wins over the stored row.
             } else if (state.value() && !(*state.value() == rt->state)) {

@@ -52,6 +52,9 @@ struct EnvironmentSnapshot {
     int currentPercent = 0;
     int nextPercent = -1;    // -1: none (complete)
     store::StageState state; // as stored (version, changedBy, changedAt, hold)
+    // False while the store has not answered yet (started without a shared store): stage and
+    // phase above are placeholders, not what the load balancers hold.
+    bool stateKnown = true;
 
     // The stage's band (0 when before the first stage).
     double targetShare = 0;

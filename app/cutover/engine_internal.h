@@ -91,6 +91,9 @@ struct CutoverEngine::EnvironmentRuntime {
     store::StageState state;
     // A state the store could not take (unreachable): written when it is back.
     std::optional<store::StageState> pendingState;
+    // False until the store has answered for this environment (a console started while a shared
+    // store was unreachable), or a rollback put the load balancers in a known state.
+    bool stateKnown = false;
     QSet<QString> pendingGateResets; // gates a rollback could not reset while the store was down
     backends::LbFleet *fleet = nullptr;
     QHash<QString, ConditionTracker> checks;   // by checkKey(gate, check)

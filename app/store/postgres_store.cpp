@@ -111,10 +111,20 @@ StoreResult<std::unique_ptr<PostgresStore>> PostgresStore::open(const Options &o
     const QString name =
         u"cutover-pg-%1"_s.arg(g_connectionCounter.fetch_add(1, std::memory_order_relaxed));
     std::unique_ptr<PostgresStore> store(new PostgresStore(options, std::move(c), name));
-    if (auto connected = store->connect(); !connected)
-        return connected.error();
-    if (auto migrated = store->migrate(); !migrated)
+    if (auto connected = store->connect(); !connected) {
+        const bool offline = options.startUnreachable && !options.journalPath.isEmpty() &&
+                             connected.error().kind == StoreError::Kind::Io;
+        if (!offline)
+            return connected.error();
+        // The console starts anyway: Rollback must not wait for the database. The schema is
+        // checked (and migrated) when the change feed first reaches the server.
+        qCWarning(lcStore).noquote()
+            << "starting without the shared store:" << connected.error().toString();
+        store->m_unreachable = connected.error().message;
+        store->m_schemaPending = true;
+    } else if (auto migrated = store->migrate(); !migrated) {
         return migrated.error();
+    }
     if (!options.journalPath.isEmpty()) {
         auto journal = AuditJournal::open(options.journalPath);
         if (!journal)
@@ -124,7 +134,7 @@ StoreResult<std::unique_ptr<PostgresStore>> PostgresStore::open(const Options &o
         if (!waiting)
             return waiting.error();
         store->m_journalPending = waiting.value();
-        if (store->m_journalPending > 0) {
+        if (store->m_journalPending > 0 && !store->m_schemaPending) {
             if (auto replayed = store->replayJournal(); !replayed)
                 qCWarning(lcStore)
                     << "audit journal not replayed yet:" << replayed.error().toString();
@@ -231,10 +241,11 @@ StoreResult<void> PostgresStore::connect() {
 StoreResult<void> PostgresStore::ensureOpen() {
     if (!m_connectionLost && database().isOpen())
         return {};
-    // The circuit: no call waits on a server already known to be away.
-    if (!m_unreachable.isEmpty() && m_feedAttached)
+    // The circuit: no call waits on a server already known to be away (a console started
+    // without it waits for its change feed too, which is created just after the engine starts).
+    if (!m_unreachable.isEmpty() && (m_feedAttached || m_schemaPending))
         return StoreError::io(u"the shared store is unreachable: %1"_s.arg(m_unreachable));
-    if (m_connectionLost)
+    if (m_connectionLost || m_schemaPending)
         qCInfo(lcStore) << "reconnecting to" << description();
     auto connected = connect();
     if (!connected) {
@@ -242,6 +253,17 @@ StoreResult<void> PostgresStore::ensureOpen() {
         return connected.error();
     }
     m_unreachable.clear();
+    if (m_schemaPending) {
+        // First contact of a console that started without the server.
+        m_schemaPending = false;
+        if (auto migrated = migrate(); !migrated) {
+            m_schemaPending = true;
+            m_unreachable = migrated.error().message;
+            m_connectionLost = true;
+            database().close();
+            return migrated.error();
+        }
+    }
     return {};
 }
 
@@ -300,8 +322,9 @@ StoreResult<QSqlQuery> PostgresStore::exec(const QString &sql, const QVariantLis
 }
 
 StoreResult<void> PostgresStore::write(const std::function<StoreResult<void>()> &body) {
-    // Entries queued during an outage go first: the chain keeps this console's order.
-    if (m_journalPending > 0 && !m_replaying) {
+    // Entries queued during an outage go first: the chain keeps this console's order (once the
+    // schema is known: not inside the first migration of a console started without the server).
+    if (m_journalPending > 0 && !m_replaying && !m_schemaPending && m_schemaVersion > 0) {
         if (auto replayed = replayJournal(); !replayed)
             return replayed.error();
     }

@@ -59,6 +59,10 @@ public:
         // false: a database without this program's tables is an Io error, nothing is created
         // (verification must not make an empty store and call it "OK").
         bool createIfMissing = true;
+        // The console: when the server cannot be reached at start, open anyway (needs
+        // journalPath): every call fails at once, audit entries go to the journal, and the schema
+        // is checked when the change feed first reaches the server. Off: open() fails with Io.
+        bool startUnreachable = false;
     };
 
     static Options optionsFrom(const config::StoreConfig &config, Clock clock = systemClock());
@@ -154,7 +158,8 @@ private:
     bool m_replaying = false;
     bool m_inTransaction = false; // between BEGIN and COMMIT/ROLLBACK: exec() never reconnects
     bool m_feedAttached = false;
-    QString m_unreachable; // why the server is unreachable; empty: it is reachable
+    QString m_unreachable;        // why the server is unreachable; empty: it is reachable
+    bool m_schemaPending = false; // started unreachable: migrate() at the first connection
 };
 
 } // namespace cutover::store

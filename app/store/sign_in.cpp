@@ -54,6 +54,8 @@ SignInResult SignInGuard::verify(const QString &operatorName, const QString &pas
     }
 
     auto state = m_store.signInState(op->name);
+    if (!state && state.error().kind == StoreError::Kind::Io)
+        return verifyOffline(*op, passphrase, purpose, now, state.error());
     if (!state)
         return storeFailed(state.error());
     if (state.value().lockedAt(now)) {
@@ -104,6 +106,61 @@ SignInResult SignInGuard::verify(const QString &operatorName, const QString &pas
     } else {
         result.message = u"wrong operator name or passphrase"_s;
     }
+    return result;
+}
+
+SignInResult SignInGuard::verifyOffline(const Operator &op, const QString &passphrase,
+                                        const QString &purpose, const QDateTime &now,
+                                        const StoreError &why) {
+    SignInState &local = m_offline[op.name];
+    QJsonObject details{
+        {u"purpose"_s, purpose}, {u"offline"_s, true}, {u"store"_s, why.message.left(200)}};
+    if (local.lockedAt(now)) {
+        details.insert(u"reason"_s, u"locked"_s);
+        details.insert(u"locked_until"_s, local.lockedUntil.toString(Qt::ISODateWithMs));
+        if (auto audited =
+                m_store.appendAudit({op.name, {}, u"sign_in_refused"_s, {}, op.name, details});
+            !audited)
+            return storeFailed(audited.error());
+        SignInResult result;
+        result.outcome = SignInResult::Outcome::Locked;
+        result.lockedUntil = local.lockedUntil;
+        result.message = u"%1 is locked after %2 wrong passphrases until %3"_s.arg(
+            op.name, QString::number(m_policy.maxFailures),
+            local.lockedUntil.toUTC().toString(u"HH:mm:ss 'UTC'"_s));
+        return result;
+    }
+    if (verifyPassphrase(passphrase, op.passphrase)) {
+        const QString action = purpose == u"sign_in"_s ? u"signed_in"_s : u"passphrase_verified"_s;
+        if (auto audited = m_store.appendAudit({op.name, {}, action, {}, op.name, details});
+            !audited)
+            return storeFailed(audited.error());
+        local = SignInState{op.name, 0, {}, {}};
+        qCInfo(lcStore) << op.name << "verified while the store is unreachable (" << purpose
+                        << "); recorded in the local journal";
+        SignInResult result;
+        result.outcome = SignInResult::Outcome::Ok;
+        result.op = op;
+        return result;
+    }
+    local.operatorName = op.name;
+    local.lastFailureAt = now;
+    if (++local.failures >= m_policy.maxFailures) {
+        local.failures = 0;
+        local.lockedUntil = now.addMSecs(m_policy.lockMs);
+    }
+    details.insert(u"reason"_s, u"wrong passphrase"_s);
+    if (auto audited =
+            m_store.appendAudit({op.name, {}, u"sign_in_failed"_s, {}, op.name, details});
+        !audited)
+        return storeFailed(audited.error());
+    SignInResult result;
+    result.failures = local.failures;
+    result.lockedUntil = local.lockedUntil;
+    result.message = local.lockedAt(now)
+                         ? u"wrong operator name or passphrase; %1 is now locked until %2"_s.arg(
+                               op.name, local.lockedUntil.toUTC().toString(u"HH:mm:ss 'UTC'"_s))
+                         : u"wrong operator name or passphrase"_s;
     return result;
 }
 

@@ -7,6 +7,11 @@
 // The audit log gets the operator, the purpose and the counts — never the passphrase. An unknown
 // name is audited as "(unknown operator)" because what was typed might be a passphrase typed in
 // the wrong field.
+// A shared store that cannot be reached (Io): the lock-out is counted in memory for as long as
+// this guard lives, and the attempt is recorded through appendAudit(), which a PostgresStore
+// keeps in its local journal. So an on-call engineer can still sign in and roll back during a
+// database outage (Shift and sign-off are refused then anyway), and every attempt is still
+// recorded; a store that cannot even journal it refuses, as before.
 
 #include "app/store/clock.h"
 #include "app/store/operators_file.h"
@@ -52,10 +57,14 @@ public:
     const SignInPolicy &policy() const { return m_policy; }
 
 private:
+    SignInResult verifyOffline(const Operator &op, const QString &passphrase,
+                               const QString &purpose, const QDateTime &now, const StoreError &why);
+
     Store &m_store;
     OperatorsFile m_operators;
     Clock m_clock;
     SignInPolicy m_policy;
+    QHash<QString, SignInState> m_offline; // lock-out while the store is unreachable
 };
 
 } // namespace cutover::store

@@ -47,13 +47,14 @@ namespace {
 enum class Purpose { Console, ReadExisting };
 
 StoreResult<std::unique_ptr<Store>> open(const config::StoreConfig &config, Clock clock,
-                                         Purpose purpose) {
+                                         Purpose purpose, StoreStart start) {
     if (!config.url.isEmpty()) {
         PostgresStore::Options options = PostgresStore::optionsFrom(config, std::move(clock));
         if (purpose == Purpose::Console) {
             // Audit entries made while the server is away wait beside where the SQLite store
             // would be.
             options.journalPath = auditJournalPathFor(config);
+            options.startUnreachable = start == StoreStart::AllowUnreachable;
         } else {
             options.createIfMissing = false;
         }
@@ -74,13 +75,14 @@ StoreResult<std::unique_ptr<Store>> open(const config::StoreConfig &config, Cloc
 
 } // namespace
 
-StoreResult<std::unique_ptr<Store>> openStore(const config::StoreConfig &config, Clock clock) {
-    return open(config, std::move(clock), Purpose::Console);
+StoreResult<std::unique_ptr<Store>> openStore(const config::StoreConfig &config, Clock clock,
+                                              StoreStart start) {
+    return open(config, std::move(clock), Purpose::Console, start);
 }
 
 StoreResult<std::unique_ptr<Store>> openExistingStore(const config::StoreConfig &config,
                                                       Clock clock) {
-    return open(config, std::move(clock), Purpose::ReadExisting);
+    return open(config, std::move(clock), Purpose::ReadExisting, StoreStart::RequireServer);
 }
 
 } // namespace cutover::store

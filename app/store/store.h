@@ -128,11 +128,18 @@ StoreResult<AuditEntry> recordPlanLoaded(Store &store, const config::Plan &plan,
 // <AppDataLocation>/store.sqlite.
 QString sqlitePathFor(const config::StoreConfig &config);
 
+// Whether a shared store may open while its server cannot be reached (PostgreSQL only).
+enum class StoreStart {
+    RequireServer,    // the command line: fail with Io, say so, exit
+    AllowUnreachable, // the war-room window: start, so Rollback never waits for the database
+};
+
 // Opens the store the plan names: SQLite at sqlitePathFor(), or, for a PostgreSQL url, a
 // PostgresStore with its local audit journal beside sqlitePathFor() (entries wait there while the
 // server is unreachable).
 StoreResult<std::unique_ptr<Store>> openStore(const config::StoreConfig &config,
-                                              Clock clock = systemClock());
+                                              Clock clock = systemClock(),
+                                              StoreStart start = StoreStart::RequireServer);
 
 // For tools that only read the log (--verify-audit, --export-audit): opens the store the plan
 // names only if it already exists (never creates an empty one to call it "OK"), and for

@@ -328,8 +328,7 @@ void TestWarRoomPanels::rollbackHeadlineAllVerified() {
     saveScreenshots(&panel, u"rollback_in_progress"_s);
     panel.addResult(lbResult(u"lb-b"_s, true, 3));
     QCOMPARE(panel.outcome(), ui::RollbackProgressPanel::Outcome::Verified);
-    QCOMPARE(panel.headline(),
-             u"production: rolled back, 2/2 LBs verified (3 ms)"_s);
+    QCOMPARE(panel.headline(), u"production: rolled back, 2/2 LBs verified (3 ms)"_s);
     panel.finish(true, u"legacy 100 / OTel 0 on lb-a, lb-b"_s);
     QCOMPARE(panel.outcome(), ui::RollbackProgressPanel::Outcome::Verified);
     QCOMPARE(panel.summary(), u"legacy 100 / OTel 0 on lb-a, lb-b"_s);
@@ -510,6 +509,12 @@ void TestWarRoomPanels::headerSaysWhenTheStoreIsDown() {
     QCOMPARE(header.storeNotice()->toolTip(), s.backends[0].problem);
     QVERIFY(header.backendLabel(u"store"_s)->toolTip().contains(u"down"_s));
     saveScreenshots(&header, u"header-store-down"_s);
+
+    // Started without the store: the stage is not guessed.
+    s.stateKnown = false;
+    header.display(s, Now);
+    QCOMPARE(header.stageLabel()->text(), u"Stage unknown · store not reached yet"_s);
+    s.stateKnown = true;
 
     // Back, and the journal written: the notice goes.
     s.backends[0].state = engine::BackendHealth::State::Ok;

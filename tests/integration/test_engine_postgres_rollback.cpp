@@ -9,8 +9,13 @@
 // Then the server's address turns into a black hole (a listener whose accept queue is full, so
 // connection attempts hang until connect_timeout, as over a cut network): the event loop must
 // keep running (largest gap measured) while the change feed's thread waits on it, a rollback
-// runs and a tick is refused at once. PostgreSQL is always started again and the lab reset.
+// runs and a tick is refused at once. And a console started while the server is down (a new
+// schema: never migrated) opens anyway: stage unknown, sign-in recorded in the journal with the
+// lock-out counted in memory, Rollback verified on both LBs; when the server starts, the schema
+// is created, the journal and the rolled-back state are written, and the chain verifies.
+// PostgreSQL is always started again and the lab reset.
 
+#include "app/store/sqlite_schema.h"
 #include "postgres_test_support.h"
 
 #include <QScopeGuard>
@@ -73,6 +78,7 @@ class TestEnginePostgresRollback : public QObject {
 private Q_SLOTS:
     void rollbackWhileServerStoppedReplaysJournal();
     void unansweringServerNeverStallsTheEventLoop();
+    void consoleStartsWhileServerIsDown();
 };
 
 void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
@@ -328,6 +334,85 @@ void TestEnginePostgresRollback::unansweringServerNeverStallsTheEventLoop() {
     const auto verified = pgStore->verifyAuditChain();
     QVERIFY(verified);
     QVERIFY2(verified.value().ok, qPrintable(verified.value().toString()));
+}
+
+void TestEnginePostgresRollback::consoleStartsWhileServerIsDown() {
+    const auto state = lab::loadState();
+    REQUIRE_LAB(state);
+    REQUIRE_POSTGRES();
+    const QString schema = u"engine_pg_cold_start"_s;
+    QVERIFY(pg::freshSchema(schema)); // empty: the first contact must migrate it
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QVERIFY(writeOperatorsFile(dir.filePath(u"operators.json"_s)));
+    const auto loaded = loadLabPlan(state, dir.filePath(u"operators.json"_s));
+    QVERIFY(loaded);
+    LabControl lab(state, *loaded);
+    QVERIFY(lab.reset(this));
+    bool stopped = false;
+    auto restore = qScopeGuard([&] {
+        if (stopped)
+            (void)pg::script(u"start"_s);
+        lab.reset(this);
+    });
+
+    QVERIFY(pg::script(u"stop"_s));
+    stopped = true;
+    // Without permission to start unreachable (the command line), opening fails with Io.
+    auto options = pg::options(schema, dir.filePath(u"journal/audit-journal.sqlite"_s));
+    const auto refused = store::PostgresStore::open(options);
+    QVERIFY(!refused);
+    QCOMPARE(refused.error().kind, store::StoreError::Kind::Io);
+    // The war-room window's way: it opens, and says what it does not know.
+    options.startUnreachable = true;
+    Console console;
+    store::PostgresStore *pgStore = pg::openConsole(console, *loaded, options);
+    QVERIFY(pgStore);
+    QVERIFY(pg::storeDown(console.snapshot()));
+    QVERIFY(!console.snapshot().stateKnown);
+    const QString shiftReasons = console.shiftGuards().join(u"; "_s);
+    QVERIFY2(shiftReasons.contains(u"store"_s), qPrintable(shiftReasons));
+
+    // Sign-in: a wrong passphrase is refused and counted, the right one works; both recorded.
+    const auto wrong = console.engine->signIn(u"bob"_s, u"not bob's"_s);
+    QCOMPARE(wrong.outcome, store::SignInResult::Outcome::Refused);
+    QCOMPARE(wrong.failures, 1);
+    const auto signedIn = console.engine->signIn(u"bob"_s, passphraseOf(u"bob"_s));
+    QVERIFY2(signedIn.ok(), qPrintable(signedIn.message));
+
+    // Rollback on both LBs; the stage is now known: the LBs were just told.
+    const OperationOutcome rolledBack = awaitOperation(
+        console.engine->rollback(kEnv, console.who(u"bob"_s), u"integration test: cold start"_s),
+        int(loaded->rollback.deadline.ms()) + 30'000);
+    QVERIFY2(rolledBack.ok, qPrintable(rolledBack.summary));
+    QVERIFY(lab.lbsHold(lab.rollbackWeights().weights, this));
+    QVERIFY(console.snapshot().stateKnown);
+    QCOMPARE(console.snapshot().phase, Phase::RolledBack);
+    const qint64 waiting = pgStore->journalPending();
+    QVERIFY2(waiting >= 4, qPrintable(QString::number(waiting))); // plan, 2 sign-ins, rollback
+
+    // The server starts: schema created, journal and state written, chain verified.
+    QVERIFY(pg::script(u"start"_s));
+    stopped = false;
+    QVERIFY2(QTest::qWaitFor(
+                 [&] { return pg::storeOk(console.snapshot()) && pgStore->journalPending() == 0; },
+                 30'000),
+             qPrintable(describe(console.snapshot())));
+    QCOMPARE(pgStore->schemaVersion(), store::latestSchemaVersion());
+    auto reader = store::PostgresStore::open(pg::options(schema, {}));
+    QVERIFY(reader);
+    const auto shared = reader.value()->stageState(kEnv);
+    QVERIFY(shared && shared.value());
+    QCOMPARE(shared.value()->phase, engine::phaseName(Phase::RolledBack));
+    const QStringList actions = actionsOf(auditOf(*reader.value()));
+    for (const QString &action : {u"plan_loaded"_s, u"sign_in_failed"_s, u"signed_in"_s,
+                                  u"rollback_started"_s, u"rollback_completed"_s})
+        QVERIFY2(actions.contains(action), qPrintable(action + u": "_s + actions.join(u", "_s)));
+    const auto verified = reader.value()->verifyAuditChain();
+    QVERIFY(verified);
+    QVERIFY2(verified.value().ok, qPrintable(verified.value().toString()));
+    qInfo().noquote() << "cold start:" << waiting << "entries journaled; after the server started:"
+                      << verified.value().toString();
 }
 
 QTEST_GUILESS_MAIN(TestEnginePostgresRollback)

@@ -6,11 +6,13 @@
 #include "app/cli/hash_passphrase.h"
 #include "app/store/operators_file.h"
 #include "app/store/passphrase.h"
+#include "app/store/postgres_store.h"
 #include "app/store/sign_in.h"
 #include "app/store/sqlite_store.h"
 
 #include <QDir>
 #include <QFile>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimeZone>
@@ -65,6 +67,7 @@ private Q_SLOTS:
     void wrongPassphraseRefusedAndAudited();
     void fiveFailuresLockForAMinute();
     void unknownOperatorIsAuditedWithoutTheTypedName();
+    void lockOutCountedWhileTheSharedStoreIsUnreachable();
     void secretsNeverStored();
 
 private:
@@ -366,4 +369,47 @@ void TestStoreOperators::secretsNeverStored() {
 }
 
 QTEST_GUILESS_MAIN(TestStoreOperators)
+// A shared store whose server cannot be reached (a loopback port nothing listens on), opened as
+// the war-room window opens it: sign-in still works, each attempt goes to the local journal, and
+// five wrong passphrases still lock the operator (counted in memory).
+void TestStoreOperators::lockOutCountedWhileTheSharedStoreIsUnreachable() {
+    quint16 port = 0;
+    {
+        QTcpServer probe; // a free port, closed again at once
+        QVERIFY(probe.listen(QHostAddress::LocalHost));
+        port = probe.serverPort();
+    }
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    PostgresStore::Options options;
+    options.url = QUrl(u"postgresql://127.0.0.1:%1/cutover"_s.arg(port));
+    options.user = u"cutover"_s;
+    options.password = u"never-sent"_s;
+    options.journalPath = dir.filePath(u"journal.sqlite"_s);
+    options.startUnreachable = true;
+    QDateTime now = QDateTime(QDate(2026, 1, 1), QTime(9, 0), QTimeZone::utc());
+    options.clock = [&now] {
+        return now;
+    };
+    auto opened = PostgresStore::open(options);
+    QVERIFY2(opened, qPrintable(opened ? QString() : opened.error().toString()));
+    PostgresStore &store = *opened.value();
+    QVERIFY(!store.signInState(u"bob"_s)); // unreachable: Io, at once
+
+    SignInGuard guard(store, m_operators, [&now] { return now; });
+    const SignInResult right = guard.verify(u"bob"_s, kBobPass);
+    QVERIFY2(right.ok(), qPrintable(right.message));
+    for (int i = 1; i <= 5; ++i) {
+        const SignInResult r = guard.verify(u"bob"_s, u"guess %1"_s.arg(i));
+        QCOMPARE(r.outcome, SignInResult::Outcome::Refused);
+        now = now.addSecs(1);
+    }
+    const SignInResult locked = guard.verify(u"bob"_s, kBobPass);
+    QCOMPARE(locked.outcome, SignInResult::Outcome::Locked);
+    now = now.addSecs(61);
+    QVERIFY(guard.verify(u"bob"_s, kBobPass).ok());
+    // Every attempt recorded, none lost: 1 + 5 + 1 + 1.
+    QCOMPARE(store.journalPending(), 8);
+}
+
 #include "test_store_operators.moc"

@@ -136,7 +136,9 @@ void HeaderBar::display(const engine::EnvironmentSnapshot &s, const QDateTime &n
         const QSignalBlocker blocker(m_environment);
         m_environment->setCurrentText(s.environment);
     }
-    m_stage->setText(tr("%1% OTel · %2").arg(s.currentPercent).arg(engine::phaseName(s.phase)));
+    m_stage->setText(s.stateKnown
+                         ? tr("%1% OTel · %2").arg(s.currentPercent).arg(engine::phaseName(s.phase))
+                         : tr("Stage unknown · store not reached yet"));
 
     QString split;
     const QString measured = s.measuredShare ? shareText(*s.measuredShare) : tr("unknown");
