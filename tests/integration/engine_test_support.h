@@ -172,6 +172,33 @@ inline QString describe(const EnvironmentSnapshot &s) {
                     s.driftAlarms.join(u"; "_s), s.rollbackProblems.join(u"; "_s));
 }
 
+// Whether the snapshot shows `check` of `gate` ticked (passed).
+inline bool isTicked(const EnvironmentSnapshot &s, const QString &gate, const QString &check) {
+    for (const auto &g : s.gates) {
+        if (g.id != gate)
+            continue;
+        for (const auto &c : g.checks) {
+            if (c.id == check)
+                return c.state == cutover::engine::CheckStatus::State::Pass;
+        }
+    }
+    return false;
+}
+
+// Whether the snapshot shows an active signature of `operatorName` on `gate`.
+inline bool isSignedBy(const EnvironmentSnapshot &s, const QString &gate,
+                       const QString &operatorName) {
+    for (const auto &g : s.gates) {
+        if (g.id != gate)
+            continue;
+        for (const auto &sig : g.signatures) {
+            if (sig.signOff && sig.signOff->operatorName == operatorName)
+                return true;
+        }
+    }
+    return false;
+}
+
 // Waits (bounded) for `done`; on timeout prints the snapshot and `guards()`' answer.
 inline bool waitFor(const Console &console, const std::function<bool()> &done, int timeoutMs,
                     const QString &what, const std::function<QStringList()> &guards = {}) {

@@ -6,62 +6,17 @@
 
 #include "app/store/postgres_store.h"
 #include "engine_test_support.h"
+#include "tests/lab/postgres_server.h"
 
 #include <QFile>
-#include <QProcess>
-#include <QSqlDatabase>
-#include <QSqlError>
-#include <QSqlQuery>
 #include <QUrlQuery>
 
 namespace enginetest::pg {
 
-inline QString dir() {
-    return qEnvironmentVariable("CUTOVER_PG_DIR");
-}
-
-inline QHash<QString, QString> state() {
-    QHash<QString, QString> values;
-    QFile file(dir() + u"/state.env"_s);
-    if (!file.open(QIODevice::ReadOnly))
-        return values;
-    for (const QByteArray &line : file.readAll().split('\n')) {
-        const qsizetype eq = line.indexOf('=');
-        if (eq > 0)
-            values.insert(QString::fromUtf8(line.left(eq)), QString::fromUtf8(line.mid(eq + 1)));
-    }
-    return values;
-}
-
-// tests/lab/postgres.sh start|stop on the fixture's server (same data, same port).
-inline bool script(const QString &command) {
-    return QProcess::execute(qEnvironmentVariable("CUTOVER_PG_SCRIPT"), {command, dir()}) == 0;
-}
-
-// SQL behind the stores' backs (schema set-up, checks), on a connection of its own.
-inline bool rawSql(const QString &sql) {
-    const auto s = state();
-    bool ok = false;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQL"_s, u"raw"_s);
-        db.setHostName(s.value(u"PGHOST"_s));
-        db.setPort(s.value(u"PGPORT"_s).toInt());
-        db.setDatabaseName(s.value(u"PGDATABASE"_s));
-        db.setUserName(s.value(u"PGUSER"_s));
-        db.setPassword(s.value(u"PGPASSWORD"_s));
-        if (db.open()) {
-            QSqlQuery q(db);
-            ok = q.exec(sql);
-            if (!ok)
-                qWarning() << q.lastError().text();
-        } else {
-            qWarning() << db.lastError().text();
-        }
-        db.close();
-    }
-    QSqlDatabase::removeDatabase(u"raw"_s);
-    return ok;
-}
+using pglab::dir;
+using pglab::rawSql;
+using pglab::script;
+using pglab::state;
 
 inline bool freshSchema(const QString &schema) {
     return rawSql(u"DROP SCHEMA IF EXISTS %1 CASCADE; CREATE SCHEMA %1"_s.arg(schema));

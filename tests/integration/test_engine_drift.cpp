@@ -7,7 +7,6 @@
 
 #include "engine_test_support.h"
 
-#include <QScopeGuard>
 #include <QTemporaryDir>
 
 using namespace cutover;
@@ -16,37 +15,54 @@ using namespace enginetest;
 class TestEngineDrift : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase();
+    void cleanup() {
+        if (m_lab)
+            m_lab->reset(this);
+    }
     void reloadIsDetectedAndReasserted();
     void rollbackWeightsAreNeverReasserted();
+
+private:
+    // A console on a fresh store, the lab shifted to 10% and holding.
+    void shiftTo10(Console &console, const QString &storeName) {
+        QVERIFY(m_lab->reset(this));
+        QVERIFY(console.open(*m_plan, m_dir.filePath(storeName)));
+        QVERIFY(tickGate(console, m_plan->preCutoverGate));
+        QVERIFY(signGate(console, m_plan->preCutoverGate));
+        const OperationOutcome shifted = enginetest::shiftTo(console, 10);
+        QVERIFY2(shifted.ok, qPrintable(shifted.summary + u' ' + shifted.refusals.join(u"; "_s)));
+        QVERIFY(waitForPhase(console, {Phase::Holding}, 90'000));
+    }
+
+    QTemporaryDir m_dir;
+    std::optional<config::Plan> m_plan;
+    std::unique_ptr<LabControl> m_lab;
 };
 
-void TestEngineDrift::reloadIsDetectedAndReasserted() {
+void TestEngineDrift::initTestCase() {
     const auto state = lab::loadState();
     REQUIRE_LAB(state);
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    QVERIFY(writeOperatorsFile(dir.filePath(u"operators.json"_s)));
-    auto plan = loadLabPlan(state, dir.filePath(u"operators.json"_s));
-    QVERIFY(plan);
-    plan->drift.interval = config::Duration::seconds(1);
-    plan->drift.policy = config::DriftConfig::Policy::Reassert;
-    plan->rollback.triggers.clear(); // a reload blips traffic: keep this test about drift
-    LabControl lab(state, *plan);
-    QVERIFY(lab.reset(this));
-    auto restore = qScopeGuard([&] { lab.reset(this); });
+    QVERIFY(m_dir.isValid());
+    QVERIFY(writeOperatorsFile(m_dir.filePath(u"operators.json"_s)));
+    m_plan = loadLabPlan(state, m_dir.filePath(u"operators.json"_s));
+    QVERIFY(m_plan);
+    m_plan->drift.interval = config::Duration::seconds(1);
+    m_plan->drift.policy = config::DriftConfig::Policy::Reassert;
+    m_plan->rollback.triggers.clear(); // a reload blips traffic: keep these tests about drift
+    m_lab = std::make_unique<LabControl>(state, *m_plan);
+}
 
+void TestEngineDrift::reloadIsDetectedAndReasserted() {
     Console console;
-    QVERIFY(console.open(*plan, dir.filePath(u"store.sqlite"_s)));
-    QVERIFY(tickGate(console, plan->preCutoverGate));
-    QVERIFY(signGate(console, plan->preCutoverGate));
-    const OperationOutcome shifted = shiftTo(console, 10);
-    QVERIFY2(shifted.ok, qPrintable(shifted.summary + u' ' + shifted.refusals.join(u"; "_s)));
-    QVERIFY(waitForPhase(console, {Phase::Holding}, 90'000));
+    shiftTo10(console, u"reload.sqlite"_s);
+    if (QTest::currentTestFailed())
+        return;
     const QMap<QString, int> intended = console.snapshot().intendedWeights;
-    QVERIFY(lab.lbsHold(intended, this));
+    QVERIFY(m_lab->lbsHold(intended, this));
 
     QSignalSpy alarms(console.engine.get(), &CutoverEngine::alarm);
-    QVERIFY(lab.run({u"reload"_s, u"lb-a"_s}));
+    QVERIFY(m_lab->run({u"reload"_s, u"lb-a"_s}));
     // Detected and recorded...
     QVERIFY(waitFor(
         console, [&] { return actionsOf(auditOf(*console.store)).contains(u"drift_detected"_s); },
@@ -62,7 +78,7 @@ void TestEngineDrift::reloadIsDetectedAndReasserted() {
     QVERIFY(waitFor(
         console, [&] { return actionsOf(auditOf(*console.store)).contains(u"drift_reasserted"_s); },
         30'000, u"drift re-asserted"_s));
-    QVERIFY(lab.lbsHold(intended, this));
+    QVERIFY(m_lab->lbsHold(intended, this));
     QVERIFY(waitFor(
         console, [&] { return console.snapshot().driftAlarms.isEmpty(); }, 30'000,
         u"drift alarm cleared"_s));
@@ -70,31 +86,14 @@ void TestEngineDrift::reloadIsDetectedAndReasserted() {
 }
 
 void TestEngineDrift::rollbackWeightsAreNeverReasserted() {
-    const auto state = lab::loadState();
-    REQUIRE_LAB(state);
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    QVERIFY(writeOperatorsFile(dir.filePath(u"operators.json"_s)));
-    auto plan = loadLabPlan(state, dir.filePath(u"operators.json"_s));
-    QVERIFY(plan);
-    plan->drift.interval = config::Duration::seconds(1);
-    plan->drift.policy = config::DriftConfig::Policy::Reassert;
-    plan->rollback.triggers.clear();
-    LabControl lab(state, *plan);
-    QVERIFY(lab.reset(this));
-    auto restore = qScopeGuard([&] { lab.reset(this); });
-
     Console console;
-    QVERIFY(console.open(*plan, dir.filePath(u"store.sqlite"_s)));
-    QVERIFY(tickGate(console, plan->preCutoverGate));
-    QVERIFY(signGate(console, plan->preCutoverGate));
-    const OperationOutcome shifted = shiftTo(console, 10);
-    QVERIFY2(shifted.ok, qPrintable(shifted.summary + u' ' + shifted.refusals.join(u"; "_s)));
-    QVERIFY(waitForPhase(console, {Phase::Holding}, 90'000));
+    shiftTo10(console, u"rolled-back.sqlite"_s);
+    if (QTest::currentTestFailed())
+        return;
 
     // Both LBs put on the rollback weights behind the engine's back (lab reset = legacy only).
-    QVERIFY(lab.reset(this));
-    QVERIFY(lab.lbsHold(lab.rollbackWeights().weights, this));
+    QVERIFY(m_lab->reset(this));
+    QVERIFY(m_lab->lbsHold(m_lab->rollbackWeights().weights, this));
     QVERIFY(waitFor(
         console,
         [&] { return actionsOf(auditOf(*console.store)).contains(u"drift_not_reasserted"_s); },
@@ -103,7 +102,7 @@ void TestEngineDrift::rollbackWeightsAreNeverReasserted() {
     QSignalSpy rounds(console.engine.get(), &CutoverEngine::monitorRoundFinished);
     QVERIFY(QTest::qWaitFor([&] { return rounds.size() >= 3; }, 30'000));
     QVERIFY(!actionsOf(auditOf(*console.store)).contains(u"drift_reasserted"_s));
-    QVERIFY(lab.lbsHold(lab.rollbackWeights().weights, this));
+    QVERIFY(m_lab->lbsHold(m_lab->rollbackWeights().weights, this));
     QVERIFY(!console.snapshot().driftAlarms.isEmpty());
 }
 

@@ -22,30 +22,6 @@ namespace {
 
 constexpr int kPropagationLimitMs = 1000; // the "within one second"
 
-bool isTicked(const EnvironmentSnapshot &s, const QString &gate, const QString &check) {
-    for (const auto &g : s.gates) {
-        if (g.id != gate)
-            continue;
-        for (const auto &c : g.checks) {
-            if (c.id == check)
-                return c.state == engine::CheckStatus::State::Pass;
-        }
-    }
-    return false;
-}
-
-bool isSignedBy(const EnvironmentSnapshot &s, const QString &gate, const QString &operatorName) {
-    for (const auto &g : s.gates) {
-        if (g.id != gate)
-            continue;
-        for (const auto &sig : g.signatures) {
-            if (sig.signOff && sig.signOff->operatorName == operatorName)
-                return true;
-        }
-    }
-    return false;
-}
-
 // How long until `seen` holds, from now; -1 when not within `limitMs` (waits at most 5 × limit so
 // a slow machine prints a figure instead of only failing).
 qint64 msUntil(const std::function<bool()> &seen, int limitMs) {

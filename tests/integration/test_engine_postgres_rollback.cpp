@@ -18,7 +18,6 @@
 #include "app/store/sqlite_schema.h"
 #include "postgres_test_support.h"
 
-#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -76,42 +75,63 @@ struct BlackHole {
 class TestEnginePostgresRollback : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
     void rollbackWhileServerStoppedReplaysJournal();
     void unansweringServerNeverStallsTheEventLoop();
     void consoleStartsWhileServerIsDown();
+
+private:
+    // Each test's own local journal: entries left by one test must not replay into another's
+    // schema.
+    QString journalPath() const {
+        return m_dir.filePath(QString::fromLatin1(QTest::currentTestFunction()) +
+                              u"/audit-journal.sqlite"_s);
+    }
+
+    QHash<QString, QString> m_state;
+    QTemporaryDir m_dir;
+    std::optional<config::Plan> m_plan;
+    std::unique_ptr<LabControl> m_lab;
+    bool m_stopped = false; // a test stopped PostgreSQL: cleanup() starts it again
 };
 
-void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
-    const auto state = lab::loadState();
-    REQUIRE_LAB(state);
+void TestEnginePostgresRollback::initTestCase() {
+    m_state = lab::loadState();
+    REQUIRE_LAB(m_state);
     REQUIRE_POSTGRES();
+    QVERIFY(m_dir.isValid());
+    QVERIFY(writeOperatorsFile(m_dir.filePath(u"operators.json"_s)));
+    m_plan = loadLabPlan(m_state, m_dir.filePath(u"operators.json"_s));
+    QVERIFY(m_plan);
+    m_lab = std::make_unique<LabControl>(m_state, *m_plan);
+}
+
+void TestEnginePostgresRollback::init() {
+    QVERIFY(m_lab->reset(this));
+}
+
+void TestEnginePostgresRollback::cleanup() {
+    if (m_stopped && pg::script(u"start"_s))
+        m_stopped = false;
+    m_lab->reset(this);
+}
+
+void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
     QVERIFY(pg::freshSchema(kSchema));
 
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    QVERIFY(writeOperatorsFile(dir.filePath(u"operators.json"_s)));
-    const auto loaded = loadLabPlan(state, dir.filePath(u"operators.json"_s));
-    QVERIFY(loaded);
-    LabControl lab(state, *loaded);
-    QVERIFY(lab.reset(this));
-    bool stopped = false;
-    auto restore = qScopeGuard([&] {
-        if (stopped)
-            (void)pg::script(u"start"_s);
-        lab.reset(this);
-    });
-
     Console console;
-    const QString journal = dir.filePath(u"journal/audit-journal.sqlite"_s);
+    const QString journal = journalPath();
     store::PostgresStore *pgStore =
-        pg::openConsole(console, *loaded, pg::options(kSchema, journal));
+        pg::openConsole(console, *m_plan, pg::options(kSchema, journal));
     QVERIFY(pgStore);
     QVERIFY(pgStore->description().startsWith(u"postgresql"_s));
     const auto alice = console.who(u"alice"_s);
     const auto bob = console.who(u"bob"_s);
 
-    QVERIFY(tickGate(console, loaded->preCutoverGate));
-    QVERIFY(signGate(console, loaded->preCutoverGate));
+    QVERIFY(tickGate(console, m_plan->preCutoverGate));
+    QVERIFY(signGate(console, m_plan->preCutoverGate));
     QVERIFY2(
         QTest::qWaitFor(
             [&] { return console.engine->guards(Action::Shift, alice, kEnv).isEmpty(); }, 90'000),
@@ -119,12 +139,12 @@ void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
     const OperationOutcome shifted =
         awaitOperation(console.engine->shift(kEnv, alice, passphraseOf(u"alice"_s), 10));
     QVERIFY2(shifted.ok, qPrintable(shifted.summary + u' ' + shifted.refusals.join(u"; "_s)));
-    QVERIFY(lab.lbsHold(lab.weightsFor(10).weights, this));
+    QVERIFY(m_lab->lbsHold(m_lab->weightsFor(10).weights, this));
     const qint64 seqBefore = console.store->lastChangeId().value();
 
     // The server goes away.
     QVERIFY(pg::script(u"stop"_s));
-    stopped = true;
+    m_stopped = true;
     QVERIFY2(QTest::qWaitFor([&] { return pg::storeDown(console.engine->snapshot(kEnv)); }, 10'000),
              qPrintable(describe(console.engine->snapshot(kEnv))));
 
@@ -133,7 +153,7 @@ void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
              qPrintable(console.engine->guards(Action::Rollback, bob, kEnv).join(u"; "_s)));
     const OperationOutcome rolledBack =
         awaitOperation(console.engine->rollback(kEnv, bob, u"integration test: store down"_s),
-                       int(loaded->rollback.deadline.ms()) + 30'000);
+                       int(m_plan->rollback.deadline.ms()) + 30'000);
     QVERIFY(rolledBack.finished);
     qInfo().noquote() << "rollback with the store down:" << rolledBack.summary << "in"
                       << rolledBack.elapsedMs << "ms";
@@ -141,15 +161,15 @@ void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
     QCOMPARE(rolledBack.results.size(), 2);
     for (const auto &r : rolledBack.results) {
         QVERIFY2(r.verified, qPrintable(r.lb));
-        QCOMPARE(r.readBack, lab.rollbackWeights().weights);
+        QCOMPARE(r.readBack, m_lab->rollbackWeights().weights);
     }
-    QVERIFY(lab.lbsHold(lab.rollbackWeights().weights, this));
+    QVERIFY(m_lab->lbsHold(m_lab->rollbackWeights().weights, this));
     QVERIFY2(pgStore->journalPending() >= 2,
              qPrintable(QString::number(pgStore->journalPending())));
 
     // The command line cannot verify a store it cannot reach: exit 2, the server named, the
     // password never shown.
-    const QString sharedPlan = pg::writeSharedPlan(dir.path(), kSchema);
+    const QString sharedPlan = pg::writeSharedPlan(m_dir.path(), kSchema);
     QVERIFY(!sharedPlan.isEmpty());
     const ProcessRun unreachable = runConsole({u"--plan"_s, sharedPlan, u"--verify-audit"_s});
     showRun("--verify-audit with the server stopped:", unreachable);
@@ -167,17 +187,17 @@ void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
     QVERIFY(!refusedShift.ok);
     QVERIFY2(refusedShift.refusals.join(u"; "_s).contains(u"store"_s),
              qPrintable(refusedShift.summary + u' ' + refusedShift.refusals.join(u"; "_s)));
-    const QString role = loaded->gate(loaded->preCutoverGate)->signOff.value(0);
+    const QString role = m_plan->gate(m_plan->preCutoverGate)->signOff.value(0);
     const auto signer = console.who(personWithRole(role));
     const auto refusedSign =
-        console.engine->signOff(kEnv, loaded->preCutoverGate, role, signer,
+        console.engine->signOff(kEnv, m_plan->preCutoverGate, role, signer,
                                 passphraseOf(signer.name), u"Approved"_s, u"store down"_s);
     QVERIFY(!refusedSign.ok);
     QVERIFY2(refusedSign.message().contains(u"store"_s), qPrintable(refusedSign.message()));
 
     // The server comes back: the watcher recovers and the journal is replayed.
     QVERIFY(pg::script(u"start"_s));
-    stopped = false;
+    m_stopped = false;
     QElapsedTimer recovery;
     recovery.start();
     QVERIFY2(QTest::qWaitFor(
@@ -220,7 +240,7 @@ void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
     QCOMPARE(verifiedByCli.exitCode, 0);
     QVERIFY2(verifiedByCli.out.startsWith(verified.value().toString()),
              qPrintable(verifiedByCli.out));
-    const QString csv = dir.filePath(u"audit.csv"_s);
+    const QString csv = m_dir.filePath(u"audit.csv"_s);
     const ProcessRun exported = runConsole({u"--plan"_s, sharedPlan, u"--export-audit"_s, csv});
     showRun("--export-audit:", exported);
     QCOMPARE(exported.exitCode, 0);
@@ -230,7 +250,7 @@ void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
     // A schema without a store: refused (exit 2), and nothing is created there.
     const QString empty = kSchema + u"_empty"_s;
     QVERIFY(pg::rawSql(u"DROP SCHEMA IF EXISTS %1 CASCADE; CREATE SCHEMA %1"_s.arg(empty)));
-    const QString emptyPlan = pg::writeSharedPlan(dir.path(), empty);
+    const QString emptyPlan = pg::writeSharedPlan(m_dir.path(), empty);
     QVERIFY(!emptyPlan.isEmpty());
     const ProcessRun nothing = runConsole({u"--plan"_s, emptyPlan, u"--verify-audit"_s});
     showRun("--verify-audit on an empty schema:", nothing);
@@ -243,30 +263,13 @@ void TestEnginePostgresRollback::rollbackWhileServerStoppedReplaysJournal() {
 }
 
 void TestEnginePostgresRollback::unansweringServerNeverStallsTheEventLoop() {
-    const auto state = lab::loadState();
-    REQUIRE_LAB(state);
-    REQUIRE_POSTGRES();
     const QString schema = u"engine_pg_black_hole"_s;
     QVERIFY(pg::freshSchema(schema));
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    QVERIFY(writeOperatorsFile(dir.filePath(u"operators.json"_s)));
-    const auto loaded = loadLabPlan(state, dir.filePath(u"operators.json"_s));
-    QVERIFY(loaded);
-    LabControl lab(state, *loaded);
-    QVERIFY(lab.reset(this));
     BlackHole hole;
-    bool stopped = false;
-    auto restore = qScopeGuard([&] {
-        hole.close();
-        if (stopped)
-            (void)pg::script(u"start"_s);
-        lab.reset(this);
-    });
 
     Console console;
-    const QString journal = dir.filePath(u"journal/audit-journal.sqlite"_s);
-    store::PostgresStore *pgStore = pg::openConsole(console, *loaded, pg::options(schema, journal));
+    const QString journal = journalPath();
+    store::PostgresStore *pgStore = pg::openConsole(console, *m_plan, pg::options(schema, journal));
     QVERIFY(pgStore);
     QTRY_VERIFY_WITH_TIMEOUT(pg::storeOk(console.snapshot()), 10'000);
 
@@ -282,7 +285,7 @@ void TestEnginePostgresRollback::unansweringServerNeverStallsTheEventLoop() {
 
     const quint16 port = quint16(pg::state().value(u"PGPORT"_s).toUInt());
     QVERIFY(pg::script(u"stop"_s));
-    stopped = true;
+    m_stopped = true;
     QVERIFY(hole.open(port));
     sinceLastTick.restart();
     largestGapMs = 0; // from the moment the address answers nothing
@@ -290,9 +293,9 @@ void TestEnginePostgresRollback::unansweringServerNeverStallsTheEventLoop() {
              qPrintable(describe(console.snapshot())));
 
     // A tick is refused at once, the store named.
-    const QString gate = loaded->preCutoverGate;
+    const QString gate = m_plan->preCutoverGate;
     const config::Check *manual = nullptr;
-    for (const auto &check : loaded->gate(gate)->checks)
+    for (const auto &check : m_plan->gate(gate)->checks)
         if (check.kind == config::Check::Kind::Manual && !manual)
             manual = &check;
     QVERIFY(manual);
@@ -307,9 +310,9 @@ void TestEnginePostgresRollback::unansweringServerNeverStallsTheEventLoop() {
     // The rollback runs on both LBs while the feed's thread waits on the black hole.
     const OperationOutcome rolledBack = awaitOperation(
         console.engine->rollback(kEnv, console.who(u"bob"_s), u"integration test: black hole"_s),
-        int(loaded->rollback.deadline.ms()) + 30'000);
+        int(m_plan->rollback.deadline.ms()) + 30'000);
     QVERIFY2(rolledBack.ok, qPrintable(rolledBack.summary));
-    QVERIFY(lab.lbsHold(lab.rollbackWeights().weights, this));
+    QVERIFY(m_lab->lbsHold(m_lab->rollbackWeights().weights, this));
     // Long enough for the feed to be inside a connect attempt that hangs (connect_timeout 5 s).
     QSignalSpy window(&meter, &QTimer::timeout);
     QElapsedTimer held;
@@ -326,7 +329,7 @@ void TestEnginePostgresRollback::unansweringServerNeverStallsTheEventLoop() {
     // The server comes back: the same port, the journal replays, the chain verifies.
     hole.close();
     QVERIFY(pg::script(u"start"_s));
-    stopped = false;
+    m_stopped = false;
     QVERIFY2(QTest::qWaitFor(
                  [&] { return pg::storeOk(console.snapshot()) && pgStore->journalPending() == 0; },
                  30'000),
@@ -337,36 +340,20 @@ void TestEnginePostgresRollback::unansweringServerNeverStallsTheEventLoop() {
 }
 
 void TestEnginePostgresRollback::consoleStartsWhileServerIsDown() {
-    const auto state = lab::loadState();
-    REQUIRE_LAB(state);
-    REQUIRE_POSTGRES();
     const QString schema = u"engine_pg_cold_start"_s;
     QVERIFY(pg::freshSchema(schema)); // empty: the first contact must migrate it
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    QVERIFY(writeOperatorsFile(dir.filePath(u"operators.json"_s)));
-    const auto loaded = loadLabPlan(state, dir.filePath(u"operators.json"_s));
-    QVERIFY(loaded);
-    LabControl lab(state, *loaded);
-    QVERIFY(lab.reset(this));
-    bool stopped = false;
-    auto restore = qScopeGuard([&] {
-        if (stopped)
-            (void)pg::script(u"start"_s);
-        lab.reset(this);
-    });
 
     QVERIFY(pg::script(u"stop"_s));
-    stopped = true;
+    m_stopped = true;
     // Without permission to start unreachable (the command line), opening fails with Io.
-    auto options = pg::options(schema, dir.filePath(u"journal/audit-journal.sqlite"_s));
+    auto options = pg::options(schema, journalPath());
     const auto refused = store::PostgresStore::open(options);
     QVERIFY(!refused);
     QCOMPARE(refused.error().kind, store::StoreError::Kind::Io);
     // The war-room window's way: it opens, and says what it does not know.
     options.startUnreachable = true;
     Console console;
-    store::PostgresStore *pgStore = pg::openConsole(console, *loaded, options);
+    store::PostgresStore *pgStore = pg::openConsole(console, *m_plan, options);
     QVERIFY(pgStore);
     QVERIFY(pg::storeDown(console.snapshot()));
     QVERIFY(!console.snapshot().stateKnown);
@@ -383,9 +370,9 @@ void TestEnginePostgresRollback::consoleStartsWhileServerIsDown() {
     // Rollback on both LBs; the stage is now known: the LBs were just told.
     const OperationOutcome rolledBack = awaitOperation(
         console.engine->rollback(kEnv, console.who(u"bob"_s), u"integration test: cold start"_s),
-        int(loaded->rollback.deadline.ms()) + 30'000);
+        int(m_plan->rollback.deadline.ms()) + 30'000);
     QVERIFY2(rolledBack.ok, qPrintable(rolledBack.summary));
-    QVERIFY(lab.lbsHold(lab.rollbackWeights().weights, this));
+    QVERIFY(m_lab->lbsHold(m_lab->rollbackWeights().weights, this));
     QVERIFY(console.snapshot().stateKnown);
     QCOMPARE(console.snapshot().phase, Phase::RolledBack);
     const qint64 waiting = pgStore->journalPending();
@@ -393,7 +380,7 @@ void TestEnginePostgresRollback::consoleStartsWhileServerIsDown() {
 
     // The server starts: schema created, journal and state written, chain verified.
     QVERIFY(pg::script(u"start"_s));
-    stopped = false;
+    m_stopped = false;
     QVERIFY2(QTest::qWaitFor(
                  [&] { return pg::storeOk(console.snapshot()) && pgStore->journalPending() == 0; },
                  30'000),

@@ -37,34 +37,6 @@ void TestEngineTwoConsoles::initTestCase() {
     m_lab = std::make_unique<LabControl>(m_state, *m_plan);
 }
 
-namespace {
-
-bool isTicked(const EnvironmentSnapshot &s, const QString &gate, const QString &check) {
-    for (const auto &g : s.gates) {
-        if (g.id != gate)
-            continue;
-        for (const auto &c : g.checks) {
-            if (c.id == check)
-                return c.state == engine::CheckStatus::State::Pass;
-        }
-    }
-    return false;
-}
-
-bool isSignedBy(const EnvironmentSnapshot &s, const QString &gate, const QString &operatorName) {
-    for (const auto &g : s.gates) {
-        if (g.id != gate)
-            continue;
-        for (const auto &sig : g.signatures) {
-            if (sig.signOff && sig.signOff->operatorName == operatorName)
-                return true;
-        }
-    }
-    return false;
-}
-
-} // namespace
-
 void TestEngineTwoConsoles::ticksAndSignOffsPropagate() {
     const QString storePath = m_dir.filePath(u"propagate.sqlite"_s);
     Console a;

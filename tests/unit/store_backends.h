@@ -16,6 +16,7 @@
 
 #include "app/store/postgres_store.h"
 #include "app/store/sqlite_store.h"
+#include "tests/lab/postgres_server.h"
 
 #include <QFile>
 #include <QHash>
@@ -151,20 +152,14 @@ public:
             return nullptr;
         }
         const QString stateFile = dir + QStringLiteral("/state.env");
-        QFile file(stateFile);
-        if (!file.open(QIODevice::ReadOnly)) {
-            *error = QStringLiteral("CUTOVER_STORE_BACKEND=postgresql but %1 is missing (%2): the "
+        if (!QFile::exists(stateFile)) {
+            *error = QStringLiteral("CUTOVER_STORE_BACKEND=postgresql but %1 is missing: the "
                                     "PostgreSQL of the fixture `postgres` is not running (did "
                                     "postgres_up pass?)")
-                         .arg(stateFile, file.errorString());
+                         .arg(stateFile);
             return nullptr;
         }
-        QHash<QString, QString> state;
-        for (const QByteArray &line : file.readAll().split('\n')) {
-            const qsizetype eq = line.indexOf('=');
-            if (eq > 0)
-                state.insert(QString::fromUtf8(line.left(eq)), QString::fromUtf8(line.mid(eq + 1)));
-        }
+        const QHash<QString, QString> state = pglab::state(dir);
         for (const char *key : {"PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"}) {
             if (state.value(QString::fromLatin1(key)).isEmpty()) {
                 *error = QStringLiteral("%1 has no %2").arg(stateFile, QString::fromLatin1(key));
@@ -172,13 +167,11 @@ public:
             }
         }
         std::unique_ptr<PostgresBackend> backend(new PostgresBackend);
-        backend->m_host = state.value(QStringLiteral("PGHOST"));
-        backend->m_port = state.value(QStringLiteral("PGPORT")).toInt();
-        backend->m_database = state.value(QStringLiteral("PGDATABASE"));
+        backend->m_state = state;
         backend->m_options.url = QUrl(QStringLiteral("postgresql://%1:%2/%3?sslmode=disable")
-                                          .arg(backend->m_host)
-                                          .arg(backend->m_port)
-                                          .arg(backend->m_database));
+                                          .arg(state.value(QStringLiteral("PGHOST")),
+                                               state.value(QStringLiteral("PGPORT")),
+                                               state.value(QStringLiteral("PGDATABASE"))));
         backend->m_options.user = state.value(QStringLiteral("PGUSER"));
         backend->m_options.password = state.value(QStringLiteral("PGPASSWORD"));
         return backend;
@@ -200,22 +193,14 @@ public:
 
 protected:
     QSqlDatabase rawDatabase(const QString &connectionName) const override {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connectionName);
-        db.setHostName(m_host);
-        db.setPort(m_port);
-        db.setDatabaseName(m_database);
-        db.setUserName(m_options.user);
-        db.setPassword(m_options.password);
-        return db;
+        return pglab::addConnection(m_state, connectionName);
     }
 
 private:
     PostgresBackend() = default;
 
     PostgresStore::Options m_options;
-    QString m_host;
-    int m_port = 0;
-    QString m_database;
+    QHash<QString, QString> m_state;
 };
 
 // The backend CUTOVER_STORE_BACKEND names; nullptr and *error when it cannot be used.

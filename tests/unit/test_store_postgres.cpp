@@ -10,6 +10,7 @@
 #include "app/store/postgres_store.h"
 #include "app/store/postgres_watcher.h"
 #include "app/store/store_watcher.h"
+#include "tests/lab/postgres_server.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -28,25 +29,11 @@ using namespace cutover::store;
 
 namespace {
 
-QString pgDir() {
-    return qEnvironmentVariable("CUTOVER_PG_DIR");
-}
-
-QHash<QString, QString> readState() {
-    QHash<QString, QString> values;
-    QFile file(pgDir() + u"/state.env"_s);
-    if (!file.open(QIODevice::ReadOnly))
-        return values;
-    for (const QByteArray &line : file.readAll().split('\n')) {
-        const qsizetype eq = line.indexOf('=');
-        if (eq > 0)
-            values.insert(QString::fromUtf8(line.left(eq)), QString::fromUtf8(line.mid(eq + 1)));
-    }
-    return values;
-}
+using pglab::rawSql;
+using pglab::script;
 
 PostgresStore::Options options(Clock clock = systemClock()) {
-    const auto state = readState();
+    const auto state = pglab::state();
     PostgresStore::Options o;
     o.url = QUrl(u"postgresql://%1:%2/%3?sslmode=disable"_s.arg(
         state.value(u"PGHOST"_s), state.value(u"PGPORT"_s), state.value(u"PGDATABASE"_s)));
@@ -65,37 +52,6 @@ std::unique_ptr<PostgresStore> openOrFail(Clock clock = systemClock()) {
     return std::move(opened).value();
 }
 
-// SQL behind the store's back, as another program (or a tamperer) would.
-bool rawSql(const QString &sql) {
-    const auto state = readState();
-    bool ok = false;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQL"_s, u"raw"_s);
-        db.setHostName(state.value(u"PGHOST"_s));
-        db.setPort(state.value(u"PGPORT"_s).toInt());
-        db.setDatabaseName(state.value(u"PGDATABASE"_s));
-        db.setUserName(state.value(u"PGUSER"_s));
-        db.setPassword(state.value(u"PGPASSWORD"_s));
-        if (db.open()) {
-            QSqlQuery q(db);
-            ok = q.exec(sql);
-            if (!ok)
-                qWarning() << q.lastError().text();
-        } else {
-            qWarning() << db.lastError().text();
-        }
-        db.close();
-    }
-    QSqlDatabase::removeDatabase(u"raw"_s);
-    return ok;
-}
-
-bool script(const QString &command) {
-    const int code =
-        QProcess::execute(qEnvironmentVariable("CUTOVER_PG_SCRIPT"), {command, pgDir()});
-    return code == 0;
-}
-
 } // namespace
 
 class TestStorePostgres : public QObject {
@@ -104,8 +60,8 @@ private Q_SLOTS:
     void initTestCase() {
         // openStore() puts the audit journal in AppDataLocation: keep it out of the real one.
         QStandardPaths::setTestModeEnabled(true);
-        QVERIFY2(!pgDir().isEmpty(), "CUTOVER_PG_DIR is not set: run through ctest (fixture)");
-        QVERIFY2(readState().contains(u"PGPORT"_s), "no state.env: did postgres_up pass?");
+        QVERIFY2(!pglab::dir().isEmpty(), "CUTOVER_PG_DIR is not set: run through ctest (fixture)");
+        QVERIFY2(pglab::state().contains(u"PGPORT"_s), "no state.env: did postgres_up pass?");
     }
     void init() {
         // A fresh schema per test function (the role owns the database and its public schema).
@@ -154,7 +110,7 @@ void TestStorePostgres::serverRestartWatcherReconnects() {
     const qint64 noticedMs = elapsed.elapsed();
     const auto error = failed.constFirst().at(0).value<StoreError>();
     QCOMPARE(error.kind, StoreError::Kind::Io);
-    QVERIFY(!error.message.contains(readState().value(u"PGPASSWORD"_s)));
+    QVERIFY(!error.message.contains(pglab::state().value(u"PGPASSWORD"_s)));
     // While the server is away, calls fail typed, never crash.
     auto down = consoleA->tick({u"prod"_s, u"pre"_s, u"during"_s, u"alice"_s, u"rm"_s, {}});
     QVERIFY(!down);
@@ -311,7 +267,7 @@ void TestStorePostgres::urlOptionsChecked() {
         auto store = openOrFail();
         QVERIFY(store);
         QVERIFY(store->description().startsWith(u"postgresql://127.0.0.1:"_s));
-        QVERIFY(!store->description().contains(readState().value(u"PGPASSWORD"_s)));
+        QVERIFY(!store->description().contains(pglab::state().value(u"PGPASSWORD"_s)));
     }
     PostgresStore::Options o = options();
     o.url.setQuery(u"password=x"_s);
