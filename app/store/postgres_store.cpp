@@ -399,47 +399,10 @@ StoreResult<void> PostgresStore::migrate() {
                     u"%1 holds no cutover store (no schema_version table); nothing was created"_s
                         .arg(description()));
         }
-        if (auto r = exec(u"CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY "
-                          u"KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)"_s);
-            !r)
-            return r.error();
-        auto current = exec(u"SELECT COALESCE(MAX(version), 0) FROM schema_version"_s);
-        if (!current)
-            return current.error();
-        int version = current.value().next() ? current.value().value(0).toInt() : 0;
-        current.value().finish();
-        const int latest = latestSchemaVersion();
-        if (version > latest)
-            return StoreError::schema(
-                u"%1 has schema version %2, newer than this program knows (%3): use a newer "
-                u"cutover-console; the store was not changed"_s.arg(description())
-                    .arg(version)
-                    .arg(latest));
-        for (const Migration &migration : postgresMigrations()) {
-            if (migration.version <= version)
-                continue;
-            for (const QString &statement : migration.statements) {
-                if (auto r = exec(statement); !r) {
-                    StoreError error = r.error();
-                    if (error.kind == StoreError::Kind::Io)
-                        error.kind = StoreError::Kind::Schema;
-                    error.message =
-                        u"migration %1 (%2): "_s.arg(migration.version).arg(migration.description) +
-                        error.message;
-                    return error;
-                }
-            }
-            if (auto r = exec(u"INSERT INTO schema_version (version, description, applied_at) "
-                              u"VALUES (?, ?, ?)"_s,
-                              {migration.version, migration.description,
-                               QDateTime::currentMSecsSinceEpoch()});
-                !r)
-                return r.error();
-            qCInfo(lcStore) << "store" << description() << "migrated to schema"
-                            << migration.version;
-            version = migration.version;
-        }
-        m_schemaVersion = version;
+        auto migrated = applyMigrations(postgresMigrations(), u"BIGINT"_s);
+        if (!migrated)
+            return migrated.error();
+        m_schemaVersion = migrated.value();
         return {};
     });
 }

@@ -5,6 +5,7 @@
 // where SQLite and PostgreSQL differ. SqliteStore and PostgresStore add only connections,
 // transactions, migrations and their dialect.
 
+#include "app/store/sqlite_schema.h"
 #include "app/store/store.h"
 
 #include <QDateTime>
@@ -56,6 +57,11 @@ protected:
     virtual void endSnapshot();
     // Inside the append's transaction, after the entry is written (PostgreSQL: NOTIFY).
     virtual StoreResult<void> afterAuditAppended(const AuditEntry &) { return {}; }
+
+    // Inside an open write transaction: creates schema_version (its applied_at column of type
+    // `timeType`), refuses a schema newer than this program (Kind::Schema, nothing changed) and
+    // applies the missing `migrations` in order. Returns the version the store is at now.
+    StoreResult<int> applyMigrations(const QList<Migration> &migrations, const QString &timeType);
 
     // Appends inside an open write transaction.
     StoreResult<AuditEntry> appendAuditInTransaction(const AuditEvent &event, const QDateTime &at);
