@@ -159,19 +159,12 @@ StoreResult<Tick> SqlStore::tick(const Tick &tick, const QJsonObject &details) {
     const QDateTime at = now();
     stored.at = tick.at.isValid() ? toStoredPrecision(tick.at) : at;
     auto result = write([&]() -> StoreResult<void> {
-        auto existing = exec(u"SELECT ticked_by, ticked_at FROM checklist_ticks WHERE "
-                             u"environment = ? AND gate = ? AND check_id = ?"_s,
-                             {tick.environment, tick.gate, tick.check});
-        if (!existing)
-            return existing.error();
-        if (existing.value().next()) {
-            const QString by = existing.value().value(0).toString();
-            const QDateTime when = fromMs(existing.value().value(1));
-            return StoreError::conflict(u"%1/%2 already ticked by %3 at %4"_s.arg(
-                                            tick.gate, tick.check, by, timeText(when)),
-                                        by, when);
-        }
-        existing.value().finish();
+        if (auto free = refuseIfTaken(u"SELECT ticked_by, ticked_at FROM checklist_ticks WHERE "
+                                      u"environment = ? AND gate = ? AND check_id = ?"_s,
+                                      {tick.environment, tick.gate, tick.check},
+                                      u"%1/%2 already ticked"_s.arg(tick.gate, tick.check));
+            !free)
+            return free.error();
         if (auto r = exec(u"INSERT INTO checklist_ticks (environment, gate, check_id, ticked_by, "
                           u"role, ticked_at) VALUES (?, ?, ?, ?, ?, ?)"_s,
                           {stored.environment, stored.gate, stored.check, stored.tickedBy,
@@ -235,19 +228,13 @@ StoreResult<SignOff> SqlStore::signOff(const SignOff &signOff) {
     stored.at = signOff.at.isValid() ? toStoredPrecision(signOff.at) : at;
     stored.signatureHash = signatureHash(stored);
     auto result = write([&]() -> StoreResult<void> {
-        auto existing = exec(u"SELECT operator, signed_at FROM sign_offs WHERE environment = ? "
-                             u"AND gate = ? AND role = ? AND voided_at IS NULL"_s,
-                             {stored.environment, stored.gate, stored.role});
-        if (!existing)
-            return existing.error();
-        if (existing.value().next()) {
-            const QString by = existing.value().value(0).toString();
-            const QDateTime when = fromMs(existing.value().value(1));
-            return StoreError::conflict(u"%1 already signed as %2 by %3 at %4"_s.arg(
-                                            stored.gate, stored.role, by, timeText(when)),
-                                        by, when);
-        }
-        existing.value().finish();
+        if (auto free = refuseIfTaken(u"SELECT operator, signed_at FROM sign_offs WHERE "
+                                      u"environment = ? AND gate = ? AND role = ? AND voided_at "
+                                      u"IS NULL"_s,
+                                      {stored.environment, stored.gate, stored.role},
+                                      u"%1 already signed as %2"_s.arg(stored.gate, stored.role));
+            !free)
+            return free.error();
         auto inserted = insertReturningId(
             u"INSERT INTO sign_offs (environment, gate, role, operator, printed_name, "
             u"meaning, comment, signed_at, signature_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
@@ -379,6 +366,18 @@ StoreResult<void> SqlStore::recordSignInSuccess(const QString &operatorName, con
             return appended.error();
         return {};
     });
+}
+
+StoreResult<void> SqlStore::refuseIfTaken(const QString &sql, const QVariantList &binds,
+                                          const QString &what) {
+    auto existing = exec(sql, binds);
+    if (!existing)
+        return existing.error();
+    if (!existing.value().next())
+        return {};
+    const QString by = existing.value().value(0).toString();
+    const QDateTime when = fromMs(existing.value().value(1));
+    return StoreError::conflict(u"%1 by %2 at %3"_s.arg(what, by, timeText(when)), by, when);
 }
 
 StoreResult<int> SqlStore::applyMigrations(const QList<Migration> &migrations,

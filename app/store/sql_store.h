@@ -58,6 +58,10 @@ protected:
     // Inside the append's transaction, after the entry is written (PostgreSQL: NOTIFY).
     virtual StoreResult<void> afterAuditAppended(const AuditEntry &) { return {}; }
 
+    // Inside a write: Conflict "`what` by WHO at WHEN" when `sql` (selecting who, then when in
+    // ms) finds a row; nothing when it finds none.
+    StoreResult<void> refuseIfTaken(const QString &sql, const QVariantList &binds,
+                                    const QString &what);
     // Inside an open write transaction: creates schema_version (its applied_at column of type
     // `timeType`), refuses a schema newer than this program (Kind::Schema, nothing changed) and
     // applies the missing `migrations` in order. Returns the version the store is at now.
