@@ -6,6 +6,7 @@
 
 #include "app/config/plan_loader.h"
 #include "app/cutover/gate_status.h"
+#include "theme_screenshots.h"
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/dialogs/sign_off_dialog.h"
 
@@ -43,39 +44,6 @@ engine::GateStatus gate1() {
         gate.checks[i].detail = u"within bounds for 10m"_s;
     }
     return gate;
-}
-
-QPalette darkPalette() {
-    QPalette p;
-    p.setColor(QPalette::Window, QColor(0x1f, 0x22, 0x27));
-    p.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
-    p.setColor(QPalette::Base, QColor(0x17, 0x19, 0x1d));
-    p.setColor(QPalette::AlternateBase, QColor(0x23, 0x26, 0x2c));
-    p.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
-    p.setColor(QPalette::Button, QColor(0x2b, 0x2f, 0x36));
-    p.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
-    p.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xb5));
-    p.setColor(QPalette::HighlightedText, Qt::white);
-    p.setColor(QPalette::PlaceholderText, QColor(0x9a, 0xa0, 0xa8));
-    p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
-    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
-    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
-    return p;
-}
-
-// Saves the widget on the dark and the light palette when WAR_ROOM_PNG_DIR is set.
-void save(QWidget *widget, const QString &name) {
-    const QString dir = qEnvironmentVariable("WAR_ROOM_PNG_DIR");
-    if (dir.isEmpty())
-        return;
-    QDir().mkpath(dir);
-    const QPalette original = QApplication::palette();
-    for (bool dark : {true, false}) {
-        QApplication::setPalette(dark ? darkPalette() : QApplication::style()->standardPalette());
-        QCoreApplication::processEvents();
-        widget->grab().save(dir + u'/' + name + (dark ? u"-dark.png"_s : u"-light.png"_s));
-    }
-    QApplication::setPalette(original);
 }
 
 // Every interactive control of `root` (and labels that carry state) has an accessible name.
@@ -152,7 +120,7 @@ void TestWarRoomDialogs::signOffEnabledOnlyWhenValid() {
     QVERIFY(statement.contains(u"Gate 1: 10% stable (24 hours)"_s));
     QVERIFY(statement.contains(u"“Verified”"_s));
     QVERIFY(statement.contains(u"date and time"_s));
-    save(&dialog, u"sign_off_dialog"_s);
+    saveInBothThemes(&dialog, u"sign_off_dialog"_s);
 
     QSignalSpy requests(&dialog, &ui::SignOffDialog::signRequested);
     QTest::mouseClick(dialog.signButton(), Qt::LeftButton);
@@ -202,7 +170,7 @@ void TestWarRoomDialogs::signOffShowsARefusalWithoutClosing() {
     QVERIFY(dialog.passphraseEdit()->text().isEmpty());
     QVERIFY(!dialog.signButton()->isEnabled());
     QCOMPARE(dialog.meaning(), u"Approved"_s);
-    save(&dialog, u"sign_off_refused"_s);
+    saveInBothThemes(&dialog, u"sign_off_refused"_s);
 }
 
 void TestWarRoomDialogs::signInRequestsAndShowsMessages() {
@@ -229,7 +197,7 @@ void TestWarRoomDialogs::signInRequestsAndShowsMessages() {
     QVERIFY(dialog.passphraseEdit()->text().isEmpty());
     QCOMPARE(dialog.name(), u"alice"_s);
     QVERIFY(!dialog.signInButton()->isEnabled());
-    save(&dialog, u"sign_in_dialog"_s);
+    saveInBothThemes(&dialog, u"sign_in_dialog"_s);
 
     dialog.setBusy(true);
     QTest::keyClicks(dialog.passphraseEdit(), u"x"_s);

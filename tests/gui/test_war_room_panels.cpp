@@ -10,6 +10,7 @@
 #include "models/audit_log_model.h"
 #include "models/gate_checklist_model.h"
 #include "models/rollback_progress_model.h"
+#include "theme_screenshots.h"
 #include "ui/audit/audit_view.h"
 #include "ui/checklist/checklist_panel.h"
 #include "ui/executive/executive_board.h"
@@ -41,41 +42,6 @@ using State = engine::CheckStatus::State;
 namespace {
 
 const QDateTime Now = QDateTime(QDate(2024, 5, 1), QTime(10, 0), Qt::UTC);
-
-QPalette darkPalette() {
-    QPalette p;
-    p.setColor(QPalette::Window, QColor(0x1f, 0x22, 0x27));
-    p.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
-    p.setColor(QPalette::Base, QColor(0x17, 0x19, 0x1d));
-    p.setColor(QPalette::AlternateBase, QColor(0x23, 0x26, 0x2c));
-    p.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
-    p.setColor(QPalette::Button, QColor(0x2b, 0x2f, 0x36));
-    p.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
-    p.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xb5));
-    p.setColor(QPalette::HighlightedText, Qt::white);
-    p.setColor(QPalette::PlaceholderText, QColor(0x9a, 0xa0, 0xa8));
-    p.setColor(QPalette::ToolTipBase, QColor(0x2b, 0x2f, 0x36));
-    p.setColor(QPalette::ToolTipText, QColor(0xe6, 0xe6, 0xe6));
-    p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
-    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
-    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
-    return p;
-}
-
-// Saves the widget as it looks on the dark and the light palette when WAR_ROOM_PNG_DIR is set.
-void saveScreenshots(QWidget *widget, const QString &name) {
-    const QString dir = qEnvironmentVariable("WAR_ROOM_PNG_DIR");
-    if (dir.isEmpty())
-        return;
-    QDir().mkpath(dir);
-    const QPalette original = QApplication::palette();
-    for (bool dark : {true, false}) {
-        QApplication::setPalette(dark ? darkPalette() : QApplication::style()->standardPalette());
-        QCoreApplication::processEvents();
-        widget->grab().save(dir + u'/' + name + (dark ? u"-dark.png"_s : u"-light.png"_s));
-    }
-    QApplication::setPalette(original);
-}
 
 config::Plan defaultPlan() {
     const auto result = config::loadPlanFile(u":/plans/default.yaml"_s);
@@ -229,12 +195,12 @@ void TestWarRoomPanels::spaceOnATickableItemRequestsATick() {
     QTest::mouseClick(panel.tickButton(), Qt::LeftButton);
     QCOMPARE(ticks.size(), 2);
 
-    saveScreenshots(&panel, u"checklist_panel"_s);
+    saveInBothThemes(&panel, u"checklist_panel"_s);
     // Beside the charts at 1366×768 the panel gets about a third of the width.
     panel.resize(460, 560);
     QTRY_VERIFY_WITH_TIMEOUT(
         panel.treeView()->columnWidth(models::GateChecklistModel::ItemColumn) < 300, 2000);
-    saveScreenshots(&panel, u"checklist_panel_narrow"_s);
+    saveInBothThemes(&panel, u"checklist_panel_narrow"_s);
 }
 
 void TestWarRoomPanels::tickAndSignButtonsFollowTheSelection() {
@@ -306,7 +272,7 @@ void TestWarRoomPanels::refusalsAreVisibleText() {
     QVERIFY(panel.refusalLabel()->text().contains(u"another console"_s));
     QCOMPARE(panel.refusals(), refusals);
     panel.selectCheck(u"gate_1"_s, u"no_complaints"_s);
-    saveScreenshots(&panel, u"checklist_refused"_s);
+    saveInBothThemes(&panel, u"checklist_refused"_s);
     panel.setRefusals({});
     QVERIFY(!panel.refusalLabel()->isVisible());
 }
@@ -325,7 +291,7 @@ void TestWarRoomPanels::rollbackHeadlineAllVerified() {
     panel.addResult(lbResult(u"lb-a"_s, true, 2));
     QCOMPARE(panel.outcome(), ui::RollbackProgressPanel::Outcome::InProgress);
     QVERIFY(panel.headline().contains(u"1 of 2"_s));
-    saveScreenshots(&panel, u"rollback_in_progress"_s);
+    saveInBothThemes(&panel, u"rollback_in_progress"_s);
     panel.addResult(lbResult(u"lb-b"_s, true, 3));
     QCOMPARE(panel.outcome(), ui::RollbackProgressPanel::Outcome::Verified);
     QCOMPARE(panel.headline(), u"production: rolled back, 2/2 LBs verified (3 ms)"_s);
@@ -334,7 +300,7 @@ void TestWarRoomPanels::rollbackHeadlineAllVerified() {
     QCOMPARE(panel.summary(), u"legacy 100 / OTel 0 on lb-a, lb-b"_s);
     QCOMPARE(outcomes.size(), 2);
     QCOMPARE(panel.tableView()->model()->rowCount(), 2);
-    saveScreenshots(&panel, u"rollback_verified"_s);
+    saveInBothThemes(&panel, u"rollback_verified"_s);
 }
 
 void TestWarRoomPanels::rollbackHeadlineOneFailed() {
@@ -354,7 +320,7 @@ void TestWarRoomPanels::rollbackHeadlineOneFailed() {
              u"NO"_s);
     panel.finish(false, u"rollback not verified on lb-b after 5 attempts"_s);
     QCOMPARE(panel.outcome(), ui::RollbackProgressPanel::Outcome::NotVerified);
-    saveScreenshots(&panel, u"rollback_failed"_s);
+    saveInBothThemes(&panel, u"rollback_failed"_s);
 
     // Finished without any per-LB result (the operation itself failed): still loud.
     panel.start(u"staging"_s, {});
@@ -387,7 +353,7 @@ void TestWarRoomPanels::auditFilterByActorNarrowsRows() {
     QCOMPARE(actors->currentText(), u"alice"_s);
     QCOMPARE(table->model()->rowCount(), 3);
     QCOMPARE(view.countLabel()->text(), u"3 of 5 entries"_s);
-    saveScreenshots(&view, u"audit_view"_s);
+    saveInBothThemes(&view, u"audit_view"_s);
 
     // New entries go through the filter.
     view.appendEntry(auditEntry(6, u"bob"_s, u"rollback_started"_s, 5));
@@ -444,7 +410,7 @@ void TestWarRoomPanels::executiveBoardPrintsAPdf() {
     QVERIFY(text.contains(u"Phase 2 criteria re-checked"_s));
     QVERIFY(text.contains(u"Gate 4: 100% ready"_s));
     QVERIFY(text.contains(u"3b9d0c8e4f1a27c6"_s));
-    saveScreenshots(&board, u"executive_board"_s);
+    saveInBothThemes(&board, u"executive_board"_s);
 
     // Updating one environment keeps the other and the reader's place.
     engine::EnvironmentSnapshot production = snapshot(m_plan, u"production"_s, true);
@@ -508,7 +474,7 @@ void TestWarRoomPanels::headerSaysWhenTheStoreIsDown() {
     QVERIFY2(text.contains(u"2 audit entries kept on this desk"_s), qPrintable(text));
     QCOMPARE(header.storeNotice()->toolTip(), s.backends[0].problem);
     QVERIFY(header.backendLabel(u"store"_s)->toolTip().contains(u"down"_s));
-    saveScreenshots(&header, u"header-store-down"_s);
+    saveInBothThemes(&header, u"header-store-down"_s);
 
     // Started without the store: the stage is not guessed.
     s.stateKnown = false;

@@ -9,6 +9,7 @@
 #include "app/store/postgres_store.h"
 #include "app/store/sign_in.h"
 #include "app/store/sqlite_store.h"
+#include "sqlite_test_support.h"
 
 #include <QDir>
 #include <QFile>
@@ -20,6 +21,8 @@
 using namespace Qt::StringLiterals;
 using namespace cutover::store;
 using cutover::config::Permission;
+
+using sqlitetest::openOrFail;
 
 namespace {
 
@@ -34,17 +37,6 @@ cutover::config::Plan testPlan() {
                   {u"on_call"_s, {Permission::View, Permission::Tick, Permission::Rollback}},
                   {u"executive"_s, {Permission::View, Permission::Tick, Permission::Sign}}};
     return plan;
-}
-
-std::unique_ptr<SqliteStore> openOrFail(const QString &path) {
-    SqliteStore::Options options;
-    options.path = path;
-    auto opened = SqliteStore::open(options);
-    if (!opened) {
-        qWarning() << opened.error().toString();
-        return nullptr;
-    }
-    return std::move(opened).value();
 }
 
 QByteArray readAll(const QString &path) {

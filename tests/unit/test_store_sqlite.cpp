@@ -6,6 +6,7 @@
 
 #include "app/store/sqlite_schema.h"
 #include "app/store/sqlite_store.h"
+#include "sqlite_test_support.h"
 
 #include <QFile>
 #include <QSqlDatabase>
@@ -17,38 +18,8 @@
 using namespace Qt::StringLiterals;
 using namespace cutover::store;
 
-namespace {
-
-// Runs SQL on the file behind the store's back, as a tamperer or an older/newer program would.
-bool rawSql(const QString &path, const QString &sql) {
-    bool ok = false;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"raw"_s);
-        db.setDatabaseName(path);
-        if (db.open()) {
-            QSqlQuery q(db);
-            ok = q.exec(sql);
-            if (!ok)
-                qWarning() << q.lastError().text();
-        }
-        db.close();
-    }
-    QSqlDatabase::removeDatabase(u"raw"_s);
-    return ok;
-}
-
-std::unique_ptr<SqliteStore> openOrFail(const QString &path) {
-    SqliteStore::Options options;
-    options.path = path;
-    auto opened = SqliteStore::open(options);
-    if (!opened) {
-        qWarning() << opened.error().toString();
-        return nullptr;
-    }
-    return std::move(opened).value();
-}
-
-} // namespace
+using sqlitetest::openOrFail;
+using sqlitetest::rawSql;
 
 class TestStoreSqlite : public QObject {
     Q_OBJECT

@@ -3,6 +3,7 @@
 #include "app/cutover/gate_status.h"
 
 #include <QComboBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QProgressBar>
@@ -96,8 +97,8 @@ HeaderBar::HeaderBar(QWidget *parent)
     m_storeNotice->setAccessibleName(tr("Store outage"));
     m_storeNotice->setWordWrap(true);
     m_storeNotice->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_storeNotice->setStyleSheet(u"QLabel { color: #f5a623; font-weight: bold; }"_s);
     m_storeNotice->hide();
+    colourStoreNotice();
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(8, 6, 8, 6);
@@ -206,6 +207,19 @@ void HeaderBar::display(const engine::EnvironmentSnapshot &s, const QDateTime &n
             tr("%1, last good answer %2 ago").arg(state, ageText(b.lastGoodAt, now)));
     }
     displayStoreNotice(s, now);
+}
+
+void HeaderBar::colourStoreNotice() {
+    // Amber that reads on either theme (the user may switch it at any time).
+    const bool lightTheme = palette().color(QPalette::Window).lightness() > 128;
+    m_storeNotice->setStyleSheet(u"QLabel { color: %1; font-weight: bold; }"_s.arg(
+        lightTheme ? u"#8a4b00"_s : u"#f5a623"_s));
+}
+
+void HeaderBar::changeEvent(QEvent *event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange)
+        colourStoreNotice();
 }
 
 void HeaderBar::displayStoreNotice(const engine::EnvironmentSnapshot &s, const QDateTime &now) {

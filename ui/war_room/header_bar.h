@@ -36,7 +36,11 @@ public:
 Q_SIGNALS:
     void environmentChosen(const QString &environment);
 
+protected:
+    void changeEvent(QEvent *event) override;
+
 private:
+    void colourStoreNotice();
     void displayStoreNotice(const engine::EnvironmentSnapshot &snapshot, const QDateTime &now);
 
     QLabel *m_plan;
