@@ -1,0 +1,227 @@
+// Benchmark (not a test) of DESIGN.md's three window targets, on the default plan with every
+// backend (Prometheus, Alertmanager, the load balancers' runtime APIs) pointed at a local server
+// that accepts connections and never answers: a hung backend.
+// 1. First frame: the process's age (from its start in /proc/self/stat, so loading and linking
+//    count) when the war-room window first paints. Target < 500 ms.
+// 2. UI stall: the engine started (the monitor polls every panel, check and trigger query each
+//    round, all hanging until their deadlines), the event loop's largest gap measured with a
+//    10 ms timer over --seconds. Target < 50 ms.
+// 3. Memory: 24 h of 1 s samples for 30 series (86,400 points each) pushed through the engine's
+//    panelSampled signal into the window's chart models, refreshed; VmRSS reported. Target
+//    < 200 MB.
+//
+//   window_bench [--seconds N]
+//   QT_QPA_PLATFORM=offscreen window_bench
+//   xvfb-run -a -s '-screen 0 1600x1000x24' window_bench
+
+#include "app/backends/prometheus_types.h"
+#include "app/config/plan_loader.h"
+#include "app/cutover/cutover_engine.h"
+#include "app/store/sqlite_store.h"
+#include "ui/dialogs/sign_in_dialog.h"
+#include "ui/war_room/war_room_window.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTimer>
+
+#include <algorithm>
+#include <cstdio>
+#include <unistd.h>
+#include <vector>
+
+using namespace Qt::StringLiterals;
+using namespace cutover;
+
+namespace {
+
+// The process's age in ms: now (CLOCK_BOOTTIME, as /proc/uptime) minus its start time.
+double processAgeMs() {
+    QFile stat(u"/proc/self/stat"_s);
+    QFile uptime(u"/proc/uptime"_s);
+    if (!stat.open(QIODevice::ReadOnly) || !uptime.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray line = stat.readAll();
+    // Field 22 (starttime, clock ticks since boot) counts from after the ")" closing the name.
+    const QList<QByteArray> fields = line.mid(line.lastIndexOf(')') + 2).split(' ');
+    if (fields.size() < 20)
+        return -1;
+    const double startS = fields.at(19).toDouble() / double(sysconf(_SC_CLK_TCK));
+    const double nowS = uptime.readAll().split(' ').value(0).toDouble();
+    return (nowS - startS) * 1000.0;
+}
+
+double rssMb() {
+    QFile status(u"/proc/self/status"_s);
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').value(0).toDouble() / 1024.0;
+    }
+    return -1;
+}
+
+// Accepts every connection and never answers (holds the sockets until the end).
+class HungServer : public QTcpServer {
+public:
+    HungServer() {
+        connect(this, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *socket = nextPendingConnection())
+                m_held.append(socket);
+        });
+    }
+    qsizetype held() const { return m_held.size(); }
+
+private:
+    QList<QTcpSocket *> m_held;
+};
+
+class FirstPaint : public QObject {
+public:
+    double ageMs = -1;
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override {
+        if (ageMs < 0 && event->type() == QEvent::Paint)
+            ageMs = processAgeMs();
+        return QObject::eventFilter(watched, event);
+    }
+};
+
+} // namespace
+
+int main(int argc, char *argv[]) {
+    QApplication app(argc, argv);
+    QCommandLineParser parser;
+    parser.setApplicationDescription(u"War-room window: first frame, UI stall, memory"_s);
+    parser.addHelpOption();
+    const QCommandLineOption secondsOption(u"seconds"_s, u"Stall measurement (default 20)."_s,
+                                           u"N"_s, u"20"_s);
+    parser.addOption(secondsOption);
+    parser.process(app);
+    const int seconds = std::clamp(parser.value(secondsOption).toInt(), 2, 300);
+
+    HungServer hung;
+    if (!hung.listen(QHostAddress::LocalHost)) {
+        std::fprintf(stderr, "cannot listen: %s\n", qPrintable(hung.errorString()));
+        return 1;
+    }
+    const QString http = u"http://127.0.0.1:%1"_s.arg(hung.serverPort());
+    const QString tcp = u"tcp://127.0.0.1:%1"_s.arg(hung.serverPort());
+    for (const char *name : {"PROMETHEUS_URL", "ALERTMANAGER_URL"})
+        qputenv(name, http.toUtf8());
+    for (const char *name : {"LB_STAGING_RUNTIME_API", "LB_A_RUNTIME_API", "LB_B_RUNTIME_API"})
+        qputenv(name, tcp.toUtf8());
+    for (const char *name : {"INCIDENT_WEBHOOK_URL", "PAGING_WEBHOOK_URL", "CHAT_WEBHOOK_URL"})
+        qputenv(name, (http + u"/hook"_s).toUtf8());
+
+    auto loaded = config::loadPlanFile(u":/plans/default.yaml"_s);
+    if (!loaded.ok()) {
+        std::fprintf(stderr, "%s\n", qPrintable(loaded.errorText()));
+        return 1;
+    }
+    config::Plan plan = *loaded.plan;
+    const auto countQueries = [&plan] {
+        int n = int(plan.rollback.triggers.size());
+        for (const auto &group : plan.panelGroups)
+            n += int(group.panels.size());
+        for (const auto &gate : plan.gates)
+            for (const auto &check : gate.checks)
+                n += check.kind == config::Check::Kind::Automatic ? 1 : 0;
+        return n;
+    };
+    // DESIGN.md's figure is 30 queries a round: copies of the first panels make up the rest.
+    for (int copy = 0; countQueries() < 30; ++copy) {
+        config::Panel extra = plan.panelGroups.first().panels.at(copy);
+        extra.id += u"-copy"_s;
+        extra.title += u" (copy)"_s;
+        plan.panelGroups.first().panels.append(extra);
+    }
+    const int queries = countQueries();
+
+    QTemporaryDir dir;
+    store::SqliteStore::Options storeOptions;
+    storeOptions.path = dir.filePath(u"store.sqlite"_s);
+    auto opened = store::SqliteStore::open(storeOptions);
+    if (!opened) {
+        std::fprintf(stderr, "%s\n", qPrintable(opened.error().toString()));
+        return 1;
+    }
+    engine::CutoverEngine engine(plan, *opened.value(), std::nullopt, {});
+    ui::WarRoomWindow window(engine);
+    FirstPaint firstPaint;
+    window.installEventFilter(&firstPaint);
+    window.resize(1600, 1000);
+    window.show();
+    QElapsedTimer waited;
+    waited.start();
+    while (firstPaint.ageMs < 0 && waited.elapsed() < 10'000)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
+    std::printf("platform %s\n", qPrintable(QGuiApplication::platformName()));
+    std::printf("first frame            %8.1f ms after the process started (target < 500)\n",
+                firstPaint.ageMs);
+    const double rssAtStart = rssMb();
+
+    // 2. The engine polls every query against the hung backend; the event loop must keep up.
+    engine.start();
+    std::vector<qint64> gaps;
+    QElapsedTimer sinceTick;
+    sinceTick.start();
+    QTimer meter;
+    meter.setInterval(10);
+    QObject::connect(&meter, &QTimer::timeout, &app, [&] { gaps.push_back(sinceTick.restart()); });
+    meter.start();
+    QTimer::singleShot(seconds * 1000, &app, [&] { app.exit(0); });
+    app.exec();
+    meter.stop();
+    std::sort(gaps.begin(), gaps.end());
+    const auto pct = [&](double p) {
+        return gaps.empty() ? 0 : gaps[std::min(gaps.size() - 1, size_t(p * double(gaps.size())))];
+    };
+    std::printf("UI stall over %d s      p50 %lld ms, p99 %lld ms, max %lld ms (10 ms timer; "
+                "target max < 50) with %d queries per round, %lld connections held by the hung "
+                "backend\n",
+                seconds, static_cast<long long>(pct(0.5)), static_cast<long long>(pct(0.99)),
+                static_cast<long long>(gaps.empty() ? 0 : gaps.back()), queries,
+                static_cast<long long>(hung.held()));
+
+    // 3. 24 h of 1 s samples for 30 series, through the same signal the monitor uses.
+    constexpr int SeriesCount = 30;
+    constexpr int Points = 86'400;
+    QStringList panelIds;
+    for (const auto &group : plan.panelGroups)
+        for (const auto &panel : group.panels)
+            panelIds.append(panel.id);
+    const QString environment = plan.environments.constFirst().name;
+    const qint64 endMs = QDateTime::currentMSecsSinceEpoch();
+    QElapsedTimer fill;
+    fill.start();
+    for (int i = 0; i < Points; ++i) {
+        const QDateTime at = QDateTime::fromMSecsSinceEpoch(endMs - qint64(Points - i) * 1000);
+        for (int p = 0; p < panelIds.size(); ++p) {
+            QList<backends::PromSample> samples;
+            for (int s = p; s < SeriesCount; s += int(panelIds.size()))
+                samples.append({{{u"series"_s, QString::number(s)}},
+                                {double(at.toSecsSinceEpoch()), 100.0 + s + (i % 600) / 60.0}});
+            if (!samples.isEmpty())
+                Q_EMIT engine.panelSampled(environment, panelIds.at(p), at, samples);
+        }
+        if (i % 5000 == 0)
+            QCoreApplication::processEvents();
+    }
+    const double fillMs = double(fill.elapsed());
+    QElapsedTimer settle;
+    settle.start();
+    while (settle.elapsed() < 1000)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+    std::printf("memory                 VmRSS %.0f MB at start, %.0f MB with %d series × %d "
+                "points (24 h at 1 s) in the window's charts (target < 200); filled in %.0f ms\n",
+                rssAtStart, rssMb(), SeriesCount, Points, fillMs);
+    return 0;
+}
