@@ -69,6 +69,27 @@ void ChartSeriesModel::appendSamples(const QString &seriesKey, const QList<QPoin
     }
 }
 
+void ChartSeriesModel::prependHistory(const QString &seriesKey, const QList<QPointF> &history) {
+    std::vector<TimePoint> points;
+    points.reserve(std::size_t(history.size()));
+    for (const QPointF &p : history)
+        points.push_back({qint64(p.x()), p.y()});
+    Series &series = seriesFor(seriesKey);
+    if (series.buffer.mergeOlder(points) == 0 && series.revision > 0)
+        return;
+    if (!series.lastGoodMs) {
+        for (auto it = points.crbegin(); it != points.crend(); ++it) {
+            if (std::isfinite(it->value)) {
+                series.lastGoodMs = it->timestampMs;
+                break;
+            }
+        }
+    }
+    ++series.revision;
+    series.stale = computeStale(series);
+    scheduleChanged();
+}
+
 void ChartSeriesModel::appendSample(const QString &seriesKey, qint64 timestampMs, double value) {
     appendSamples(seriesKey, {QPointF(double(timestampMs), value)});
 }

@@ -52,6 +52,9 @@ public:
     // Samples: x is the timestamp in ms since the epoch, y the value (NaN: no data). Samples
     // older than a series' newest are dropped (see TimeSeriesBuffer::append).
     void appendSamples(const QString &seriesKey, const QList<QPointF> &samples);
+    // History from before the live samples (Prometheus query_range at start), in time order;
+    // points at or after the series' oldest sample are ignored (TimeSeriesBuffer::mergeOlder).
+    void prependHistory(const QString &seriesKey, const QList<QPointF> &history);
     void appendSample(const QString &seriesKey, qint64 timestampMs, double value);
     void removeSeries(const QString &seriesKey);
     void clear();

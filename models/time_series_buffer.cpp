@@ -1,6 +1,7 @@
 #include "models/time_series_buffer.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace cutover::models {
 
@@ -24,6 +25,30 @@ bool TimeSeriesBuffer::append(qint64 timestampMs, double value) {
         m_start = (m_start + 1) % m_capacity;
     }
     return true;
+}
+
+qsizetype TimeSeriesBuffer::mergeOlder(std::span<const TimePoint> history) {
+    const qint64 limit = isEmpty() ? std::numeric_limits<qint64>::max() : first().timestampMs;
+    std::vector<TimePoint> merged;
+    merged.reserve(
+        std::size_t(std::min<qsizetype>(m_capacity, qsizetype(history.size()) + size())));
+    qint64 previous = std::numeric_limits<qint64>::min();
+    for (const TimePoint &point : history) {
+        if (point.timestampMs >= limit)
+            break;
+        if (point.timestampMs <= previous)
+            continue; // out of order or repeated: the buffer's searches need strictly sorted
+        merged.push_back(point);
+        previous = point.timestampMs;
+    }
+    const auto taken = qsizetype(merged.size());
+    for (qsizetype i = 0; i < size(); ++i)
+        merged.push_back(at(i));
+    const qsizetype dropped = std::max<qsizetype>(0, qsizetype(merged.size()) - m_capacity);
+    merged.erase(merged.begin(), merged.begin() + std::ptrdiff_t(dropped));
+    m_points = std::move(merged);
+    m_start = 0;
+    return std::max<qsizetype>(0, taken - dropped);
 }
 
 void TimeSeriesBuffer::clear() {

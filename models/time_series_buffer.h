@@ -54,6 +54,11 @@ public:
     // scrape); an older point is dropped and false returned, because the buffer's binary search
     // needs sorted timestamps and a late sample of a live chart is worth less than that.
     bool append(qint64 timestampMs, double value);
+    // Puts history (in time order) before what the buffer holds: points at or after its oldest
+    // are ignored, and when the total exceeds the capacity the oldest history goes. O(size) once,
+    // for a chart that opens mid-cutover and fetches what happened before. Returns how many
+    // points were taken.
+    qsizetype mergeOlder(std::span<const TimePoint> history);
     void clear();
 
     // index 0 is the oldest point.

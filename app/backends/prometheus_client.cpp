@@ -86,7 +86,9 @@ Reply<QueryResult> *PrometheusClient::queryRange(const QString &promql, const QD
                       : u"range needs more than %1 requests: widen the step"_s.arg(kMaxChunks),
                   0, u"bad_range"_s});
     }
-    auto makeForm = [&promql, step](const RangeChunk &chunk) {
+    // -> QByteArray: with QT_USE_QSTRINGBUILDER an `auto` return would be a builder expression
+    // that refers to the formField() temporaries after they are gone.
+    auto makeForm = [&promql, step](const RangeChunk &chunk) -> QByteArray {
         return formField("query", promql.toUtf8()) + '&' +
                formField("start", seconds(chunk.startMs)) + '&' +
                formField("end", seconds(chunk.endMs)) + '&' +

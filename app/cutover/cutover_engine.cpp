@@ -7,6 +7,7 @@
 #include "app/store/store.h"
 #include "app/store/store_watcher.h"
 
+#include <QMetaMethod>
 #include <QTimer>
 
 using namespace Qt::StringLiterals;
@@ -132,6 +133,10 @@ void CutoverEngine::start() {
     if (m_options.monitor) {
         m_monitorTimer.start();
         monitorRound();
+        if (isSignalConnected(QMetaMethod::fromSignal(&CutoverEngine::panelHistory))) {
+            for (const auto &rt : m_environments)
+                requestPanelHistory(rt->env->name, kPanelHistorySpan);
+        }
     }
 }
 

@@ -12,6 +12,7 @@
 // validation, even when the console that started it is gone.
 
 #include "app/backends/lb_fleet.h"
+#include "app/backends/prometheus_types.h"
 #include "app/config/plan.h"
 #include "app/cutover/condition_tracker.h"
 #include "app/cutover/gate_status.h"
@@ -28,6 +29,7 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -208,6 +210,13 @@ public:
     // After a batch of samples: hold breaches and triggers are judged on the whole picture.
     void evaluateSamples(const QString &environment);
 
+    // Each panel's last `span` from Prometheus (query_range, one point per scrape interval but at
+    // most 4,320 a series), emitted as panelHistory() per panel. start() asks for 6 h of every
+    // environment when panelHistory is connected, so charts opened mid-cutover show what came
+    // before.
+    void requestPanelHistory(const QString &environment, std::chrono::milliseconds span);
+    static constexpr std::chrono::hours kPanelHistorySpan{6};
+
     // Webhook deliveries still in flight (a command-line run waits for them before exiting).
     int pendingNotifications() const { return m_pendingNotifications; }
 
@@ -227,6 +236,8 @@ Q_SIGNALS:
     void panelSampled(const QString &environment, const QString &panelId, const QDateTime &at,
                       const QList<cutover::backends::PromSample> &samples);
     void monitorRoundFinished();
+    void panelHistory(const QString &environment, const QString &panelId,
+                      const QList<cutover::backends::PromSeries> &series);
     void notificationsIdle();
 
 private:

@@ -354,6 +354,31 @@ void CutoverEngine::queryEnvironment(EnvironmentRuntime &rt) {
     }
 }
 
+void CutoverEngine::requestPanelHistory(const QString &environment,
+                                        std::chrono::milliseconds span) {
+    const EnvironmentRuntime *rt = std::as_const(*this).runtime(environment);
+    if (!rt || !m_prometheus || span.count() <= 0)
+        return;
+    constexpr qint64 kMaxPoints = 4'320; // 6 h at 5 s
+    const qint64 stepMs =
+        std::max<qint64>({m_plan.validation.scrapeInterval.ms(), span.count() / kMaxPoints, 1000});
+    const QDateTime end = now();
+    const QDateTime start = end.addMSecs(-span.count());
+    for (const config::PanelGroup &group : m_plan.panelGroups) {
+        for (const config::Panel &panel : group.panels) {
+            const QString id = panel.id;
+            m_prometheus
+                ->queryRange(config::expandQuery(panel.query, *rt->env), start, end,
+                             std::chrono::milliseconds(stepMs))
+                ->onFinished(this,
+                             [this, environment, id](const net::Result<backends::QueryResult> &r) {
+                                 if (r.ok())
+                                     Q_EMIT panelHistory(environment, id, r.value().matrix);
+                             });
+        }
+    }
+}
+
 void CutoverEngine::checkDrift(EnvironmentRuntime &rt) {
     // Read back even while a shift runs (the LBs' health matters most then); only the
     // comparison waits until the weights are meant to be stable.

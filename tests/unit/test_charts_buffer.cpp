@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+using cutover::models::TimePoint;
 using cutover::models::TimeSeriesBuffer;
 using cutover::models::TimeSeriesSlice;
 
@@ -21,6 +22,9 @@ private Q_SLOTS:
     void rangeWithNeighbours();
     void emptyBuffer();
     void keepsNaNAsAGap();
+    void historyGoesBeforeLiveSamples();
+    void historyOverCapacityKeepsTheNewest();
+    void historyIntoAWrappedBuffer();
 };
 
 void TestChartsBuffer::appendsInOrder() {
@@ -112,6 +116,54 @@ void TestChartsBuffer::keepsNaNAsAGap() {
     buffer.append(1, std::numeric_limits<double>::quiet_NaN());
     QCOMPARE(buffer.size(), 1);
     QVERIFY(std::isnan(buffer.last().value));
+}
+
+void TestChartsBuffer::historyGoesBeforeLiveSamples() {
+    TimeSeriesBuffer buffer(10);
+    buffer.append(5000, 5);
+    buffer.append(6000, 6);
+    // Unsorted, repeated and overlapping points are left out; the rest goes first.
+    const std::vector<TimePoint> history{{1000, 1}, {2000, 2},  {2000, 9}, {1500, 9},
+                                         {3000, 3}, {5000, 50}, {7000, 70}};
+    QCOMPARE(buffer.mergeOlder(history), 3);
+    QCOMPARE(buffer.size(), 5);
+    const qint64 expected[] = {1000, 2000, 3000, 5000, 6000};
+    for (int i = 0; i < 5; ++i)
+        QCOMPARE(buffer.at(i).timestampMs, expected[i]);
+    QCOMPARE(buffer.at(3).value, 5.0); // the live sample, not the history's
+    // Still a working ring afterwards.
+    QVERIFY(buffer.append(7000, 7));
+    QCOMPARE(buffer.last().timestampMs, 7000);
+    QCOMPARE(buffer.lowerBound(2500), 2);
+}
+
+void TestChartsBuffer::historyOverCapacityKeepsTheNewest() {
+    TimeSeriesBuffer buffer(4);
+    buffer.append(10'000, 10);
+    std::vector<TimePoint> history;
+    for (int i = 0; i < 6; ++i)
+        history.push_back({qint64(i) * 1000, double(i)});
+    QCOMPARE(buffer.mergeOlder(history), 3); // 6 offered, 3 fit beside the live one
+    QCOMPARE(buffer.size(), 4);
+    QCOMPARE(buffer.first().timestampMs, 3000);
+    QCOMPARE(buffer.last().timestampMs, 10'000);
+    // Into an empty buffer, everything (up to capacity).
+    TimeSeriesBuffer empty(10);
+    QCOMPARE(empty.mergeOlder(history), 6);
+    QCOMPARE(empty.last().value, 5.0);
+}
+
+void TestChartsBuffer::historyIntoAWrappedBuffer() {
+    TimeSeriesBuffer buffer(4);
+    for (int i = 10; i < 16; ++i) // wrapped: holds 12..15
+        buffer.append(i * 1000, double(i));
+    QCOMPARE(buffer.first().timestampMs, 12'000);
+    const std::vector<TimePoint> history{{1000, 1}, {2000, 2}};
+    QCOMPARE(buffer.mergeOlder(history), 0); // full of newer points: history has no room
+    QCOMPARE(buffer.first().timestampMs, 12'000);
+    QCOMPARE(buffer.last().timestampMs, 15'000);
+    QVERIFY(buffer.append(16'000, 16));
+    QCOMPARE(buffer.first().timestampMs, 13'000);
 }
 
 QTEST_APPLESS_MAIN(TestChartsBuffer)

@@ -25,6 +25,7 @@ private Q_SLOTS:
     void staleWhenTheClockPassesStaleAfter();
     void stageChangeAddsMarkerAndBand();
     void removeAndClear();
+    void historyArrivesAfterLiveSamples();
 };
 
 void TestChartsSeriesModel::thousandAppendsGiveOneChangedSignal() {
@@ -146,6 +147,31 @@ void TestChartsSeriesModel::removeAndClear() {
     QVERIFY(!model.hasSeries(u"a"_s));
     model.clear();
     QVERIFY(model.seriesKeys().isEmpty());
+}
+
+void TestChartsSeriesModel::historyArrivesAfterLiveSamples() {
+    // The live poll answered first; the range query's history then goes before it.
+    ChartSeriesModel model;
+    QSignalSpy changed(&model, &ChartSeriesModel::changed);
+    model.appendSample(u"x"_s, 10'000, 10);
+    QTRY_COMPARE(changed.size(), 1);
+    model.prependHistory(
+        u"x"_s, {QPointF(7000, 7), QPointF(8000, 8), QPointF(9000, 9), QPointF(10'000, 99)});
+    QTRY_COMPARE(changed.size(), 2);
+    const auto *buffer = model.buffer(u"x"_s);
+    QCOMPARE(buffer->size(), 4);
+    QCOMPARE(buffer->first().timestampMs, 7000);
+    QCOMPARE(buffer->last().value, 10.0);
+    QCOMPARE(model.lastGoodSampleMs(u"x"_s), std::optional<qint64>(10'000));
+    // Nothing new: no change signal.
+    model.prependHistory(u"x"_s, {QPointF(9000, 9)});
+    QCoreApplication::processEvents();
+    QCOMPARE(changed.size(), 2);
+    // A series only history knows of: its last good sample is history's newest finite one.
+    model.prependHistory(
+        u"y"_s, {QPointF(1000, 1), QPointF(2000, std::numeric_limits<double>::quiet_NaN())});
+    QCOMPARE(model.lastGoodSampleMs(u"y"_s), std::optional<qint64>(1000));
+    QCOMPARE(model.seriesKeys(), QStringList({u"x"_s, u"y"_s}));
 }
 
 QTEST_GUILESS_MAIN(TestChartsSeriesModel)

@@ -188,6 +188,7 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
             [this](const store::AuditEntry &entry) { m_auditView->appendEntry(entry); });
     connect(&m_engine, &engine::CutoverEngine::alarm, this, &WarRoomWindow::onAlarm);
     connect(&m_engine, &engine::CutoverEngine::panelSampled, this, &WarRoomWindow::onPanelSample);
+    connect(&m_engine, &engine::CutoverEngine::panelHistory, this, &WarRoomWindow::onPanelHistory);
     connect(&m_engine, &engine::CutoverEngine::splitSampled, this, &WarRoomWindow::onSplitSample);
     connect(m_header, &HeaderBar::environmentChosen, this, &WarRoomWindow::setEnvironment);
     connect(m_shift, &ShiftPanel::shiftRequested, this, [this] { openShiftDialog(); });
@@ -586,6 +587,18 @@ void WarRoomWindow::onPanelSample(const QString &environment, const QString &pan
     auto *model = seriesModel(environment, panelId);
     for (const backends::PromSample &sample : samples)
         model->appendSample(seriesKeyOf(sample.labels), at.toMSecsSinceEpoch(), sample.point.value);
+}
+
+void WarRoomWindow::onPanelHistory(const QString &environment, const QString &panelId,
+                                   const QList<backends::PromSeries> &series) {
+    auto *model = seriesModel(environment, panelId);
+    for (const backends::PromSeries &one : series) {
+        QList<QPointF> points;
+        points.reserve(one.points.size());
+        for (const backends::PromPoint &p : one.points)
+            points.append(QPointF(p.time * 1000.0, p.value));
+        model->prependHistory(seriesKeyOf(one.labels), points);
+    }
 }
 
 void WarRoomWindow::onSplitSample(const QString &environment, const QDateTime &at, double share) {

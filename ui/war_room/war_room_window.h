@@ -87,6 +87,9 @@ private:
     void onPanelSample(const QString &environment, const QString &panelId, const QDateTime &at,
                        const QList<backends::PromSample> &samples);
     void onSplitSample(const QString &environment, const QDateTime &at, double share);
+    // What the charts missed before this console started (Prometheus query_range).
+    void onPanelHistory(const QString &environment, const QString &panelId,
+                        const QList<backends::PromSeries> &series);
     void watch(engine::Operation *operation);
     models::ChartSeriesModel *seriesModel(const QString &environment, const QString &panelId);
     void exportAudit();
