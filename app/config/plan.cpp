@@ -1,5 +1,7 @@
 #include "app/config/plan.h"
 
+#include <QHash>
+
 #include <cmath>
 
 using namespace Qt::StringLiterals;
@@ -29,6 +31,48 @@ std::optional<Permission> permissionFromName(const QString &name) {
             return p;
     }
     return std::nullopt;
+}
+
+QString escalationLevelName(EscalationLevel level) {
+    return u"L%1"_s.arg(int(level));
+}
+
+std::optional<EscalationLevel> escalationLevelFromName(const QString &name) {
+    for (EscalationLevel level : {EscalationLevel::L1, EscalationLevel::L2, EscalationLevel::L3,
+                                  EscalationLevel::L4}) {
+        if (escalationLevelName(level) == name)
+            return level;
+    }
+    return std::nullopt;
+}
+
+const QStringList &notificationEvents() {
+    static const QStringList events{
+        u"shift"_s,           u"sign_off"_s,          u"backend_down"_s,
+        u"hold_restarted"_s,  u"war_room_acknowledged"_s,
+        u"trigger"_s,         u"drift"_s,             u"controller"_s,
+        u"evidence_failed"_s, u"validation_failed"_s, u"operator_rollback"_s,
+        u"rollback"_s,        u"legacy_unverified"_s};
+    return events;
+}
+
+EscalationLevel defaultEscalationLevel(const QString &event) {
+    static const QHash<QString, EscalationLevel> defaults{
+        {u"shift"_s, EscalationLevel::L1},
+        {u"sign_off"_s, EscalationLevel::L1},
+        {u"backend_down"_s, EscalationLevel::L1},
+        {u"hold_restarted"_s, EscalationLevel::L1},
+        {u"war_room_acknowledged"_s, EscalationLevel::L1},
+        {u"trigger"_s, EscalationLevel::L2},
+        {u"drift"_s, EscalationLevel::L2},
+        {u"controller"_s, EscalationLevel::L2},
+        {u"evidence_failed"_s, EscalationLevel::L2},
+        {u"validation_failed"_s, EscalationLevel::L3},
+        {u"operator_rollback"_s, EscalationLevel::L3},
+        {u"rollback"_s, EscalationLevel::L4},
+        {u"legacy_unverified"_s, EscalationLevel::L4},
+    };
+    return defaults.value(event, EscalationLevel::L1);
 }
 
 QString RuntimeApiAddress::toString() const {

@@ -138,6 +138,34 @@ struct Stage {
 enum class FailurePolicy { PreviousStage, Full, Hold };
 QString failurePolicyName(FailurePolicy policy);
 
+// The seed's Incident Communication matrix: L1 warning (chat, email), L2 error (paging,
+// management), L3 critical (all hands, executive briefing), L4 emergency (full rollback, war room).
+enum class EscalationLevel { L1 = 1, L2 = 2, L3 = 3, L4 = 4 };
+QString escalationLevelName(EscalationLevel level); // "L1".."L4"
+std::optional<EscalationLevel> escalationLevelFromName(const QString &name);
+
+// Every event the engine notifies about: what a notification's `events` list and the
+// escalation's `events` overrides may name. Defaults:
+//   L1: shift, sign_off, backend_down, hold_restarted, war_room_acknowledged
+//   L2: trigger (a `prompt` trigger), drift, controller (leadership lost or taken over),
+//       evidence_failed (the rollback's evidence could not be written or uploaded)
+//   L3: validation_failed, operator_rollback (a rollback an operator pressed)
+//   L4: rollback (an automatic rollback), legacy_unverified (after a rollback, legacy
+//       collection could not be verified)
+const QStringList &notificationEvents();
+EscalationLevel defaultEscalationLevel(const QString &event);
+
+struct EscalationConfig {
+    QMap<int, QStringList> targets;             // level (1..4) -> notification names
+    QMap<QString, EscalationLevel> eventLevels; // event -> level, overriding the default
+
+    bool isSet() const { return !targets.isEmpty(); }
+    EscalationLevel levelOf(const QString &event) const {
+        return eventLevels.value(event, defaultEscalationLevel(event));
+    }
+    QStringList targetsOf(EscalationLevel level) const { return targets.value(int(level)); }
+};
+
 struct Trigger {
     enum class Action { Auto, Prompt };
     QString id;
@@ -146,6 +174,27 @@ struct Trigger {
     Condition condition;
     Duration forDuration;
     Action action = Action::Prompt;
+    // Unset: L4 for `auto` (its notification is the automatic rollback), L2 for `prompt`.
+    std::optional<EscalationLevel> level;
+
+    EscalationLevel escalationLevel() const {
+        return level.value_or(action == Action::Auto ? EscalationLevel::L4 : EscalationLevel::L2);
+    }
+};
+
+// The seed's rollback step 2, "verify legacy collection": after the weights are verified, this
+// condition must hold within `deadline` (e.g. legacy 2xx rate > 0), else page at L4.
+struct LegacyVerification {
+    QString query;
+    Condition condition;
+    Duration deadline = Duration::seconds(30);
+};
+
+// The seed's rollback step 4, "upload_to_incident_bucket": an argv list (never a shell string);
+// "{archive}" in an argument is replaced by the evidence archive's absolute path.
+struct UploadCommand {
+    QStringList argv;
+    Duration timeout = Duration::minutes(5);
 };
 
 struct RollbackConfig {
@@ -154,6 +203,13 @@ struct RollbackConfig {
     Duration retryBackoff = Duration::milliseconds(100);
     Duration deadline = Duration::seconds(10);
     QList<Trigger> triggers;
+    QString assignTo; // the incident ticket's assignee (seed: platform-team)
+    std::optional<LegacyVerification> verifyLegacy;
+    // Where the evidence archives go (absolute after loading); empty: an "evidence" folder
+    // beside the SQLite store (or the local journal of a PostgreSQL store).
+    QString evidenceDirectory;
+    Duration evidenceSpan = Duration::minutes(30); // of every trigger's and the split's series
+    std::optional<UploadCommand> upload;
 };
 
 struct ValidationConfig {
@@ -172,9 +228,25 @@ struct DriftConfig {
 struct Notification {
     QString name;
     QUrl url;
-    QStringList events; // rollback, validation_failed, trigger, shift, sign_off
+    // Events sent to this target whatever their level (notificationEvents()); the escalation
+    // matrix adds the events of the levels that name it.
+    QStringList events;
     Secret bearerToken;
     TlsConfig tls;
+};
+
+// The always-on controller (`--serve`).
+struct ControllerConfig {
+    // Where /metrics and /healthz are served ("127.0.0.1:9464"); empty: not served unless
+    // --listen is given.
+    QString listenHost;
+    quint16 listenPort = 0;
+    // How long a leader's lease lasts without renewal; a follower takes over once it has
+    // expired. Renewed every third of it.
+    Duration lease = Duration::seconds(3);
+    // How far back a controller or window that starts looks for time nobody evaluated
+    // (back-fill from Prometheus); older gaps are unknown.
+    Duration backfillLimit = Duration::days(8);
 };
 
 struct Panel {
@@ -209,6 +281,8 @@ struct Plan {
     RollbackConfig rollback;
     DriftConfig drift;
     QList<Notification> notifications;
+    EscalationConfig escalation;
+    ControllerConfig controller;
     QList<PanelGroup> panelGroups;
 
     const Role *role(const QString &name) const;
