@@ -7,6 +7,7 @@
 #include "app/cli/report.h"
 #include "app/cli/verify_audit.h"
 #include "app/config/plan_loader.h"
+#include "app/controller/controller.h"
 #include "app/store/store.h"
 
 #include <QCoreApplication>
@@ -101,10 +102,20 @@ const QCommandLineOption kSignoffRecord(u"signoff-record"_s,
                                         u"--out): every gate, every signature, the audit chain's "
                                         u"head hash."_s);
 
+const QCommandLineOption kServe(
+    u"serve"_s,
+    u"Run the always-on controller: the engine without a window (validation, holds, triggers "
+    u"with automatic rollback, drift, webhooks) until SIGTERM. Several controllers may share a "
+    u"PostgreSQL store: one leads, the others take over when it stops."_s);
+const QCommandLineOption kListen(u"listen"_s,
+                                 u"With --serve: serve /metrics and /healthz on HOST:PORT "
+                                 u"(default: the plan's controller.listen)."_s,
+                                 u"host:port"_s);
+
 const QList<QCommandLineOption> &headlessCommands() {
     static const QList<QCommandLineOption> commands{
-        kCheckPlan, kPreflight, kHashPassphrase, kVerifyAudit, kExportAudit, kStatus,
-        kShift,     kRollback,  kTick,           kSign,        kReport,      kSignoffRecord};
+        kCheckPlan, kPreflight, kHashPassphrase, kVerifyAudit, kExportAudit,   kStatus, kShift,
+        kRollback,  kTick,      kSign,           kReport,      kSignoffRecord, kServe};
     return commands;
 }
 
@@ -129,11 +140,11 @@ CommandLine::CommandLine() {
     m_parser.addHelpOption();
     m_parser.addVersionOption();
     m_parser.addOptions(
-        {kPlan,        kCheckPlan,     kPreflight,    kStatus,      kJson,           kShift,
-         kTo,          kWait,          kRollback,     kTick,        kSign,           kMeaning,
-         kComment,     kEnv,           kOperator,     kDryRun,      kHashPassphrase, kRoles,
-         kDisplayName, kOperatorsFile, kVerifyAudit,  kExportAudit, kStore,          kReport,
-         kFormat,      kOut,           kSignoffRecord});
+        {kPlan,        kCheckPlan,     kPreflight,     kStatus,      kJson,           kShift,
+         kTo,          kWait,          kRollback,      kTick,        kSign,           kMeaning,
+         kComment,     kEnv,           kOperator,      kDryRun,      kHashPassphrase, kRoles,
+         kDisplayName, kOperatorsFile, kVerifyAudit,   kExportAudit, kStore,          kReport,
+         kFormat,      kOut,           kSignoffRecord, kServe,       kListen});
 }
 
 CommandLine::Mode CommandLine::parse(const QStringList &arguments) {
@@ -245,6 +256,12 @@ int CommandLine::runHeadless() const {
     const auto plan = loadPlanOrReport(planFile(), err);
     if (!plan)
         return ExitUsage;
+    if (m_parser.isSet(kServe)) {
+        controller::ControllerRequest request;
+        request.listen = m_parser.value(kListen);
+        request.storePath = m_parser.value(kStore);
+        return controller::runController(*plan, request, err);
+    }
     if (m_parser.isSet(kReport) || m_parser.isSet(kSignoffRecord)) {
         ReportRequest report;
         report.kind = m_parser.isSet(kSignoffRecord) ? ReportRequest::Kind::SignOffRecord

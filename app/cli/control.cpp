@@ -1,13 +1,16 @@
 #include "app/cli/control.h"
 
+#include "app/cli/status_output.h"
 #include "app/cutover/cutover_engine.h"
 #include "app/store/operators_file.h"
+#include "app/store/rehearsal_store.h"
 #include "app/store/store.h"
 
 #include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSet>
 #include <QTimer>
 
 #include <cmath>
@@ -17,127 +20,6 @@ using namespace Qt::StringLiterals;
 namespace cutover::cli {
 
 namespace {
-
-QString shareText(std::optional<double> share) {
-    return share ? QString::number(*share * 100.0, 'f', 1) + u'%' : u"unknown"_s;
-}
-
-QString healthName(engine::BackendHealth::State state) {
-    switch (state) {
-    case engine::BackendHealth::State::Ok:
-        return u"ok"_s;
-    case engine::BackendHealth::State::Degraded:
-        return u"degraded"_s;
-    case engine::BackendHealth::State::Down:
-        return u"down"_s;
-    case engine::BackendHealth::State::Unknown:
-        return u"unknown"_s;
-    }
-    return QString();
-}
-
-QJsonObject snapshotJson(const engine::EnvironmentSnapshot &s, const QStringList &shiftRefusals) {
-    QJsonArray gates;
-    for (const engine::GateStatus &g : s.gates) {
-        QJsonArray checks;
-        for (const engine::CheckStatus &c : g.checks) {
-            QJsonObject check{{u"id"_s, c.id},
-                              {u"title"_s, c.title},
-                              {u"state"_s, engine::checkStateName(c.state)},
-                              {u"detail"_s, c.detail}};
-            if (c.value)
-                check.insert(u"value"_s, *c.value);
-            checks.append(check);
-        }
-        QJsonArray signatures;
-        for (const engine::SignatureStatus &sig : g.signatures) {
-            QJsonObject signature{{u"role"_s, sig.role}, {u"signed"_s, sig.signOff.has_value()}};
-            if (sig.signOff) {
-                signature.insert(u"printed_name"_s, sig.signOff->printedName);
-                signature.insert(u"meaning"_s, sig.signOff->meaning);
-                signature.insert(u"at"_s, sig.signOff->at.toString(Qt::ISODateWithMs));
-            }
-            signatures.append(signature);
-        }
-        gates.append(QJsonObject{{u"id"_s, g.id},
-                                 {u"title"_s, g.title},
-                                 {u"ready"_s, g.ready()},
-                                 {u"checks"_s, checks},
-                                 {u"signatures"_s, signatures}});
-    }
-    QJsonArray backends;
-    for (const engine::BackendHealth &b : s.backends) {
-        backends.append(QJsonObject{{u"name"_s, b.name},
-                                    {u"state"_s, healthName(b.state)},
-                                    {u"problem"_s, b.problem},
-                                    {u"last_good_at"_s, b.lastGoodAt.toString(Qt::ISODateWithMs)}});
-    }
-    QJsonObject object{{u"environment"_s, s.environment},
-                       {u"phase"_s, engine::phaseName(s.phase)},
-                       {u"stage_index"_s, s.stageIndex},
-                       {u"percent"_s, s.currentPercent},
-                       {u"next_percent"_s, s.nextPercent},
-                       {u"target_share"_s, s.targetShare},
-                       {u"lower_bound"_s, s.lowerBound},
-                       {u"upper_bound"_s, s.upperBound},
-                       {u"version"_s, double(s.state.version)},
-                       {u"changed_by"_s, s.state.changedBy},
-                       {u"changed_at"_s, s.state.changedAt.toString(Qt::ISODateWithMs)},
-                       {u"hold_started_at"_s, s.state.holdStartedAt.toString(Qt::ISODateWithMs)},
-                       {u"validation"_s, s.lastValidation},
-                       {u"validation_failed"_s, s.validationFailed},
-                       {u"gates"_s, gates},
-                       {u"backends"_s, backends},
-                       {u"firing_triggers"_s, QJsonArray::fromStringList(s.firingTriggers)},
-                       {u"drift"_s, QJsonArray::fromStringList(s.driftAlarms)},
-                       {u"shift_refusals"_s, QJsonArray::fromStringList(shiftRefusals)}};
-    if (s.measuredShare)
-        object.insert(u"measured_share"_s, *s.measuredShare);
-    return object;
-}
-
-void printSnapshot(QTextStream &out, const engine::EnvironmentSnapshot &s,
-                   const QStringList &shiftRefusals, bool withOperator) {
-    out << s.environment << ": " << s.currentPercent << "% OTel, " << engine::phaseName(s.phase);
-    if (s.stageIndex >= 0 && s.phase != engine::Phase::RolledBack)
-        out << " (accept " << shareText(s.lowerBound) << ".." << shareText(s.upperBound) << ")";
-    out << "; measured " << shareText(s.measuredShare) << '\n';
-    if (!s.state.changedBy.isEmpty())
-        out << "  last change: " << s.state.changedBy << " at "
-            << s.state.changedAt.toString(Qt::ISODate) << " (version " << s.state.version << ")\n";
-    if (!s.progressLabel.isEmpty()) {
-        out << "  " << s.progressLabel;
-        if (s.progressEnd.isValid())
-            out << " until " << s.progressEnd.toString(Qt::ISODate);
-        out << '\n';
-    }
-    if (!s.lastValidation.isEmpty())
-        out << "  validation " << s.lastValidation << '\n';
-    for (const engine::GateStatus &g : s.gates) {
-        if (!s.gatesBeforeNextShift.contains(g.id))
-            continue;
-        int passing = 0;
-        for (const auto &c : g.checks)
-            passing += c.state == engine::CheckStatus::State::Pass ? 1 : 0;
-        out << "  " << g.title << ": " << passing << '/' << g.checks.size() << " items, "
-            << (g.isSigned() ? "signed" : "not signed") << '\n';
-    }
-    QStringList backends;
-    for (const engine::BackendHealth &b : s.backends)
-        backends.append(b.name + u' ' + healthName(b.state));
-    out << "  backends: " << backends.join(u", "_s) << '\n';
-    for (const QString &t : s.firingTriggers)
-        out << "  TRIGGER FIRING: " << t << '\n';
-    for (const QString &d : s.driftAlarms)
-        out << "  DRIFT: " << d << '\n';
-    if (s.nextPercent >= 0 && withOperator) {
-        if (shiftRefusals.isEmpty())
-            out << "  shift to " << s.nextPercent << "%: allowed\n";
-        else
-            out << "  shift to " << s.nextPercent << "%: refused:\n    - "
-                << shiftRefusals.join(u"\n    - "_s) << '\n';
-    }
-}
 
 // One control request, as a small state machine on the event loop.
 class ControlRun : public QObject {
@@ -152,21 +34,11 @@ public:
 
     int prepare();
     void begin();
-    void act();
 
 private:
-    void finish(int code) {
-        m_out.flush();
-        m_err.flush();
-        // Incident and chat webhooks are part of the action: give them a bounded while.
-        if (m_engine && m_engine->pendingNotifications() > 0) {
-            connect(m_engine.get(), &engine::CutoverEngine::notificationsIdle, this,
-                    [code] { QCoreApplication::exit(code); });
-            QTimer::singleShot(15'000, this, [code] { QCoreApplication::exit(code); });
-            return;
-        }
-        QCoreApplication::exit(code);
-    }
+    void act();
+    bool settled() const;
+    void finish(int code);
     // Refusals (guards, a wrong passphrase) exit 3; an attempt that failed exits 1.
     void refuse(const QStringList &reasons, const QString &error, bool refused = true) {
         if (!error.isEmpty())
@@ -175,7 +47,11 @@ private:
             m_err << "refused: " << reason << '\n';
         finish(refused || !reasons.isEmpty() ? ControlRefused : ControlFailed);
     }
+    void printStatus();
     void followOperation(engine::Operation *operation);
+    void awaitShiftOutcome();
+    void reportRolledBack(const QString &headline, int code);
+    void afterRollback(int code);
 
     const config::Plan &m_plan;
     ControlRequest m_request;
@@ -186,7 +62,10 @@ private:
     std::unique_ptr<engine::CutoverEngine> m_engine;
     std::optional<engine::Operator> m_operator;
     QString m_passphrase;
+    bool m_roundDone = false;
     bool m_acted = false;
+    bool m_finishing = false;
+    QSet<QString> m_resumed; // environments whose interrupted work this command resumed
 };
 
 int ControlRun::prepare() {
@@ -207,14 +86,36 @@ int ControlRun::prepare() {
         return ControlUsage;
     }
     config::StoreConfig storeConfig = m_plan.store;
-    if (!m_request.storePath.isEmpty())
+    if (!m_request.storePath.isEmpty()) {
+        storeConfig = {};
         storeConfig.path = m_request.storePath;
-    auto opened = store::openStore(storeConfig);
-    if (!opened) {
-        m_err << "store: " << opened.error().toString() << '\n';
-        return ControlFailed;
     }
-    m_store = std::move(opened.value());
+    if (m_request.dryRun) {
+        // A rehearsal never touches the live store: it runs on a copy of its state.
+        QStringList environments;
+        for (const auto &env : m_plan.environments)
+            environments.append(env.name);
+        auto rehearsal = store::openRehearsalStore(storeConfig, environments);
+        if (!rehearsal) {
+            m_err << "rehearsal store: " << rehearsal.error().toString() << '\n';
+            return ControlFailed;
+        }
+        m_out << "REHEARSAL on " << rehearsal.value().path << " ("
+              << (rehearsal.value().copiedNow
+                      ? u"copied from the live store at audit entry %1"_s.arg(
+                            rehearsal.value().liveHeadSeq)
+                      : u"continuing the rehearsal of audit entry %1"_s.arg(
+                            rehearsal.value().liveHeadSeq))
+              << "); the live store is not touched\n";
+        m_store = std::move(rehearsal.value().store);
+    } else {
+        auto opened = store::openStore(storeConfig);
+        if (!opened) {
+            m_err << "store: " << opened.error().toString() << '\n';
+            return ControlFailed;
+        }
+        m_store = std::move(opened.value());
+    }
 
     std::optional<store::OperatorsFile> operators;
     if (!m_plan.operators.file.isEmpty()) {
@@ -250,11 +151,75 @@ int ControlRun::prepare() {
 }
 
 void ControlRun::begin() {
-    // Act once the monitor has looked at everything once (so guards know the backends), or
-    // after a deadline: a backend that does not answer is itself a reason to refuse a shift.
-    connect(m_engine.get(), &engine::CutoverEngine::monitorRoundFinished, this, [this] { act(); });
+    // Act once the monitor has looked at everything once (so guards know the backends) and it
+    // is known who decides (a command with no controller and no window decides, and first
+    // resumes what was left half done); or after a deadline: a backend that does not answer is
+    // itself a reason to refuse a shift.
+    connect(m_engine.get(), &engine::CutoverEngine::monitorRoundFinished, this, [this] {
+        m_roundDone = true;
+        if (settled())
+            act();
+    });
+    connect(m_engine.get(), &engine::CutoverEngine::decisionChanged, this, [this] {
+        if (m_roundDone && settled())
+            act();
+    });
+    connect(m_engine.get(), &engine::CutoverEngine::resumed, this,
+            [this](const QString &env, const QString &, const QString &text) {
+                m_resumed.insert(env);
+                m_out << text << '\n';
+                m_out.flush();
+            });
     QTimer::singleShot(10'000, this, [this] { act(); });
     m_engine->start();
+}
+
+bool ControlRun::settled() const {
+    const engine::DecisionStatus d = m_engine->decisionStatus();
+    if (!d.coordinated || !d.problem.isEmpty())
+        return true;
+    if (d.backfilling)
+        return false;
+    // Deciding (after the back-fill and any resume), or somebody else holds the lease.
+    return d.thisEngine || (d.holder && d.holderFresh);
+}
+
+void ControlRun::finish(int code) {
+    if (m_finishing)
+        return;
+    m_finishing = true;
+    m_out.flush();
+    m_err.flush();
+    // Incident and chat webhooks are part of the action: give them a bounded while.
+    auto check = [this, code] {
+        if (m_engine->pendingNotifications() == 0)
+            QCoreApplication::exit(code);
+    };
+    connect(m_engine.get(), &engine::CutoverEngine::notificationsIdle, this, check);
+    QTimer::singleShot(15'000, this, [code] { QCoreApplication::exit(code); });
+    check();
+}
+
+void ControlRun::printStatus() {
+    const QString env = m_request.environment;
+    QJsonArray environments;
+    for (const QString &name : m_engine->environments()) {
+        if (!env.isEmpty() && name != env)
+            continue;
+        const auto snapshot = m_engine->snapshot(name);
+        const QStringList refusals =
+            m_operator ? m_engine->guards(engine::Action::Shift, *m_operator, name) : QStringList();
+        if (m_request.json)
+            environments.append(snapshotJson(snapshot, refusals));
+        else
+            printSnapshot(m_out, snapshot, refusals, m_operator.has_value());
+    }
+    if (m_request.json)
+        m_out << QJsonDocument(
+                     QJsonObject{{u"plan"_s, m_plan.name}, {u"environments"_s, environments}})
+                     .toJson(QJsonDocument::Indented);
+    else
+        printDecision(m_out, m_engine->decisionStatus());
 }
 
 void ControlRun::act() {
@@ -266,24 +231,26 @@ void ControlRun::act() {
 
     switch (m_request.kind) {
     case ControlRequest::Kind::Status: {
-        QJsonArray environments;
-        for (const QString &name : engine.environments()) {
-            if (!env.isEmpty() && name != env)
-                continue;
-            const auto snapshot = engine.snapshot(name);
-            const QStringList refusals =
-                m_operator ? engine.guards(engine::Action::Shift, *m_operator, name)
-                           : QStringList();
-            if (m_request.json)
-                environments.append(snapshotJson(snapshot, refusals));
-            else
-                printSnapshot(m_out, snapshot, refusals, m_operator.has_value());
+        // A status that resumed an interrupted rollback says so and reports it once verified.
+        QStringList resumedHere;
+        for (const QString &name : std::as_const(m_resumed)) {
+            if (engine.operationInFlight(name))
+                resumedHere.append(name);
         }
-        if (m_request.json)
-            m_out << QJsonDocument(
-                         QJsonObject{{u"plan"_s, m_plan.name}, {u"environments"_s, environments}})
-                         .toJson(QJsonDocument::Indented);
-        finish(ControlDone);
+        if (resumedHere.isEmpty()) {
+            printStatus();
+            finish(ControlDone);
+            return;
+        }
+        connect(&engine, &engine::CutoverEngine::snapshotChanged, this, [this, resumedHere] {
+            for (const QString &name : resumedHere) {
+                if (m_engine->operationInFlight(name))
+                    return;
+            }
+            disconnect(m_engine.get(), &engine::CutoverEngine::snapshotChanged, this, nullptr);
+            printStatus();
+            finish(ControlDone);
+        });
         return;
     }
     case ControlRequest::Kind::Shift: {
@@ -343,25 +310,120 @@ void ControlRun::followOperation(engine::Operation *operation) {
                 if (!ok && !operation->refusals().isEmpty())
                     return refuse(operation->refusals(), {});
                 (ok ? m_out : m_err) << summary << '\n';
-                if (!ok || !m_request.wait || operation->kind() != engine::Operation::Kind::Shift) {
+                if (operation->kind() == engine::Operation::Kind::Rollback) {
+                    afterRollback(ok ? ControlDone : ControlFailed);
+                    return;
+                }
+                if (!ok || !m_request.wait) {
                     finish(ok ? ControlDone : ControlFailed);
                     return;
                 }
-                // --wait: until validation passes or fails.
-                const QString env = m_request.environment;
-                auto check = [this, env] {
-                    const auto s = m_engine->snapshot(env);
-                    if (s.phase == engine::Phase::Holding || s.phase == engine::Phase::Complete) {
-                        m_out << "validation " << s.lastValidation << '\n';
-                        finish(s.validationFailed ? ControlFailed : ControlDone);
-                    } else if (s.phase == engine::Phase::RolledBack ||
-                               s.phase == engine::Phase::RollingBack) {
-                        m_err << "validation failed: rolled back\n";
-                        finish(ControlFailed);
-                    }
-                };
-                connect(m_engine.get(), &engine::CutoverEngine::snapshotChanged, this, check);
+                awaitShiftOutcome();
             });
+}
+
+// --wait: returns only when the outcome is final — validation passed (0), or a rollback verified
+// or failed on the load balancers (1, with each LB's read-back). Never "rolled back" before it is.
+void ControlRun::awaitShiftOutcome() {
+    const QString env = m_request.environment;
+    const auto s0 = m_engine->snapshot(env);
+    const config::Stage &stage = m_plan.stages.at(std::max(0, s0.stageIndex));
+    const qint64 boundMs = stage.stabilization.ms() +
+                           std::max<qint64>(60'000, 3 * m_plan.validation.rateWindow.ms()) +
+                           2 * m_plan.rollback.deadline.ms() + 30'000;
+    m_out << "waiting for the validation (at most " << engine::formatSpan(boundMs) << ")\n";
+    m_out.flush();
+    auto check = [this, env] {
+        if (m_finishing)
+            return;
+        const auto s = m_engine->snapshot(env);
+        if ((s.phase == engine::Phase::Holding || s.phase == engine::Phase::Complete) &&
+            !s.validationFailed) {
+            m_out << "validation " << s.lastValidation << '\n';
+            finish(ControlDone);
+        } else if (s.phase == engine::Phase::Holding && s.validationFailed) {
+            m_err << "validation " << s.lastValidation << "; holding at " << s.currentPercent
+                  << "% (policy: hold): an operator decides\n";
+            finish(ControlFailed);
+        } else if (s.phase == engine::Phase::RolledBack) {
+            reportRolledBack(u"validation failed: "_s + s.lastValidation, ControlFailed);
+        }
+        // RollingBack: not final yet.
+    };
+    connect(m_engine.get(), &engine::CutoverEngine::snapshotChanged, this, check);
+    QTimer::singleShot(boundMs, this, [this, env] {
+        if (m_finishing)
+            return;
+        m_err << "no final outcome within the bound: " << env << " is still "
+              << engine::phaseName(m_engine->snapshot(env).phase) << '\n';
+        finish(ControlFailed);
+    });
+    check();
+}
+
+// Reads every load balancer back and prints what it holds against the rollback weights.
+void ControlRun::reportRolledBack(const QString &headline, int code) {
+    if (m_finishing)
+        return;
+    m_finishing = true; // one report
+    const QString env = m_request.environment;
+    m_err << headline << '\n';
+    const auto expected = backends::rollbackWeights(m_plan.pools.legacy, m_plan.pools.otel).weights;
+    m_engine->readBack(env)->onFinished(
+        this, [this, code, expected](const net::Result<QList<backends::LbWeightsRead>> &reads) {
+            int verified = 0;
+            int total = 0;
+            if (reads.ok()) {
+                for (const backends::LbWeightsRead &read : reads.value()) {
+                    ++total;
+                    QStringList weights;
+                    for (auto it = read.weights.cbegin(); it != read.weights.cend(); ++it)
+                        weights.append(u"%1=%2"_s.arg(it.key()).arg(it.value()));
+                    const bool ok =
+                        !read.error && backends::compareWeights(expected, read.weights).isEmpty();
+                    verified += ok ? 1 : 0;
+                    m_out << "  " << read.lb << ": "
+                          << (read.error ? u"NOT verified: "_s + read.error->toString()
+                                         : (ok ? u"verified: "_s : u"NOT verified: "_s) +
+                                               weights.join(u' '))
+                          << '\n';
+                }
+            } else {
+                m_err << "read-back failed: " << reads.error().toString() << '\n';
+            }
+            if (total > 0 && verified == total)
+                m_out << "rolled back: legacy 100 / OTel 0 verified on " << verified << '/' << total
+                      << " load balancer(s)\n";
+            else
+                m_err << "ROLLBACK NOT VERIFIED: " << verified << '/' << total
+                      << " load balancer(s) hold legacy 100 / OTel 0\n";
+            m_finishing = false;
+            finish(code);
+        });
+}
+
+// A rollback ran here: wait for its follow-up (legacy verification, evidence, upload), bounded.
+void ControlRun::afterRollback(int code) {
+    connect(m_engine.get(), &engine::CutoverEngine::rollbackFollowUp, this,
+            [this](const QString &, const QString &step, const QString &text) {
+                const bool bad = step.endsWith(u"failed"_s) || step.endsWith(u"unverified"_s);
+                (bad ? m_err : m_out) << text << '\n';
+            });
+    if (m_engine->pendingFollowUps() == 0) {
+        finish(code);
+        return;
+    }
+    qint64 boundMs = 10'000;
+    if (m_plan.rollback.verifyLegacy)
+        boundMs += m_plan.rollback.verifyLegacy->deadline.ms();
+    if (m_plan.rollback.upload)
+        boundMs += m_plan.rollback.upload->timeout.ms();
+    connect(m_engine.get(), &engine::CutoverEngine::followUpsIdle, this,
+            [this, code] { finish(code); });
+    QTimer::singleShot(boundMs, this, [this, code] {
+        m_err << "rollback follow-up still running; see the audit log\n";
+        finish(code);
+    });
 }
 
 } // namespace

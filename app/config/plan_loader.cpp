@@ -36,6 +36,64 @@ QString indexed(const QString &path, int index) {
     return path + u'[' + QString::number(index) + u']';
 }
 
+// "unknown gate 'gate_9'; did you mean 'gate_1'?" or, with nothing close, the names it may be.
+QString unknownName(const QString &what, const QString &name, const QStringList &known) {
+    const QString closest = yaml::suggestion(name, known);
+    QString message = u"unknown %1 '%2'"_s.arg(what, name);
+    if (!closest.isEmpty())
+        message += u"; did you mean '%1'?"_s.arg(closest);
+    else if (!known.isEmpty())
+        message += u"; expected one of: %1"_s.arg(known.join(u", "_s));
+    else
+        message += u"; the plan has none"_s;
+    return message;
+}
+
+// The accepted range of a duration: above zero unless `min` says more; a zero `max` is no limit.
+struct DurationBounds {
+    Duration min = Duration::milliseconds(1);
+    Duration max;
+
+    QString expected() const {
+        const bool positive = min == Duration::milliseconds(1);
+        if (max.isZero())
+            return positive ? u"a duration above zero"_s
+                            : u"a duration of at least %1"_s.arg(min.toString());
+        return positive ? u"a duration above zero and at most %1"_s.arg(max.toString())
+                        : u"a duration from %1 to %2"_s.arg(min.toString(), max.toString());
+    }
+    bool contains(Duration value) const { return value >= min && (max.isZero() || value <= max); }
+};
+
+// "host:port" with a hostname, an IPv4 address or a bracketed IPv6 address; port 1-65535.
+std::optional<std::pair<QString, quint16>> parseHostPort(const QString &text) {
+    static const QRegularExpression pattern(
+        u"^(?:\\[([0-9A-Fa-f:.]+)\\]|([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)):(\\d{1,5})$"_s);
+    static const QRegularExpression dottedNumbers(u"^[0-9.]+$"_s);
+    const auto match = pattern.match(text);
+    if (!match.hasMatch())
+        return std::nullopt;
+    const int port = match.captured(3).toInt();
+    if (port < 1 || port > 65535)
+        return std::nullopt;
+    const QString ipv6 = match.captured(1);
+    if (!ipv6.isEmpty())
+        return ipv6.contains(u':') ? std::optional(std::pair(ipv6, quint16(port))) : std::nullopt;
+    const QString host = match.captured(2);
+    if (dottedNumbers.match(host).hasMatch()) {
+        // All digits and dots: it must be an IPv4 address, not a hostname.
+        const QStringList parts = host.split(u'.');
+        if (parts.size() != 4)
+            return std::nullopt;
+        for (const QString &part : parts) {
+            bool ok = false;
+            if (part.isEmpty() || part.size() > 3 || part.toInt(&ok) > 255 || !ok)
+                return std::nullopt;
+        }
+    }
+    return std::pair(host, quint16(port));
+}
+
 class SchemaReader {
 public:
     SchemaReader(Diagnostics &diagnostics, QString baseDirectory)
@@ -49,6 +107,13 @@ private:
     std::optional<QUrl> httpUrl(const YAML::Node &node, const QString &path);
     std::optional<Condition> condition(const YAML::Node &node, const QString &path);
     QString resolvePath(const QString &path) const;
+    std::optional<Duration> boundedDuration(const YAML::Node &node, const QString &path,
+                                            DurationBounds bounds = {});
+    void optionalDuration(MapReader &map, const char *key, Duration &out,
+                          DurationBounds bounds = {});
+    std::optional<QStringList> namesFrom(const YAML::Node &node, const QString &path,
+                                         const QStringList &known, const QString &what);
+    std::optional<EscalationLevel> escalationLevel(const YAML::Node &node, const QString &path);
 
     void readStore(MapReader &root, Plan &plan);
     void readOperators(MapReader &root, Plan &plan);
@@ -62,9 +127,17 @@ private:
     void readGates(MapReader &root, Plan &plan);
     std::optional<Check> readCheck(const YAML::Node &node, const QString &path);
     void readRollback(MapReader &root, Plan &plan);
+    void readTriggers(MapReader &rollback, Plan &plan);
     std::optional<Trigger> readTrigger(const YAML::Node &node, const QString &path);
+    void readLegacyVerification(MapReader &rollback, Plan &plan);
+    void readEvidence(MapReader &rollback, Plan &plan);
+    void readUpload(MapReader &rollback, Plan &plan);
     void readDrift(MapReader &root, Plan &plan);
     void readNotifications(MapReader &root, Plan &plan);
+    void readEscalation(MapReader &root, Plan &plan);
+    void readEscalationEvents(const YAML::Node &node, const QString &path, Plan &plan);
+    void checkEveryNotificationIsReached(const Plan &plan);
+    void readController(MapReader &root, Plan &plan);
     void readPanels(MapReader &root, Plan &plan);
 
     // Cross-references are checked once everything is read, so their order in the file
@@ -86,6 +159,13 @@ private:
     Diagnostics &d;
     QString m_baseDirectory;
     QList<Reference> m_references;
+    // Where each notification without events of its own was written: escalation must name it.
+    struct Located {
+        QString name;
+        YAML::Mark mark;
+        QString path;
+    };
+    QList<Located> m_notificationsWithoutEvents;
     YAML::Node m_root;
 };
 
@@ -150,12 +230,63 @@ QString SchemaReader::resolvePath(const QString &path) const {
     return QDir::cleanPath(QDir(m_baseDirectory).absoluteFilePath(path));
 }
 
+std::optional<Duration> SchemaReader::boundedDuration(const YAML::Node &node, const QString &path,
+                                                      DurationBounds bounds) {
+    auto value = yaml::readDuration(d, node, path);
+    if (!value || bounds.contains(*value))
+        return value;
+    d.error(node.Mark(), path,
+            u"expected %1, found %2"_s.arg(bounds.expected(),
+                                           value->isZero() ? u"0"_s : yaml::describe(node)));
+    return std::nullopt;
+}
+
+void SchemaReader::optionalDuration(MapReader &map, const char *key, Duration &out,
+                                    DurationBounds bounds) {
+    if (auto node = map.optional(key)) {
+        if (auto value = boundedDuration(*node, map.pathOf(key), bounds))
+            out = *value;
+    }
+}
+
+// A list of names, each one of `known`: an unknown one is reported at its item with the closest
+// known name. Returns the known names, each once, in file order.
+std::optional<QStringList> SchemaReader::namesFrom(const YAML::Node &node, const QString &path,
+                                                   const QStringList &known, const QString &what) {
+    const auto list = yaml::readStringList(d, node, path, true);
+    if (!list)
+        return std::nullopt;
+    QStringList names;
+    for (int i = 0; i < list->size(); ++i) {
+        const QString &name = list->at(i);
+        if (!known.contains(name))
+            d.error(node[i].Mark(), indexed(path, i), unknownName(what, name, known));
+        else if (!names.contains(name))
+            names.append(name);
+    }
+    return names;
+}
+
+std::optional<EscalationLevel> SchemaReader::escalationLevel(const YAML::Node &node,
+                                                             const QString &path) {
+    const auto text = yaml::readString(d, node, path);
+    if (!text)
+        return std::nullopt;
+    const auto level = escalationLevelFromName(*text);
+    if (!level)
+        d.error(
+            node.Mark(), path,
+            u"expected an escalation level L1, L2, L3 or L4, found %1"_s.arg(yaml::describe(node)));
+    return level;
+}
+
 void SchemaReader::read(const YAML::Node &root, Plan &plan) {
     m_root = root;
     MapReader top(d, root, QString(),
-                  {"version", "name", "store", "operators", "roles", "prometheus", "alertmanager",
-                   "load_balancers", "pools", "environments", "validation", "pre_cutover", "stages",
-                   "gates", "rollback", "drift", "notifications", "panels"});
+                  {"version",    "name",          "store",          "operators",  "roles",
+                   "prometheus", "alertmanager",  "load_balancers", "pools",      "environments",
+                   "validation", "pre_cutover",   "stages",         "gates",      "rollback",
+                   "drift",      "notifications", "escalation",     "controller", "panels"});
     if (!top.isMap())
         return;
     if (auto node = top.required("version", u"the plan format version, 1"_s)) {
@@ -193,9 +324,12 @@ void SchemaReader::read(const YAML::Node &root, Plan &plan) {
     readRollback(top, plan);
     readDrift(top, plan);
     readNotifications(top, plan);
+    readEscalation(top, plan);
+    readController(top, plan);
     readPanels(top, plan);
     top.finish();
     checkReferences(plan);
+    checkEveryNotificationIsReached(plan);
 }
 
 void SchemaReader::readStore(MapReader &top, Plan &plan) {
@@ -293,15 +427,7 @@ std::optional<HttpEndpoint> SchemaReader::readEndpoint(const YAML::Node &node,
     } else {
         ok = false;
     }
-    if (auto timeout = map.optional("timeout")) {
-        if (auto v = yaml::readDuration(d, *timeout, map.pathOf("timeout"))) {
-            if (v->isZero())
-                d.error(timeout->Mark(), map.pathOf("timeout"),
-                        u"expected a duration above zero, found 0"_s);
-            else
-                endpoint.timeout = *v;
-        }
-    }
+    optionalDuration(map, "timeout", endpoint.timeout);
     if (auto token = map.optional("bearer_token")) {
         if (auto v = yaml::readSecret(d, *token, map.pathOf("bearer_token")))
             endpoint.bearerToken = *v;
@@ -381,15 +507,7 @@ void SchemaReader::readLoadBalancers(MapReader &top, Plan &plan) {
             if (auto v = yaml::readString(d, *backend, map.pathOf("backend")))
                 lb.backend = *v;
         }
-        if (auto timeout = map.optional("timeout")) {
-            if (auto v = yaml::readDuration(d, *timeout, map.pathOf("timeout"))) {
-                if (v->isZero())
-                    d.error(timeout->Mark(), map.pathOf("timeout"),
-                            u"expected a duration above zero, found 0"_s);
-                else
-                    lb.timeout = *v;
-            }
-        }
+        optionalDuration(map, "timeout", lb.timeout);
         plan.loadBalancers.append(lb);
     }
 }
@@ -485,20 +603,9 @@ void SchemaReader::readValidation(MapReader &top, Plan &plan) {
         if (auto v = yaml::readString(d, *q, map.pathOf("split_query")))
             plan.validation.splitQuery = *v;
     }
-    auto duration = [&](const char *key, Duration &out) {
-        if (auto n = map.optional(key)) {
-            if (auto v = yaml::readDuration(d, *n, map.pathOf(key))) {
-                if (v->isZero())
-                    d.error(n->Mark(), map.pathOf(key),
-                            u"expected a duration above zero, found 0"_s);
-                else
-                    out = *v;
-            }
-        }
-    };
-    duration("rate_window", plan.validation.rateWindow);
-    duration("scrape_interval", plan.validation.scrapeInterval);
-    duration("evaluation_interval", plan.validation.evaluationInterval);
+    optionalDuration(map, "rate_window", plan.validation.rateWindow);
+    optionalDuration(map, "scrape_interval", plan.validation.scrapeInterval);
+    optionalDuration(map, "evaluation_interval", plan.validation.evaluationInterval);
 }
 
 void SchemaReader::readStages(MapReader &top, Plan &plan) {
@@ -729,7 +836,7 @@ void SchemaReader::readGates(MapReader &top, Plan &plan) {
 }
 
 std::optional<Trigger> SchemaReader::readTrigger(const YAML::Node &node, const QString &path) {
-    MapReader map(d, node, path, {"id", "title", "query", "condition", "for", "action"});
+    MapReader map(d, node, path, {"id", "title", "query", "condition", "for", "action", "level"});
     if (!map.isMap())
         return std::nullopt;
     Trigger trigger;
@@ -769,6 +876,8 @@ std::optional<Trigger> SchemaReader::readTrigger(const YAML::Node &node, const Q
                     u"expected auto (roll back at once) or prompt (alarm a human), found %1"_s.arg(
                         yaml::describe(*n)));
     }
+    if (auto n = map.optional("level"))
+        trigger.level = escalationLevel(*n, map.pathOf("level"));
     return ok ? std::optional<Trigger>(trigger) : std::nullopt;
 }
 
@@ -776,9 +885,9 @@ void SchemaReader::readRollback(MapReader &top, Plan &plan) {
     auto node = top.optional("rollback");
     if (!node)
         return;
-    MapReader map(
-        d, *node, u"rollback"_s,
-        {"on_validation_failure", "max_attempts", "retry_backoff", "deadline", "triggers"});
+    MapReader map(d, *node, u"rollback"_s,
+                  {"on_validation_failure", "max_attempts", "retry_backoff", "deadline", "triggers",
+                   "assign_to", "verify_legacy", "evidence", "upload"});
     if (auto n = map.optional("on_validation_failure")) {
         const auto v = yaml::readString(d, *n, map.pathOf("on_validation_failure"));
         bool known = false;
@@ -802,36 +911,112 @@ void SchemaReader::readRollback(MapReader &top, Plan &plan) {
         if (auto v = yaml::readDuration(d, *n, map.pathOf("retry_backoff")))
             plan.rollback.retryBackoff = *v;
     }
-    if (auto n = map.optional("deadline")) {
-        if (auto v = yaml::readDuration(d, *n, map.pathOf("deadline"))) {
-            if (v->isZero())
-                d.error(n->Mark(), map.pathOf("deadline"),
-                        u"expected a duration above zero, found 0"_s);
-            else
-                plan.rollback.deadline = *v;
-        }
+    optionalDuration(map, "deadline", plan.rollback.deadline);
+    if (auto n = map.optional("assign_to")) {
+        if (auto v = yaml::readString(d, *n, map.pathOf("assign_to")))
+            plan.rollback.assignTo = *v;
     }
-    if (auto n = map.optional("triggers")) {
-        if (!n->IsSequence()) {
-            d.error(n->Mark(), map.pathOf("triggers"),
-                    u"expected a list of triggers, found %1"_s.arg(yaml::describe(*n)));
-            return;
+    readLegacyVerification(map, plan);
+    readEvidence(map, plan);
+    readUpload(map, plan);
+    readTriggers(map, plan);
+}
+
+void SchemaReader::readTriggers(MapReader &rollback, Plan &plan) {
+    auto n = rollback.optional("triggers");
+    if (!n)
+        return;
+    if (!n->IsSequence()) {
+        d.error(n->Mark(), rollback.pathOf("triggers"),
+                u"expected a list of triggers, found %1"_s.arg(yaml::describe(*n)));
+        return;
+    }
+    QHash<QString, int> seen;
+    for (int i = 0; i < int(n->size()); ++i) {
+        const QString path = indexed(rollback.pathOf("triggers"), i);
+        auto trigger = readTrigger((*n)[i], path);
+        if (!trigger)
+            continue;
+        if (seen.contains(trigger->id)) {
+            d.error((*n)[i]["id"].Mark(), path + u".id",
+                    u"duplicate trigger id '%1' (first at triggers[%2])"_s.arg(trigger->id)
+                        .arg(seen.value(trigger->id)));
+            continue;
         }
-        QHash<QString, int> seen;
-        for (int i = 0; i < int(n->size()); ++i) {
-            const QString path = indexed(map.pathOf("triggers"), i);
-            auto trigger = readTrigger((*n)[i], path);
-            if (!trigger)
-                continue;
-            if (seen.contains(trigger->id)) {
-                d.error((*n)[i]["id"].Mark(), path + u".id",
-                        u"duplicate trigger id '%1' (first at triggers[%2])"_s.arg(trigger->id)
-                            .arg(seen.value(trigger->id)));
-                continue;
-            }
-            seen.insert(trigger->id, i);
-            plan.rollback.triggers.append(*trigger);
-        }
+        seen.insert(trigger->id, i);
+        plan.rollback.triggers.append(*trigger);
+    }
+}
+
+// The seed's rollback step 2, "verify legacy collection".
+void SchemaReader::readLegacyVerification(MapReader &rollback, Plan &plan) {
+    auto node = rollback.optional("verify_legacy");
+    if (!node)
+        return;
+    MapReader map(d, *node, rollback.pathOf("verify_legacy"), {"query", "condition", "deadline"});
+    if (!map.isMap())
+        return;
+    LegacyVerification verification;
+    bool ok = true;
+    if (auto n = map.required("query", u"PromQL for legacy collection, e.g. its 2xx rate"_s)) {
+        if (auto v = yaml::readString(d, *n, map.pathOf("query")))
+            verification.query = *v;
+        else
+            ok = false;
+    } else {
+        ok = false;
+    }
+    if (auto n = map.required("condition", u"a comparison such as '> 0'"_s)) {
+        if (auto c = condition(*n, map.pathOf("condition")))
+            verification.condition = *c;
+        else
+            ok = false;
+    } else {
+        ok = false;
+    }
+    optionalDuration(map, "deadline", verification.deadline);
+    if (ok)
+        plan.rollback.verifyLegacy = verification;
+}
+
+// The seed's rollback step 4, "preserve evidence": where the archive goes and what it covers.
+void SchemaReader::readEvidence(MapReader &rollback, Plan &plan) {
+    auto node = rollback.optional("evidence");
+    if (!node)
+        return;
+    MapReader map(d, *node, rollback.pathOf("evidence"), {"directory", "span"});
+    if (auto n = map.optional("directory")) {
+        if (auto v = yaml::readString(d, *n, map.pathOf("directory")))
+            plan.rollback.evidenceDirectory = resolvePath(*v);
+    }
+    optionalDuration(map, "span", plan.rollback.evidenceSpan,
+                     DurationBounds{.max = Duration::hours(24)});
+}
+
+// The seed's "upload_to_incident_bucket": run without a shell, so only an argv list is accepted.
+void SchemaReader::readUpload(MapReader &rollback, Plan &plan) {
+    auto node = rollback.optional("upload");
+    if (!node)
+        return;
+    MapReader map(d, *node, rollback.pathOf("upload"), {"command", "timeout"});
+    if (!map.isMap())
+        return;
+    UploadCommand upload;
+    optionalDuration(map, "timeout", upload.timeout);
+    const QString example =
+        u"an argv list such as [aws, s3, cp, \"{archive}\", \"s3://bucket/\"]"_s;
+    auto command = map.required("command", example);
+    if (!command)
+        return;
+    if (!command->IsSequence()) {
+        d.error(command->Mark(), map.pathOf("command"),
+                u"expected %1, found %2: the command runs without a shell, so it must be an argv "
+                u"list, never a shell string"_s.arg(example, yaml::describe(*command)));
+        return;
+    }
+    if (auto argv = yaml::readStringList(d, *command, map.pathOf("command"), false)) {
+        upload.argv = *argv;
+        plan.rollback.upload = upload;
     }
 }
 
@@ -840,15 +1025,7 @@ void SchemaReader::readDrift(MapReader &top, Plan &plan) {
     if (!node)
         return;
     MapReader map(d, *node, u"drift"_s, {"interval", "policy"});
-    if (auto n = map.optional("interval")) {
-        if (auto v = yaml::readDuration(d, *n, map.pathOf("interval"))) {
-            if (v->isZero())
-                d.error(n->Mark(), map.pathOf("interval"),
-                        u"expected a duration above zero, found 0"_s);
-            else
-                plan.drift.interval = *v;
-        }
-    }
+    optionalDuration(map, "interval", plan.drift.interval);
     if (auto n = map.optional("policy")) {
         const auto v = yaml::readString(d, *n, map.pathOf("policy"));
         if (v == u"alarm")
@@ -870,8 +1047,6 @@ void SchemaReader::readNotifications(MapReader &top, Plan &plan) {
                 u"expected a list of webhooks, found %1"_s.arg(yaml::describe(*node)));
         return;
     }
-    static const QStringList events{u"rollback"_s, u"validation_failed"_s, u"trigger"_s,
-                                    u"shift"_s,    u"sign_off"_s,          u"drift"_s};
     QHash<QString, int> seen;
     for (int i = 0; i < int(node->size()); ++i) {
         const QString path = indexed(u"notifications"_s, i);
@@ -894,21 +1069,15 @@ void SchemaReader::readNotifications(MapReader &top, Plan &plan) {
             if (auto v = httpUrl(*n, map.pathOf("url")))
                 notification.url = *v;
         }
-        if (auto n = map.required("events", u"a list of events"_s)) {
-            if (auto list = yaml::readStringList(d, *n, map.pathOf("events"), false)) {
-                for (int j = 0; j < list->size(); ++j) {
-                    if (!events.contains(list->at(j))) {
-                        const QString closest = yaml::suggestion(list->at(j), events);
-                        d.error((*n)[j].Mark(), indexed(map.pathOf("events"), j),
-                                u"expected one of %1, found %2%3"_s.arg(
-                                    events.join(u", "_s), yaml::describe((*n)[j]),
-                                    closest.isEmpty() ? QString()
-                                                      : u" (did you mean '%1'?)"_s.arg(closest)));
-                    }
-                }
+        // Without events of its own, a target hears only what escalation sends it.
+        const auto events = map.optional("events");
+        if (events) {
+            if (auto list =
+                    namesFrom(*events, map.pathOf("events"), notificationEvents(), u"event"_s))
                 notification.events = *list;
-            }
         }
+        if (!events || (events->IsSequence() && events->size() == 0))
+            m_notificationsWithoutEvents.append({notification.name, (*node)[i].Mark(), path});
         if (auto n = map.optional("bearer_token")) {
             if (auto v = yaml::readSecret(d, *n, map.pathOf("bearer_token")))
                 notification.bearerToken = *v;
@@ -919,6 +1088,83 @@ void SchemaReader::readNotifications(MapReader &top, Plan &plan) {
         }
         plan.notifications.append(notification);
     }
+}
+
+// The seed's escalation matrix: which notifications each level L1..L4 reaches, and the level of
+// an event when it is not its default.
+void SchemaReader::readEscalation(MapReader &top, Plan &plan) {
+    auto node = top.optional("escalation");
+    if (!node)
+        return;
+    MapReader map(d, *node, u"escalation"_s, {"L1", "L2", "L3", "L4", "events"});
+    QStringList notificationNames;
+    for (const Notification &notification : std::as_const(plan.notifications)) {
+        if (!notification.name.isEmpty())
+            notificationNames.append(notification.name);
+    }
+    for (EscalationLevel level :
+         {EscalationLevel::L1, EscalationLevel::L2, EscalationLevel::L3, EscalationLevel::L4}) {
+        const QByteArray key = escalationLevelName(level).toLatin1();
+        if (auto n = map.optional(key.constData())) {
+            if (auto names = namesFrom(*n, map.pathOf(key.constData()), notificationNames,
+                                       u"notification"_s))
+                plan.escalation.targets.insert(int(level), *names);
+        }
+    }
+    if (auto n = map.optional("events"))
+        readEscalationEvents(*n, map.pathOf("events"), plan);
+}
+
+void SchemaReader::readEscalationEvents(const YAML::Node &node, const QString &path, Plan &plan) {
+    MapReader events(d, node, path, {});
+    for (const auto &entry : events.entries()) {
+        const QString eventPath = path + u'.' + entry.key;
+        if (!notificationEvents().contains(entry.key)) {
+            d.error(entry.keyNode.Mark(), eventPath,
+                    unknownName(u"event"_s, entry.key, notificationEvents()));
+            continue;
+        }
+        if (auto level = escalationLevel(entry.value, eventPath))
+            plan.escalation.eventLevels.insert(entry.key, *level);
+    }
+}
+
+// A notification that neither lists events nor is named by a level would never be sent anything:
+// surely a mistake in the plan.
+void SchemaReader::checkEveryNotificationIsReached(const Plan &plan) {
+    QSet<QString> named;
+    for (const QStringList &names : plan.escalation.targets)
+        named.unite(QSet<QString>(names.cbegin(), names.cend()));
+    for (const Located &notification : std::as_const(m_notificationsWithoutEvents)) {
+        if (!notification.name.isEmpty() && !named.contains(notification.name))
+            d.error(notification.mark, notification.path,
+                    u"never notified: give it events or name it in escalation"_s);
+    }
+}
+
+// The always-on controller (--serve).
+void SchemaReader::readController(MapReader &top, Plan &plan) {
+    auto node = top.optional("controller");
+    if (!node)
+        return;
+    MapReader map(d, *node, u"controller"_s, {"listen", "lease", "backfill_limit"});
+    if (auto n = map.optional("listen")) {
+        const auto text = yaml::readString(d, *n, map.pathOf("listen"), true);
+        if (text && !text->isEmpty()) {
+            if (const auto address = parseHostPort(*text)) {
+                plan.controller.listenHost = address->first;
+                plan.controller.listenPort = address->second;
+            } else {
+                d.error(n->Mark(), map.pathOf("listen"),
+                        u"expected host:port such as 127.0.0.1:9464 (a hostname, an IPv4 address "
+                        u"or [IPv6], port 1-65535) or \"\" to not serve, found %1"_s.arg(
+                            yaml::describe(*n)));
+            }
+        }
+    }
+    optionalDuration(map, "lease", plan.controller.lease,
+                     DurationBounds{.min = Duration::seconds(1), .max = Duration::seconds(60)});
+    optionalDuration(map, "backfill_limit", plan.controller.backfillLimit);
 }
 
 void SchemaReader::readPanels(MapReader &top, Plan &plan) {
@@ -995,13 +1241,7 @@ void SchemaReader::checkReferences(const Plan &plan) {
     const QStringList gateList(gateIds.cbegin(), gateIds.cend());
 
     auto unknown = [&](const Reference &ref, const QString &what, const QStringList &known) {
-        const QString closest = yaml::suggestion(ref.name, known);
-        QString message = u"unknown %1 '%2'"_s.arg(what, ref.name);
-        if (!closest.isEmpty())
-            message += u"; did you mean '%1'?"_s.arg(closest);
-        else if (!known.isEmpty())
-            message += u"; expected one of: %1"_s.arg(QStringList(known).join(u", "_s));
-        d.error(ref.mark, ref.path, message);
+        d.error(ref.mark, ref.path, unknownName(what, ref.name, known));
     };
     for (const Reference &ref : std::as_const(m_references)) {
         switch (ref.kind) {

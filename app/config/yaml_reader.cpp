@@ -143,9 +143,12 @@ MapReader::MapReader(Diagnostics &diagnostics, const YAML::Node &node, QString p
     m_diagnostics.countNode();
     m_isMap = node.IsMap();
     if (!m_isMap) {
+        // A map keyed by names (roles, gates, escalation.events) has no fixed keys to list.
+        const QString expected = m_known.isEmpty()
+                                     ? u"a mapping"_s
+                                     : u"a mapping with keys %1"_s.arg(m_known.join(u", "_s));
         m_diagnostics.error(node.Mark(), m_path,
-                            u"expected a mapping with keys %1, found %2"_s.arg(
-                                m_known.join(u", "_s), describe(node)));
+                            u"expected %1, found %2"_s.arg(expected, describe(node)));
         m_finished = true;
     }
 }

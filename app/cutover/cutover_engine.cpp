@@ -103,19 +103,14 @@ void CutoverEngine::start() {
     if (auto recorded = store::recordPlanLoaded(m_store, m_plan, u"system"_s); !recorded)
         setGlobalHealth(u"store"_s, false, recorded.error().toString());
 
-    // Resume what a crash interrupted: the store holds the intent, the LBs may not.
-    for (auto &rt : m_environments) {
-        if (rt->phase() == Phase::Shifting) {
-            qCInfo(lcEngine) << rt->env->name << "resuming an interrupted shift";
-            audit(u"system"_s, {}, u"shift_resumed"_s, rt->env->name,
-                  u"stage %1"_s.arg(rt->state.stageIndex), {});
-            auto *op = new Operation(Operation::Kind::Shift, rt->env->name, this);
-            rt->operation = op;
-            applyWeights(*rt, op, weightsOf(rt->state), false, u"system"_s);
-        } else if (rt->phase() == Phase::RollingBack) {
-            qCInfo(lcEngine) << rt->env->name << "resuming an interrupted rollback";
-            auto *op = new Operation(Operation::Kind::Rollback, rt->env->name, this);
-            startRollback(*rt, op, u"system"_s, {}, u"resumed after a restart"_s);
+    // Resuming what a crash interrupted (the store holds the intent, the LBs may not) is an
+    // automatic decision: the decider does it once it has judged the unwatched time (an engine
+    // that decides alone does it now).
+    startDecisionLease();
+    if (!m_lease) {
+        for (auto &rt : m_environments) {
+            if (rt->phase() == Phase::Shifting || rt->phase() == Phase::RollingBack)
+                resumeInterrupted(*rt, tr("after a restart"));
         }
     }
 
@@ -271,11 +266,16 @@ EnvironmentSnapshot CutoverEngine::snapshot(const QString &environment) const {
     s.backends.append(m_globalHealth.value(u"store"_s));
     s.auditEntriesWaiting = m_store.auditEntriesWaiting();
     for (const config::Trigger &trigger : m_plan.rollback.triggers) {
-        if (rt->firedTriggers.contains(trigger.id))
+        const bool firing = rt->firedTriggers.contains(trigger.id);
+        if (firing)
             s.firingTriggers.append(trigger.title);
+        s.triggerStates.insert(trigger.id, firing);
     }
     s.driftAlarms = rt->driftAlarms;
     s.rollbackProblems = rt->rollbackProblems;
+    s.decision = decisionStatus();
+    s.warRoom = m_warRoom;
+    s.rehearsal = m_options.dryRun;
     return s;
 }
 
@@ -309,6 +309,8 @@ store::SignInResult CutoverEngine::signIn(const QString &name, const QString &pa
     }
     auto result = m_signIn->verify(name, passphrase, u"sign_in"_s);
     pullAudit();
+    if (result.ok())
+        setDeskOperator(name);
     return result;
 }
 
@@ -441,6 +443,7 @@ void CutoverEngine::pullAudit() {
         return;
     for (const store::AuditEntry &entry : entries.value()) {
         m_lastAuditSeq = std::max(m_lastAuditSeq, entry.seq);
+        applyAuditEntry(entry);
         Q_EMIT auditAppended(entry);
     }
 }
@@ -494,8 +497,12 @@ void CutoverEngine::setBackendHealth(EnvironmentRuntime &rt, const QString &name
     if (ok)
         health.lastGoodAt = now();
     if (previous != health.state) {
-        if (!ok)
+        if (!ok) {
             Q_EMIT alarm(rt.env->name, u"backend"_s, tr("%1 unreachable: %2").arg(name, problem));
+            if (decides())
+                notify(u"backend_down"_s, rt.env->name,
+                       {{u"backend"_s, name}, {u"problem"_s, problem}});
+        }
         changed(rt.env->name);
     }
 }

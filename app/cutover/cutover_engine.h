@@ -19,6 +19,7 @@
 #include "app/cutover/guards.h"
 #include "app/cutover/phase.h"
 #include "app/store/clock.h"
+#include "app/store/decision_lease.h"
 #include "app/store/operators_file.h"
 #include "app/store/records.h"
 #include "app/store/sign_in.h"
@@ -27,6 +28,7 @@
 #include <QMap>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 #include <QTimer>
 
 #include <chrono>
@@ -40,11 +42,42 @@ struct PromSample;
 } // namespace cutover::backends
 
 namespace cutover::store {
+class LeaseKeeper;
 class Store;
 class StoreWatcher;
 } // namespace cutover::store
 
 namespace cutover::engine {
+
+// Who takes the automatic decisions (validation verdicts, holds, triggers and automatic
+// rollback, drift, resuming interrupted work), as this engine sees it. One engine decides at a
+// time: the `--serve` controller holding the store's decision lease, or, with no controller, one
+// desk (a window or a command) that took it. The others still show everything and still execute
+// what their operators do.
+struct DecisionStatus {
+    bool coordinated = false; // a lease in the store chooses the decider
+    bool thisEngine = false;  // this engine decides now
+    // This engine cannot see the lease (store unreachable) and nobody it could see decides: it
+    // rolls back on `auto` triggers and failed validations, the safe direction, and nothing more.
+    bool rollbackOnly = false;
+    bool backfilling = false; // just took over: judging the time nobody watched first
+    std::optional<store::LeaseHolder> holder; // last seen holder, fresh or not
+    bool holderFresh = false;
+    QDateTime observedAt; // the lease clock's time at that look
+    QString problem;      // the last look failed: why
+};
+
+// The seed's L4 ("full rollback, war room activation"): shown in every window until a signed-in
+// operator acknowledges it.
+struct WarRoomStatus {
+    bool active = false;
+    QDateTime activatedAt;
+    QString event;  // what raised it: "rollback", "legacy_unverified"
+    QString reason; // for people
+    QString environment;
+    QString acknowledgedBy; // the last acknowledgement, when not active
+    QDateTime acknowledgedAt;
+};
 
 // Everything a screen or `--status` shows about one environment, computed at one instant.
 struct EnvironmentSnapshot {
@@ -81,8 +114,12 @@ struct EnvironmentSnapshot {
     QList<BackendHealth> backends;  // this environment's LBs, then prometheus, alertmanager, store
     qint64 auditEntriesWaiting = 0; // held on this desk until the store takes them
     QStringList firingTriggers;     // titles
+    QMap<QString, bool> triggerStates; // every trigger's id -> firing now
     QStringList driftAlarms;
     QStringList rollbackProblems; // LBs where the last rollback was not verified
+    DecisionStatus decision;      // the same for every environment
+    WarRoomStatus warRoom;
+    bool rehearsal = false; // a dry run on a copy of the store: nothing here is real
 };
 
 // What pressing Shift would do, for the confirmation dialog.
@@ -148,7 +185,17 @@ private:
 class CutoverEngine : public QObject {
     Q_OBJECT
 public:
+    enum class Role {
+        Desk,       // a window or a command: decides only while no controller runs
+        Controller, // `--serve`: seeks the decision lease and takes it from a desk
+    };
+
     struct Options {
+        Role role = Role::Desk;
+        // Whether the store's decision lease chooses one decider; false: this engine decides
+        // alone (unit tests that drive time by hand).
+        bool coordinate = true;
+        QString hostName;      // empty: this machine's name
         bool dryRun = false;   // everything but writing weights
         bool monitor = true;   // poll Prometheus and the LBs
         int storePollMs = 500; // how often another console's changes are looked for
@@ -219,6 +266,25 @@ public:
 
     // Webhook deliveries still in flight (a command-line run waits for them before exiting).
     int pendingNotifications() const { return m_pendingNotifications; }
+    // Rollback follow-ups still running (legacy verification, evidence, upload).
+    int pendingFollowUps() const { return m_pendingFollowUps; }
+
+    // Who decides. decides(): this engine takes automatic decisions now.
+    DecisionStatus decisionStatus() const;
+    bool decides() const;
+    // When this engine last finished a monitor round (invalid: none yet).
+    QDateTime lastEvaluationAt() const { return m_lastEvaluationAt; }
+    WarRoomStatus warRoom() const { return m_warRoom; }
+    // A signed-in operator acknowledges the WAR ROOM (audited); refused without a role that may
+    // roll back or sign.
+    ActionOutcome acknowledgeWarRoom(const Operator &who, const QString &comment = QString());
+    // The operator signed in at this desk (shown to other desks while this one decides).
+    void setDeskOperator(const QString &name);
+    // Reads every load balancer of `environment` back (both pools), for a command that reports
+    // only what it verified. Needs start().
+    net::Reply<QList<backends::LbWeightsRead>> *readBack(const QString &environment);
+    // Whether a shift or rollback of `environment` runs in this engine now.
+    bool operationInFlight(const QString &environment) const;
 
     // One monitor round now (queries, drift) and one time-driven step; for tests and the CLI.
     void evaluateNow();
@@ -239,6 +305,14 @@ Q_SIGNALS:
     void panelHistory(const QString &environment, const QString &panelId,
                       const QList<cutover::backends::PromSeries> &series);
     void notificationsIdle();
+    void followUpsIdle();
+    // Who decides changed (this engine started or stopped deciding, another holder appeared).
+    void decisionChanged();
+    // This engine resumes work a crash or a lost process left half done ("rollback", "shift").
+    void resumed(const QString &environment, const QString &kind, const QString &text);
+    // A rollback follow-up step finished: "legacy_verified", "legacy_unverified",
+    // "evidence_preserved", "evidence_failed", "evidence_uploaded", "upload_failed".
+    void rollbackFollowUp(const QString &environment, const QString &step, const QString &text);
 
 private:
     struct EnvironmentRuntime;
@@ -261,15 +335,48 @@ private:
     void finishRollback(EnvironmentRuntime &rt, Operation *operation,
                         const backends::FleetApplyResult &result, const QString &actor);
     void startRollback(EnvironmentRuntime &rt, Operation *operation, const QString &actor,
-                       const QString &role, const QString &reason);
+                       const QString &role, const QString &reason, bool automatic = false,
+                       std::optional<config::EscalationLevel> level = std::nullopt,
+                       const QString &cause = QString());
     void validate(EnvironmentRuntime &rt);
     void onValidationFailed(EnvironmentRuntime &rt, const QString &why);
     void evaluateTriggers(EnvironmentRuntime &rt);
     void checkHoldBreaches(EnvironmentRuntime &rt);
+    QSet<QString> holdCheckKeys(const EnvironmentRuntime &rt) const;
+    qint64 unknownToleranceMs() const;
+    void restartHold(EnvironmentRuntime &rt, const QDateTime &at, const QJsonObject &details);
+    QString checkTitle(const QString &key) const;
     void monitorRound();
     void queryEnvironment(EnvironmentRuntime &rt);
     void checkDrift(EnvironmentRuntime &rt);
-    void notify(const QString &event, const QString &environment, const QJsonObject &payload);
+    void notify(const QString &event, const QString &environment, const QJsonObject &payload,
+                std::optional<config::EscalationLevel> level = std::nullopt);
+    void raiseWarRoom(const QString &event, const QString &environment, const QString &reason);
+    // What the engine learns from every audit entry, whoever wrote it (war room, triggers).
+    void applyAuditEntry(const store::AuditEntry &entry);
+
+    // engine_decisions.cpp: the lease, back-fill, resuming.
+    void startDecisionLease();
+    void onDecidingChanged(bool deciding);
+    void onLeaseObserved(const store::LeaseReading &reading);
+    bool decidesRollbacks() const;
+    void backfill();
+    void backfillEnvironment(EnvironmentRuntime &rt, const QDateTime &from, const QDateTime &to,
+                             const std::shared_ptr<int> &pending);
+    void finishBackfill();
+    void resumeInterrupted(EnvironmentRuntime &rt, const QString &why);
+    void resumeStale();
+    void markEvaluated();
+
+    // engine_followup.cpp: the seed's rollback steps 2-4.
+    void startRollbackFollowUp(EnvironmentRuntime &rt, const QString &reason,
+                               const backends::FleetApplyResult &result,
+                               const QDateTime &incidentStart);
+    void verifyLegacy(const QString &environment, const QDateTime &deadline);
+    void preserveEvidence(const QString &environment, const QString &reason,
+                          const backends::FleetApplyResult &result, const QDateTime &incidentStart);
+    void uploadEvidence(const QString &environment, const QString &archive);
+    void followUpDone();
     void audit(const QString &actor, const QString &role, const QString &action,
                const QString &environment, const QString &subject, QJsonObject details);
     void setBackendHealth(EnvironmentRuntime &rt, const QString &name, bool ok,
@@ -293,6 +400,16 @@ private:
     bool m_started = false;
     qint64 m_lastAuditSeq = 0;
     int m_pendingNotifications = 0;
+    int m_pendingFollowUps = 0;
+
+    store::LeaseKeeper *m_lease = nullptr;
+    bool m_leaseDeciding = false;     // the keeper says this engine holds the lease (fenced)
+    bool m_backfilling = false;       // took over, judging the unwatched time first
+    qint64 m_leaseProblemSinceNs = 0; // steady clock: since when the lease cannot be read
+    QString m_deskOperator;
+    QDateTime m_lastEvaluationAt;
+    WarRoomStatus m_warRoom;
+    QHash<QString, QDateTime> m_triggerFiredAt; // "env/trigger" -> last trigger_fired (any engine)
 };
 
 } // namespace cutover::engine

@@ -233,25 +233,61 @@ Operation *CutoverEngine::rollback(const QString &environment, const Operator &w
 // --- applying weights --------------------------------------------------------------------------
 
 void CutoverEngine::startRollback(EnvironmentRuntime &rt, Operation *operation,
-                                  const QString &actor, const QString &role,
-                                  const QString &reason) {
+                                  const QString &actor, const QString &role, const QString &reason,
+                                  bool automatic, std::optional<config::EscalationLevel> level,
+                                  const QString &cause) {
     if (rt.operation && rt.operation != operation && !rt.operation->isFinished())
         rt.operation->finish(false, tr("interrupted by a rollback"));
     rt.operation = operation;
+    rt.rollbackReason = reason;
+    rt.rollbackStartedAt = now();
+    rt.rollbackAutomatic = automatic;
+    rt.rollbackLevel = level;
     const auto weights = backends::rollbackWeights(m_plan.pools.legacy, m_plan.pools.otel);
-    operation->progress(tr("rolling back %1: legacy 100 / OTel 0 on %2")
-                            .arg(rt.env->name, rt.env->loadBalancers.join(u", "_s)));
-    // The load balancers first: recording must never delay a rollback. The intent is written
-    // right after the commands are on their way.
-    applyWeights(rt, operation, weights.weights, true, actor);
     store::StageState next = rt.state;
     next.phase = phaseName(Phase::RollingBack);
     next.intendedWeights = intended(weights.weights);
     next.enteredAt = now();
-    writeStateForced(rt, next, actor, role, u"rollback_started"_s,
-                     {{u"reason"_s, reason},
-                      {u"from_stage"_s, rt.state.stageIndex},
-                      {u"dry_run"_s, m_options.dryRun}});
+    // cause: a short, fixed vocabulary for counting ("trigger:<id>", "validation", "operator",
+    // "resumed"); reason: the sentence for people.
+    const QJsonObject details{
+        {u"reason"_s, reason},
+        {u"cause"_s, cause.isEmpty() ? (automatic ? u"automatic"_s : u"operator"_s) : cause},
+        {u"from_stage"_s, rt.state.stageIndex},
+        {u"automatic"_s, automatic},
+        {u"dry_run"_s, m_options.dryRun}};
+    if (automatic) {
+        // One decision per event: an automatic rollback is claimed in the store first (a
+        // version-checked write, ~1 ms), so that two engines that judged the same samples do not
+        // both roll back, page and audit. Another engine's change (a hold restart, a tick) is
+        // not a claim: take the new version and claim again.
+        for (int attempt = 0; attempt < 3; ++attempt) {
+            QString error;
+            next.stageIndex = rt.state.stageIndex;
+            if (writeState(rt, next, actor, role, u"rollback_started"_s, details, &error)) {
+                operation->progress(tr("rolling back %1: legacy 100 / OTel 0 on %2")
+                                        .arg(rt.env->name, rt.env->loadBalancers.join(u", "_s)));
+                applyWeights(rt, operation, weights.weights, true, actor);
+                return;
+            }
+            if (m_globalHealth.value(u"store"_s).state == BackendHealth::State::Down)
+                break; // unreachable: roll back without the claim (below)
+            if (rt.phase() == Phase::RollingBack || rt.phase() == Phase::RolledBack) {
+                qCInfo(lcEngine) << rt.env->name << "rollback already decided by"
+                                 << rt.state.changedBy;
+                QTimer::singleShot(0, operation, [operation, by = rt.state.changedBy] {
+                    operation->finish(false, tr("%1 rolled back first").arg(by));
+                });
+                return;
+            }
+        }
+    }
+    operation->progress(tr("rolling back %1: legacy 100 / OTel 0 on %2")
+                            .arg(rt.env->name, rt.env->loadBalancers.join(u", "_s)));
+    // The load balancers first: recording must never delay an operator's rollback. The intent
+    // is written right after the commands are on their way.
+    applyWeights(rt, operation, weights.weights, true, actor);
+    writeStateForced(rt, next, actor, role, u"rollback_started"_s, details);
 }
 
 void CutoverEngine::applyWeights(EnvironmentRuntime &rt, Operation *operation,
@@ -426,10 +462,21 @@ void CutoverEngine::finishRollback(EnvironmentRuntime &rt, Operation *operation,
             rt.pendingGateResets.insert(gate.id); // the store is back later: reset then
     }
     reload();
+    // The seed's rollback step 3: the incident ticket (and paging, chat: the level's targets).
     QJsonObject payload = details;
     payload.insert(u"severity"_s, 1);
     payload.insert(u"title"_s, u"OTel Cutover Rollback Executed"_s);
-    notify(u"rollback"_s, rt.env->name, payload);
+    payload.insert(u"reason"_s, rt.rollbackReason);
+    payload.insert(u"automatic"_s, rt.rollbackAutomatic);
+    payload.insert(u"actor"_s, actor);
+    if (!m_plan.rollback.assignTo.isEmpty())
+        payload.insert(u"assign_to"_s, m_plan.rollback.assignTo);
+    notify(rt.rollbackAutomatic ? u"rollback"_s : u"operator_rollback"_s, rt.env->name, payload,
+           rt.rollbackLevel);
+    // Steps 2 and 4: verify legacy collection, preserve the evidence (and upload it).
+    if (!m_options.dryRun)
+        startRollbackFollowUp(rt, rt.rollbackReason, result,
+                              rt.rollbackStartedAt.isValid() ? rt.rollbackStartedAt : now());
     if (!verified)
         Q_EMIT alarm(rt.env->name, u"rollback"_s,
                      tr("rollback NOT verified on %1").arg(rt.rollbackProblems.join(u"; "_s)));

@@ -99,7 +99,16 @@ struct CutoverEngine::EnvironmentRuntime {
     QHash<QString, ConditionTracker> checks;   // by checkKey(gate, check)
     QHash<QString, ConditionTracker> triggers; // by trigger id
     QHash<QString, ConditionTracker::State> lastCheckStates;
-    QSet<QString> firedTriggers;
+    // Checks of the running hold whose data went missing: since when (a stretch nobody could
+    // judge does not count towards the hold).
+    QHash<QString, QDateTime> unknownSince;
+    QSet<QString> firedTriggers; // firing now (every engine shows them)
+    QSet<QString> actedTriggers; // this engine decided on their current episode
+    // The rollback in flight: why, since when, and whether an automatic decision made it.
+    QString rollbackReason;
+    QDateTime rollbackStartedAt;
+    bool rollbackAutomatic = false;
+    std::optional<config::EscalationLevel> rollbackLevel;
     QList<store::Tick> ticks;
     QList<store::SignOff> signOffs;
     std::optional<double> measured;

@@ -19,8 +19,10 @@ namespace cutover::engine {
 // --- time and samples --------------------------------------------------------------------------
 
 void CutoverEngine::step() {
+    if (decides())
+        resumeStale();
     for (auto &rt : m_environments) {
-        if (rt->phase() != Phase::Stabilizing || rt->state.stageIndex < 0)
+        if (!decides() || rt->phase() != Phase::Stabilizing || rt->state.stageIndex < 0)
             continue;
         const config::Stage &stage = m_plan.stages.at(rt->state.stageIndex);
         if (rt->state.enteredAt.addMSecs(stage.stabilization.ms()) <= now()) {
@@ -43,6 +45,10 @@ void CutoverEngine::step() {
 void CutoverEngine::validate(EnvironmentRuntime &rt) {
     if (rt.phase() != Phase::Validating || rt.state.stageIndex < 0)
         return;
+    // A verdict is an automatic decision; an engine that cannot see who decides may still roll
+    // back on a failure (the safe direction), never pass a stage.
+    if (!decides() && !decidesRollbacks())
+        return;
     const config::Stage &stage = m_plan.stages.at(rt.state.stageIndex);
     // The rate window must hold only traffic under the new weights, plus one scrape.
     const QDateTime earliest = rt.state.enteredAt.addMSecs(m_plan.validation.rateWindow.ms() +
@@ -50,6 +56,8 @@ void CutoverEngine::validate(EnvironmentRuntime &rt) {
     if (!rt.measuredAt.isValid() || rt.measuredAt < earliest)
         return;
     if (!rt.measured || std::isnan(*rt.measured)) {
+        if (!decides())
+            return;
         // Unknown is never a pass. Say so once a while, and wait for data or a human.
         const qint64 patience = std::max<qint64>(60'000, 3 * m_plan.validation.rateWindow.ms());
         if (rt.state.enteredAt.addMSecs(stage.stabilization.ms() + patience) <= now() &&
@@ -68,7 +76,11 @@ void CutoverEngine::validate(EnvironmentRuntime &rt) {
     const double share = *rt.measured;
     const QString band =
         u"%1..%2"_s.arg(percentText(stage.lowerBound()), percentText(stage.upperBound()));
-    if (share >= stage.lowerBound() && share <= stage.upperBound()) {
+    const bool inBand = share >= stage.lowerBound() && share <= stage.upperBound();
+    if (!decides() &&
+        (inBand || m_plan.rollback.onValidationFailure != config::FailurePolicy::Full))
+        return;
+    if (inBand) {
         store::StageState next = rt.state;
         const bool last = rt.state.stageIndex == m_plan.stages.size() - 1;
         next.phase = phaseName(last ? Phase::Complete : Phase::Holding);
@@ -130,13 +142,10 @@ void CutoverEngine::onValidationFailed(EnvironmentRuntime &rt, const QString &wh
     }
     auto *op = new Operation(Operation::Kind::Rollback, rt.env->name, this);
     startRollback(rt, op, m_options.actorForAutomatic, u"automatic"_s,
-                  tr("validation %1").arg(text));
+                  tr("validation %1").arg(text), true, std::nullopt, u"validation"_s);
 }
 
-void CutoverEngine::checkHoldBreaches(EnvironmentRuntime &rt) {
-    if (rt.phase() != Phase::Holding || rt.state.stageIndex < 0 ||
-        !rt.state.holdStartedAt.isValid())
-        return;
+QSet<QString> CutoverEngine::holdCheckKeys(const EnvironmentRuntime &rt) const {
     // The automatic checks that matter now: those of the gates before the next shift, and of
     // the gates they refer to.
     QSet<QString> gates;
@@ -149,35 +158,89 @@ void CutoverEngine::checkHoldBreaches(EnvironmentRuntime &rt) {
             }
         }
     }
+    QSet<QString> keys;
     for (const QString &gateId : gates) {
-        const config::Gate *gate = m_plan.gate(gateId);
-        if (!gate)
-            continue;
-        for (const config::Check &check : gate->checks) {
-            if (check.kind != config::Check::Kind::Automatic)
-                continue;
-            const QString key = checkKey(gateId, check.id);
-            const auto state = rt.checks.value(key).stateAt(now());
-            const auto previous = rt.lastCheckStates.value(key, ConditionTracker::State::Unknown);
-            rt.lastCheckStates.insert(key, state);
-            if (previous == ConditionTracker::State::False &&
-                (state == ConditionTracker::State::Pending ||
-                 state == ConditionTracker::State::True)) {
-                // The hold measures time without a breach: it starts again now.
-                store::StageState next = rt.state;
-                next.holdStartedAt = now();
-                writeState(rt, next, m_options.actorForAutomatic, u"automatic"_s,
-                           u"hold_restarted"_s,
-                           {{u"check"_s, key},
-                            {u"breach_until"_s,
-                             rt.checks.value(key).lastBreachAt().toString(Qt::ISODateWithMs)}},
-                           nullptr);
-            } else if (state == ConditionTracker::State::False &&
-                       previous != ConditionTracker::State::False) {
-                Q_EMIT alarm(rt.env->name, u"check"_s,
-                             tr("%1: '%2' breached").arg(gate->title, check.title));
+        if (const config::Gate *gate = m_plan.gate(gateId)) {
+            for (const config::Check &check : gate->checks) {
+                if (check.kind == config::Check::Kind::Automatic)
+                    keys.insert(checkKey(gateId, check.id));
             }
         }
+    }
+    return keys;
+}
+
+qint64 CutoverEngine::unknownToleranceMs() const {
+    // One missed evaluation is jitter; longer without data is time nobody could judge.
+    return 2 * std::max(m_plan.validation.evaluationInterval.ms(),
+                        m_plan.validation.scrapeInterval.ms());
+}
+
+void CutoverEngine::restartHold(EnvironmentRuntime &rt, const QDateTime &at,
+                                const QJsonObject &details) {
+    store::StageState next = rt.state;
+    next.holdStartedAt = at;
+    QJsonObject recorded = details;
+    recorded.insert(u"hold_restarted_at"_s, at.toString(Qt::ISODateWithMs));
+    if (writeState(rt, next, m_options.actorForAutomatic, u"automatic"_s, u"hold_restarted"_s,
+                   recorded, nullptr))
+        notify(u"hold_restarted"_s, rt.env->name, recorded);
+}
+
+QString CutoverEngine::checkTitle(const QString &key) const {
+    const QString gateId = key.section(u'/', 0, 0);
+    const QString checkId = key.section(u'/', 1);
+    if (const config::Gate *gate = m_plan.gate(gateId)) {
+        for (const config::Check &c : gate->checks) {
+            if (c.id == checkId)
+                return gate->title + u": '"_s + c.title + u'\'';
+        }
+    }
+    return key;
+}
+
+void CutoverEngine::checkHoldBreaches(EnvironmentRuntime &rt) {
+    if (rt.phase() != Phase::Holding || rt.state.stageIndex < 0 ||
+        !rt.state.holdStartedAt.isValid())
+        return;
+    const QDateTime current = now();
+    for (const QString &key : holdCheckKeys(rt)) {
+        const ConditionTracker &tracker = rt.checks[key];
+        const auto state = tracker.stateAt(current);
+        const auto previous = rt.lastCheckStates.value(key, ConditionTracker::State::Unknown);
+        rt.lastCheckStates.insert(key, state);
+        const bool known =
+            state == ConditionTracker::State::Pending || state == ConditionTracker::State::True;
+        if (state == ConditionTracker::State::Unknown && !rt.unknownSince.contains(key))
+            rt.unknownSince.insert(key, tracker.lastUsableAt().isValid() ? tracker.lastUsableAt()
+                                                                         : current);
+        if (!decides()) {
+            if (known)
+                rt.unknownSince.remove(key);
+            continue; // shown by every desk, decided by one
+        }
+        if (previous == ConditionTracker::State::False && known) {
+            // The hold measures time without a breach: it starts again now.
+            restartHold(rt, current,
+                        {{u"check"_s, key},
+                         {u"reason"_s, u"breach"_s},
+                         {u"breach_until"_s, tracker.lastBreachAt().toString(Qt::ISODateWithMs)}});
+        } else if (known && rt.unknownSince.contains(key)) {
+            const QDateTime since = rt.unknownSince.value(key);
+            if (since.msecsTo(current) > unknownToleranceMs() && rt.state.holdStartedAt < current) {
+                // Time nobody could judge never counts towards a hold.
+                restartHold(rt, current,
+                            {{u"check"_s, key},
+                             {u"reason"_s, u"unknown"_s},
+                             {u"unknown_from"_s, since.toString(Qt::ISODateWithMs)},
+                             {u"unknown_until"_s, current.toString(Qt::ISODateWithMs)}});
+            }
+        } else if (state == ConditionTracker::State::False &&
+                   previous != ConditionTracker::State::False) {
+            Q_EMIT alarm(rt.env->name, u"check"_s, tr("%1 breached").arg(checkTitle(key)));
+        }
+        if (known)
+            rt.unknownSince.remove(key);
     }
 }
 
@@ -185,31 +248,56 @@ void CutoverEngine::evaluateTriggers(EnvironmentRuntime &rt) {
     for (const config::Trigger &trigger : m_plan.rollback.triggers) {
         const ConditionTracker &tracker = rt.triggers[trigger.id];
         const auto state = tracker.stateAt(now());
-        if (state == ConditionTracker::State::False) {
-            rt.firedTriggers.remove(trigger.id); // the episode is over
+        if (state != ConditionTracker::State::True) {
+            if (state == ConditionTracker::State::False) {
+                // The episode is over.
+                if (rt.firedTriggers.remove(trigger.id))
+                    changed(rt.env->name);
+                rt.actedTriggers.remove(trigger.id);
+            }
             continue;
         }
-        if (state != ConditionTracker::State::True || rt.firedTriggers.contains(trigger.id) ||
-            !hasOtelTraffic(rt.state))
+        if (!hasOtelTraffic(rt.state))
             continue;
-        rt.firedTriggers.insert(trigger.id);
+        if (!rt.firedTriggers.contains(trigger.id)) {
+            rt.firedTriggers.insert(trigger.id); // every desk shows it
+            changed(rt.env->name);
+        }
         const bool automatic = trigger.action == config::Trigger::Action::Auto;
+        if (rt.actedTriggers.contains(trigger.id) ||
+            !(decides() || (automatic && decidesRollbacks())))
+            continue;
+        rt.actedTriggers.insert(trigger.id);
+        // A decider that took over mid-episode: its predecessor already acted on it.
+        const QDateTime episodeStart = tracker.holdingSince();
+        const QDateTime firedBefore = m_triggerFiredAt.value(rt.env->name + u'/' + trigger.id);
+        if (firedBefore.isValid() && episodeStart.isValid() &&
+            firedBefore >= episodeStart.addMSecs(-m_plan.validation.evaluationInterval.ms()))
+            continue;
         const double value = tracker.lastValue().value_or(std::nan(""));
         audit(m_options.actorForAutomatic, u"automatic"_s, u"trigger_fired"_s, rt.env->name,
               trigger.id,
               {{u"title"_s, trigger.title},
                {u"value"_s, value},
                {u"condition"_s, trigger.condition.toString()},
-               {u"action"_s, automatic ? u"auto"_s : u"prompt"_s}});
-        notify(u"trigger"_s, rt.env->name,
-               {{u"trigger"_s, trigger.id}, {u"title"_s, trigger.title}, {u"value"_s, value}});
+               {u"action"_s, automatic ? u"auto"_s : u"prompt"_s},
+               {u"level"_s, config::escalationLevelName(trigger.escalationLevel())}});
         Q_EMIT alarm(
             rt.env->name, u"trigger"_s,
             tr("%1: %2 %3").arg(trigger.title).arg(value).arg(trigger.condition.toString()));
         if (automatic && rt.phase() != Phase::RollingBack) {
+            // Its notification is the rollback's (one incident per event).
             auto *op = new Operation(Operation::Kind::Rollback, rt.env->name, this);
             startRollback(rt, op, m_options.actorForAutomatic, u"automatic"_s,
-                          tr("trigger '%1' fired (%2)").arg(trigger.title).arg(value));
+                          tr("trigger '%1' fired (%2)").arg(trigger.title).arg(value), true,
+                          trigger.escalationLevel(), u"trigger:"_s + trigger.id);
+        } else if (!automatic) {
+            notify(u"trigger"_s, rt.env->name,
+                   {{u"trigger"_s, trigger.id},
+                    {u"title"_s, trigger.title},
+                    {u"value"_s, value},
+                    {u"condition"_s, trigger.condition.toString()}},
+                   trigger.escalationLevel());
         }
         changed(rt.env->name);
     }
@@ -264,7 +352,9 @@ void CutoverEngine::evaluateNow() {
 }
 
 void CutoverEngine::monitorRound() {
-    if (!m_prometheus)
+    // While a new decider back-fills the unwatched time, live samples would interleave with
+    // older ones in the trackers: they wait (a back-fill takes a few queries).
+    if (!m_prometheus || m_backfilling)
         return;
     for (auto &rt : m_environments) {
         if (rt->pendingQueries > 0)
@@ -285,8 +375,10 @@ void CutoverEngine::queryEnvironment(EnvironmentRuntime &rt) {
             bool allDone = true;
             for (const auto &other : m_environments)
                 allDone = allDone && other->pendingQueries == 0;
-            if (allDone)
+            if (allDone) {
+                markEvaluated();
                 Q_EMIT monitorRoundFinished();
+            }
         }
     };
     auto valueOf =
@@ -397,8 +489,10 @@ void CutoverEngine::checkDrift(EnvironmentRuntime &rt) {
                 bool allDone = true;
                 for (const auto &other : m_environments)
                     allDone = allDone && other->pendingQueries == 0;
-                if (allDone)
+                if (allDone) {
+                    markEvaluated();
                     Q_EMIT monitorRoundFinished();
+                }
             }
         });
         if (!result.ok())
@@ -429,8 +523,8 @@ void CutoverEngine::checkDrift(EnvironmentRuntime &rt) {
         }
         const bool fresh = alarms != r.driftAlarms;
         r.driftAlarms = alarms;
-        if (alarms.isEmpty() || !fresh)
-            return;
+        if (alarms.isEmpty() || !fresh || !decides())
+            return; // every desk shows drift; one decides what to do about it
         audit(m_options.actorForAutomatic, u"automatic"_s, u"drift_detected"_s, environment, {},
               {{u"differences"_s, QJsonArray::fromStringList(alarms)}});
         notify(u"drift"_s, environment, {{u"differences"_s, QJsonArray::fromStringList(alarms)}});
@@ -465,35 +559,6 @@ void CutoverEngine::checkDrift(EnvironmentRuntime &rt) {
                 });
         }
     });
-}
-
-void CutoverEngine::notify(const QString &event, const QString &environment,
-                           const QJsonObject &payload) {
-    QJsonObject body = payload;
-    body.insert(u"environment"_s, environment);
-    body.insert(u"plan"_s, m_plan.name);
-    body.insert(u"at"_s, now().toString(Qt::ISODateWithMs));
-    if (m_options.dryRun) {
-        // A rehearsal must not page anyone: say what would have been sent.
-        qCInfo(lcEngine) << "dry run: would notify" << event << environment;
-        return;
-    }
-    for (backends::WebhookNotifier *webhook : std::as_const(m_webhooks)) {
-        if (!webhook->wants(event))
-            continue;
-        ++m_pendingNotifications;
-        webhook->send(event, body)
-            ->onFinished(this, [this, name = webhook->notification().name,
-                                event](const net::Result<backends::WebhookDelivery> &delivery) {
-                if (--m_pendingNotifications == 0)
-                    Q_EMIT notificationsIdle();
-                if (!delivery.ok() || !delivery.value().delivered)
-                    qCWarning(lcEngine) << "webhook" << name << event << "not delivered:"
-                                        << (delivery.ok() && delivery.value().error
-                                                ? delivery.value().error->toString()
-                                                : QString());
-            });
-    }
 }
 
 } // namespace cutover::engine

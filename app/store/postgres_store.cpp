@@ -1,6 +1,7 @@
 #include "app/store/postgres_store.h"
 
 #include "app/store/audit_chain.h"
+#include "app/store/decision_lease.h"
 #include "app/store/postgres_journal.h"
 #include "app/store/postgres_schema.h"
 #include "app/store/postgres_watcher.h"
@@ -195,6 +196,16 @@ QString PostgresStore::errorDetail(const QSqlError &error, const ConnectionSetti
 
 QSqlDatabase PostgresStore::database() const {
     return QSqlDatabase::database(m_connectionName, false);
+}
+
+std::unique_ptr<LeaseBackend> PostgresStore::createLeaseBackend() const {
+    SqlLeaseConnection connection;
+    connection.dialect = SqlLeaseConnection::Dialect::Postgres;
+    connection.description = description();
+    connection.addDatabase = [settings = m_connection](const QString &name) {
+        addConnection(settings, name);
+    };
+    return createSqlLeaseBackend(std::move(connection));
 }
 
 QDateTime PostgresStore::now() const {

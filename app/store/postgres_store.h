@@ -91,6 +91,7 @@ public:
 
     QString description() const override;
     int schemaVersion() const override { return m_schemaVersion; }
+    std::unique_ptr<LeaseBackend> createLeaseBackend() const override;
 
     // With a journal (Options::journalPath): when the server cannot be reached (Kind::Io), the
     // event is queued in the local journal instead and the result has seq 0 and no hash; it is

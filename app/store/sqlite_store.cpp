@@ -1,6 +1,7 @@
 #include "app/store/sqlite_store.h"
 
 #include "app/store/audit_chain.h"
+#include "app/store/decision_lease.h"
 #include "app/store/sql_rows.h"
 #include "app/store/sqlite_schema.h"
 #include "app/store/store_log.h"
@@ -75,6 +76,21 @@ QString SqliteStore::description() const {
 
 QSqlDatabase SqliteStore::database() const {
     return QSqlDatabase::database(m_connectionName, false);
+}
+
+std::unique_ptr<LeaseBackend> SqliteStore::createLeaseBackend() const {
+    SqlLeaseConnection connection;
+    connection.dialect = SqlLeaseConnection::Dialect::Sqlite;
+    connection.description = description();
+    connection.addDatabase = [path = m_options.path](const QString &name) {
+        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, name);
+        db.setDatabaseName(path);
+        db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=2000"_s);
+    };
+    connection.hostClock = [clock = m_options.clock] {
+        return toStoredPrecision(clock ? clock() : QDateTime::currentDateTimeUtc());
+    };
+    return createSqlLeaseBackend(std::move(connection));
 }
 
 QDateTime SqliteStore::now() const {

@@ -36,6 +36,7 @@ public:
     QString path() const { return m_options.path; }
     QString description() const override;
     int schemaVersion() const override { return m_schemaVersion; }
+    std::unique_ptr<LeaseBackend> createLeaseBackend() const override;
 
 private:
     explicit SqliteStore(Options options, QString connectionName);

@@ -1,5 +1,6 @@
 #include "app/store/store.h"
 
+#include "app/store/decision_lease.h"
 #include "app/store/postgres_store.h"
 #include "app/store/sqlite_store.h"
 #include "app/store/store_log.h"
@@ -83,6 +84,10 @@ StoreResult<std::unique_ptr<Store>> openStore(const config::StoreConfig &config,
 StoreResult<std::unique_ptr<Store>> openExistingStore(const config::StoreConfig &config,
                                                       Clock clock) {
     return open(config, std::move(clock), Purpose::ReadExisting, StoreStart::RequireServer);
+}
+
+std::unique_ptr<LeaseBackend> Store::createLeaseBackend() const {
+    return nullptr;
 }
 
 } // namespace cutover::store

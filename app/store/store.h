@@ -35,6 +35,7 @@ class QObject;
 
 namespace cutover::store {
 
+class LeaseBackend;
 class StoreWatcher;
 
 class Store {
@@ -117,6 +118,11 @@ public:
     // A watcher that emits StoreWatcher::changed() when another writer (or this one) changed the
     // store. Default: polls lastChangeId() every `intervalMs`. The store must outlive it.
     virtual StoreWatcher *createWatcher(QObject *parent, int intervalMs = 500);
+
+    // --- Who decides (decision_lease.h) ---
+    // A lease backend with a connection of its own, to be opened and used on another thread;
+    // nullptr when this store cannot coordinate engines (then every engine decides).
+    virtual std::unique_ptr<LeaseBackend> createLeaseBackend() const;
 };
 
 // Records the plan's SHA-256 at load: action "plan_loaded", subject the plan's name, details

@@ -1,3 +1,4 @@
 console_add_test(test_cutover_conditions SOURCES test_cutover_conditions.cpp LABELS unit)
 console_add_test(test_cutover_guards SOURCES test_cutover_guards.cpp LABELS unit)
 console_add_test(test_cutover_engine SOURCES test_cutover_engine.cpp LABELS unit TIMEOUT 180)
+console_add_test(test_decision_lease SOURCES test_decision_lease.cpp LABELS unit TIMEOUT 120)

@@ -124,6 +124,8 @@ void TestCutoverEngine::open(const config::Plan &plan) {
     options.dryRun = true;
     options.monitor = false;
     options.clock = clock;
+    // Time is driven by hand here: each engine decides alone (the lease has its own test).
+    options.coordinate = false;
     m_engine = std::make_unique<engine::CutoverEngine>(plan, *m_store, operators(), options);
     m_engine->start();
 }
@@ -467,6 +469,8 @@ void TestCutoverEngine::twoEnginesRaceExactlyOneWins() {
     options.dryRun = true;
     options.monitor = false;
     options.clock = clock;
+    // Time is driven by hand here: each engine decides alone (the lease has its own test).
+    options.coordinate = false;
     engine::CutoverEngine other(plan, *second.value(), operators(), options);
     other.start();
     other.recordBackendHealth(kEnv, u"lb-staging"_s, true);

