@@ -5,6 +5,7 @@
 #include "app/cutover/cutover_engine.h"
 #include "app/report/pdf_writer.h"
 #include "app/store/operators_file.h"
+#include "app/store/rehearsal_store.h"
 #include "app/store/store.h"
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/main_window.h"
@@ -21,6 +22,22 @@ using namespace Qt::StringLiterals;
 namespace cutover::ui {
 
 namespace {
+
+using StoreResultOf = store::StoreResult<std::unique_ptr<store::Store>>;
+
+StoreResultOf openForWindow(const config::Plan &plan, const config::StoreConfig &storeConfig,
+                            bool rehearsal) {
+    if (!rehearsal)
+        return store::openStore(storeConfig, store::systemClock(),
+                                store::StoreStart::AllowUnreachable);
+    QStringList environments;
+    for (const auto &env : plan.environments)
+        environments.append(env.name);
+    auto opened = store::openRehearsalStore(storeConfig, environments);
+    if (!opened)
+        return opened.error();
+    return std::move(opened.value().store);
+}
 
 // When the plan cannot be used, the plan window says why (every error, with its line).
 int runPlanWindow(const QString &planFile, const QString &problem) {
@@ -58,9 +75,9 @@ int runWindow(int &argc, char **argv, const WindowOptions &options) {
     config::StoreConfig storeConfig = plan.store;
     if (!options.storePath.isEmpty())
         storeConfig.path = options.storePath;
-    // The window starts without a reachable shared store: Rollback must not wait for it.
-    auto opened =
-        store::openStore(storeConfig, store::systemClock(), store::StoreStart::AllowUnreachable);
+    // The window starts without a reachable shared store: Rollback must not wait for it. A
+    // rehearsal (--dry-run) runs on its own copy of the store and never writes the live one.
+    StoreResultOf opened = openForWindow(plan, storeConfig, options.dryRun);
     if (!opened) {
         return runPlanWindow(planFile,
                              QObject::tr("The store could not be opened, so nothing can be "

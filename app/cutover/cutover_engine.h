@@ -360,7 +360,9 @@ private:
     void onDecidingChanged(bool deciding);
     void onLeaseObserved(const store::LeaseReading &reading);
     bool decidesRollbacks() const;
-    void backfill();
+    // Judges [mark, now] from Prometheus' history before deciding (mark invalid: nobody recorded
+    // watching; a running hold is then judged from its start).
+    void backfill(const QDateTime &mark);
     void backfillEnvironment(EnvironmentRuntime &rt, const QDateTime &from, const QDateTime &to,
                              const std::shared_ptr<int> &pending);
     void finishBackfill();
@@ -408,6 +410,7 @@ private:
     qint64 m_leaseProblemSinceNs = 0; // steady clock: since when the lease cannot be read
     QString m_deskOperator;
     QDateTime m_lastEvaluationAt;
+    qint64 m_decidedTerm = -1; // the lease term this engine last started deciding under
     WarRoomStatus m_warRoom;
     QHash<QString, QDateTime> m_triggerFiredAt; // "env/trigger" -> last trigger_fired (any engine)
 };

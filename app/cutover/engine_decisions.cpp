@@ -124,11 +124,22 @@ void CutoverEngine::onDecidingChanged(bool deciding) {
     const store::LeaseHolder &self = m_lease->candidate();
     const QString what = m_options.role == Role::Controller ? u"controller"_s : u"console"_s;
     if (deciding) {
+        m_backfilling = true;
+        Q_EMIT decisionChanged();
+        if (m_lease->term() == m_decidedTerm) {
+            // The same lease after a pause (a renewal came late): nobody else decided meanwhile,
+            // but nobody evaluated either. Judge that stretch, quietly.
+            qCInfo(lcEngine).noquote() << what << "decides again after a pause";
+            backfill(m_lastEvaluationAt);
+            return;
+        }
+        m_decidedTerm = m_lease->term();
         const store::LeaseReading &reading = m_lease->lastReading();
         const std::optional<store::LeaseHolder> previous = reading.holder;
         QJsonObject details{{u"host"_s, self.host},
                             {u"pid"_s, double(self.pid)},
                             {u"version"_s, self.version},
+                            {u"term"_s, double(m_lease->term())},
                             {u"watched_until"_s,
                              m_lease->markAtAcquisition().evaluatedAt.toString(Qt::ISODateWithMs)}};
         if (previous && previous->id != self.id) {
@@ -146,22 +157,27 @@ void CutoverEngine::onDecidingChanged(bool deciding) {
                    {{u"title"_s,
                      tr("controller %1 took over from %2").arg(self.host, previous->describe())},
                     {u"host"_s, self.host}});
-        m_backfilling = true;
-        Q_EMIT decisionChanged();
-        backfill();
+        backfill(m_lease->markAtAcquisition().evaluatedAt);
         return;
     }
-    qCWarning(lcEngine).noquote() << what << "no longer decides:"
-                                  << (m_lease->problem().isEmpty() ? u"lease taken over"_s
-                                                                   : m_lease->problem());
     m_backfilling = false;
-    audit(
-        m_options.actorForAutomatic, u"automatic"_s, u"decision_lease_lost"_s, {}, self.host,
-        {{u"host"_s, self.host}, {u"pid"_s, double(self.pid)}, {u"problem"_s, m_lease->problem()}});
-    if (m_options.role == Role::Controller)
-        notify(u"controller"_s, {},
-               {{u"title"_s, tr("controller %1 stopped deciding").arg(self.host)},
-                {u"problem"_s, m_lease->problem()}});
+    if (m_lease->holds()) {
+        // Fenced, not replaced: the store still names this engine. It stops deciding until a
+        // renewal lands (then it back-fills the pause); nobody else may take over before the
+        // lease expires.
+        qCWarning(lcEngine).noquote() << what << "pauses its decisions:" << m_lease->lastLoss();
+    } else {
+        qCWarning(lcEngine).noquote() << what << "no longer decides:" << m_lease->lastLoss();
+        audit(m_options.actorForAutomatic, u"automatic"_s, u"decision_lease_lost"_s, {}, self.host,
+              {{u"host"_s, self.host},
+               {u"pid"_s, double(self.pid)},
+               {u"why"_s, m_lease->lastLoss()},
+               {u"problem"_s, m_lease->problem()}});
+        if (m_options.role == Role::Controller)
+            notify(u"controller"_s, {},
+                   {{u"title"_s, tr("controller %1 stopped deciding").arg(self.host)},
+                    {u"problem"_s, m_lease->lastLoss()}});
+    }
     Q_EMIT decisionChanged();
     for (const auto &rt : m_environments)
         changed(rt->env->name);
@@ -175,13 +191,12 @@ void CutoverEngine::markEvaluated() {
 
 // --- back-fill ---------------------------------------------------------------------------------
 
-void CutoverEngine::backfill() {
+void CutoverEngine::backfill(const QDateTime &mark) {
     if (!m_prometheus) {
         finishBackfill();
         return;
     }
     const QDateTime to = now();
-    const QDateTime mark = m_lease ? m_lease->markAtAcquisition().evaluatedAt : QDateTime();
     const QDateTime limit = to.addMSecs(-m_plan.controller.backfillLimit.ms());
     auto pending = std::make_shared<int>(1);
     for (auto &rt : m_environments) {
@@ -269,6 +284,13 @@ void CutoverEngine::backfillEnvironment(EnvironmentRuntime &rt, const QDateTime 
                     r.lastCheckStates.insert(key, tracker.stateAt(to));
                     if (!result.ok())
                         r.unknownSince.insert(key, holdFrom); // judged when data returns
+                    qCInfo(lcEngine).noquote()
+                        << environment << "back-fill" << key << values.size() << "points"
+                        << (result.ok() ? QString() : result.error().toString())
+                        << (badUntil.isValid()
+                                ? u"last %1 %2..%3"_s.arg(reason, badFrom.toString(Qt::ISODate),
+                                                          badUntil.toString(Qt::ISODate))
+                                : u"no breach"_s);
                     if (restartAt.isValid() && restartAt > r.state.holdStartedAt &&
                         r.phase() == Phase::Holding) {
                         restartHold(r, restartAt,

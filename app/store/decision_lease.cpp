@@ -69,10 +69,14 @@ public:
             return error(db.lastError(), u"cannot connect"_s);
         QSqlQuery q(db);
         // Bounded: a lease call that hangs would look like a dead holder to everybody else.
+        // Lease and watch-mark writes need no durability (a lease lost in a crash is an expired
+        // lease; an older mark only widens the next back-fill), but they must be quick: a
+        // renewal that waits on an fsync behind a busy disk would fence the holder out.
         const QString session = isPostgres()
                                     ? u"SET statement_timeout = 2000; SET lock_timeout = 2000; "
+                                      u"SET synchronous_commit = off; "
                                       u"SET client_min_messages = warning"_s
-                                    : u"PRAGMA busy_timeout = 2000"_s;
+                                    : u"PRAGMA synchronous = NORMAL"_s;
         if (!q.exec(session)) {
             const StoreError e = error(q.lastError(), u"cannot configure the session"_s);
             db.close();
@@ -289,12 +293,30 @@ private:
         return std::optional<LeaseHolder>(h);
     }
 
+    // Transaction control is executed, never prepared (QPSQL cannot PREPARE a BEGIN).
+    StoreResult<void> control(const QString &sql) {
+        QSqlDatabase db = database();
+        if (!db.isOpen()) {
+            if (auto opened = open(); !opened)
+                return opened.error();
+            db = database();
+        }
+        QSqlQuery q(db);
+        if (!q.exec(sql)) {
+            const StoreError e = error(q.lastError(), sql);
+            if (isPostgres() && q.lastError().type() == QSqlError::ConnectionError)
+                db.close();
+            return e;
+        }
+        return {};
+    }
+
     StoreResult<void> transaction(const std::function<StoreResult<void>()> &body) {
-        if (auto begun = exec(isPostgres() ? u"BEGIN"_s : u"BEGIN IMMEDIATE"_s, {}); !begun)
+        if (auto begun = control(isPostgres() ? u"BEGIN"_s : u"BEGIN IMMEDIATE"_s); !begun)
             return begun.error();
         StoreResult<void> result = body();
         if (result) {
-            if (auto committed = exec(u"COMMIT"_s, {}); committed)
+            if (auto committed = control(u"COMMIT"_s); committed)
                 return {};
             else
                 result = committed.error();

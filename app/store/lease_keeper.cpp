@@ -222,6 +222,7 @@ void LeaseKeeper::setOperatorName(const QString &name) {
 void LeaseKeeper::onAcquired(const LeaseAcquisition &acquisition, qint64 sentAtNs,
                              const WatchMark &mark) {
     m_holding = true;
+    m_term = acquisition.holder.term;
     m_markAtAcquisition = mark;
     m_fenceAtNs = sentAtNs + (m_options.leaseMs - marginMs(m_options.leaseMs)) * 1'000'000;
     m_decideAtNs = 0;
@@ -245,6 +246,7 @@ void LeaseKeeper::onRenewed(qint64 sentAtNs) {
 void LeaseKeeper::onLost(const QString &why) {
     qCWarning(lcStore).noquote() << "lost the decision lease:" << why;
     m_holding = false;
+    m_lastLoss = why;
     reevaluate();
 }
 
@@ -278,6 +280,9 @@ void LeaseKeeper::reevaluate() {
         nextNs = m_fenceAtNs;
     if (nextNs > 0)
         m_recheck.start(int(std::max<qint64>(1, (nextNs - t) / 1'000'000 + 1)));
+    if (!now && m_deciding && m_holding && t >= m_fenceAtNs)
+        m_lastLoss = u"not renewed within %1 ms (the store answered too slowly)"_s.arg(
+            m_options.leaseMs - marginMs(m_options.leaseMs));
     if (now != m_deciding) {
         m_deciding = now;
         Q_EMIT decidingChanged(now);

@@ -54,6 +54,13 @@ public:
     const WatchMark &markAtAcquisition() const { return m_markAtAcquisition; }
     // The last error talking to the store; empty when the last look worked.
     const QString &problem() const { return m_problem; }
+    // Whether the store still names this process as the holder (deciding() may be false while
+    // it does: a renewal came too late, or a preempted desk's lease has not ended yet).
+    bool holds() const { return m_holding; }
+    // The term of this process's current (or last) lease; 0 before the first.
+    qint64 term() const { return m_term; }
+    // Why deciding() last turned false: "taken over by …" or "not renewed within … ms".
+    const QString &lastLoss() const { return m_lastLoss; }
 
     // The engine's last evaluation round: written with every renewal and as the watch mark.
     void setLastEvaluation(const QDateTime &at);
@@ -90,6 +97,8 @@ private:
     bool m_hasReading = false;
     WatchMark m_markAtAcquisition;
     QString m_problem;
+    qint64 m_term = 0;
+    QString m_lastLoss;
 };
 
 // The steady clock in nanoseconds (the keeper's fencing clock).

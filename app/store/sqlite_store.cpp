@@ -85,7 +85,7 @@ std::unique_ptr<LeaseBackend> SqliteStore::createLeaseBackend() const {
     connection.addDatabase = [path = m_options.path](const QString &name) {
         QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, name);
         db.setDatabaseName(path);
-        db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=2000"_s);
+        db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=800"_s); // retried at the next look
     };
     connection.hostClock = [clock = m_options.clock] {
         return toStoredPrecision(clock ? clock() : QDateTime::currentDateTimeUtc());

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Debian package, unpacks it into a temporary root and runs what it installed.
+# Builds the Debian package, unpacks it into a temporary root and runs what it installed;
+# checks the controller's systemd unit (systemd-analyze verify on the unit as packaged), its
+# sysusers.d file and the maintainer scripts (nothing enabled or started).
 #   scripts/lib/package_check.sh [BUILD_DIR]     (default: $CONSOLE_BUILD_DIR or build/dev)
 # The build must be done. Exits non-zero on the first failed check, naming it. Also the CTest
 # test `package_check` (label `package`).
@@ -91,6 +93,10 @@ expect_file share/cutover-console/plans/lab.yaml
 expect_file share/applications/cutover-console.desktop
 expect_file share/metainfo/io.example.CutoverConsole.metainfo.xml
 expect_file share/icons/hicolor/scalable/apps/cutover-console.svg
+expect_file lib/systemd/system/cutover-console.service
+expect_file lib/sysusers.d/cutover-console.conf
+expect_file share/doc/cutover-console/examples/cutover-console.rules.yml
+expect_file share/doc/cutover-console/README.md
 for size in 16 22 24 32 48 64 128 256; do
     png="share/icons/hicolor/${size}x${size}/apps/cutover-console.png"
     expect_file "$png"
@@ -99,8 +105,114 @@ for size in 16 22 24 32 48 64 128 256; do
             fail "$png is not a ${size}x${size} PNG: $(file -b "$prefix/$png")"
     fi
 done
-unexpected="$(cd "$work/root" && { find . -type f | grep -Ev '^\./usr/(bin/cutover-console|share/(cutover-console/plans/[a-z_]+\.yaml|applications/cutover-console\.desktop|metainfo/io\.example\.CutoverConsole\.metainfo\.xml|icons/hicolor/[^/]+/apps/cutover-console\.(png|svg)|doc/.*))$' || true; })"
+unexpected="$(cd "$work/root" && { find . -type f | grep -Ev '^\./usr/(bin/cutover-console|lib/(systemd/system/cutover-console\.service|sysusers\.d/cutover-console\.conf)|share/(cutover-console/plans/[a-z_]+\.yaml|applications/cutover-console\.desktop|metainfo/io\.example\.CutoverConsole\.metainfo\.xml|icons/hicolor/[^/]+/apps/cutover-console\.(png|svg)|doc/.*))$' || true; })"
 check "nothing else installed${unexpected:+: unexpected $unexpected}" test -z "$unexpected"
+# A .wants/ symlink in the package would enable the unit on install: there must be none.
+links="$(cd "$work/root" && find . -type l)"
+check "no symbolic links (nothing enabled by the package)${links:+: $links}" test -z "$links"
+
+# --- The controller under systemd: unit, system user, maintainer scripts ---
+unit="$work/root/usr/lib/systemd/system/cutover-console.service"
+sysusers="$work/root/usr/lib/sysusers.d/cutover-console.conf"
+if [[ -s $unit && -s $sysusers ]]; then
+    # unit_value KEY: the values of KEY= in the unit, one a line (comments are whole lines).
+    unit_value() { sed -n "s/^$1=//p" "$unit"; }
+    exec_start="$(unit_value ExecStart)"
+    check "ExecStart=$exec_start" \
+        test "$exec_start" = "/usr/bin/cutover-console --serve --plan /etc/cutover-console/plan.yaml"
+    exec_binary="${exec_start%% *}"
+    check "ExecStart names the packaged binary" test -x "$work/root$exec_binary"
+    # The binary does not speak sd_notify: Type=notify would never become "started".
+    check "Type=$(unit_value Type) (simple)" test "$(unit_value Type)" = simple
+    sysuser="$(awk '$1 == "u" { print $2 }' "$sysusers")"
+    check "User=$(unit_value User) is the sysusers.d user '$sysuser'" \
+        test -n "$sysuser" -a "$(unit_value User)" = "$sysuser"
+    check "WantedBy=multi-user.target (systemctl enable works)" \
+        test "$(unit_value WantedBy)" = multi-user.target
+    for setting in Restart=always RestartSec=2s KillSignal=SIGTERM TimeoutStopSec=30s \
+        StateDirectory=cutover-console Environment=XDG_DATA_HOME=%S \
+        EnvironmentFile=-/etc/cutover-console/environment NoNewPrivileges=yes \
+        ProtectSystem=strict MemoryDenyWriteExecute=yes CapabilityBoundingSet= UMask=0077; do
+        grep -qxF "$setting" "$unit" || fail "the unit lacks the line $setting"
+    done
+
+    # systemd-analyze verify needs ExecStart's binary to exist, and the package is not
+    # installed here: it verifies a copy of the packaged unit, unchanged but for ExecStart's
+    # path, rewritten into the unpacked tree (the file keeps its name: verify derives the unit
+    # name from it). Most mistakes (unknown keys or sections, bad values, a typo in a system
+    # call group) are only warnings with exit status 0, so any output at all is a failure.
+    if command -v systemd-analyze >/dev/null; then
+        mkdir -p "$work/verify"
+        sed "s|^ExecStart=$exec_binary |ExecStart=$work/root$exec_binary |" "$unit" \
+            >"$work/verify/cutover-console.service"
+        if out="$(systemd-analyze verify --man=no "$work/verify/cutover-console.service" 2>&1)" &&
+            [[ -z $out ]]; then
+            ok "systemd-analyze verify: no errors, no warnings"
+        else
+            fail "systemd-analyze verify cutover-console.service: ${out:-non-zero exit status}"
+        fi
+        # The hardening, as systemd rates it (0 = locked down, 10 = exposed): 1.4 when written.
+        if out="$(systemd-analyze security --offline=true --threshold=20 \
+            "$work/verify/cutover-console.service" 2>&1)"; then
+            ok "systemd-analyze security: ${out##*→ }"
+        else
+            fail "systemd-analyze security: exposure over 2.0: $(tail -n 1 <<<"$out")"
+        fi
+    else
+        say "systemd-analyze not installed (systemd): the unit is not verified"
+    fi
+
+    # The sysusers.d file, applied to a scratch root (never to this machine).
+    if command -v systemd-sysusers >/dev/null; then
+        mkdir -p "$work/sysroot/etc" "$work/sysroot/usr/lib/sysusers.d"
+        cp "$sysusers" "$work/sysroot/usr/lib/sysusers.d/"
+        if out="$(systemd-sysusers --root="$work/sysroot" cutover-console.conf 2>&1)" &&
+            grep -q "^$sysuser:x:[0-9]*:[0-9]*:[^:]*:/var/lib/cutover-console:/usr/sbin/nologin\$" \
+                "$work/sysroot/etc/passwd"; then
+            ok "systemd-sysusers creates $(grep "^$sysuser:" "$work/sysroot/etc/passwd")"
+        else
+            fail "systemd-sysusers on the packaged file: $out"
+        fi
+    fi
+else
+    fail "no unit or sysusers.d file to check"
+fi
+
+# Maintainer scripts: the unit ships disabled, so no script may enable, start or restart it.
+dpkg-deb --control "$deb" "$work/control"
+for script in postinst prerm postrm; do
+    if [[ -x "$work/control/$script" ]] && sh -n "$work/control/$script"; then
+        ok "maintainer script $script (executable, valid sh)"
+    else
+        fail "maintainer script $script missing, not executable or not valid sh"
+    fi
+done
+starts="$(sed 's/#.*//' "$work/control/postinst" "$work/control/prerm" "$work/control/postrm" \
+    2>/dev/null |
+    grep -nE '(systemctl|deb-systemd-helper|deb-systemd-invoke|invoke-rc\.d|service)[^;&|]*[[:space:]](enable|start|restart|reenable|preset|try-restart|reload-or-restart|unmask)([[:space:]]|$)' ||
+    true)"
+check "no maintainer script enables or starts anything${starts:+: $starts}" test -z "$starts"
+# Run postinst configure with every systemd tool replaced by a stub that only logs its
+# arguments (nothing touches this machine): it must apply the sysusers.d file and do no more.
+mkdir -p "$work/stubs"
+for tool in systemctl systemd-sysusers deb-systemd-helper deb-systemd-invoke invoke-rc.d \
+    service useradd adduser; do
+    printf '#!/bin/sh\necho "%s $*" >>"%s"\n' "$tool" "$work/stubs.log" >"$work/stubs/$tool"
+    chmod +x "$work/stubs/$tool"
+done
+: >"$work/stubs.log"
+if (cd "$work" && env -i PATH="$work/stubs:/usr/bin:/bin" sh "$work/control/postinst" configure); then
+    calls="$(tr '\n' ';' <"$work/stubs.log")"
+    if grep -qx "systemd-sysusers cutover-console.conf" "$work/stubs.log" &&
+        ! grep -v -e '^systemd-sysusers cutover-console.conf$' -e '^systemctl --system daemon-reload$' \
+            "$work/stubs.log" | grep -q .; then
+        ok "postinst configure calls only: ${calls:-nothing}"
+    else
+        fail "postinst configure called: ${calls:-nothing} (expected systemd-sysusers cutover-console.conf, at most a daemon-reload)"
+    fi
+else
+    fail "postinst configure failed"
+fi
 
 # --- Run the installed binary from the unpacked root, with nothing from the build ---
 binary="$prefix/bin/cutover-console"

@@ -37,3 +37,9 @@ foreach(test test_engine_crash_recovery test_engine_audit_tamper test_control_cl
 endforeach()
 console_add_engine_test(test_engine_drift 180)
 console_add_engine_test(test_engine_panel_history 180)
+
+# The controller (--serve), the real binary on the lab with a SQLite store.
+console_add_engine_test(test_controller_serve 300)
+target_sources(test_controller_serve PRIVATE controller_test_support.h)
+target_link_libraries(test_controller_serve PRIVATE Qt6::Network)
+add_dependencies(test_controller_serve cutover-console)

@@ -409,7 +409,8 @@ public:
 
     // Both LBs running, every collector healthy and in rotation (HAProxy's health check says
     // running), legacy 100 / OTel 0 everywhere, and no OTel connection errors left in
-    // Prometheus' 5 s windows (the plan's data_loss trigger would otherwise fire at the next
+    // Prometheus' 5 s windows, and no OTel 5xx in its 10 s windows (the plan's data_loss and
+    // collection_failure triggers, and Gate 1's error rate, would otherwise fire at the next
     // shift).
     bool reset(QObject *context) {
         bool ok = true;
@@ -440,7 +441,9 @@ public:
             u"(sum(rate(haproxy_server_connection_errors_total{proxy=\"telemetry_backend\","
             u"server=~\"otel-.*\",env=\"lab\"}[5s])) + "
             u"sum(rate(haproxy_server_response_errors_total{proxy=\"telemetry_backend\","
-            u"server=~\"otel-.*\",env=\"lab\"}[5s]))) or vector(0)"_s,
+            u"server=~\"otel-.*\",env=\"lab\"}[5s])) + "
+            u"sum(rate(haproxy_server_http_responses_total{proxy=\"telemetry_backend\","
+            u"server=~\"otel-.*\",code=\"5xx\",env=\"lab\"}[10s]))) or vector(0)"_s,
             [](double v) { return v == 0; }, 30'000, context);
         if (!quiet)
             qWarning() << "lab reset: OTel connection errors still in Prometheus' window";

@@ -2,10 +2,14 @@
 //
 // Serves minimal HTTP/1.1 (keep-alive, Content-Length bodies) on two loopback ports:
 //   data port:    any POST is "telemetry" (200, or 503 in 5xx mode, or delayed in slow mode);
-//                 GET /metrics is Prometheus text with OTel-collector-like metrics;
+//                 GET /metrics is Prometheus text with OTel-collector-like metrics, and
+//                 lab_webhook_requests_total{path} for the POSTs/PUTs received per path;
 //                 GET /healthz answers 200.
 //   control port: POST /control?mode=healthy|5xx|slow|down[&delay_ms=N] switches the mode;
-//                 GET /control prints the state as JSON.
+//                 GET /control prints the state as JSON;
+//                 GET /received[?after=SEQ] lists the POSTs/PUTs the data port received, oldest
+//                 first (the webhook sink's record, see Received below); DELETE /received
+//                 forgets them.
 // "down" closes the data port and drops its connections, as a crashed collector would, while the
 // control port stays up so the lab can bring it back on the same port.
 //
@@ -15,9 +19,14 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QHostAddress>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonParseError>
+#include <QJsonValue>
 #include <QPointer>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -27,6 +36,7 @@
 #include <QUrlQuery>
 
 #include <array>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -41,6 +51,13 @@ constexpr qsizetype MaxHeaderBytes = 16 * 1024;
 constexpr qsizetype MaxBodyBytes = 1024 * 1024;
 constexpr int MaxConnections = 1024;
 constexpr int MaxDelayMs = 60'000;
+// GET /received keeps only the last MaxRecorded requests (and at most MaxRecordedBytes of their
+// bodies): the oldest are forgotten first, so a stub under steady traffic stays small.
+constexpr qsizetype MaxRecorded = 5000;
+constexpr qsizetype MaxRecordedBytes = 64 * 1024 * 1024;
+// lab_webhook_requests_total gets one series per path, for this many distinct paths; any
+// further path is counted under path="(other)".
+constexpr qsizetype MaxCountedPaths = 256;
 
 struct Request {
     QByteArray method;
@@ -264,6 +281,48 @@ qint64 residentBytes() {
     return fields.value(1).toLongLong() * sysconf(_SC_PAGESIZE);
 }
 
+// One JSON value as compact text (QJsonDocument holds only arrays and objects: wrap, unwrap).
+QByteArray jsonText(const QJsonValue &value) {
+    const QByteArray array = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+    return array.mid(1, array.size() - 2);
+}
+
+// A body as JSON when it is one JSON value (object, array, string, number, true/false/null),
+// otherwise as a string. Wrapped in [ ] so that a top-level scalar parses too.
+QJsonValue bodyAsJson(const QByteArray &body) {
+    QJsonParseError error{};
+    const QJsonDocument document = QJsonDocument::fromJson('[' + body + ']', &error);
+    if (error.error == QJsonParseError::NoError && document.isArray() &&
+        document.array().size() == 1)
+        return document.array().first();
+    return QString::fromUtf8(body);
+}
+
+// A Prometheus label value: backslash, double quote and newline escaped.
+QByteArray labelValue(const QByteArray &value) {
+    QByteArray out;
+    out.reserve(value.size());
+    for (const char c : value) {
+        if (c == '\\' || c == '"')
+            out += '\\';
+        if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
+    }
+    return out;
+}
+
+// One POST or PUT received on the data port, as GET /received lists it.
+struct Received {
+    qint64 seq = 0;
+    QByteArray method;
+    QByteArray path;
+    qint64 atMs = 0;  // epoch milliseconds, when the request was complete
+    int status = 200; // what the stub answered (or will answer: slow mode delays it)
+    QByteArray body;
+};
+
 class Collector : public QObject {
 public:
     Collector(QString name, quint16 port, int delayMs, int latencyMs)
@@ -329,6 +388,7 @@ private:
         } else {
             m_accepted += points;
         }
+        record(request, response.status);
         const int wait = m_mode == Mode::Slow ? m_delayMs : m_latencyMs;
         if (wait <= 0) {
             ++m_responses[response.status];
@@ -343,13 +403,81 @@ private:
         });
     }
 
+    // Keeps a POST/PUT for GET /received (bounded, see MaxRecorded) and counts it by path.
+    void record(const Request &request, int status) {
+        m_received.push_back(Received{++m_lastSeq, request.method, request.path,
+                                      QDateTime::currentMSecsSinceEpoch(), status, request.body});
+        m_receivedBytes += request.body.size();
+        while (!m_received.empty() &&
+               (qsizetype(m_received.size()) > MaxRecorded || m_receivedBytes > MaxRecordedBytes)) {
+            m_receivedBytes -= m_received.front().body.size();
+            m_received.pop_front();
+        }
+        auto counted = m_requestsByPath.find(request.path);
+        if (counted == m_requestsByPath.end()) {
+            const QByteArray key = qsizetype(m_requestsByPath.size()) < MaxCountedPaths
+                                       ? request.path
+                                       : QByteArray("(other)");
+            counted = m_requestsByPath.try_emplace(key, 0).first;
+        }
+        ++counted->second;
+    }
+
+    // GET /received[?after=SEQ]: a JSON array, oldest first, of what record() kept with a
+    // sequence number above SEQ; DELETE /received forgets them all (sequence numbers go on).
+    void serveReceived(const Request &request, const HttpServer::Reply &reply) {
+        if (request.method == "DELETE") {
+            const qsizetype forgotten = qsizetype(m_received.size());
+            m_received.clear();
+            m_receivedBytes = 0;
+            reply(Response{200, "application/json",
+                           "{\"forgotten\":" + QByteArray::number(forgotten) +
+                               ",\"last_seq\":" + QByteArray::number(m_lastSeq) + "}\n",
+                           false});
+            return;
+        }
+        if (request.method != "GET") {
+            reply(Response{405, {}, "GET or DELETE /received\n", false});
+            return;
+        }
+        qint64 after = 0;
+        if (request.query.hasQueryItem(u"after"_s)) {
+            bool ok = false;
+            after = request.query.queryItemValue(u"after"_s).toLongLong(&ok);
+            if (!ok || after < 0) {
+                reply(Response{400, {}, "expected after=SEQ (a number >= 0)\n", false});
+                return;
+            }
+        }
+        // Written by hand rather than as a QJsonObject, which would sort the keys: seq first
+        // reads better. One entry a line.
+        QByteArray json = "[";
+        for (const Received &received : m_received) {
+            if (received.seq <= after)
+                continue;
+            json += (json.size() > 1 ? ",\n" : "\n");
+            json += "{\"seq\":" + QByteArray::number(received.seq) +
+                    ",\"method\":" + jsonText(QString::fromLatin1(received.method)) +
+                    ",\"path\":" + jsonText(QString::fromUtf8(received.path)) +
+                    ",\"at_ms\":" + QByteArray::number(received.atMs) +
+                    ",\"status\":" + QByteArray::number(received.status) +
+                    ",\"body\":" + jsonText(bodyAsJson(received.body)) + '}';
+        }
+        json += "\n]\n";
+        reply(Response{200, "application/json", json, false});
+    }
+
     void serveControl(const Request &request, const HttpServer::Reply &reply) {
         if (request.path == "/healthz") {
             reply(Response{200, {}, "ok\n", false});
             return;
         }
+        if (request.path == "/received") {
+            serveReceived(request, reply);
+            return;
+        }
         if (request.path != "/control") {
-            reply(Response{404, {}, "try /control\n", false});
+            reply(Response{404, {}, "try /control or /received\n", false});
             return;
         }
         if (request.method == "POST" || request.method == "PUT") {
@@ -418,6 +546,13 @@ private:
         for (size_t i = 0; i < ModeNames.size(); ++i)
             out += QByteArray("lab_collector_mode{mode=\"") + ModeNames[i] + "\"} " +
                    (Mode(i) == m_mode ? "1" : "0") + '\n';
+        if (!m_requestsByPath.empty()) {
+            metric("lab_webhook_requests_total", "counter",
+                   "POST and PUT requests received, by path (the paths seen so far).");
+            for (const auto &[path, count] : m_requestsByPath)
+                out += "lab_webhook_requests_total{path=\"" + labelValue(path) + "\"} " +
+                       QByteArray::number(count) + '\n';
+        }
         return out;
     }
 
@@ -430,6 +565,10 @@ private:
     qint64 m_refused = 0;
     qint64 m_delayed = 0;
     QMap<int, qint64> m_responses;
+    std::deque<Received> m_received; // oldest first; at most MaxRecorded
+    qint64 m_receivedBytes = 0;
+    qint64 m_lastSeq = 0;
+    std::map<QByteArray, qint64> m_requestsByPath;
     QElapsedTimer m_uptime;
     HttpServer m_data;
     HttpServer m_control;

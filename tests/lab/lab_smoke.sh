@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# lab_smoke: the shared lab answers as the other integration tests expect. Read-only: it changes
-# nothing in the lab (no weights, no modes), since other tests share it.
+# lab_smoke: the shared lab answers as the other integration tests expect. Read-only but for
+# one POST to the webhook sink (path /lab_smoke): it changes no weight and no mode, since other
+# tests share the lab.
 #
 # Usage: lab_smoke.sh PATH/TO/lab_runtime   (with CUTOVER_LAB_STATE set, as CTest does)
 set -euo pipefail
@@ -60,10 +61,12 @@ for lb in LB_A LB_B; do
     fi
 done
 
-# Prometheus: every target up. Prometheus 2.42 starts scraping ~5 s after it starts.
+# Prometheus: every target up. Prometheus 2.42 starts scraping ~5 s after it starts. The
+# cutover_controller job's two targets are up only while a test runs a controller: not counted.
 targets_up() {
     local body
-    body="$(curl -fsS --max-time 2 --data-urlencode 'query=count(up{env="lab"} == 1)' \
+    body="$(curl -fsS --max-time 2 \
+        --data-urlencode 'query=count(up{env="lab",job!="cutover_controller"} == 1)' \
         "$LAB_PROMETHEUS_URL/api/v1/query")" || return 1
     [[ $body == *'"9"]'* ]]
 }
@@ -72,6 +75,29 @@ if poll 20 targets_up; then
 else
     fail "Prometheus targets not all up after 20 s:" \
         "$(curl -fsS --max-time 2 "$LAB_PROMETHEUS_URL/api/v1/targets" | head -c 2000)"
+fi
+
+# The controllers' scrape job: both reserved ports, whether or not a controller listens there.
+targets="$(curl -fsS --max-time 2 "$LAB_PROMETHEUS_URL/api/v1/targets?state=active")" || targets=""
+for port in "$LAB_CONTROLLER_PORT" "$LAB_CONTROLLER_PORT_2"; do
+    if [[ -n $port && $targets == *'"scrapeUrl":"http://127.0.0.1:'"$port"'/metrics"'* &&
+        $targets == *'"job":"cutover_controller"'* ]]; then
+        pass "Prometheus scrapes a controller at 127.0.0.1:$port (job cutover_controller)"
+    else
+        fail "no cutover_controller target at 127.0.0.1:${port:-(LAB_CONTROLLER_PORT unset)}"
+    fi
+done
+if [[ $LAB_CONTROLLER_LISTEN == "127.0.0.1:$LAB_CONTROLLER_PORT" &&
+    $LAB_CONTROLLER_LISTEN_2 == "127.0.0.1:$LAB_CONTROLLER_PORT_2" ]]; then
+    pass "LAB_CONTROLLER_LISTEN(_2) name the reserved ports"
+else
+    fail "LAB_CONTROLLER_LISTEN='${LAB_CONTROLLER_LISTEN:-}' LAB_CONTROLLER_LISTEN_2='${LAB_CONTROLLER_LISTEN_2:-}'"
+fi
+if curl -fsS --max-time 2 "$LAB_PROMETHEUS_URL/api/v1/rules?type=alert" |
+    grep -q '"name":"CutoverControllerDown"'; then
+    pass "the CutoverControllerDown rule is loaded"
+else
+    fail "Prometheus has no CutoverControllerDown rule"
 fi
 
 # Alertmanager ready, and the always-firing watchdog delivered to it through Prometheus.
@@ -88,6 +114,34 @@ if poll 20 watchdog_delivered; then
     pass "CutoverWatchdog firing in Alertmanager"
 else
     fail "CutoverWatchdog did not reach Alertmanager within 20 s"
+fi
+
+# The webhook sink records what it receives: one POST, found again in GET /received.
+sink_control="http://127.0.0.1:$LAB_WEBHOOK_CONTROL_PORT"
+mark="$$-$(date +%s%N)"
+if curl -fsS --max-time 2 -o /dev/null -H 'Content-Type: application/json' \
+    --data "{\"lab_smoke\":\"$mark\"}" "$LAB_WEBHOOK_URL/lab_smoke"; then
+    received="$(curl -fsS --max-time 2 "$sink_control/received")" || received=""
+    entry="$(grep -F "\"lab_smoke\":\"$mark\"" <<<"$received")" || entry=""
+    if [[ $entry == '{"seq":'*'"path":"/lab_smoke",'*'"body":{"lab_smoke":"'"$mark"'"}}'* ]]; then
+        pass "webhook sink lists the POST in /received: $entry"
+    else
+        fail "webhook sink's /received lacks the POST (mark $mark): $(head -c 600 <<<"$received")"
+    fi
+    seq="$(sed -n 's/^{"seq":\([0-9]*\),.*/\1/p' <<<"$entry")"
+    if [[ -n $seq ]] && [[ $(curl -fsS --max-time 2 "$sink_control/received?after=$seq") != *'"seq":'"$seq"','* ]]; then
+        pass "/received?after=$seq leaves it out"
+    else
+        fail "/received?after=${seq:-?} still lists it"
+    fi
+    if curl -fsS --max-time 2 "$LAB_WEBHOOK_URL/metrics" |
+        grep -Eq '^lab_webhook_requests_total\{path="/lab_smoke"\} [1-9][0-9]*$'; then
+        pass "webhook sink counts it in lab_webhook_requests_total{path=\"/lab_smoke\"}"
+    else
+        fail "no lab_webhook_requests_total{path=\"/lab_smoke\"} on the sink's /metrics"
+    fi
+else
+    fail "webhook sink did not accept a POST at $LAB_WEBHOOK_URL/lab_smoke"
 fi
 
 # Traffic reaches the collectors: the legacy pool's answered requests keep growing.

@@ -1,4 +1,8 @@
 console_add_test(test_cutover_conditions SOURCES test_cutover_conditions.cpp LABELS unit)
 console_add_test(test_cutover_guards SOURCES test_cutover_guards.cpp LABELS unit)
 console_add_test(test_cutover_engine SOURCES test_cutover_engine.cpp LABELS unit TIMEOUT 180)
-console_add_test(test_decision_lease SOURCES test_decision_lease.cpp LABELS unit TIMEOUT 120)
+# Who decides (the store's decision lease), per backend like the store contract suite:
+# postgres.cmake registers test_decision_lease_postgres.
+console_add_test(test_decision_lease_sqlite TARGET test_decision_lease
+    SOURCES test_decision_lease.cpp store_backends.h LABELS unit TIMEOUT 120
+    ENVIRONMENT CUTOVER_STORE_BACKEND=sqlite)

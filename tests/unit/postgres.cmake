@@ -30,3 +30,10 @@ console_add_test(test_store_contract_postgres TARGET test_store_contract
     ENVIRONMENT CUTOVER_STORE_BACKEND=postgresql CUTOVER_PG_DIR=${CONSOLE_PG_DIR}
                 CUTOVER_PG_SCRIPT=${CONSOLE_PG_SCRIPT})
 set_tests_properties(test_store_contract_postgres PROPERTIES RESOURCE_LOCK cutover_postgres)
+
+# The decision lease suite (test_decision_lease, built by cutover.cmake) on this server.
+console_add_test(test_decision_lease_postgres TARGET test_decision_lease
+    LABELS integration FIXTURES postgres TIMEOUT 120
+    ENVIRONMENT CUTOVER_STORE_BACKEND=postgresql CUTOVER_PG_DIR=${CONSOLE_PG_DIR}
+                CUTOVER_PG_SCRIPT=${CONSOLE_PG_SCRIPT})
+set_tests_properties(test_decision_lease_postgres PROPERTIES RESOURCE_LOCK cutover_postgres)

@@ -1,13 +1,14 @@
 // The decision lease (app/store/decision_lease.h, lease_keeper.h) and who decides among engines
-// on one SQLite store: the backend's rules on a clock the test drives, then real engines with
-// real threads: exactly one desk decides; a controller takes over from a desk, which stops
-// first; a released lease is taken at the next look.
+// on one store, run once per backend (CUTOVER_STORE_BACKEND: sqlite, postgresql): the backend's
+// rules, then real engines with real threads: exactly one desk decides; a controller takes over
+// from a desk, which stops first; a released lease is taken at the next look.
 
 #include "app/config/plan_loader.h"
 #include "app/cutover/cutover_engine.h"
 #include "app/store/decision_lease.h"
 #include "app/store/lease_keeper.h"
 #include "app/store/sqlite_store.h"
+#include "store_backends.h"
 
 #include <QElapsedTimer>
 #include <QSignalSpy>
@@ -36,17 +37,14 @@ class TestDecisionLease : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void init() {
-        QVERIFY(m_dir.isValid());
-        m_now = QDateTime(QDate(2026, 12, 2), QTime(10, 0), QTimeZone::utc());
-    }
-    void cleanup() {
-        for (const QString &suffix : {u""_s, u"-wal"_s, u"-shm"_s})
-            QFile::remove(path() + suffix);
+    void initTestCase() {
+        QString error;
+        m_backend = store::testing::storeBackendFromEnvironment(&error);
+        QVERIFY2(m_backend, qPrintable(error));
     }
 
     void backendRules() {
-        auto store = openStore();
+        auto store = fresh();
         QVERIFY(store);
         auto backend = store->createLeaseBackend();
         QVERIFY(backend);
@@ -57,66 +55,71 @@ private Q_SLOTS:
         QVERIFY(!empty.value().mark.evaluatedAt.isValid());
 
         // A desk takes a free lease; a second desk cannot while it is fresh.
+        constexpr qint64 kLeaseMs = 400;
         const auto deskA = holder(u"a"_s, store::LeaseHolderKind::Desk);
         const auto deskB = holder(u"b"_s, store::LeaseHolderKind::Desk);
-        auto a = backend->tryAcquire(deskA, 3000);
+        auto a = backend->tryAcquire(deskA, kLeaseMs);
         QVERIFY(a && a.value().won);
         QCOMPARE(a.value().holder.term, 1);
-        QCOMPARE(a.value().holder.expiresAt, m_now.addMSecs(3000));
-        auto b = backend->tryAcquire(deskB, 3000);
+        QCOMPARE(a.value().holder.renewedAt.msecsTo(a.value().holder.expiresAt), kLeaseMs);
+        auto b = backend->tryAcquire(deskB, kLeaseMs);
         QVERIFY(b && !b.value().won);
         QCOMPARE(b.value().holder.id, u"a"_s);
 
         // Renewal moves the expiry and records the evaluation; a stranger cannot renew.
-        m_now = m_now.addSecs(2);
-        auto renewed = backend->renew(u"a"_s, 3000, m_now.addMSecs(-100));
+        const QDateTime evaluated = QDateTime::currentDateTimeUtc().addMSecs(-100);
+        auto renewed = backend->renew(u"a"_s, kLeaseMs, evaluated);
         QVERIFY(renewed && renewed.value());
-        auto notMine = backend->renew(u"b"_s, 3000, {});
+        auto notMine = backend->renew(u"b"_s, kLeaseMs, {});
         QVERIFY(notMine && !notMine.value());
         auto read = backend->read();
         QVERIFY(read && read.value().holder);
-        QCOMPARE(read.value().holder->expiresAt, m_now.addMSecs(3000));
-        QCOMPARE(read.value().holder->lastEvaluationAt, m_now.addMSecs(-100));
+        QCOMPARE(read.value().holder->lastEvaluationAt.toMSecsSinceEpoch(),
+                 evaluated.toMSecsSinceEpoch());
+        QVERIFY(read.value().holder->freshAt(read.value().now));
 
         // A controller takes it from a desk at once and says when the desk's lease ends.
         const auto controller = holder(u"c"_s, store::LeaseHolderKind::Controller);
-        auto c = backend->tryAcquire(controller, 3000);
+        auto c = backend->tryAcquire(controller, kLeaseMs);
         QVERIFY(c && c.value().won);
         QCOMPARE(c.value().holder.term, 2);
-        QCOMPARE(c.value().previousExpiresAt, m_now.addMSecs(3000));
-        // ... but not from another controller while its lease is fresh.
-        auto c2 = backend->tryAcquire(holder(u"d"_s, store::LeaseHolderKind::Controller), 3000);
-        QVERIFY(c2 && !c2.value().won);
-        // Expired: anybody may take it.
-        m_now = m_now.addMSecs(3001);
-        auto d = backend->tryAcquire(holder(u"d"_s, store::LeaseHolderKind::Controller), 3000);
-        QVERIFY(d && d.value().won);
-        QCOMPARE(d.value().holder.term, 3);
-        QVERIFY(!d.value().previousExpiresAt.isValid());
-        QCOMPARE(d.value().holder.leadingSince, m_now);
+        QVERIFY(c.value().previousExpiresAt.isValid());
+        QVERIFY(c.value().previousExpiresAt > c.value().now);
+        // ... but not from another controller while its lease is fresh, only once it expired.
+        const auto other = holder(u"d"_s, store::LeaseHolderKind::Controller);
+        auto early = backend->tryAcquire(other, kLeaseMs);
+        QVERIFY(early && !early.value().won);
+        QTRY_VERIFY_WITH_TIMEOUT(backend->tryAcquire(other, kLeaseMs).value().won, 3000);
+        auto taken = backend->read();
+        QVERIFY(taken && taken.value().holder);
+        QCOMPARE(taken.value().holder->id, u"d"_s);
+        QCOMPARE(taken.value().holder->term, 3);
+        QCOMPARE(taken.value().holder->host, u"host-d"_s);
 
         // Released: free at once, the holder's details stay readable.
         QVERIFY(backend->release(u"d"_s));
         auto released = backend->read();
         QVERIFY(released && released.value().holder);
-        QVERIFY(!released.value().holder->freshAt(m_now.addMSecs(1)));
-        auto e = backend->tryAcquire(deskA, 3000);
+        QVERIFY(!released.value().holder->freshAt(released.value().now));
+        auto e = backend->tryAcquire(deskA, kLeaseMs);
         QVERIFY(e && e.value().won);
 
         // The watch mark only moves forward.
-        QVERIFY(backend->markEvaluated(m_now, u"x"_s));
-        QVERIFY(backend->markEvaluated(m_now.addSecs(-60), u"y"_s));
+        const QDateTime now =
+            QDateTime::fromMSecsSinceEpoch(QDateTime::currentMSecsSinceEpoch(), QTimeZone::utc());
+        QVERIFY(backend->markEvaluated(now, u"x"_s));
+        QVERIFY(backend->markEvaluated(now.addSecs(-60), u"y"_s));
         auto mark = backend->read();
         QVERIFY(mark);
-        QCOMPARE(mark.value().mark.evaluatedAt, m_now);
+        QCOMPARE(mark.value().mark.evaluatedAt, now);
         QCOMPARE(mark.value().mark.evaluatedBy, u"x"_s);
     }
 
     void exactlyOneDeskDecides() {
         const auto plan = quickPlan();
         QVERIFY(plan);
-        auto storeA = openRealStore();
-        auto storeB = openRealStore();
+        auto storeA = fresh();
+        auto storeB = another();
         QVERIFY(storeA && storeB);
         engine::CutoverEngine a(*plan, *storeA, std::nullopt, deskOptions(u"desk-a"_s));
         engine::CutoverEngine b(*plan, *storeB, std::nullopt, deskOptions(u"desk-b"_s));
@@ -139,7 +142,7 @@ private Q_SLOTS:
     void controllerTakesOverFromADesk() {
         const auto plan = quickPlan();
         QVERIFY(plan);
-        auto deskStore = openRealStore();
+        auto deskStore = fresh();
         QVERIFY(deskStore);
         engine::CutoverEngine desk(*plan, *deskStore, std::nullopt, deskOptions(u"desk"_s));
         desk.start();
@@ -153,7 +156,7 @@ private Q_SLOTS:
             if (!desk.decides() && deskStoppedAt < 0)
                 deskStoppedAt = clock.elapsed();
         });
-        auto controllerStore = openRealStore();
+        auto controllerStore = another();
         QVERIFY(controllerStore);
         auto options = deskOptions(u"controller"_s);
         options.role = engine::CutoverEngine::Role::Controller;
@@ -186,25 +189,15 @@ private Q_SLOTS:
     }
 
 private:
-    QString path() const { return m_dir.filePath(u"store.sqlite"_s); }
-
-    std::unique_ptr<store::SqliteStore> openStore() {
-        auto opened = store::SqliteStore::open({path(), [this] {
-                                                    return m_now;
-                                                }});
+    std::unique_ptr<store::Store> fresh() { return orWarn(m_backend->open()); }
+    std::unique_ptr<store::Store> another() { return orWarn(m_backend->openAnother()); }
+    static std::unique_ptr<store::Store>
+    orWarn(store::StoreResult<std::unique_ptr<store::Store>> opened) {
         if (!opened) {
-            qWarning().noquote() << opened.error().toString();
+            qWarning("cannot open the store: %s", qPrintable(opened.error().toString()));
             return nullptr;
         }
-        return std::move(opened.value());
-    }
-    std::unique_ptr<store::SqliteStore> openRealStore() {
-        auto opened = store::SqliteStore::open({path()});
-        if (!opened) {
-            qWarning().noquote() << opened.error().toString();
-            return nullptr;
-        }
-        return std::move(opened.value());
+        return std::move(opened).value();
     }
     static std::optional<config::Plan> quickPlan() {
         auto loaded = config::loadPlanFile(u":/plans/default.yaml"_s);
@@ -222,8 +215,7 @@ private:
         return options;
     }
 
-    QTemporaryDir m_dir;
-    QDateTime m_now;
+    std::unique_ptr<store::testing::StoreBackend> m_backend;
 };
 
 QTEST_GUILESS_MAIN(TestDecisionLease)

@@ -1,5 +1,6 @@
 #include "ui/war_room/header_bar.h"
 
+#include "app/cutover/decision_text.h"
 #include "app/cutover/gate_status.h"
 
 #include <QComboBox>
@@ -51,7 +52,8 @@ HeaderBar::HeaderBar(QWidget *parent)
     , m_progress(new QProgressBar(this))
     , m_operator(new QLabel(this))
     , m_backendsLayout(new QHBoxLayout)
-    , m_storeNotice(new QLabel(this)) {
+    , m_storeNotice(new QLabel(this))
+    , m_decision(new QLabel(this)) {
     setAccessibleName(tr("Cutover status"));
     QFont big = m_stage->font();
     big.setPointSizeF(big.pointSizeF() * 1.6);
@@ -75,8 +77,13 @@ HeaderBar::HeaderBar(QWidget *parent)
     auto *envLabel = new QLabel(tr("&Environment:"), this);
     envLabel->setBuddy(m_environment);
 
+    m_decision->setAccessibleName(tr("Who decides"));
+    m_decision->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
     auto *top = new QHBoxLayout;
-    top->addWidget(m_plan, 1);
+    top->addWidget(m_plan);
+    top->addSpacing(16);
+    top->addWidget(m_decision, 1);
     top->addWidget(envLabel);
     top->addWidget(m_environment);
     top->addSpacing(16);
@@ -207,6 +214,28 @@ void HeaderBar::display(const engine::EnvironmentSnapshot &s, const QDateTime &n
             tr("%1, last good answer %2 ago").arg(state, ageText(b.lastGoodAt, now)));
     }
     displayStoreNotice(s, now);
+    displayDecision(s.decision, now);
+}
+
+void HeaderBar::displayDecision(const engine::DecisionStatus &decision, const QDateTime &now) {
+    const engine::DecisionText text = engine::describeDecision(decision, now);
+    const bool lightTheme = palette().color(QPalette::Window).lightness() > 128;
+    QString color;
+    switch (text.tone) {
+    case engine::DecisionText::Tone::Ok:
+        color = palette().color(QPalette::WindowText).name();
+        break;
+    case engine::DecisionText::Tone::Warning:
+        color = lightTheme ? u"#8a4b00"_s : u"#f5a623"_s; // amber that reads on either theme
+        break;
+    case engine::DecisionText::Tone::Alarm:
+        color = lightTheme ? u"#b3261e"_s : u"#ff6b6b"_s;
+        break;
+    }
+    m_decision->setStyleSheet(u"QLabel { color: %1; %2 }"_s.arg(
+        color, text.tone == engine::DecisionText::Tone::Ok ? QString() : u"font-weight: bold;"_s));
+    m_decision->setText(text.text);
+    m_decision->setToolTip(text.tooltip);
 }
 
 void HeaderBar::colourStoreNotice() {

@@ -32,6 +32,8 @@ public:
     QLabel *backendLabel(const QString &name) const;
     // Shown while the store is down: what that means for Shift, sign-off and Rollback.
     QLabel *storeNotice() const { return m_storeNotice; }
+    // Who takes the automatic decisions: a controller, this window, another window.
+    QLabel *decisionLabel() const { return m_decision; }
 
 Q_SIGNALS:
     void environmentChosen(const QString &environment);
@@ -42,6 +44,7 @@ protected:
 private:
     void colourStoreNotice();
     void displayStoreNotice(const engine::EnvironmentSnapshot &snapshot, const QDateTime &now);
+    void displayDecision(const engine::DecisionStatus &decision, const QDateTime &now);
 
     QLabel *m_plan;
     QComboBox *m_environment;
@@ -52,6 +55,7 @@ private:
     QHBoxLayout *m_backendsLayout;
     QList<QLabel *> m_backends;
     QLabel *m_storeNotice;
+    QLabel *m_decision;
 };
 
 // "2s", "4m", "never": the age of a backend's last good answer.

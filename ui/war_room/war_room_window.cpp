@@ -19,6 +19,7 @@
 #include "ui/war_room/shift_dialog.h"
 #include "ui/war_room/shift_panel.h"
 #include "ui/war_room/theme.h"
+#include "ui/war_room/war_room_banner.h"
 
 #include <QAction>
 #include <QApplication>
@@ -87,6 +88,7 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     : QMainWindow(parent)
     , m_engine(engine)
     , m_header(new HeaderBar(this))
+    , m_warRoomBanner(new WarRoomBanner(this))
     , m_tabs(new QTabWidget(this))
     , m_checklist(new ChecklistPanel(this))
     , m_shift(new ShiftPanel(this))
@@ -99,11 +101,12 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     , m_refreshTimer(new QTimer(this)) {
     const config::Plan &plan = m_engine.plan();
     setWindowTitle(tr("%1 — Cutover Console%2")
-                       .arg(plan.name, m_engine.isDryRun() ? tr(" (DRY RUN)") : QString()));
+                       .arg(plan.name, m_engine.isDryRun() ? tr(" (REHEARSAL)") : QString()));
     setAccessibleName(tr("Cutover Console war room"));
-    m_header->setPlanName(m_engine.isDryRun()
-                              ? tr("%1 — DRY RUN: no weights are written").arg(plan.name)
-                              : plan.name);
+    m_header->setPlanName(
+        m_engine.isDryRun()
+            ? tr("%1 — REHEARSAL: a copy of the store, no weights written").arg(plan.name)
+            : plan.name);
     m_header->setEnvironments(m_engine.environments());
 
     // Centre: dashboards, plan, audit log, executive board; the checklist beside them.
@@ -170,6 +173,7 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(2);
     layout->addWidget(m_header);
+    layout->addWidget(m_warRoomBanner);
     layout->addWidget(splitter, 1);
     layout->addWidget(bottom);
     setCentralWidget(central);
@@ -193,6 +197,10 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     connect(m_header, &HeaderBar::environmentChosen, this, &WarRoomWindow::setEnvironment);
     connect(m_shift, &ShiftPanel::shiftRequested, this, [this] { openShiftDialog(); });
     connect(m_rollback, &RollbackControl::rollbackConfirmed, this, &WarRoomWindow::confirmRollback);
+    connect(m_warRoomBanner, &WarRoomBanner::acknowledgeRequested, this,
+            &WarRoomWindow::acknowledgeWarRoom);
+    connect(&m_engine, &engine::CutoverEngine::decisionChanged, this,
+            [this] { scheduleRefresh(); });
     connect(m_checklist, &ChecklistPanel::tickRequested, this, &WarRoomWindow::tick);
     connect(m_checklist, &ChecklistPanel::untickRequested, this, &WarRoomWindow::untick);
     connect(m_checklist, &ChecklistPanel::signRequested, this,
@@ -394,6 +402,7 @@ void WarRoomWindow::refresh() {
     const QDateTime now = QDateTime::currentDateTimeUtc();
     const engine::EnvironmentSnapshot s = m_engine.snapshot(m_environment);
     m_header->display(s, now);
+    m_warRoomBanner->display(s.warRoom, now);
     m_checklist->setGates(s.gates);
 
     const engine::Operator nobody{u"(not signed in)"_s, u"(not signed in)"_s, {}};
@@ -529,6 +538,19 @@ void WarRoomWindow::untick(const QString &gate, const QString &check) {
         return askSignIn();
     const auto outcome = m_engine.untick(m_environment, gate, check, *m_operator);
     m_checklist->setRefusals(outcome.ok ? QStringList() : QStringList{outcome.message()});
+}
+
+void WarRoomWindow::acknowledgeWarRoom() {
+    if (!m_operator) {
+        askSignIn();
+        return;
+    }
+    const auto outcome = m_engine.acknowledgeWarRoom(*m_operator);
+    statusBar()->showMessage(
+        outcome.ok ? tr("War room acknowledged by %1 (recorded)").arg(m_operator->printedName)
+                   : outcome.message(),
+        10'000);
+    scheduleRefresh();
 }
 
 void WarRoomWindow::confirmRollback() {

@@ -27,6 +27,7 @@ class ChartPanel;
 class ChecklistPanel;
 class ExecutiveBoard;
 class HeaderBar;
+class WarRoomBanner;
 class RollbackControl;
 class RollbackProgressPanel;
 class ShiftPanel;
@@ -53,6 +54,7 @@ public:
     void refresh();
 
     HeaderBar *header() const { return m_header; }
+    WarRoomBanner *warRoomBanner() const { return m_warRoomBanner; }
     ShiftPanel *shiftPanel() const { return m_shift; }
     RollbackControl *rollbackControl() const { return m_rollback; }
     RollbackProgressPanel *rollbackProgress() const { return m_rollbackProgress; }
@@ -83,6 +85,7 @@ private:
     void tick(const QString &gate, const QString &check);
     void untick(const QString &gate, const QString &check);
     void confirmRollback();
+    void acknowledgeWarRoom();
     void onAlarm(const QString &environment, const QString &kind, const QString &text);
     void onPanelSample(const QString &environment, const QString &panelId, const QDateTime &at,
                        const QList<backends::PromSample> &samples);
@@ -109,6 +112,7 @@ private:
     std::optional<engine::Operator> m_operator;
     QString m_environment;
     HeaderBar *m_header;
+    WarRoomBanner *m_warRoomBanner;
     QTabWidget *m_tabs;
     ChecklistPanel *m_checklist;
     ShiftPanel *m_shift;
