@@ -272,6 +272,9 @@ public:
     // Who decides. decides(): this engine takes automatic decisions now.
     DecisionStatus decisionStatus() const;
     bool decides() const;
+    // When `trigger`'s condition began to hold without a break (its first true sample), or
+    // invalid when it does not hold now: for measuring detection to rollback.
+    QDateTime triggerHoldingSince(const QString &environment, const QString &trigger) const;
     // When this engine last finished a monitor round (invalid: none yet).
     QDateTime lastEvaluationAt() const { return m_lastEvaluationAt; }
     WarRoomStatus warRoom() const { return m_warRoom; }

@@ -394,6 +394,14 @@ net::Reply<QList<backends::LbWeightsRead>> *CutoverEngine::readBack(const QStrin
     return runtime(environment).fleet->readWeights(m_plan.pools.legacy + m_plan.pools.otel);
 }
 
+QDateTime CutoverEngine::triggerHoldingSince(const QString &environment,
+                                             const QString &trigger) const {
+    const EnvironmentRuntime *rt = runtime(environment);
+    if (!rt || !rt->triggers.contains(trigger))
+        return {};
+    return rt->triggers.value(trigger).holdingSince();
+}
+
 bool CutoverEngine::operationInFlight(const QString &environment) const {
     const EnvironmentRuntime *rt = runtime(environment);
     return rt && rt->operation && !rt->operation->isFinished();

@@ -4,3 +4,5 @@ console_add_test(test_war_room_panels SOURCES test_war_room_panels.cpp LIBS cons
     LABELS gui)
 console_add_test(test_war_room_dialogs SOURCES test_war_room_dialogs.cpp LIBS console_ui
     LABELS gui)
+console_add_test(test_war_room_escalation SOURCES test_war_room_escalation.cpp LIBS console_ui
+    LABELS gui)
