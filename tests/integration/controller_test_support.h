@@ -106,6 +106,16 @@ public:
         m_log += m_process.readAllStandardError();
         return m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -2;
     }
+    // Waits (bounded) for an exit already asked for; as terminate().
+    int waitForExit(int timeoutMs) {
+        if (running()) {
+            QSignalSpy finished(&m_process, &QProcess::finished);
+            if (!finished.wait(timeoutMs))
+                return -1;
+        }
+        m_log += m_process.readAllStandardError();
+        return m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -2;
+    }
     // SIGKILL: the process gets no chance to release anything.
     void kill() {
         if (!running())

@@ -33,3 +33,9 @@ endfunction()
 console_add_postgres_engine_test(test_engine_postgres_rollback)
 # Desks in one war room: propagation within one second, three desks racing Shift, restart.
 console_add_postgres_engine_test(test_engine_postgres_desks)
+# Controllers on the shared store: one decision whatever is open, failover after SIGKILL,
+# SIGTERM during a rollback.
+console_add_postgres_engine_test(test_controller_failover)
+target_sources(test_controller_failover PRIVATE ${CMAKE_CURRENT_LIST_DIR}/controller_test_support.h)
+target_link_libraries(test_controller_failover PRIVATE Qt6::Network)
+add_dependencies(test_controller_failover cutover-console)
