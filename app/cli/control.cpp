@@ -65,7 +65,8 @@ private:
     bool m_roundDone = false;
     bool m_acted = false;
     bool m_finishing = false;
-    QSet<QString> m_resumed; // environments whose interrupted work this command resumed
+    QSet<QString> m_resumed;         // environments whose interrupted work this command resumed
+    QString m_lastValidationFailure; // from the audit log, whoever judged it
 };
 
 int ControlRun::prepare() {
@@ -164,6 +165,13 @@ void ControlRun::begin() {
         if (m_roundDone && settled())
             act();
     });
+    connect(m_engine.get(), &engine::CutoverEngine::auditAppended, this,
+            [this](const store::AuditEntry &entry) {
+                if (entry.action == u"validation_failed"_s &&
+                    entry.environment == m_request.environment)
+                    m_lastValidationFailure = u"%1: %2"_s.arg(
+                        entry.subject, entry.detailsObject().value(u"problem"_s).toString());
+            });
     connect(m_engine.get(), &engine::CutoverEngine::resumed, this,
             [this](const QString &env, const QString &, const QString &text) {
                 m_resumed.insert(env);
@@ -346,7 +354,10 @@ void ControlRun::awaitShiftOutcome() {
                   << "% (policy: hold): an operator decides\n";
             finish(ControlFailed);
         } else if (s.phase == engine::Phase::RolledBack) {
-            reportRolledBack(u"validation failed: "_s + s.lastValidation, ControlFailed);
+            reportRolledBack(m_lastValidationFailure.isEmpty()
+                                 ? u"rolled back before the validation passed"_s
+                                 : u"validation failed at "_s + m_lastValidationFailure,
+                             ControlFailed);
         }
         // RollingBack: not final yet.
     };

@@ -242,7 +242,7 @@ struct ControllerConfig {
     QString listenHost;
     quint16 listenPort = 0;
     // How long a leader's lease lasts without renewal; a follower takes over once it has
-    // expired. Renewed every third of it.
+    // expired. Renewed every quarter of it.
     Duration lease = Duration::seconds(3);
     // How far back a controller or window that starts looks for time nobody evaluated
     // (back-fill from Prometheus); older gaps are unknown.

@@ -39,7 +39,8 @@ public:
         , m_candidate(std::move(candidate))
         , m_options(options)
         , m_timer(this) { // a child, so it moves to the worker's thread with it
-        m_timer.setInterval(int(std::clamp<qint64>(options.leaseMs / 3, 100, 20'000)));
+        // A look every quarter of the lease: a follower takes over at most a quarter after expiry.
+        m_timer.setInterval(int(std::clamp<qint64>(options.leaseMs / 4, 100, 15'000)));
     }
 
     ~LeaseWorker() override {

@@ -2,7 +2,7 @@
 
 // Keeps (or watches) the decision lease (decision_lease.h) on a thread of its own: QtSql is
 // synchronous, and a renewal that waited on a slow database in the engine's thread would both
-// stall the engine and let the lease lapse. The keeper's thread looks at the lease every third of
+// stall the engine and let the lease lapse. The keeper's thread looks at the lease every quarter of
 // its duration; this object, in the engine's thread, only hears the results.
 //
 // Fencing: holding the lease in the store is not enough to decide. deciding() is true only until
@@ -70,7 +70,7 @@ public:
 Q_SIGNALS:
     // deciding() changed.
     void decidingChanged(bool deciding);
-    // Every look at the lease (about every third of its duration).
+    // Every look at the lease (about every quarter of its duration).
     void observed(const cutover::store::LeaseReading &reading);
     // Taking, renewing or reading the lease failed (text free of secrets); or works again (empty).
     void problemChanged(const QString &problem);

@@ -43,3 +43,9 @@ console_add_engine_test(test_controller_serve 300)
 target_sources(test_controller_serve PRIVATE controller_test_support.h)
 target_link_libraries(test_controller_serve PRIVATE Qt6::Network)
 add_dependencies(test_controller_serve cutover-console)
+
+# Headless commands report only what is true: --shift --wait, --dry-run, --status resuming.
+console_add_engine_test(test_control_cli_outcomes 300)
+target_sources(test_control_cli_outcomes PRIVATE controller_test_support.h)
+target_link_libraries(test_control_cli_outcomes PRIVATE Qt6::Network)
+add_dependencies(test_control_cli_outcomes cutover-console)
