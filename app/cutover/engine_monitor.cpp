@@ -275,6 +275,14 @@ void CutoverEngine::evaluateTriggers(EnvironmentRuntime &rt) {
             firedBefore >= episodeStart.addMSecs(-m_plan.validation.evaluationInterval.ms()))
             continue;
         const double value = tracker.lastValue().value_or(std::nan(""));
+        if (automatic && rt.phase() != Phase::RollingBack) {
+            // The rollback first (its claim is the one write before the load balancers); its
+            // notification is the incident (one per event).
+            auto *op = new Operation(Operation::Kind::Rollback, rt.env->name, this);
+            startRollback(rt, op, m_options.actorForAutomatic, u"automatic"_s,
+                          tr("trigger '%1' fired (%2)").arg(trigger.title).arg(value), true,
+                          trigger.escalationLevel(), u"trigger:"_s + trigger.id);
+        }
         audit(m_options.actorForAutomatic, u"automatic"_s, u"trigger_fired"_s, rt.env->name,
               trigger.id,
               {{u"title"_s, trigger.title},
@@ -285,13 +293,7 @@ void CutoverEngine::evaluateTriggers(EnvironmentRuntime &rt) {
         Q_EMIT alarm(
             rt.env->name, u"trigger"_s,
             tr("%1: %2 %3").arg(trigger.title).arg(value).arg(trigger.condition.toString()));
-        if (automatic && rt.phase() != Phase::RollingBack) {
-            // Its notification is the rollback's (one incident per event).
-            auto *op = new Operation(Operation::Kind::Rollback, rt.env->name, this);
-            startRollback(rt, op, m_options.actorForAutomatic, u"automatic"_s,
-                          tr("trigger '%1' fired (%2)").arg(trigger.title).arg(value), true,
-                          trigger.escalationLevel(), u"trigger:"_s + trigger.id);
-        } else if (!automatic) {
+        if (!automatic) {
             notify(u"trigger"_s, rt.env->name,
                    {{u"trigger"_s, trigger.id},
                     {u"title"_s, trigger.title},
@@ -485,7 +487,8 @@ void CutoverEngine::checkDrift(EnvironmentRuntime &rt) {
         EnvironmentRuntime &r = runtime(environment);
         auto done = qScopeGuard([&] {
             if (--r.pendingQueries == 0) {
-                changed(environment);
+                // The round's last answer: judge it now, whichever query came last.
+                evaluateSamples(environment);
                 bool allDone = true;
                 for (const auto &other : m_environments)
                     allDone = allDone && other->pendingQueries == 0;

@@ -74,6 +74,16 @@ bool TestControllerServe::passPreCutoverAndShift(Console &desk) {
 
 void TestControllerServe::controllerDecidesAndRollsBackAlone() {
     const QString storePath = m_dir.filePath(u"serve.sqlite"_s);
+    // A store that cannot be opened, a plan that does not load: a clear message and exit 2.
+    const ProcessRun noStore =
+        runConsole({u"--serve"_s, u"--plan"_s, m_labPlanPath, u"--store"_s,
+                    m_dir.filePath(u"operators.json/store.sqlite"_s) /* under a file */});
+    QCOMPARE(noStore.exitCode, 2);
+    QVERIFY2(noStore.err.contains(u"the store cannot be opened"_s), qPrintable(noStore.err));
+    const ProcessRun noPlan = runConsole(
+        {u"--serve"_s, u"--plan"_s, m_dir.filePath(u"missing.yaml"_s), u"--store"_s, storePath});
+    QCOMPARE(noPlan.exitCode, 2);
+    QVERIFY2(noPlan.err.contains(u"missing.yaml"_s), qPrintable(noPlan.err));
     const qint64 sinkStart = m_sink->lastSeq();
     ControllerProcess controller(u"a"_s);
     QVERIFY(controller.start(serveArguments(m_labPlanPath, storePath),
@@ -207,6 +217,19 @@ void TestControllerServe::controllerDecidesAndRollsBackAlone() {
         if (f.name == u"series/trigger-collection_failure.json"_s)
             QVERIFY2(f.data.contains("\"points\""), f.data.left(300).constData());
     }
+
+    // ... and shipped with the plan's upload command (an argv list; here a copy into the lab's
+    // "bucket").
+    QTRY_VERIFY_WITH_TIMEOUT(!entriesOf(auditOf(*reader.value()), u"evidence_uploaded"_s).isEmpty(),
+                             15'000);
+    const QJsonObject uploaded =
+        entriesOf(auditOf(*reader.value()), u"evidence_uploaded"_s).constFirst().detailsObject();
+    QCOMPARE(uploaded.value(u"exit_code"_s).toInt(-1), 0);
+    QFile shipped(m_state.value(u"LAB_DIR"_s) + u"/incident-bucket/latest-rollback.tar.gz"_s);
+    QVERIFY(shipped.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromLatin1(
+                 QCryptographicHash::hash(shipped.readAll(), QCryptographicHash::Sha256).toHex()),
+             evidence.value(u"sha256"_s).toString());
 
     // Step 3 and L4: one incident, one page, one war-room message, each once.
     for (const QString &path : {u"/incident"_s, u"/page"_s, u"/war-room"_s}) {
