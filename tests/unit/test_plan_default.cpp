@@ -269,11 +269,7 @@ void TestPlanDefault::rollbackStepsMirrorTheSeed() {
     // Evidence beside the store, 30 minutes of series, no upload unless configured.
     QVERIFY(rollback.evidenceDirectory.isEmpty());
     QCOMPARE(rollback.evidenceSpan, Duration::minutes(30));
-    // The seed's upload_to_incident_bucket: a copy into the lab's "bucket" folder, as argv.
-    QVERIFY(rollback.upload.has_value());
-    QCOMPARE(rollback.upload->argv.constFirst(), u"install"_s);
-    QVERIFY(rollback.upload->argv.contains(u"{archive}"_s));
-    QCOMPARE(rollback.upload->timeout, Duration::seconds(30));
+    QVERIFY(!rollback.upload.has_value());
     QVERIFY(m_plan->controller.listenHost.isEmpty());
     QCOMPARE(m_plan->controller.lease, Duration::seconds(3));
 }
@@ -336,7 +332,11 @@ void TestPlanDefault::labPlanLoadsWithItsEscalation() {
     QCOMPARE(rollback.verifyLegacy->deadline, Duration::seconds(10));
     QCOMPARE(rollback.evidenceDirectory, u"/tmp/lab/evidence"_s);
     QCOMPARE(rollback.evidenceSpan, Duration::minutes(30));
-    QVERIFY(!rollback.upload.has_value());
+    // The seed's upload_to_incident_bucket: a copy into the lab's "bucket" folder, as argv.
+    QVERIFY(rollback.upload.has_value());
+    QCOMPARE(rollback.upload->argv.constFirst(), u"install"_s);
+    QVERIFY(rollback.upload->argv.contains(u"{archive}"_s));
+    QCOMPARE(rollback.upload->timeout, Duration::seconds(30));
     // No controller section: the defaults.
     QVERIFY(plan.controller.listenHost.isEmpty());
     QCOMPARE(plan.controller.lease, Duration::seconds(3));
