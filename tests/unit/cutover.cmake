@@ -6,3 +6,6 @@ console_add_test(test_cutover_engine SOURCES test_cutover_engine.cpp LABELS unit
 console_add_test(test_decision_lease_sqlite TARGET test_decision_lease
     SOURCES test_decision_lease.cpp store_backends.h LABELS unit TIMEOUT 120
     ENVIRONMENT CUTOVER_STORE_BACKEND=sqlite)
+# The controller's metrics text and endpoints, the --listen parser, the evidence archive.
+console_add_test(test_controller_parts SOURCES test_controller_parts.cpp LIBS Qt6::HttpServer
+    LABELS unit)
