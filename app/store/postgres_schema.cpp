@@ -65,32 +65,7 @@ const QList<Migration> &postgresMigrations() {
              u"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, "
              u"'0000000000000000000000000000000000000000000000000000000000000000')"_s,
          }},
-        {2,
-         u"who takes the automatic decisions (a lease with heartbeat), and when they were last "
-         u"evaluated"_s,
-         {
-             // One row: the engine that decides (a `--serve` controller, or a desk when no
-             // controller runs). Not audited: it changes every second; taking and losing it are.
-             uR"(CREATE TABLE decision_lease (
-                id                 INTEGER PRIMARY KEY CHECK (id = 1),
-                holder_id          TEXT NOT NULL,
-                kind               TEXT NOT NULL,
-                host               TEXT NOT NULL,
-                pid                BIGINT NOT NULL,
-                operator           TEXT NOT NULL,
-                version            TEXT NOT NULL,
-                term               BIGINT NOT NULL,
-                leading_since      BIGINT NOT NULL,
-                renewed_at         BIGINT NOT NULL,
-                expires_at         BIGINT NOT NULL,
-                last_evaluation_at BIGINT))"_s,
-             // The end of the time somebody evaluated checks and triggers: what a new decider
-             // back-fills from Prometheus.
-             uR"(CREATE TABLE watch_mark (
-                id           INTEGER PRIMARY KEY CHECK (id = 1),
-                evaluated_at BIGINT NOT NULL,
-                evaluated_by TEXT NOT NULL))"_s,
-         }},
+        decisionLeaseMigration(u"BIGINT"_s),
     };
     return migrations;
 }

@@ -69,13 +69,19 @@ const QList<Migration> &sqliteMigrations() {
              u"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, "
              u"'0000000000000000000000000000000000000000000000000000000000000000')"_s,
          }},
-        {2,
-         u"who takes the automatic decisions (a lease with heartbeat), and when they were last "
-         u"evaluated"_s,
-         {
-             // One row: the engine that decides (a `--serve` controller, or a desk when no
-             // controller runs). Not audited: it changes every second; taking and losing it are.
-             uR"(CREATE TABLE decision_lease (
+        decisionLeaseMigration(u"INTEGER"_s),
+    };
+    return migrations;
+}
+
+Migration decisionLeaseMigration(const QString &timeType) {
+    Migration m;
+    m.version = 2;
+    m.description = u"who takes the automatic decisions (a lease with heartbeat), and when they "
+                    u"were last evaluated"_s;
+    // One row: the engine that decides (a `--serve` controller, or a desk when no controller
+    // runs). Not audited: it changes every second; taking and losing it are.
+    m.statements.append(uR"(CREATE TABLE decision_lease (
                 id                 INTEGER PRIMARY KEY CHECK (id = 1),
                 holder_id          TEXT NOT NULL,
                 kind               TEXT NOT NULL,
@@ -84,19 +90,17 @@ const QList<Migration> &sqliteMigrations() {
                 operator           TEXT NOT NULL,
                 version            TEXT NOT NULL,
                 term               BIGINT NOT NULL,
-                leading_since      INTEGER NOT NULL,
-                renewed_at         INTEGER NOT NULL,
-                expires_at         INTEGER NOT NULL,
-                last_evaluation_at INTEGER))"_s,
-             // The end of the time somebody evaluated checks and triggers: what a new decider
-             // back-fills from Prometheus.
-             uR"(CREATE TABLE watch_mark (
+                leading_since      %1 NOT NULL,
+                renewed_at         %1 NOT NULL,
+                expires_at         %1 NOT NULL,
+                last_evaluation_at %1))"_s.arg(timeType));
+    // The end of the time somebody evaluated checks and triggers: what a new decider back-fills
+    // from Prometheus.
+    m.statements.append(uR"(CREATE TABLE watch_mark (
                 id           INTEGER PRIMARY KEY CHECK (id = 1),
-                evaluated_at INTEGER NOT NULL,
-                evaluated_by TEXT NOT NULL))"_s,
-         }},
-    };
-    return migrations;
+                evaluated_at %1 NOT NULL,
+                evaluated_by TEXT NOT NULL))"_s.arg(timeType));
+    return m;
 }
 
 int latestSchemaVersion() {

@@ -20,6 +20,11 @@ struct Migration {
 };
 
 const QList<Migration> &sqliteMigrations();
+
+// Version 2, the same for both backends but for the type of its times (milliseconds since the
+// epoch: INTEGER on SQLite, BIGINT on PostgreSQL): who takes the automatic decisions
+// (decision_lease.h) and how far they were evaluated.
+Migration decisionLeaseMigration(const QString &timeType);
 int latestSchemaVersion();
 
 } // namespace cutover::store

@@ -11,6 +11,7 @@
 
 #include "app/backends/haproxy_runtime_client.h"
 #include "app/backends/lb_fleet.h"
+#include "lab_state.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -37,20 +38,6 @@ using namespace std::chrono_literals;
 namespace {
 
 QTextStream out(stdout);
-
-QHash<QString, QString> readState(const QString &path) {
-    QHash<QString, QString> values;
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
-        return values;
-    for (const QByteArray &raw : file.readAll().split('\n')) {
-        const QString line = QString::fromUtf8(raw).trimmed();
-        const qsizetype eq = line.indexOf(u'=');
-        if (!line.startsWith(u'#') && eq > 0)
-            values.insert(line.left(eq), line.mid(eq + 1));
-    }
-    return values;
-}
 
 config::LoadBalancer labLb(const QString &name, const QString &adminUrl) {
     const QUrl url(adminUrl);
@@ -279,7 +266,7 @@ int main(int argc, char **argv) {
     QString statePath = qEnvironmentVariable("CUTOVER_LAB_STATE");
     if (statePath.isEmpty())
         statePath = QStringLiteral(CONSOLE_BINARY_DIR "/lab/state.env");
-    const auto state = readState(statePath);
+    const auto state = bench::readLabState(statePath);
     if (!state.contains(u"LAB_LB_A_ADMIN"_s) || !state.contains(u"LAB_LB_B_ADMIN"_s)) {
         QTextStream(stderr) << "rollback_latency: no lab state at " << statePath
                             << " (start one with scripts/lab up, or set CUTOVER_LAB_STATE)\n";

@@ -49,6 +49,7 @@
 #include "app/cutover/phase.h"
 #include "app/store/sqlite_store.h"
 #include "app/store/store.h"
+#include "lab_state.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -81,20 +82,6 @@ QTextStream err(stderr);
 const QString kEnv = u"lab"_s;
 const QString kTrigger = u"bench_flip"_s;
 const QString kCollector = u"otel-collector-1"_s;
-
-QHash<QString, QString> readState(const QString &path) {
-    QHash<QString, QString> values;
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
-        return values;
-    for (const QByteArray &raw : file.readAll().split('\n')) {
-        const QString line = QString::fromUtf8(raw).trimmed();
-        const qsizetype eq = line.indexOf(u'=');
-        if (!line.startsWith(u'#') && eq > 0)
-            values.insert(line.left(eq), line.mid(eq + 1));
-    }
-    return values;
-}
 
 // The deadline of the whole benchmark: no wait goes past it.
 QElapsedTimer g_total;
@@ -781,7 +768,7 @@ int main(int argc, char **argv) {
         statePath = qEnvironmentVariable("LAB_DIR") + u"/state.env"_s;
     if (statePath.isEmpty())
         statePath = QStringLiteral(CONSOLE_BINARY_DIR "/lab/state.env");
-    auto state = readState(statePath);
+    auto state = bench::readLabState(statePath);
     if (!state.contains(u"LAB_PROMETHEUS_URL"_s) || !state.contains(u"LAB_LB_A_ADMIN"_s)) {
         err << "trigger_to_rollback: no lab state at " << statePath
             << " (start one with scripts/lab up, or set CUTOVER_LAB_STATE)\n";

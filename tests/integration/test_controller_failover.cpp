@@ -32,6 +32,7 @@ private:
     bool openDesk(Console &desk);
     bool shiftToTenPercent(Console &desk);
     QList<store::AuditEntry> auditSince(qint64 seq);
+    qint64 headSeq(); // the shared audit log's last seq; -1 when unreadable
 
     QHash<QString, QString> m_state;
     QTemporaryDir m_dir;
@@ -115,6 +116,14 @@ bool TestControllerFailover::shiftToTenPercent(Console &desk) {
            desk.snapshot().phase == Phase::Holding;
 }
 
+qint64 TestControllerFailover::headSeq() {
+    auto opened = store::openExistingStore(m_plan->store);
+    if (!opened)
+        return -1;
+    auto head = opened.value()->lastChangeId();
+    return head ? head.value() : -1;
+}
+
 QList<store::AuditEntry> TestControllerFailover::auditSince(qint64 seq) {
     auto opened = store::openExistingStore(m_plan->store);
     if (!opened)
@@ -144,19 +153,19 @@ void TestControllerFailover::oneDecisionWhateverIsOpen() {
     QVERIFY(!desk1.engine->decides() && !desk2.engine->decides());
 
     const qint64 sinkStart = m_sink->lastSeq();
-    auto head = desk1.store->lastChangeId();
-    QVERIFY(head);
+    const qint64 head = headSeq();
+    QVERIFY(head > 0);
     QVERIFY(m_lab->setCollector(u"otel-collector-1"_s, u"5xx"_s));
     QVERIFY2(QTest::qWaitFor([&] { return m_lab->lbsHold(m_lab->rollbackWeights().weights, this); },
                              30'000),
              "nobody rolled back");
     QVERIFY(waitForPhase(desk1, {Phase::RolledBack}, 15'000));
     // Whatever was in flight reaches the store and the sink (bounded).
-    QTRY_VERIFY_WITH_TIMEOUT(
-        !entriesOf(auditSince(head.value()), u"evidence_preserved"_s).isEmpty(), 20'000);
+    QTRY_VERIFY_WITH_TIMEOUT(!entriesOf(auditSince(head), u"evidence_preserved"_s).isEmpty(),
+                             20'000);
     QTRY_VERIFY_WITH_TIMEOUT(m_sink->of(sinkStart, u"/war-room"_s, u"rollback"_s).size() >= 1,
                              10'000);
-    const auto entries = auditSince(head.value());
+    const auto entries = auditSince(head);
     qInfo().noquote() << "after the failure:" << actionsOf(entries).join(u", "_s);
     QCOMPARE(entriesOf(entries, u"rollback_started"_s).size(), 1);
     QCOMPARE(entriesOf(entries, u"trigger_fired"_s).size(), 1);
@@ -193,11 +202,8 @@ void TestControllerFailover::standbyTakesOverAfterSigkill() {
         desk.close();
     }
 
-    auto opened = store::openExistingStore(m_plan->store);
-    QVERIFY(opened);
-    auto head = opened.value()->lastChangeId();
-    QVERIFY(head);
-    opened.value().reset();
+    const qint64 head = headSeq();
+    QVERIFY(head > 0);
 
     // The leader dies without a word: its lease expires, the standby takes it.
     const qint64 leaderPid = a.pid();
@@ -215,9 +221,9 @@ void TestControllerFailover::standbyTakesOverAfterSigkill() {
     QVERIFY(m_lab->setCollector(u"otel-collector-1"_s, u"5xx"_s));
     QVERIFY(QTest::qWaitFor([&] { return m_lab->lbsHold(m_lab->rollbackWeights().weights, this); },
                             30'000));
-    QTRY_VERIFY_WITH_TIMEOUT(
-        !entriesOf(auditSince(head.value()), u"rollback_completed"_s).isEmpty(), 10'000);
-    const auto entries = auditSince(head.value());
+    QTRY_VERIFY_WITH_TIMEOUT(!entriesOf(auditSince(head), u"rollback_completed"_s).isEmpty(),
+                             10'000);
+    const auto entries = auditSince(head);
     QCOMPARE(entriesOf(entries, u"rollback_started"_s).size(), 1);
     const auto leading = entriesOf(entries, u"controller_leading"_s);
     QCOMPARE(leading.size(), 1);
@@ -246,17 +252,13 @@ void TestControllerFailover::sigtermFinishesTheRollbackInFlight() {
         QVERIFY(shiftToTenPercent(desk));
         desk.close();
     }
-    auto opened = store::openExistingStore(m_plan->store);
-    QVERIFY(opened);
-    auto head = opened.value()->lastChangeId();
-    QVERIFY(head);
-    opened.value().reset();
+    const qint64 head = headSeq();
+    QVERIFY(head > 0);
 
     QVERIFY(m_lab->run({u"kill"_s, u"lb-b"_s}));
     QVERIFY(m_lab->setCollector(u"otel-collector-1"_s, u"5xx"_s));
-    QTRY_VERIFY_WITH_TIMEOUT(!entriesOf(auditSince(head.value()), u"rollback_started"_s).isEmpty(),
-                             30'000);
-    QVERIFY(entriesOf(auditSince(head.value()), u"rollback_completed"_s).isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(!entriesOf(auditSince(head), u"rollback_started"_s).isEmpty(), 30'000);
+    QVERIFY(entriesOf(auditSince(head), u"rollback_completed"_s).isEmpty());
 
     // SIGTERM now: lb-b is still refused, the rollback retries.
     ::kill(pid_t(controller.pid()), SIGTERM);
@@ -266,7 +268,7 @@ void TestControllerFailover::sigtermFinishesTheRollbackInFlight() {
     QVERIFY(m_lab->run({u"start"_s, u"lb-b"_s}));
     const int code = controller.waitForExit(20'000);
     QCOMPARE(code, 0);
-    const auto entries = auditSince(head.value());
+    const auto entries = auditSince(head);
     const auto completed = entriesOf(entries, u"rollback_completed"_s);
     QCOMPARE(completed.size(), 1);
     QVERIFY(completed.constFirst().detailsObject().value(u"verified"_s).toBool());
