@@ -117,13 +117,21 @@ private:
     }
 
     void failed(const Error &error) {
-        m_result.error = error;
+        // An attempt cut short by the job's own deadline says nothing new: the earlier cause
+        // (connection refused, a refusal) is what the operator needs to read.
+        const bool cutShortByDeadline = error.kind == ErrorKind::Timeout && remainingMs() <= 0;
+        if (!(cutShortByDeadline && m_result.error && m_result.error->kind != ErrorKind::Timeout))
+            m_result.error = error;
         const auto refusal = runtimeRefusal(error);
         // A refusal (no such server, permission...) will be the same next time.
         const bool permanent = refusal.has_value() && refusal != RuntimeRefusal::Other;
         const auto delay = m_options.backoff.delayBefore(m_result.attempts + 1);
+        // An attempt needs time for a round trip; starting one in the last few milliseconds only
+        // replaces the real cause with a timeout.
+        constexpr qint64 kShortestUsefulAttemptMs = 50;
         if (permanent || m_result.attempts >= m_options.maxAttempts ||
-            delay.count() >= remainingMs() || error.kind == ErrorKind::Cancelled) {
+            delay.count() + kShortestUsefulAttemptMs >= remainingMs() ||
+            error.kind == ErrorKind::Cancelled) {
             finish();
             return;
         }

@@ -63,13 +63,20 @@ const QCommandLineOption kShift(u"shift"_s,
                                 u"Shift an environment to its next stage (needs --to, "
                                 u"--operator; passphrase on standard input)."_s,
                                 u"environment"_s);
-const QCommandLineOption kTo(u"to"_s, u"With --shift: the next stage's percent, as a check."_s,
+const QCommandLineOption kTo(u"to"_s,
+                             u"With --shift: the next stage's percent, as a check. With "
+                             u"--rollback: step back to this earlier stage instead (planned, "
+                             u"validated; needs --reason)."_s,
                              u"percent"_s);
-const QCommandLineOption kWait(u"wait"_s, u"With --shift: wait for the validation."_s);
+const QCommandLineOption kWait(u"wait"_s,
+                               u"With --shift or --rollback --to: wait for the validation."_s);
 const QCommandLineOption kRollback(u"rollback"_s,
                                    u"Roll an environment back: legacy 100 / OTel 0 on every load "
                                    u"balancer (needs --operator)."_s,
                                    u"environment"_s);
+const QCommandLineOption kReason(u"reason"_s,
+                                 u"With --rollback --to: why this planned step back (audited)."_s,
+                                 u"text"_s);
 const QCommandLineOption kTick(u"tick"_s, u"Tick a manual checklist item (needs --operator)."_s,
                                u"gate/item"_s);
 const QCommandLineOption kSign(u"sign"_s,
@@ -139,12 +146,12 @@ CommandLine::CommandLine() {
         u"OpenTelemetry, stage by stage, with gates, sign-off and one-press rollback."_s);
     m_parser.addHelpOption();
     m_parser.addVersionOption();
-    m_parser.addOptions(
-        {kPlan,        kCheckPlan,     kPreflight,     kStatus,      kJson,           kShift,
-         kTo,          kWait,          kRollback,      kTick,        kSign,           kMeaning,
-         kComment,     kEnv,           kOperator,      kDryRun,      kHashPassphrase, kRoles,
-         kDisplayName, kOperatorsFile, kVerifyAudit,   kExportAudit, kStore,          kReport,
-         kFormat,      kOut,           kSignoffRecord, kServe,       kListen});
+    m_parser.addOptions({kPlan,          kCheckPlan,   kPreflight,      kStatus,   kJson,
+                         kShift,         kTo,          kWait,           kRollback, kReason,
+                         kTick,          kSign,        kMeaning,        kComment,  kEnv,
+                         kOperator,      kDryRun,      kHashPassphrase, kRoles,    kDisplayName,
+                         kOperatorsFile, kVerifyAudit, kExportAudit,    kStore,    kReport,
+                         kFormat,        kOut,         kSignoffRecord,  kServe,    kListen});
 }
 
 CommandLine::Mode CommandLine::parse(const QStringList &arguments) {
@@ -298,6 +305,21 @@ int CommandLine::runHeadless() const {
     } else if (m_parser.isSet(kRollback)) {
         request.kind = ControlRequest::Kind::Rollback;
         request.environment = m_parser.value(kRollback);
+        if (m_parser.isSet(kTo)) {
+            bool ok = false;
+            request.kind = ControlRequest::Kind::StepBack;
+            request.percent = m_parser.value(kTo).toInt(&ok);
+            request.comment = m_parser.value(kReason);
+            if (!ok) {
+                err << "--rollback ENV --to PERCENT: PERCENT is an earlier stage's percent\n";
+                return ExitUsage;
+            }
+            if (request.comment.trimmed().isEmpty()) {
+                err << "--rollback --to needs --reason TEXT (a planned step back is audited "
+                       "with its reason)\n";
+                return ExitUsage;
+            }
+        }
     } else if (m_parser.isSet(kTick)) {
         request.kind = ControlRequest::Kind::Tick;
         const QStringList parts = m_parser.value(kTick).split(u'/');

@@ -267,6 +267,13 @@ void ControlRun::act() {
         followOperation(engine.shift(env, *m_operator, m_passphrase, m_request.percent));
         return;
     }
+    case ControlRequest::Kind::StepBack: {
+        if (!m_operator)
+            return refuse({}, u"refused: wrong operator name or passphrase"_s);
+        followOperation(
+            engine.stepBack(env, *m_operator, m_passphrase, m_request.percent, m_request.comment));
+        return;
+    }
     case ControlRequest::Kind::Sign: {
         if (!m_operator)
             return refuse({}, u"refused: wrong operator name or passphrase"_s);

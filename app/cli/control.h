@@ -6,6 +6,7 @@
 //   cutover-console --status [--json]
 //   cutover-console --shift ENV --to PERCENT --operator NAME [--wait]   (passphrase on stdin)
 //   cutover-console --rollback ENV --operator NAME                      (passphrase on stdin)
+//   cutover-console --rollback ENV --to PERCENT --reason TEXT --operator NAME [--wait]
 //   cutover-console --tick GATE/ITEM --env ENV --operator NAME          (passphrase on stdin)
 //   cutover-console --sign GATE --env ENV --meaning TEXT [--comment TEXT] --operator NAME
 //
@@ -22,7 +23,7 @@ namespace cutover::cli {
 enum ControlExit : int { ControlDone = 0, ControlFailed = 1, ControlUsage = 2, ControlRefused = 3 };
 
 struct ControlRequest {
-    enum class Kind { Status, Shift, Rollback, Tick, Sign };
+    enum class Kind { Status, Shift, Rollback, StepBack, Tick, Sign };
     Kind kind = Kind::Status;
     QString environment;
     int percent = -1;

@@ -38,8 +38,8 @@ QString escalationLevelName(EscalationLevel level) {
 }
 
 std::optional<EscalationLevel> escalationLevelFromName(const QString &name) {
-    for (EscalationLevel level : {EscalationLevel::L1, EscalationLevel::L2, EscalationLevel::L3,
-                                  EscalationLevel::L4}) {
+    for (EscalationLevel level :
+         {EscalationLevel::L1, EscalationLevel::L2, EscalationLevel::L3, EscalationLevel::L4}) {
         if (escalationLevelName(level) == name)
             return level;
     }
@@ -47,12 +47,19 @@ std::optional<EscalationLevel> escalationLevelFromName(const QString &name) {
 }
 
 const QStringList &notificationEvents() {
-    static const QStringList events{
-        u"shift"_s,           u"sign_off"_s,          u"backend_down"_s,
-        u"hold_restarted"_s,  u"war_room_acknowledged"_s,
-        u"trigger"_s,         u"drift"_s,             u"controller"_s,
-        u"evidence_failed"_s, u"validation_failed"_s, u"operator_rollback"_s,
-        u"rollback"_s,        u"legacy_unverified"_s};
+    static const QStringList events{u"shift"_s,
+                                    u"sign_off"_s,
+                                    u"backend_down"_s,
+                                    u"hold_restarted"_s,
+                                    u"war_room_acknowledged"_s,
+                                    u"trigger"_s,
+                                    u"drift"_s,
+                                    u"controller"_s,
+                                    u"evidence_failed"_s,
+                                    u"validation_failed"_s,
+                                    u"operator_rollback"_s,
+                                    u"rollback"_s,
+                                    u"legacy_unverified"_s};
     return events;
 }
 
@@ -148,6 +155,53 @@ const Environment *Plan::environment(const QString &envName) const {
             return &env;
     }
     return nullptr;
+}
+
+Condition Check::trackedCondition() const {
+    if (kind == Kind::AlertDelivery)
+        return Condition{Condition::Op::Equal, double(AlertDeliveryCode::Delivered)};
+    return condition;
+}
+
+QString Check::deliveryExpression() const {
+    if (!deliveryQuery.isEmpty())
+        return deliveryQuery;
+    const QString window = QString::number(deliveredWithin.ms()) + u"ms"_s;
+    return u"sum(increase(alertmanager_notifications_total[%1])) - "
+           u"sum(increase(alertmanager_notifications_failed_total[%1]))"_s.arg(window);
+}
+
+QString Check::historyQuery() const {
+    if (kind != Kind::AlertDelivery)
+        return query;
+    // firing and delivered are 0 or 1; with no delivery data the whole expression has no
+    // value (unknown), as a live look without an answer.
+    const QString firing =
+        u"((count(ALERTS{alertname=\"%1\",alertstate=\"firing\"}) or vector(0)) > bool 0)"_s.arg(
+            alertName);
+    const QString delivered = u"(sum(%1) > bool 0)"_s.arg(deliveryExpression());
+    return u"%1 * %2 * %3 + %1 * (1 - %2) * %4 + (1 - %1) * %5"_s.arg(
+        firing, delivered, QString::number(int(AlertDeliveryCode::Delivered)),
+        QString::number(int(AlertDeliveryCode::NotDelivered)),
+        QString::number(int(AlertDeliveryCode::NotActive)));
+}
+
+int Plan::stageOfGate(const QString &gateId) const {
+    for (int i = 0; i < stages.size(); ++i) {
+        if (stages.at(i).gates.contains(gateId))
+            return i;
+    }
+    return -1;
+}
+
+bool Plan::signsAfterStability(const QString &gateId) const {
+    const Gate *g = gate(gateId);
+    if (!g)
+        return false;
+    if (g->signAfter)
+        return *g->signAfter == Gate::SignAfter::Stable;
+    const int stage = stageOfGate(gateId);
+    return stage >= 0 && !stages.at(stage).hold.isZero();
 }
 
 int Plan::checkCount() const {

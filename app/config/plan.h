@@ -104,6 +104,10 @@ struct Check {
         Manual,    // ticked by an operator with `role`
         GateRef,   // "All Gate N criteria maintained": every automatic check of those gates
         Stability, // "7-day stability at 50%": time at the stage without a breach
+        // "All critical alerts functioning", end to end: an always-firing alert is active in
+        // Alertmanager (routed to `receiver` when named) and Alertmanager delivered
+        // notifications within `deliveredWithin` (its own counters, through Prometheus).
+        AlertDelivery,
     };
     QString id;
     QString title;
@@ -114,25 +118,70 @@ struct Check {
     QString role;       // Manual
     QStringList gates;  // GateRef
     Duration stableFor; // Stability
+    // AlertDelivery
+    QString alertName;
+    QString receiver;         // empty: any receiver
+    Duration deliveredWithin; // > 0
+    // PromQL whose value is the notifications Alertmanager delivered within `deliveredWithin`;
+    // empty: its own counters, alertmanager_notifications_total minus _failed_total.
+    QString deliveryQuery;
+
+    // Judged from samples over time (a tracker with `for`): Automatic and AlertDelivery.
+    bool isTracked() const { return kind == Kind::Automatic || kind == Kind::AlertDelivery; }
+    // The condition its samples are judged by. AlertDelivery samples are codes (see
+    // AlertDeliveryCode): only Delivered passes.
+    Condition trackedCondition() const;
+    // AlertDelivery: the PromQL of notifications delivered within `deliveredWithin` (the plan's
+    // delivery_query, or Alertmanager's own counters), before {{selector}} expansion.
+    QString deliveryExpression() const;
+    // PromQL whose value over time is what this check's samples were (for query_range: warming
+    // up a fresh process, back-filling unwatched time). AlertDelivery: the Delivered /
+    // NotActive / NotDelivered code from Prometheus' ALERTS series and the delivery counters;
+    // whether the alert was routed to `receiver` is only known live, from Alertmanager.
+    QString historyQuery() const;
+};
+
+// What one look at an alert_delivery check found (its sample value).
+enum class AlertDeliveryCode {
+    Delivered = 1,    // active in Alertmanager (routed to the receiver) and notifications went out
+    NotActive = 2,    // the alert is not active in Alertmanager
+    NotRouted = 3,    // active, but not routed to the named receiver
+    NotDelivered = 4, // active and routed, but Alertmanager sent nothing within the window
 };
 
 struct Gate {
+    // When the gate may be signed. Stable: only once its stage's hold has been observed to the
+    // end with no breach (what "10% stable (24 hours)" attests).
+    enum class SignAfter { Any, Stable };
     QString id;
     QString title;
     QList<Check> checks;
     QStringList signOff; // roles whose signature the gate needs
+    // Unset: Stable when a stage with a hold lists the gate, else Any.
+    std::optional<SignAfter> signAfter;
 };
 
 struct Stage {
     int percent = 0;
     Duration stabilization;
     double tolerance = 0.2; // relative: 0.2 at 10% accepts 8%..12%
-    Duration hold;          // time at this stage before the next shift
-    QStringList gates;      // signed before the next shift
+    // Absolute instead: 2 at 10% accepts 8%..12%, at 50% accepts 48%..52%. Exactly one of the
+    // two is written in a plan; when set, this one counts.
+    std::optional<double> tolerancePoints;
+    Duration hold;     // time at this stage before the next shift
+    QStringList gates; // signed before the next shift
 
-    double lowerBound() const { return percent / 100.0 * (1.0 - tolerance); }
+    double lowerBound() const {
+        const double share = percent / 100.0;
+        return std::max(0.0, tolerancePoints ? share - *tolerancePoints / 100.0
+                                             : share * (1.0 - tolerance));
+    }
     // A share above 100% cannot be measured: the band stops there.
-    double upperBound() const { return std::min(1.0, percent / 100.0 * (1.0 + tolerance)); }
+    double upperBound() const {
+        const double share = percent / 100.0;
+        return std::min(1.0, tolerancePoints ? share + *tolerancePoints / 100.0
+                                             : share * (1.0 + tolerance));
+    }
 };
 
 enum class FailurePolicy { PreviousStage, Full, Hold };
@@ -198,7 +247,11 @@ struct UploadCommand {
 };
 
 struct RollbackConfig {
+    // What a rollback voids: the gates of the stages rolled back over (the pre-cutover checklist
+    // stays signed), or every gate.
+    enum class Reset { StageGates, All };
     FailurePolicy onValidationFailure = FailurePolicy::Full;
+    Reset reset = Reset::StageGates;
     int maxAttempts = 5;
     Duration retryBackoff = Duration::milliseconds(100);
     Duration deadline = Duration::seconds(10);
@@ -289,6 +342,10 @@ struct Plan {
     const Gate *gate(const QString &id) const;
     const LoadBalancer *loadBalancer(const QString &name) const;
     const Environment *environment(const QString &name) const;
+    // The first stage whose `gates` lists `gate` (-1: none, e.g. the pre-cutover gate).
+    int stageOfGate(const QString &gate) const;
+    // Whether signing `gate` waits for its stage's hold (sign_after, and its default).
+    bool signsAfterStability(const QString &gate) const;
     int checkCount() const; // every check of every gate
 };
 

@@ -124,8 +124,10 @@ private:
     void readEnvironments(MapReader &root, Plan &plan);
     void readValidation(MapReader &root, Plan &plan);
     void readStages(MapReader &root, Plan &plan);
+    void readTolerance(MapReader &stage, Stage &out);
     void readGates(MapReader &root, Plan &plan);
     std::optional<Check> readCheck(const YAML::Node &node, const QString &path);
+    bool readAlertDelivery(const YAML::Node &node, const QString &path, Check &check);
     void readRollback(MapReader &root, Plan &plan);
     void readTriggers(MapReader &rollback, Plan &plan);
     std::optional<Trigger> readTrigger(const YAML::Node &node, const QString &path);
@@ -137,6 +139,7 @@ private:
     void readEscalation(MapReader &root, Plan &plan);
     void readEscalationEvents(const YAML::Node &node, const QString &path, Plan &plan);
     void checkEveryNotificationIsReached(const Plan &plan);
+    void checkStableSignOffs(const Plan &plan);
     void readController(MapReader &root, Plan &plan);
     void readPanels(MapReader &root, Plan &plan);
 
@@ -166,6 +169,10 @@ private:
         QString path;
     };
     QList<Located> m_notificationsWithoutEvents;
+    // Gates written with `sign_after: stable`: a stage with a hold must list each.
+    QList<Located> m_stableSignOffs;
+    // Whether the plan has an `alertmanager` section (valid or not): alert_delivery needs one.
+    bool m_hasAlertmanager = false;
     YAML::Node m_root;
 };
 
@@ -306,6 +313,7 @@ void SchemaReader::read(const YAML::Node &root, Plan &plan) {
             plan.prometheus = *endpoint;
     }
     if (auto node = top.optional("alertmanager")) {
+        m_hasAlertmanager = true;
         if (auto endpoint = readEndpoint(*node, u"alertmanager"_s))
             plan.alertmanager = *endpoint;
     }
@@ -330,6 +338,7 @@ void SchemaReader::read(const YAML::Node &root, Plan &plan) {
     top.finish();
     checkReferences(plan);
     checkEveryNotificationIsReached(plan);
+    checkStableSignOffs(plan);
 }
 
 void SchemaReader::readStore(MapReader &top, Plan &plan) {
@@ -623,8 +632,9 @@ void SchemaReader::readStages(MapReader &top, Plan &plan) {
     bool lastPercentValid = false;
     for (int i = 0; i < int(node->size()); ++i) {
         const QString path = indexed(u"stages"_s, i);
-        MapReader map(d, (*node)[i], path,
-                      {"percent", "stabilization", "tolerance", "hold", "gates"});
+        MapReader map(
+            d, (*node)[i], path,
+            {"percent", "stabilization", "tolerance", "tolerance_points", "hold", "gates"});
         if (!map.isMap())
             continue;
         Stage stage;
@@ -647,17 +657,7 @@ void SchemaReader::readStages(MapReader &top, Plan &plan) {
             if (auto v = yaml::readDuration(d, *n, map.pathOf("stabilization")))
                 stage.stabilization = *v;
         }
-        if (auto n = map.optional("tolerance")) {
-            if (auto v = yaml::readNumber(d, *n, map.pathOf("tolerance"),
-                                          u"a relative tolerance in (0, 1), e.g. 0.2"_s)) {
-                if (*v <= 0.0 || *v >= 1.0)
-                    d.error(n->Mark(), map.pathOf("tolerance"),
-                            u"expected a relative tolerance in (0, 1), e.g. 0.2, found %1"_s.arg(
-                                yaml::describe(*n)));
-                else
-                    stage.tolerance = *v;
-            }
-        }
+        readTolerance(map, stage);
         if (auto n = map.optional("hold")) {
             if (auto v = yaml::readDuration(d, *n, map.pathOf("hold")))
                 stage.hold = *v;
@@ -681,10 +681,98 @@ void SchemaReader::readStages(MapReader &top, Plan &plan) {
     }
 }
 
+// The validation band: `tolerance` (relative, 0.2 at 10% accepts 8%..12%) or `tolerance_points`
+// (absolute, 2 at 10% accepts 8%..12% and at 50% 48%..52%), never both. Called once the stage's
+// percent is read, which bounds the points.
+void SchemaReader::readTolerance(MapReader &map, Stage &stage) {
+    const auto relative = map.optional("tolerance");
+    const auto points = map.optional("tolerance_points");
+    if (relative && points) {
+        // Reported at the one written second: the first reads as the stage's intent.
+        const bool pointsSecond = std::pair(points->Mark().line, points->Mark().column) >
+                                  std::pair(relative->Mark().line, relative->Mark().column);
+        const char *second = pointsSecond ? "tolerance_points" : "tolerance";
+        d.error((pointsSecond ? points : relative)->Mark(), map.pathOf(second),
+                u"give tolerance (relative) or tolerance_points (absolute), not both"_s);
+        return;
+    }
+    if (relative) {
+        if (auto v = yaml::readNumber(d, *relative, map.pathOf("tolerance"),
+                                      u"a relative tolerance in (0, 1), e.g. 0.2"_s)) {
+            if (*v <= 0.0 || *v >= 1.0)
+                d.error(relative->Mark(), map.pathOf("tolerance"),
+                        u"expected a relative tolerance in (0, 1), e.g. 0.2, found %1"_s.arg(
+                            yaml::describe(*relative)));
+            else
+                stage.tolerance = *v;
+        }
+    }
+    if (points) {
+        const QString expected = u"percentage points in (0, 50), e.g. 2 (10% accepts 8%..12%)"_s;
+        if (auto v = yaml::readNumber(d, *points, map.pathOf("tolerance_points"), expected)) {
+            if (*v <= 0.0 || *v >= 50.0) {
+                d.error(points->Mark(), map.pathOf("tolerance_points"),
+                        u"expected %1, found %2"_s.arg(expected, yaml::describe(*points)));
+            } else if (stage.percent > 0 && *v >= stage.percent) {
+                // The band would reach 0%: a validation would pass with no traffic on OTel.
+                d.error(points->Mark(), map.pathOf("tolerance_points"),
+                        u"expected fewer points than the stage's %1%, found %2: the band would "
+                        u"reach 0% and accept no traffic on OTel"_s.arg(stage.percent)
+                            .arg(yaml::describe(*points)));
+            } else {
+                stage.tolerancePoints = *v;
+            }
+        }
+    }
+}
+
+// "All critical alerts functioning", end to end: an always-firing alert, the receiver it must be
+// routed to, and how recent a delivery must be.
+bool SchemaReader::readAlertDelivery(const YAML::Node &node, const QString &path, Check &check) {
+    // A Prometheus alert name is a metric name (Prometheus refuses a rule with any other).
+    static const QRegularExpression alertName(u"^[A-Za-z_:][A-Za-z0-9_:]*$"_s);
+    MapReader map(d, node, path, {"alert", "receiver", "delivered_within", "delivery_query"});
+    if (!map.isMap())
+        return false;
+    bool ok = true;
+    const qsizetype errorsBefore = d.errorCount();
+    if (auto n = map.optional("alert")) {
+        const auto v = yaml::readString(d, *n, map.pathOf("alert"));
+        if (v && alertName.match(*v).hasMatch()) {
+            check.alertName = *v;
+        } else {
+            if (v)
+                d.error(
+                    n->Mark(), map.pathOf("alert"),
+                    u"expected an alert name as Prometheus rules write it (letters, digits, "
+                    u"'_' and ':', not starting with a digit), found %1"_s.arg(yaml::describe(*n)));
+            ok = false;
+        }
+    } else {
+        // An empty `alert:` was reported at its key already.
+        if (d.errorCount() == errorsBefore)
+            d.error(node.Mark(), path,
+                    u"alert_delivery names no alert: expected alert: NAME, an always-firing alert "
+                    u"of the Prometheus rules such as Watchdog"_s);
+        ok = false;
+    }
+    if (auto n = map.optional("receiver")) {
+        if (auto v = yaml::readString(d, *n, map.pathOf("receiver")))
+            check.receiver = *v;
+    }
+    check.deliveredWithin = Duration::minutes(5);
+    optionalDuration(map, "delivered_within", check.deliveredWithin);
+    if (auto n = map.optional("delivery_query")) {
+        if (auto v = yaml::readString(d, *n, map.pathOf("delivery_query")))
+            check.deliveryQuery = *v;
+    }
+    return ok;
+}
+
 std::optional<Check> SchemaReader::readCheck(const YAML::Node &node, const QString &path) {
-    MapReader map(
-        d, node, path,
-        {"id", "title", "query", "condition", "for", "manual", "role", "gates", "stable_for"});
+    MapReader map(d, node, path,
+                  {"id", "title", "query", "condition", "for", "manual", "role", "gates",
+                   "stable_for", "alert_delivery"});
     if (!map.isMap())
         return std::nullopt;
     Check check;
@@ -705,15 +793,26 @@ std::optional<Check> SchemaReader::readCheck(const YAML::Node &node, const QStri
     const auto manual = map.optional("manual");
     const auto gates = map.optional("gates");
     const auto stable = map.optional("stable_for");
+    const auto delivery = map.optional("alert_delivery");
     const int kinds = int(query.has_value()) + int(manual.has_value()) + int(gates.has_value()) +
-                      int(stable.has_value());
+                      int(stable.has_value()) + int(delivery.has_value());
     if (kinds != 1) {
-        d.error(
-            node.Mark(), path,
-            u"expected exactly one of query (automatic), manual: true (ticked by a role), "
-            u"gates (earlier gates maintained) or stable_for (time at the stage), found %1"_s.arg(
-                kinds == 0 ? u"none"_s : QString::number(kinds)));
+        d.error(node.Mark(), path,
+                u"expected exactly one of query (automatic), manual: true (ticked by a role), "
+                u"gates (earlier gates maintained), stable_for (time at the stage) or "
+                u"alert_delivery (an alert delivered by Alertmanager), found %1"_s.arg(
+                    kinds == 0 ? u"none"_s : QString::number(kinds)));
         return std::nullopt;
+    }
+    // `for` sustains a sampled result: a query's condition, or an alert's delivery.
+    if (query || delivery) {
+        if (auto n = map.optional("for")) {
+            if (auto v = yaml::readDuration(d, *n, map.pathOf("for")))
+                check.forDuration = *v;
+        }
+    } else if (auto n = map.optional("for")) {
+        d.error(n->Mark(), map.pathOf("for"),
+                u"'for' applies only to automatic checks (with a query) and alert_delivery"_s);
     }
     if (query) {
         check.kind = Check::Kind::Automatic;
@@ -729,16 +828,19 @@ std::optional<Check> SchemaReader::readCheck(const YAML::Node &node, const QStri
         } else {
             ok = false;
         }
-        if (auto n = map.optional("for")) {
-            if (auto v = yaml::readDuration(d, *n, map.pathOf("for")))
-                check.forDuration = *v;
-        }
-    } else {
-        for (const char *key : {"condition", "for"}) {
-            if (auto n = map.optional(key))
-                d.error(n->Mark(), map.pathOf(key),
-                        u"'%1' applies only to automatic checks (with a query)"_s.arg(
-                            QString::fromLatin1(key)));
+    } else if (auto n = map.optional("condition")) {
+        d.error(n->Mark(), map.pathOf("condition"),
+                u"'condition' applies only to automatic checks (with a query)"_s);
+    }
+    if (delivery) {
+        check.kind = Check::Kind::AlertDelivery;
+        if (!readAlertDelivery(*delivery, map.pathOf("alert_delivery"), check))
+            ok = false;
+        if (!m_hasAlertmanager) {
+            d.error(node.Mark(), path,
+                    u"alert_delivery asks Alertmanager, but the plan names no alertmanager (add "
+                    u"alertmanager: { url: … })"_s);
+            ok = false;
         }
     }
     if (manual) {
@@ -788,7 +890,7 @@ void SchemaReader::readGates(MapReader &top, Plan &plan) {
             gate.id = *id;
         else
             continue;
-        MapReader map(d, entry.value, path, {"title", "checks", "sign_off"});
+        MapReader map(d, entry.value, path, {"title", "checks", "sign_off", "sign_after"});
         if (!map.isMap())
             continue;
         if (auto n = map.required("title", u"the gate as people read it"_s)) {
@@ -829,6 +931,20 @@ void SchemaReader::readGates(MapReader &top, Plan &plan) {
                     refer(Reference::Kind::RoleWithPermission, roles->at(j), (*n)[j],
                           indexed(map.pathOf("sign_off"), j), Permission::Sign);
                 gate.signOff = *roles;
+            }
+        }
+        if (auto n = map.optional("sign_after")) {
+            const auto v = yaml::readString(d, *n, map.pathOf("sign_after"));
+            if (v == u"stable") {
+                gate.signAfter = Gate::SignAfter::Stable;
+                m_stableSignOffs.append({gate.id, n->Mark(), map.pathOf("sign_after")});
+            } else if (v == u"any") {
+                gate.signAfter = Gate::SignAfter::Any;
+            } else if (v) {
+                d.error(n->Mark(), map.pathOf("sign_after"),
+                        u"expected stable (once the hold of the gate's stage has been watched "
+                        u"without a breach) or any (as soon as its checks pass), found %1"_s.arg(
+                            yaml::describe(*n)));
             }
         }
         plan.gates.append(gate);
@@ -886,8 +1002,8 @@ void SchemaReader::readRollback(MapReader &top, Plan &plan) {
     if (!node)
         return;
     MapReader map(d, *node, u"rollback"_s,
-                  {"on_validation_failure", "max_attempts", "retry_backoff", "deadline", "triggers",
-                   "assign_to", "verify_legacy", "evidence", "upload"});
+                  {"on_validation_failure", "reset", "max_attempts", "retry_backoff", "deadline",
+                   "triggers", "assign_to", "verify_legacy", "evidence", "upload"});
     if (auto n = map.optional("on_validation_failure")) {
         const auto v = yaml::readString(d, *n, map.pathOf("on_validation_failure"));
         bool known = false;
@@ -901,6 +1017,18 @@ void SchemaReader::readRollback(MapReader &top, Plan &plan) {
         if (v && !known)
             d.error(n->Mark(), map.pathOf("on_validation_failure"),
                     u"expected previous_stage, full or hold, found %1"_s.arg(yaml::describe(*n)));
+    }
+    if (auto n = map.optional("reset")) {
+        const auto v = yaml::readString(d, *n, map.pathOf("reset"));
+        if (v == u"stage_gates")
+            plan.rollback.reset = RollbackConfig::Reset::StageGates;
+        else if (v == u"all")
+            plan.rollback.reset = RollbackConfig::Reset::All;
+        else if (v)
+            d.error(n->Mark(), map.pathOf("reset"),
+                    u"expected stage_gates (void the gates of the stages rolled back over; the "
+                    u"pre-cutover checklist stays signed) or all (void every gate), found %1"_s.arg(
+                        yaml::describe(*n)));
     }
     if (auto n = map.optional("max_attempts")) {
         if (auto v = yaml::readInteger(d, *n, map.pathOf("max_attempts"), 1, 100,
@@ -1139,6 +1267,24 @@ void SchemaReader::checkEveryNotificationIsReached(const Plan &plan) {
         if (!notification.name.isEmpty() && !named.contains(notification.name))
             d.error(notification.mark, notification.path,
                     u"never notified: give it events or name it in escalation"_s);
+    }
+}
+
+// `sign_after: stable` waits for the hold of the stage that lists the gate: without one (the
+// pre-cutover checklist, a stage without a hold) the gate could never be signed.
+void SchemaReader::checkStableSignOffs(const Plan &plan) {
+    for (const Located &gate : std::as_const(m_stableSignOffs)) {
+        const int stage = plan.stageOfGate(gate.name);
+        if (stage >= 0 && !plan.stages.at(stage).hold.isZero())
+            continue;
+        const QString where =
+            stage < 0
+                ? u"no stage lists gate '%1'"_s.arg(gate.name)
+                : u"stages[%1], which lists gate '%2', has no hold"_s.arg(stage).arg(gate.name);
+        d.error(
+            gate.mark, gate.path,
+            u"sign_after: stable waits for the hold of the gate's stage, but %1: it could "
+            u"never be signed (write any, or list the gate in a stage with a hold)"_s.arg(where));
     }
 }
 

@@ -1,5 +1,6 @@
 #include "app/cutover/cutover_engine.h"
 
+#include "app/backends/alertmanager_client.h"
 #include "app/backends/prometheus_client.h"
 #include "app/backends/webhook_notifier.h"
 #include "app/config/plan_loader.h"
@@ -66,9 +67,10 @@ CutoverEngine::CutoverEngine(const config::Plan &plan, store::Store &store,
             rt->lbHealth.insert(lb, BackendHealth{lb, BackendHealth::State::Unknown, {}, {}});
         for (const config::Gate &gate : m_plan.gates) {
             for (const config::Check &check : gate.checks) {
-                if (check.kind == config::Check::Kind::Automatic)
-                    rt->checks.insert(checkKey(gate.id, check.id),
-                                      ConditionTracker(check.condition, check.forDuration));
+                if (check.isTracked())
+                    rt->checks.insert(
+                        checkKey(gate.id, check.id),
+                        ConditionTracker(check.trackedCondition(), check.forDuration));
             }
         }
         for (const config::Trigger &trigger : m_plan.rollback.triggers)
@@ -94,6 +96,8 @@ void CutoverEngine::start() {
         return;
     m_started = true;
     m_prometheus = new backends::PrometheusClient(m_plan.prometheus, this);
+    if (m_plan.alertmanager)
+        m_alertmanager = new backends::AlertmanagerClient(*m_plan.alertmanager, this);
     for (const config::Notification &notification : m_plan.notifications)
         m_webhooks.append(new backends::WebhookNotifier(notification, this));
     for (auto &rt : m_environments)
@@ -126,8 +130,12 @@ void CutoverEngine::start() {
     });
     m_stepTimer.start();
     if (m_options.monitor) {
-        m_monitorTimer.start();
-        monitorRound();
+        // The checks' `for` judged from what Prometheus saw before this engine started, then the
+        // live rounds: a fresh window or command never says "held 0s" of a check that has held.
+        warmUpChecks([this] {
+            m_monitorTimer.start();
+            monitorRound();
+        });
         if (isSignalConnected(QMetaMethod::fromSignal(&CutoverEngine::panelHistory))) {
             for (const auto &rt : m_environments)
                 requestPanelHistory(rt->env->name, kPanelHistorySpan);

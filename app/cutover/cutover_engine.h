@@ -32,10 +32,12 @@
 #include <QTimer>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 
 namespace cutover::backends {
+class AlertmanagerClient;
 class PrometheusClient;
 class WebhookNotifier;
 struct PromSample;
@@ -239,6 +241,11 @@ public:
     // `typedPercent` is what the operator typed to confirm ("25"): it must be the next stage.
     Operation *shift(const QString &environment, const Operator &who, const QString &passphrase,
                      int typedPercent);
+    // A planned step back to an earlier stage (not an emergency): that stage's weights, then
+    // stabilization and validation as after a shift; the gates of the stages stepped back over
+    // are voided. Needs the shift permission, the passphrase and a reason; audited.
+    Operation *stepBack(const QString &environment, const Operator &who, const QString &passphrase,
+                        int toPercent, const QString &reason);
     // No passphrase: a rollback must never wait on typing. Refused only for the role.
     Operation *rollback(const QString &environment, const Operator &who,
                         const QString &reason = QString());
@@ -335,6 +342,11 @@ private:
                       const QMap<QString, int> &weights, bool isRollback, const QString &actor);
     void finishShift(EnvironmentRuntime &rt, Operation *operation,
                      const backends::FleetApplyResult &result, const QString &actor);
+    // The gates to pass again after going back from stage `fromStage` to `toStage` (-1: a
+    // rollback to 0%, which honours rollback.reset).
+    QStringList gatesRolledBackOver(int fromStage, int toStage) const;
+    void resetGates(EnvironmentRuntime &rt, const QStringList &gates, const QString &actor,
+                    const QString &reason);
     void finishRollback(EnvironmentRuntime &rt, Operation *operation,
                         const backends::FleetApplyResult &result, const QString &actor);
     void startRollback(EnvironmentRuntime &rt, Operation *operation, const QString &actor,
@@ -351,6 +363,8 @@ private:
     QString checkTitle(const QString &key) const;
     void monitorRound();
     void queryEnvironment(EnvironmentRuntime &rt);
+    void queryAlertDelivery(EnvironmentRuntime &rt, const QString &gate, const config::Check &check,
+                            const QDateTime &issuedAt, const std::function<void()> &done);
     void checkDrift(EnvironmentRuntime &rt);
     void notify(const QString &event, const QString &environment, const QJsonObject &payload,
                 std::optional<config::EscalationLevel> level = std::nullopt);
@@ -370,6 +384,8 @@ private:
                              const std::shared_ptr<int> &pending);
     void finishBackfill();
     void resumeInterrupted(EnvironmentRuntime &rt, const QString &why);
+    // Feeds every automatic check with a `for` from Prometheus' recent history, then `then`.
+    void warmUpChecks(const std::function<void()> &then);
     void resumeStale();
     void markEvaluated();
 
@@ -397,6 +413,7 @@ private:
     Options m_options;
     std::vector<std::unique_ptr<EnvironmentRuntime>> m_environments;
     backends::PrometheusClient *m_prometheus = nullptr;
+    backends::AlertmanagerClient *m_alertmanager = nullptr;
     QList<backends::WebhookNotifier *> m_webhooks;
     store::StoreWatcher *m_watcher = nullptr;
     QTimer m_stepTimer;

@@ -187,6 +187,8 @@ Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
     nextState.stageIndex = next;
     nextState.phase = phaseName(Phase::Shifting);
     nextState.intendedWeights = intended(plan.weights);
+    nextState.intendedWeights.insert(kFromStageKey,
+                                     s.phase == Phase::RolledBack ? -1 : rt.state.stageIndex);
     nextState.enteredAt = now();
     nextState.holdStartedAt = QDateTime();
     const QString role = who.roleFor(m_plan, config::Permission::Shift);
@@ -208,6 +210,79 @@ Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
     rt.operation = op;
     op->progress(
         tr("applying %1% to %2").arg(stage.percent).arg(rt.env->loadBalancers.join(u", "_s)));
+    applyWeights(rt, op, plan.weights, false, who.name);
+    return op;
+}
+
+Operation *CutoverEngine::stepBack(const QString &environment, const Operator &who,
+                                   const QString &passphrase, int toPercent,
+                                   const QString &reason) {
+    auto *op = new Operation(Operation::Kind::Shift, environment, this);
+    auto refuse = [this, op, environment, who, toPercent](const QStringList &reasons,
+                                                          const QString &error) {
+        audit(who.name, who.roleFor(m_plan, config::Permission::Shift), u"step_back_refused"_s,
+              environment, u"%1%"_s.arg(toPercent),
+              {{u"reasons"_s, QJsonArray::fromStringList(reasons)}, {u"error"_s, error}});
+        QTimer::singleShot(0, op, [op, reasons, error] {
+            op->finish(false, error.isEmpty() ? tr("step back refused") : error, reasons);
+        });
+        return op;
+    };
+    if (!std::as_const(*this).runtime(environment))
+        return refuse({tr("no environment '%1' in the plan").arg(environment)}, {});
+    EnvironmentRuntime &rt = runtime(environment);
+    QStringList refusals =
+        guards(Action::StepBack, who, environment, GuardTarget{{}, {}, {}, toPercent});
+    if (reason.trimmed().isEmpty())
+        refusals.append(tr("a step back needs its reason (it is not an emergency: say why)"));
+    if (!refusals.isEmpty())
+        return refuse(refusals, {});
+    if (!m_signIn)
+        return refuse({}, tr("no operators file: the passphrase cannot be verified"));
+    const store::SignInResult verified = m_signIn->verify(who.name, passphrase, u"step_back"_s);
+    pullAudit();
+    if (!verified.ok()) {
+        QTimer::singleShot(0, op, [op, message = verified.message] { op->finish(false, message); });
+        return op;
+    }
+    int target = -1;
+    for (int i = 0; i < rt.state.stageIndex; ++i) {
+        if (m_plan.stages.at(i).percent == toPercent)
+            target = i;
+    }
+    const int from = rt.state.stageIndex;
+    const config::Stage &stage = m_plan.stages.at(target);
+    const auto plan =
+        backends::weightsFor(stage.percent / 100.0, m_plan.pools.legacy, m_plan.pools.otel);
+    store::StageState nextState = rt.state;
+    nextState.stageIndex = target;
+    nextState.phase = phaseName(Phase::Shifting);
+    nextState.intendedWeights = intended(plan.weights);
+    nextState.intendedWeights.insert(kFromStageKey, from);
+    nextState.enteredAt = now();
+    nextState.holdStartedAt = QDateTime();
+    const QString role = who.roleFor(m_plan, config::Permission::Shift);
+    QString error;
+    if (!writeState(rt, nextState, who.name, role, u"step_back_started"_s,
+                    {{u"from_percent"_s, m_plan.stages.at(from).percent},
+                     {u"to_percent"_s, stage.percent},
+                     {u"reason"_s, reason.trimmed()},
+                     {u"weights"_s, weightsJson(plan.weights)},
+                     {u"realized_share"_s, plan.realizedShare},
+                     {u"dry_run"_s, m_options.dryRun}},
+                    &error)) {
+        const bool conflict = m_globalHealth.value(u"store"_s).state != BackendHealth::State::Down;
+        if (conflict)
+            return refuse({error}, error);
+        QTimer::singleShot(0, op, [op, error] { op->finish(false, error); });
+        return op;
+    }
+    // What the stages stepped back over attested no longer holds.
+    resetGates(rt, gatesRolledBackOver(from, target), who.name, tr("step back"));
+    rt.operation = op;
+    op->progress(tr("stepping back to %1% on %2: %3")
+                     .arg(stage.percent)
+                     .arg(rt.env->loadBalancers.join(u", "_s), reason.trimmed()));
     applyWeights(rt, op, plan.weights, false, who.name);
     return op;
 }
@@ -381,7 +456,8 @@ void CutoverEngine::finishShift(EnvironmentRuntime &rt, Operation *operation,
     // Not verified everywhere: a split that differs between LBs is worse than either stage.
     // Put every LB back where it was.
     const QStringList failed = result.failedLbs();
-    const int previous = rt.state.stageIndex - 1;
+    const int previous =
+        rt.state.intendedWeights.value(kFromStageKey).toInt(rt.state.stageIndex - 1);
     const auto weights = previous >= 0
                              ? backends::weightsFor(m_plan.stages.at(previous).percent / 100.0,
                                                     m_plan.pools.legacy, m_plan.pools.otel)
@@ -428,6 +504,57 @@ void CutoverEngine::finishShift(EnvironmentRuntime &rt, Operation *operation,
     }
 }
 
+QStringList CutoverEngine::gatesRolledBackOver(int fromStage, int toStage) const {
+    if (toStage < 0 && m_plan.rollback.reset == config::RollbackConfig::Reset::All) {
+        QStringList all;
+        for (const config::Gate &gate : m_plan.gates)
+            all.append(gate.id);
+        return all;
+    }
+    // The gates signed before leaving each stage above the one returned to.
+    QStringList gates;
+    for (int i = std::max(0, toStage + 1); i <= fromStage && i < m_plan.stages.size(); ++i) {
+        for (const QString &gate : m_plan.stages.at(i).gates) {
+            if (!gates.contains(gate))
+                gates.append(gate);
+        }
+    }
+    // A gate listed by a stage returned to is also one to pass again there ("Gate 1" when back
+    // at 10% from 25% stays: its stage is the one we hold now).
+    return gates;
+}
+
+void CutoverEngine::resetGates(EnvironmentRuntime &rt, const QStringList &gates,
+                               const QString &actor, const QString &reason) {
+    QStringList reset;
+    for (const QString &gate : gates) {
+        const bool hasRecords =
+            std::any_of(rt.ticks.cbegin(), rt.ticks.cend(),
+                        [&](const store::Tick &t) { return t.gate == gate; }) ||
+            std::any_of(rt.signOffs.cbegin(), rt.signOffs.cend(),
+                        [&](const store::SignOff &s) { return s.gate == gate; });
+        if (!hasRecords)
+            continue;
+        if (m_store.resetGate(rt.env->name, gate, actor, {}, reason))
+            reset.append(gate);
+        else
+            rt.pendingGateResets.insert(gate); // the store is back later: reset then
+    }
+    QStringList kept;
+    for (const config::Gate &gate : m_plan.gates) {
+        if (!gates.contains(gate.id) &&
+            std::any_of(rt.signOffs.cbegin(), rt.signOffs.cend(),
+                        [&](const store::SignOff &s) { return s.gate == gate.id; }))
+            kept.append(gate.id);
+    }
+    audit(actor, {}, u"gates_reset"_s, rt.env->name, reason,
+          {{u"scope"_s, m_plan.rollback.reset == config::RollbackConfig::Reset::All
+                            ? u"all"_s
+                            : u"stage_gates"_s},
+           {u"reset"_s, QJsonArray::fromStringList(reset)},
+           {u"kept_signed"_s, QJsonArray::fromStringList(kept)}});
+}
+
 void CutoverEngine::finishRollback(EnvironmentRuntime &rt, Operation *operation,
                                    const backends::FleetApplyResult &result, const QString &actor) {
     const bool verified = m_options.dryRun || result.allVerified();
@@ -451,16 +578,9 @@ void CutoverEngine::finishRollback(EnvironmentRuntime &rt, Operation *operation,
     writeStateForced(rt, next, actor, {},
                      verified ? u"rollback_completed"_s : u"rollback_incomplete"_s, details);
     rt.firedTriggers.clear();
-    // After a rollback every gate passed so far must be passed again.
-    for (const config::Gate &gate : m_plan.gates) {
-        const bool hasRecords =
-            std::any_of(rt.ticks.cbegin(), rt.ticks.cend(),
-                        [&](const store::Tick &t) { return t.gate == gate.id; }) ||
-            std::any_of(rt.signOffs.cbegin(), rt.signOffs.cend(),
-                        [&](const store::SignOff &s) { return s.gate == gate.id; });
-        if (hasRecords && !m_store.resetGate(rt.env->name, gate.id, actor, {}, tr("rollback")))
-            rt.pendingGateResets.insert(gate.id); // the store is back later: reset then
-    }
+    // The gates of the stages rolled back over attest what no longer holds: void them. The
+    // pre-cutover checklist stays signed unless the plan says `reset: all`.
+    resetGates(rt, gatesRolledBackOver(fromStage, -1), actor, tr("rollback"));
     reload();
     // The seed's rollback step 3: the incident ticket (and paging, chat: the level's targets).
     QJsonObject payload = details;

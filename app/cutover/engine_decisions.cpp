@@ -12,6 +12,7 @@
 #include <QCoreApplication>
 #include <QSysInfo>
 #include <QTimeZone>
+#include <QTimer>
 
 #include <cmath>
 
@@ -238,7 +239,9 @@ void CutoverEngine::backfillEnvironment(EnvironmentRuntime &rt, const QDateTime 
             if (!check)
                 continue;
             ++*pending;
-            m_prometheus->queryRange(config::expandQuery(check->query, *rt.env), holdFrom, to, step)
+            m_prometheus
+                ->queryRange(config::expandQuery(check->historyQuery(), *rt.env), holdFrom, to,
+                             step)
                 ->onFinished(this, [this, environment, key, holdFrom, to, step, toleranceMs,
                                     pending](const net::Result<backends::QueryResult> &result) {
                     EnvironmentRuntime &r = runtime(environment);
@@ -386,6 +389,60 @@ void CutoverEngine::finishBackfill() {
         evaluateSamples(rt->env->name);
     if (m_options.monitor)
         monitorRound();
+}
+
+// --- warming up -------------------------------------------------------------------------------
+
+void CutoverEngine::warmUpChecks(const std::function<void()> &then) {
+    const QDateTime to = now();
+    const qint64 stepMs = std::max<qint64>(1000, m_plan.validation.evaluationInterval.ms());
+    auto pending = std::make_shared<int>(1);
+    auto finishOne = [pending, then] {
+        if (--*pending == 0)
+            then();
+    };
+    for (auto &rt : m_environments) {
+        const QString environment = rt->env->name;
+        for (const config::Gate &gate : m_plan.gates) {
+            for (const config::Check &check : gate.checks) {
+                if (!check.isTracked() || check.forDuration.isZero())
+                    continue;
+                // Long enough to know whether the condition held for its whole `for`.
+                const QDateTime from = to.addMSecs(
+                    -(check.forDuration.ms() + 2 * stepMs + m_plan.validation.scrapeInterval.ms()));
+                const QString key = checkKey(gate.id, check.id);
+                ++*pending;
+                m_prometheus
+                    ->queryRange(config::expandQuery(check.historyQuery(), *rt->env), from, to,
+                                 std::chrono::milliseconds(stepMs))
+                    ->onFinished(this, [this, environment, key, from, to, stepMs,
+                                        finishOne](const net::Result<backends::QueryResult> &r) {
+                        EnvironmentRuntime &e = runtime(environment);
+                        ConditionTracker &tracker = e.checks[key];
+                        if (r.ok() && !tracker.lastSampleAt().isValid()) {
+                            const QMap<qint64, double> values = gridValues(r);
+                            for (qint64 t = from.toMSecsSinceEpoch(); t <= to.toMSecsSinceEpoch();
+                                 t += stepMs) {
+                                const auto it = values.constFind(t);
+                                tracker.update(it == values.cend() ? std::nullopt
+                                                                   : std::optional(*it),
+                                               QDateTime::fromMSecsSinceEpoch(t, QTimeZone::utc()));
+                            }
+                        }
+                        finishOne();
+                    });
+            }
+        }
+    }
+    // Bounded: a Prometheus that does not answer must not hold the live rounds back.
+    QTimer::singleShot(std::max<qint64>(3000, 2 * m_plan.prometheus.timeout.ms()), this,
+                       [pending, then] {
+                           if (*pending > 0) {
+                               *pending = -1000; // late answers change nothing now
+                               then();
+                           }
+                       });
+    finishOne();
 }
 
 // --- resuming ----------------------------------------------------------------------------------

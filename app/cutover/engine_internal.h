@@ -27,6 +27,8 @@ using namespace Qt::StringLiterals;
 inline const auto kWeightsKey = u"weights"_s;
 inline const auto kValidationFailedKey = u"validation_failed"_s;
 inline const auto kValidationKey = u"validation"_s;
+// While shifting: the stage the shift left (a shift that cannot be verified returns there).
+inline const auto kFromStageKey = u"from_stage"_s;
 
 inline QMap<QString, int> weightsOf(const store::StageState &state) {
     QMap<QString, int> weights;

@@ -1,6 +1,7 @@
 // The engine's time- and data-driven side: stabilization, validation, holds, triggers, drift,
 // and the monitor that polls Prometheus and the load balancers.
 
+#include "app/backends/alertmanager_client.h"
 #include "app/backends/prometheus_client.h"
 #include "app/backends/prometheus_types.h"
 #include "app/backends/webhook_notifier.h"
@@ -162,7 +163,7 @@ QSet<QString> CutoverEngine::holdCheckKeys(const EnvironmentRuntime &rt) const {
     for (const QString &gateId : gates) {
         if (const config::Gate *gate = m_plan.gate(gateId)) {
             for (const config::Check &check : gate->checks) {
-                if (check.kind == config::Check::Kind::Automatic)
+                if (check.isTracked())
                     keys.insert(checkKey(gateId, check.id));
             }
         }
@@ -411,6 +412,11 @@ void CutoverEngine::queryEnvironment(EnvironmentRuntime &rt) {
 
     for (const config::Gate &gate : m_plan.gates) {
         for (const config::Check &check : gate.checks) {
+            if (check.kind == config::Check::Kind::AlertDelivery) {
+                ++rt.pendingQueries;
+                queryAlertDelivery(rt, gate.id, check, issuedAt, finishedOne);
+                continue;
+            }
             if (check.kind != config::Check::Kind::Automatic)
                 continue;
             ++rt.pendingQueries;
@@ -446,6 +452,72 @@ void CutoverEngine::queryEnvironment(EnvironmentRuntime &rt) {
             }
         }
     }
+}
+
+void CutoverEngine::queryAlertDelivery(EnvironmentRuntime &rt, const QString &gate,
+                                       const config::Check &check, const QDateTime &issuedAt,
+                                       const std::function<void()> &done) {
+    const QString environment = rt.env->name;
+    const QString checkId = check.id;
+    if (!m_alertmanager) {
+        recordCheckSample(environment, gate, checkId, issuedAt, std::nullopt);
+        done();
+        return;
+    }
+    // Both answers are needed: the alert active (and routed) in Alertmanager, and Alertmanager's
+    // own counters saying it delivered notifications within the window.
+    struct Pending {
+        std::optional<config::AlertDeliveryCode> alertState; // set when the alert is not fine
+        bool alertKnown = false;
+        std::optional<double> delivered;
+        int answers = 0;
+    };
+    auto pending = std::make_shared<Pending>();
+    auto judge = [this, environment, gate, checkId, issuedAt, pending, done] {
+        if (++pending->answers < 2)
+            return;
+        std::optional<double> value;
+        if (pending->alertKnown) {
+            if (pending->alertState)
+                value = double(*pending->alertState);
+            else if (pending->delivered)
+                value = double(*pending->delivered > 0 ? config::AlertDeliveryCode::Delivered
+                                                       : config::AlertDeliveryCode::NotDelivered);
+        }
+        recordCheckSample(environment, gate, checkId, issuedAt, value);
+        done();
+    };
+    backends::AlertFilter filter;
+    filter.active = true;
+    filter.matchers = {u"alertname=\"%1\""_s.arg(check.alertName)};
+    const QString receiver = check.receiver;
+    m_alertmanager->alerts(filter)->onFinished(
+        this, [this, pending, judge, receiver](const net::Result<QList<backends::Alert>> &r) {
+            setGlobalHealth(u"alertmanager"_s, r.ok(), r.ok() ? QString() : r.error().toString());
+            if (r.ok()) {
+                pending->alertKnown = true;
+                bool active = false;
+                bool routed = receiver.isEmpty();
+                for (const backends::Alert &alert : r.value()) {
+                    if (alert.state != u"active"_s)
+                        continue;
+                    active = true;
+                    routed = routed || alert.receivers.contains(receiver);
+                }
+                if (!active)
+                    pending->alertState = config::AlertDeliveryCode::NotActive;
+                else if (!routed)
+                    pending->alertState = config::AlertDeliveryCode::NotRouted;
+            }
+            judge();
+        });
+    const QString query = config::expandQuery(check.deliveryExpression(), *rt.env);
+    m_prometheus->query(query)->onFinished(
+        this, [pending, judge](const net::Result<backends::QueryResult> &r) {
+            if (r.ok() && !std::isnan(r.value().singleValue()))
+                pending->delivered = r.value().singleValue();
+            judge();
+        });
 }
 
 void CutoverEngine::requestPanelHistory(const QString &environment,

@@ -28,18 +28,47 @@ QString valueText(double value) {
     return QString::number(value, 'g', 4);
 }
 
+// What an alert_delivery sample means, in words.
+QString deliveryText(const config::Check &check, double code) {
+    switch (config::AlertDeliveryCode(int(code))) {
+    case config::AlertDeliveryCode::Delivered:
+        return u"%1 active%2, notifications delivered within %3"_s.arg(
+            check.alertName, check.receiver.isEmpty() ? QString() : u" for "_s + check.receiver,
+            check.deliveredWithin.toString());
+    case config::AlertDeliveryCode::NotActive:
+        return u"%1 is not active in Alertmanager"_s.arg(check.alertName);
+    case config::AlertDeliveryCode::NotRouted:
+        return u"%1 is active but not routed to %2"_s.arg(check.alertName, check.receiver);
+    case config::AlertDeliveryCode::NotDelivered:
+        return u"%1 is active, but Alertmanager delivered nothing within %2"_s.arg(
+            check.alertName, check.deliveredWithin.toString());
+    }
+    return valueText(code);
+}
+
 CheckStatus automaticStatus(const config::Check &check, const QString &gate, const GateInputs &in) {
     CheckStatus status;
     const auto it = in.trackers ? in.trackers->constFind(checkKey(gate, check.id))
                                 : QHash<QString, ConditionTracker>::const_iterator();
     if (!in.trackers || it == in.trackers->cend() || !it->lastSampleAt().isValid()) {
         status.state = State::Unknown;
-        status.detail = u"no data yet (needs %1)"_s.arg(check.condition.toString());
+        status.detail = u"no data yet (needs %1)"_s.arg(
+            check.kind == config::Check::Kind::AlertDelivery ? u"delivered alerts"_s
+                                                             : check.condition.toString());
         return status;
     }
     const ConditionTracker &tracker = *it;
     status.state = fromTracker(tracker.stateAt(in.now));
     status.value = tracker.lastValue();
+    if (check.kind == config::Check::Kind::AlertDelivery) {
+        QString text = status.value ? deliveryText(check, *status.value)
+                                    : u"Alertmanager or Prometheus did not answer"_s;
+        if (status.state == State::Pending)
+            text += u", held %1 of %2"_s.arg(formatSpan(tracker.holdingSince().msecsTo(in.now)),
+                                             check.forDuration.toString());
+        status.detail = text;
+        return status;
+    }
     const QString wanted = check.condition.toString();
     switch (status.state) {
     case State::Unknown:
@@ -95,7 +124,7 @@ CheckStatus gateRefStatus(const config::Check &check, const GateInputs &in) {
         if (!ref)
             continue;
         for (const config::Check &c : ref->checks) {
-            if (c.kind != config::Check::Kind::Automatic)
+            if (!c.isTracked())
                 continue;
             ++total;
             switch (automaticStatus(c, gateId, in).state) {
@@ -208,6 +237,7 @@ GateStatus evaluateGate(const config::Gate &gate, const GateInputs &inputs) {
         CheckStatus status;
         switch (check.kind) {
         case config::Check::Kind::Automatic:
+        case config::Check::Kind::AlertDelivery:
             status = automaticStatus(check, gate.id, inputs);
             break;
         case config::Check::Kind::Manual:

@@ -24,6 +24,27 @@ const GateStatus *findStatus(const GuardInputs &in, const QString &gate) {
     return nullptr;
 }
 
+// Why an earlier environment has not validated `stage` yet; empty when it has.
+QString notValidatedYet(const config::Plan &plan, const store::StageState *state, int stage) {
+    if (!state)
+        return u"is at 0%"_s;
+    const Phase phase = phaseFromName(state->phase).value_or(Phase::Holding);
+    const int at = phase == Phase::RolledBack ? -1 : state->stageIndex;
+    const QString where = u"is at %1, %2"_s.arg(stageLabel(plan, at), phaseName(phase));
+    if (phase == Phase::RollingBack || phase == Phase::RolledBack)
+        return where;
+    if (at < stage)
+        return where;
+    if (at > stage)
+        return {};
+    // At that stage: validated means holding (or complete) with a passed validation.
+    const bool failed = state->intendedWeights.value(u"validation_failed"_s).toBool();
+    if ((phase == Phase::Holding || phase == Phase::Complete) && !failed &&
+        state->holdStartedAt.isValid())
+        return {};
+    return where + (failed ? u" (validation failed)"_s : u" (not validated)"_s);
+}
+
 bool beforeFirstStage(const GuardInputs &in) {
     return in.state.stageIndex < 0 || in.phase == Phase::RolledBack;
 }
@@ -64,18 +85,19 @@ QStringList shiftGuards(const Operator &who, const GuardInputs &in) {
             stageLabel(plan, current)));
     }
 
-    // Progressive by environment: an environment never goes past the one before it.
+    // Progressive by environment: an environment goes to a stage only once every earlier one
+    // has *validated* it (or a later one) and is not rolling back.
     for (const config::Environment &env : plan.environments) {
         if (env.name == in.environment)
             break;
         const auto other =
             std::find_if(in.allEnvironments.cbegin(), in.allEnvironments.cend(),
                          [&](const store::StageState &s) { return s.environment == env.name; });
-        const int otherStage = other == in.allEnvironments.cend() ? -1 : other->stageIndex;
-        if (otherStage < next) {
-            reasons.append(u"%1 is at %2: %3 may not go to %4 before it"_s.arg(
-                env.name, stageLabel(plan, otherStage), in.environment, stageLabel(plan, next)));
-        }
+        if (const QString why =
+                notValidatedYet(plan, other == in.allEnvironments.cend() ? nullptr : &*other, next);
+            !why.isEmpty())
+            reasons.append(u"%1 %2: %3 may not go to %4 before %1 has validated it"_s.arg(
+                env.name, why, in.environment, stageLabel(plan, next)));
     }
 
     for (const QString &gateId : gatesBeforeNextShift(plan, current)) {
@@ -121,6 +143,34 @@ QStringList shiftGuards(const Operator &who, const GuardInputs &in) {
         reasons.append(u"trigger firing: %1"_s.arg(trigger));
     for (const QString &drift : in.driftAlarms)
         reasons.append(u"weights drifted: %1"_s.arg(drift));
+    return reasons;
+}
+
+QStringList stepBackGuards(const Operator &who, const GuardInputs &in, const GuardTarget &target) {
+    const config::Plan &plan = *in.plan;
+    QStringList reasons;
+    permission(reasons, who, plan, Permission::Shift);
+    store(reasons, in, u"a step back"_s);
+    if (isBusy(in.phase)) {
+        reasons.append(
+            u"%1 is %2: wait until it ends"_s.arg(in.environment, phaseName(in.phase).toLower()));
+        return reasons;
+    }
+    const int current = beforeFirstStage(in) ? -1 : in.state.stageIndex;
+    QStringList earlier;
+    for (int i = 0; i < current; ++i)
+        earlier.append(stageLabel(plan, i));
+    if (earlier.isEmpty()) {
+        reasons.append(u"%1 is at %2: there is no earlier stage to step back to (Rollback "
+                       u"returns to 0%)"_s.arg(in.environment, stageLabel(plan, current)));
+        return reasons;
+    }
+    bool known = false;
+    for (int i = 0; i < current; ++i)
+        known = known || plan.stages.at(i).percent == target.percent;
+    if (!known)
+        reasons.append(u"step back to %1%: the earlier stages of %2 are %3"_s.arg(target.percent)
+                           .arg(in.environment, earlier.join(u", "_s)));
     return reasons;
 }
 
@@ -190,6 +240,23 @@ QStringList signGuards(const Operator &who, const GuardInputs &in, const GuardTa
     } else if (!gatesBeforeNextShift(plan, current).contains(gate->id)) {
         reasons.append(u"%1 is not signed now: %2 is at %3"_s.arg(gate->title, in.environment,
                                                                   stageLabel(plan, current)));
+    } else if (plan.signsAfterStability(gate->id)) {
+        // The signature attests the stability the gate's title promises: only once the hold has
+        // been watched to its end with no breach (a breach or unwatched time restarts it).
+        const config::Stage &stage = plan.stages.at(current);
+        if (!in.state.holdStartedAt.isValid()) {
+            reasons.append(u"%1 attests %2 of stability at %3: the hold has not started (%3 not "
+                           u"validated yet)"_s.arg(gate->title, stage.hold.toString(),
+                                                   stageLabel(plan, current)));
+        } else if (const qint64 left = stage.hold.ms() - in.state.holdStartedAt.msecsTo(in.now);
+                   left > 0) {
+            reasons.append(
+                u"%1 attests %2 of stability at %3: %4 left (observed since %5, signable at %6)"_s
+                    .arg(gate->title, stage.hold.toString(), stageLabel(plan, current),
+                         formatSpan(left),
+                         in.state.holdStartedAt.toString(u"yyyy-MM-dd HH:mm:ss 'UTC'"_s),
+                         in.now.addMSecs(left).toString(u"yyyy-MM-dd HH:mm:ss 'UTC'"_s)));
+        }
     }
     if (const GateStatus *status = findStatus(in, gate->id)) {
         for (const SignatureStatus &s : status->signatures) {
@@ -220,6 +287,8 @@ QString actionName(Action action) {
         return u"tick"_s;
     case Action::Sign:
         return u"sign"_s;
+    case Action::StepBack:
+        return u"step back"_s;
     }
     return QString();
 }
@@ -253,6 +322,8 @@ QStringList guards(Action action, const Operator &who, const GuardInputs &in,
         return tickGuards(who, in, target);
     case Action::Sign:
         return signGuards(who, in, target);
+    case Action::StepBack:
+        return stepBackGuards(who, in, target);
     }
     return {};
 }

@@ -15,7 +15,9 @@
 
 namespace cutover::engine {
 
-enum class Action { Shift, Rollback, Tick, Sign };
+// StepBack: a planned return to an earlier stage through the same validation (not the
+// emergency Rollback, which is always one instant, verified action).
+enum class Action { Shift, Rollback, Tick, Sign, StepBack };
 QString actionName(Action action);
 
 // A signed-in person and the roles the operators file gives them.
@@ -43,8 +45,9 @@ struct BackendHealth {
 // What the action is about, for tick and sign.
 struct GuardTarget {
     QString gate;
-    QString check; // tick
-    QString role;  // sign: the role signed in; empty: the operator's first eligible role
+    QString check;    // tick
+    QString role;     // sign: the role signed in; empty: the operator's first eligible role
+    int percent = -1; // step back: the stage returned to
 };
 
 struct GuardInputs {

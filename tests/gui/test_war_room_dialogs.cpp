@@ -9,9 +9,11 @@
 #include "theme_screenshots.h"
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/dialogs/sign_off_dialog.h"
+#include "ui/war_room/step_back_dialog.h"
 
 #include <QApplication>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QLabel>
 #include <QLineEdit>
@@ -75,6 +77,7 @@ private Q_SLOTS:
     void signOffOffersEveryEligibleRole();
     void signOffShowsARefusalWithoutClosing();
     void signInRequestsAndShowsMessages();
+    void stepBackNeedsAReasonAndKeepsRollbackNear();
 };
 
 void TestWarRoomDialogs::initTestCase() {
@@ -208,6 +211,51 @@ void TestWarRoomDialogs::signInRequestsAndShowsMessages() {
     QCOMPARE(requests.size(), 2);
     dialog.accept();
     QCOMPARE(dialog.result(), int(QDialog::Accepted));
+}
+
+void TestWarRoomDialogs::stepBackNeedsAReasonAndKeepsRollbackNear() {
+    auto stepBackButton = [](ui::StepBackDialog &dialog) -> QAbstractButton * {
+        for (QAbstractButton *b : dialog.buttons()->buttons())
+            if (dialog.buttons()->buttonRole(b) == QDialogButtonBox::AcceptRole)
+                return b;
+        return nullptr;
+    };
+    {
+        ui::StepBackDialog dialog(u"production"_s, 50, {25, 10}, u"Alice Smith"_s);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        QCOMPARE(controlsWithoutAccessibleName(&dialog), QStringList());
+        QCOMPARE(dialog.targetBox()->count(), 2);
+        QCOMPARE(dialog.percent(), 25); // the nearest earlier stage first
+        QAbstractButton *confirm = stepBackButton(dialog);
+        QVERIFY(confirm);
+        QVERIFY(!confirm->isEnabled());
+        // The reason field has the focus: typing goes there.
+        QTest::keyClicks(QApplication::focusWidget(), u"queue saturated at 50%"_s);
+        QCOMPARE(dialog.reason(), u"queue saturated at 50%"_s);
+        QVERIFY(!confirm->isEnabled()); // no passphrase yet
+        QTest::keyClicks(dialog.passphraseEdit(), u"pass"_s);
+        QVERIFY(confirm->isEnabled());
+        QTest::keyClick(dialog.targetBox(), Qt::Key_Down);
+        QCOMPARE(dialog.percent(), 10);
+        dialog.reasonEdit()->clear();
+        QVERIFY(!confirm->isEnabled()); // a blank reason is no reason
+        QTest::keyClicks(dialog.reasonEdit(), u"cold fleet: return gradually"_s);
+        saveInBothThemes(&dialog, u"step_back_dialog"_s);
+        QTest::keyClick(dialog.passphraseEdit(), Qt::Key_Return);
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        QCOMPARE(dialog.passphrase(), u"pass"_s);
+    }
+    // Ctrl+Shift+R with the passphrase half typed: the dialog gives way to the Rollback button.
+    ui::StepBackDialog dialog(u"production"_s, 25, {10}, u"Alice Smith"_s);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QTest::keyClicks(dialog.passphraseEdit(), u"pa"_s);
+    QSignalSpy rollback(&dialog, &ui::StepBackDialog::rollbackRequested);
+    QTest::keyClick(dialog.passphraseEdit(), Qt::Key_R, Qt::ControlModifier | Qt::ShiftModifier);
+    QCOMPARE(rollback.size(), 1);
+    QVERIFY(!dialog.isVisible());
+    QCOMPARE(dialog.result(), int(QDialog::Rejected));
 }
 
 QTEST_MAIN(TestWarRoomDialogs)

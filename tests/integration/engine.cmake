@@ -49,3 +49,10 @@ console_add_engine_test(test_control_cli_outcomes 300)
 target_sources(test_control_cli_outcomes PRIVATE controller_test_support.h)
 target_link_libraries(test_control_cli_outcomes PRIVATE Qt6::Network)
 add_dependencies(test_control_cli_outcomes cutover-console)
+
+# What a signature attests: alert delivery end to end, gates signed after the observed hold,
+# a fresh command's sign-off judged from history, a planned step back.
+console_add_engine_test(test_engine_attestations 300)
+target_sources(test_engine_attestations PRIVATE controller_test_support.h)
+target_link_libraries(test_engine_attestations PRIVATE Qt6::Network)
+add_dependencies(test_engine_attestations cutover-console)

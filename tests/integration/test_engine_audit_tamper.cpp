@@ -40,7 +40,7 @@ void TestEngineAuditTamper::editedRowIsNamed() {
         QVERIFY(total > 10);
         // A tick in the middle of the chain: its own hash and every later prev_hash depend on it.
         for (const auto &e : entries) {
-            if (e.action == u"check_ticked"_s && e.subject.endsWith(u"/benchmarks"_s))
+            if (e.action == u"check_ticked"_s && e.subject.endsWith(u"/capacity_planning"_s))
                 target = e.seq;
         }
         QVERIFY(target > 0 && target < entries.constLast().seq);

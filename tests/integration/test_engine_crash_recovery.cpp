@@ -202,8 +202,12 @@ void TestEngineCrashRecovery::killedDuringSignOffsIsAllOrNothing() {
     QVERIFY(console.open(*m_plan, storePath));
     for (const auto &g : console.snapshot().gates) {
         if (g.id == gate->id && g.isSigned()) {
-            for (const auto &c : g.checks)
-                QVERIFY2(c.state == engine::CheckStatus::State::Pass, qPrintable(c.id));
+            // The ticks (what the crash could have cut in half); automatic items are judged
+            // afresh by this engine from Prometheus.
+            for (const auto &c : g.checks) {
+                if (c.kind == config::Check::Kind::Manual)
+                    QVERIFY2(c.state == engine::CheckStatus::State::Pass, qPrintable(c.id));
+            }
         }
     }
 }

@@ -55,14 +55,12 @@ void TestEngineTwoConsoles::ticksAndSignOffsPropagate() {
 
     // The rest of the checklist, then the signature.
     for (const auto &check : m_plan->gate(gate)->checks) {
-        if (check.id == u"phase2_criteria"_s)
-            continue;
+        if (check.kind != config::Check::Kind::Manual || check.id == u"phase2_criteria"_s)
+            continue; // Prometheus confirms the automatic ones
         const QString who = check.role == u"on_call"_s ? u"bob"_s : u"alice"_s;
         QVERIFY(a.engine->tick(kEnv, gate, check.id, a.who(who)).ok);
     }
-    const auto signedOff = a.engine->signOff(kEnv, gate, u"release_manager"_s, a.who(u"alice"_s),
-                                             passphraseOf(u"alice"_s), u"Approved"_s, {});
-    QVERIFY2(signedOff.ok, qPrintable(signedOff.message()));
+    QVERIFY(signGate(a, gate)); // once its automatic items have passed on A
     clock.restart();
     QTRY_VERIFY_WITH_TIMEOUT(isSignedBy(b.snapshot(), gate, u"alice"_s), 2000);
     const qint64 signMs = clock.elapsed();

@@ -91,9 +91,9 @@ void TestCutoverConditions::gateNeedsEveryItemAndEverySignature() {
     const config::Gate *gate1 = plan->gate(u"gate_1"_s);
     QHash<QString, ConditionTracker> trackers;
     for (const config::Check &c : gate1->checks) {
-        if (c.kind == config::Check::Kind::Automatic)
+        if (c.isTracked())
             trackers.insert(engine::checkKey(u"gate_1"_s, c.id),
-                            ConditionTracker(c.condition, c.forDuration));
+                            ConditionTracker(c.trackedCondition(), c.forDuration));
     }
     engine::GateInputs in{&*plan, &trackers, {}, {}, QDateTime(), at(0)};
     auto status = engine::evaluateGate(*gate1, in);
@@ -139,8 +139,8 @@ void TestCutoverConditions::gateRefFollowsTheReferencedGate() {
     const auto plan = config::loadPlanFile(u":/plans/default.yaml"_s).plan;
     QHash<QString, ConditionTracker> trackers;
     for (const config::Check &c : plan->gate(u"gate_1"_s)->checks) {
-        if (c.kind == config::Check::Kind::Automatic) {
-            ConditionTracker t(c.condition, config::Duration());
+        if (c.isTracked()) { // automatic checks and alert delivery
+            ConditionTracker t(c.trackedCondition(), config::Duration());
             t.update(c.id == u"latency" ? 1.0 : (c.id == u"error_rate" ? 0.0 : 1.0), at(0));
             trackers.insert(engine::checkKey(u"gate_1"_s, c.id), t);
         }

@@ -7,6 +7,7 @@
 #include "app/store/passphrase.h"
 #include "app/store/sqlite_store.h"
 
+#include <QJsonArray>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -70,6 +71,10 @@ private Q_SLOTS:
     void stateSurvivesARestart();
     void twoEnginesRaceExactlyOneWins();
     void signOffRecordsTheSignature();
+    void rollbackVoidsOnlyTheStageGates();
+    void rollbackResetAllVoidsEveryGate();
+    void stepBackGoesThroughValidation();
+    void tolerancePointsBandIsAbsolute();
 
 private:
     void open(const config::Plan &plan);
@@ -80,6 +85,7 @@ private:
     }
     engine::Operator who(const QString &name) const { return *m_engine->operatorNamed(name); }
     bool shiftTo(int percent, const QString &name = u"alice"_s);
+    void feedPassingSamples(const config::Gate &gate);
     void passPreCutover();
     void passGate1();
     void reachHoldingAt(int percent);
@@ -143,13 +149,33 @@ bool TestCutoverEngine::shiftTo(int percent, const QString &name) {
     return finished.first().first().toBool();
 }
 
+void TestCutoverEngine::feedPassingSamples(const config::Gate &gate) {
+    for (const config::Check &check : gate.checks) {
+        if (!check.isTracked())
+            continue;
+        const auto &c = check.trackedCondition();
+        const double passing =
+            c.op == config::Condition::Op::Less || c.op == config::Condition::Op::LessEqual
+                ? c.threshold - 1
+                : (c.op == config::Condition::Op::Equal ? c.threshold : c.threshold + 1);
+        m_engine->recordCheckSample(kEnv, gate.id, check.id,
+                                    m_now.addMSecs(-check.forDuration.ms()), passing);
+        m_engine->recordCheckSample(kEnv, gate.id, check.id, m_now, passing);
+    }
+}
+
 void TestCutoverEngine::passPreCutover() {
     const config::Gate *gate = m_engine->plan().gate(u"pre_cutover"_s);
+    // What Prometheus confirms (60 days of parallel operation, the baseline series).
+    feedPassingSamples(*gate);
     for (const config::Check &check : gate->checks) {
+        if (check.kind != config::Check::Kind::Manual)
+            continue;
         const QString by = check.role == u"on_call" ? u"bob"_s : u"alice"_s;
         const auto outcome = m_engine->tick(kEnv, gate->id, check.id, who(by));
         QVERIFY2(outcome.ok, qPrintable(outcome.message()));
     }
+    m_engine->evaluateSamples(kEnv);
     const auto signedOff =
         m_engine->signOff(kEnv, gate->id, {}, who(u"alice"_s), u"pass-alice"_s, u"Approved"_s, {});
     QVERIFY2(signedOff.ok, qPrintable(signedOff.message()));
@@ -299,11 +325,12 @@ void TestCutoverEngine::validationFailureRollsBackByDefault() {
     QCOMPARE(failed->actor, u"engine"_s);
     QVERIFY(failed->details.contains(u"measured 20.0%, outside 8.0%..12.0%"_s));
     QVERIFY(auditActions().contains(u"rollback_completed"_s));
-    // After a rollback the checklist must be passed again.
+    // rollback.reset: stage_gates (the default plan's): the pre-cutover checklist stays signed,
+    // and the reset is audited all the same.
     const auto pre = std::find_if(s.gates.cbegin(), s.gates.cend(),
                                   [](const auto &g) { return g.id == u"pre_cutover"; });
-    QVERIFY(!pre->ready());
-    QVERIFY(auditActions().contains(u"gate_reset"_s));
+    QVERIFY(pre->ready());
+    QVERIFY(auditActions().contains(u"gates_reset"_s));
 }
 
 void TestCutoverEngine::previousStagePolicyShiftsBack() {
@@ -494,7 +521,11 @@ void TestCutoverEngine::signOffRecordsTheSignature() {
     open(*m_defaultPlan);
     healthy();
     const config::Gate *gate = m_engine->plan().gate(u"pre_cutover"_s);
+    feedPassingSamples(*gate);
+    m_engine->evaluateSamples(kEnv);
     for (const config::Check &check : gate->checks) {
+        if (check.kind != config::Check::Kind::Manual)
+            continue;
         const QString by = check.role == u"on_call" ? u"bob"_s : u"alice"_s;
         QVERIFY(m_engine->tick(kEnv, gate->id, check.id, who(by)).ok);
     }
@@ -528,6 +559,118 @@ void TestCutoverEngine::signOffRecordsTheSignature() {
              store::SignInResult::Outcome::Locked);
     m_now = m_now.addSecs(61);
     QVERIFY(m_engine->signIn(u"bob"_s, u"pass-bob"_s).ok());
+}
+
+void TestCutoverEngine::rollbackVoidsOnlyTheStageGates() {
+    open(*m_defaultPlan);
+    healthy();
+    passPreCutover();
+    reachHoldingAt(10);
+    advance(24 * 3600);
+    passGate1();
+    auto isSigned = [this](const QString &gate) {
+        for (const auto &g : m_engine->snapshot(kEnv).gates) {
+            if (g.id == gate)
+                return g.isSigned();
+        }
+        return false;
+    };
+    QVERIFY(isSigned(u"pre_cutover"_s) && isSigned(u"gate_1"_s));
+    engine::Operation *op = m_engine->rollback(kEnv, who(u"bob"_s), u"one collector"_s);
+    QSignalSpy done(op, &engine::Operation::finished);
+    QVERIFY(done.wait(5000));
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::RolledBack);
+    // The stage's gate attested what no longer holds; the readiness checklist still holds.
+    QVERIFY(!isSigned(u"gate_1"_s));
+    QVERIFY(isSigned(u"pre_cutover"_s));
+    const auto entries = m_store->auditEntries().value();
+    const auto reset = std::find_if(entries.cbegin(), entries.cend(),
+                                    [](const auto &e) { return e.action == u"gates_reset"_s; });
+    QVERIFY(reset != entries.cend());
+    const QJsonObject details = reset->detailsObject();
+    QCOMPARE(details.value(u"scope"_s).toString(), u"stage_gates"_s);
+    QCOMPARE(details.value(u"reset"_s).toArray(), QJsonArray{u"gate_1"_s});
+    QCOMPARE(details.value(u"kept_signed"_s).toArray(), QJsonArray{u"pre_cutover"_s});
+    // The next shift to 10% needs no re-ticked readiness checklist.
+    const auto reasons = m_engine->guards(engine::Action::Shift, who(u"alice"_s), kEnv);
+    QVERIFY2(reasons.isEmpty(), qPrintable(reasons.join(u'\n')));
+}
+
+void TestCutoverEngine::rollbackResetAllVoidsEveryGate() {
+    config::Plan plan = *m_defaultPlan;
+    plan.rollback.reset = config::RollbackConfig::Reset::All;
+    open(plan);
+    healthy();
+    passPreCutover();
+    reachHoldingAt(10);
+    engine::Operation *op = m_engine->rollback(kEnv, who(u"bob"_s), u"start over"_s);
+    QSignalSpy done(op, &engine::Operation::finished);
+    QVERIFY(done.wait(5000));
+    for (const auto &g : m_engine->snapshot(kEnv).gates)
+        QVERIFY2(!g.isSigned() || g.signatures.isEmpty(), qPrintable(g.id));
+    QVERIFY(!m_engine->guards(engine::Action::Shift, who(u"alice"_s), kEnv).isEmpty());
+}
+
+void TestCutoverEngine::stepBackGoesThroughValidation() {
+    open(lightPlan(*m_defaultPlan));
+    healthy();
+    reachHoldingAt(10);
+    reachHoldingAt(25);
+    auto stepBack = [this](int percent, const QString &reason) {
+        engine::Operation *op =
+            m_engine->stepBack(kEnv, who(u"alice"_s), u"pass-alice"_s, percent, reason);
+        QSignalSpy done(op, &engine::Operation::finished);
+        if (!done.wait(5000))
+            return QStringList{u"(never finished)"_s};
+        return done.first().first().toBool() ? QStringList() : op->refusals();
+    };
+    // Not an earlier stage, no reason, a role without `shift`: refused, nothing moves.
+    QVERIFY(!stepBack(50, u"why not"_s).isEmpty());
+    QVERIFY(stepBack(10, u"  "_s)
+                .contains(u"a step back needs its reason (it is not an emergency: say why)"_s));
+    QCOMPARE(m_engine->snapshot(kEnv).currentPercent, 25);
+
+    QVERIFY(stepBack(10, u"OTel queue saturated at 25%"_s).isEmpty());
+    auto s = m_engine->snapshot(kEnv);
+    QCOMPARE(s.currentPercent, 10);
+    QCOMPARE(s.phase, Phase::Stabilizing);
+    // The same path as a shift: stabilization, then the measured split in 10%'s band.
+    advance(m_engine->plan().stages.at(0).stabilization.ms() / 1000);
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::Validating);
+    m_engine->recordSplitSample(kEnv, m_now, 0.25); // still the old split: outside 8-12%
+    // The plan's failure policy: a rollback, verified on the (fake) load balancers.
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->snapshot(kEnv).phase, Phase::RolledBack, 5000);
+    const QStringList actions = auditActions();
+    QVERIFY(actions.contains(u"step_back_started"_s));
+    QVERIFY(actions.indexOf(u"validation_failed"_s) > actions.indexOf(u"step_back_started"_s));
+}
+
+void TestCutoverEngine::tolerancePointsBandIsAbsolute() {
+    config::Plan plan = lightPlan(*m_defaultPlan);
+    plan.stages[0].tolerancePoints = 1.0; // 10% accepts 9..11%, where relative 0.2 took 8..12%
+    open(plan);
+    healthy();
+    QVERIFY(shiftTo(10));
+    auto s = m_engine->snapshot(kEnv);
+    QCOMPARE(s.lowerBound, 0.09);
+    QCOMPARE(s.upperBound, 0.11);
+    advance(plan.stages.at(0).stabilization.ms() / 1000);
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::Validating);
+    m_engine->recordSplitSample(kEnv, m_now, 0.115); // inside 8..12, outside 9..11
+    QTRY_COMPARE_WITH_TIMEOUT(m_engine->snapshot(kEnv).phase, Phase::RolledBack, 5000);
+    const auto entries = m_store->auditEntries().value();
+    const auto failed = std::find_if(entries.cbegin(), entries.cend(), [](const auto &e) {
+        return e.action == u"validation_failed";
+    });
+    QVERIFY(failed != entries.cend());
+    QVERIFY2(failed->details.contains(u"outside 9.0%..11.0%"_s), qPrintable(failed->details));
+
+    // Inside the absolute band: passes.
+    QVERIFY(shiftTo(10));
+    advance(plan.stages.at(0).stabilization.ms() / 1000);
+    m_engine->recordSplitSample(kEnv, m_now, 0.105);
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::Holding);
+    QCOMPARE(m_engine->snapshot(kEnv).currentPercent, 10);
 }
 
 QTEST_GUILESS_MAIN(TestCutoverEngine)

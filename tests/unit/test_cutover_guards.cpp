@@ -78,6 +78,8 @@ private Q_SLOTS:
     void shiftRefusedWhenBackendsOrStoreAreDown();
     void shiftRefusedByTriggersDriftAndFailedValidation();
     void environmentsGoInOrder();
+    void gatesSignAfterTheirHold();
+    void stepBackGuards();
     void rollbackOnlyNeedsTheRole();
     void tickGuards();
     void signGuards();
@@ -151,11 +153,11 @@ void TestCutoverGuards::shiftRefusedWhenComplete() {
 void TestCutoverGuards::shiftNeedsThePreCutoverChecklist() {
     GuardInputs in = atStage(-1);
     in.gates = {unsignedGate(*m_plan->gate(u"pre_cutover"_s))};
-    in.gates[0].checks[2].state = CheckStatus::State::Open;
-    in.gates[0].checks[2].detail = u"to be ticked by release_manager"_s;
+    in.gates[0].checks[3].state = CheckStatus::State::Open; // capacity_planning
+    in.gates[0].checks[3].detail = u"to be ticked by release_manager"_s;
     const auto reasons = engine::guards(Action::Shift, alice, in);
     QCOMPARE(reasons.size(), 2);
-    QCOMPARE(reasons.at(0), u"Pre-cutover checklist: 'Performance benchmarks established' not "
+    QCOMPARE(reasons.at(0), u"Pre-cutover checklist: 'Capacity planning verified' not "
                             u"ticked (to be ticked by release_manager)"_s);
     QCOMPARE(reasons.at(1), u"Pre-cutover checklist: not signed by release_manager"_s);
 
@@ -232,11 +234,79 @@ void TestCutoverGuards::environmentsGoInOrder() {
     store::StageState staging;
     staging.environment = u"staging"_s;
     staging.stageIndex = 0;
+    staging.phase = u"Holding"_s;
+    staging.holdStartedAt = t0;
     in.allEnvironments = {staging, in.state};
+    const QString tail = u": production may not go to 25% before staging has validated it"_s;
     auto reasons = engine::guards(Action::Shift, alice, in);
-    QCOMPARE(reasons, QStringList{u"staging is at 10%: production may not go to 25% before it"_s});
+    QCOMPARE(reasons, QStringList{u"staging is at 10%, Holding"_s + tail});
+    // At the stage but not validated yet: the phase says why.
     in.allEnvironments[0].stageIndex = 1;
+    for (const QString &phase : {u"Stabilizing"_s, u"Validating"_s, u"Shifting"_s}) {
+        in.allEnvironments[0].phase = phase;
+        QCOMPARE(engine::guards(Action::Shift, alice, in),
+                 QStringList{u"staging is at 25%, %1 (not validated)"_s.arg(phase) + tail});
+    }
+    in.allEnvironments[0].phase = u"Holding"_s;
+    in.allEnvironments[0].intendedWeights = {{u"validation_failed"_s, true}};
+    QCOMPARE(engine::guards(Action::Shift, alice, in),
+             QStringList{u"staging is at 25%, Holding (validation failed)"_s + tail});
+    in.allEnvironments[0].intendedWeights = {};
     QVERIFY(engine::guards(Action::Shift, alice, in).isEmpty());
+    // Further along is fine; rolling back, or rolled back, is not.
+    in.allEnvironments[0].stageIndex = 2;
+    in.allEnvironments[0].phase = u"Stabilizing"_s;
+    QVERIFY(engine::guards(Action::Shift, alice, in).isEmpty());
+    in.allEnvironments[0].phase = u"RollingBack"_s;
+    QCOMPARE(engine::guards(Action::Shift, alice, in),
+             QStringList{u"staging is at 50%, RollingBack"_s + tail});
+    in.allEnvironments[0].phase = u"RolledBack"_s;
+    QCOMPARE(engine::guards(Action::Shift, alice, in),
+             QStringList{u"staging is at 0%, RolledBack"_s + tail});
+}
+
+void TestCutoverGuards::gatesSignAfterTheirHold() {
+    using T = engine::GuardTarget;
+    GuardInputs in = atStage(0);
+    in.gates = {unsignedGate(*m_plan->gate(u"gate_1"_s))};
+    // Ten hours into the 24 h hold: the signature would attest what nobody has seen yet.
+    in.now = t0.addSecs(10 * 3600);
+    QCOMPARE(engine::guards(Action::Sign, alice, in, T{u"gate_1"_s, {}, {}}),
+             QStringList{u"Gate 1: 10% stable (24 hours) attests 24h of stability at 10%: 14h "
+                         u"left (observed since 2026-11-26 12:00:00 UTC, signable at 2026-11-27 "
+                         u"12:00:00 UTC)"_s});
+    in.now = t0.addSecs(24 * 3600);
+    QVERIFY(engine::guards(Action::Sign, alice, in, T{u"gate_1"_s, {}, {}}).isEmpty());
+    // Not validated yet: the hold has not started.
+    in.state.holdStartedAt = QDateTime();
+    QVERIFY(anyContains(engine::guards(Action::Sign, alice, in, T{u"gate_1"_s, {}, {}}),
+                        u"the hold has not started (10% not validated yet)"_s));
+    // A plan may say otherwise.
+    config::Plan relaxed = *m_plan;
+    for (config::Gate &gate : relaxed.gates) {
+        if (gate.id == u"gate_1"_s)
+            gate.signAfter = config::Gate::SignAfter::Any;
+    }
+    in.plan = &relaxed;
+    QVERIFY(engine::guards(Action::Sign, alice, in, T{u"gate_1"_s, {}, {}}).isEmpty());
+    // The pre-cutover checklist belongs to no stage: signed whenever it is ready.
+    QVERIFY(!m_plan->signsAfterStability(m_plan->preCutoverGate));
+}
+
+void TestCutoverGuards::stepBackGuards() {
+    using T = engine::GuardTarget;
+    GuardInputs in = atStage(2);
+    QVERIFY(engine::guards(Action::StepBack, alice, in, T{{}, {}, {}, 10}).isEmpty());
+    QVERIFY(engine::guards(Action::StepBack, alice, in, T{{}, {}, {}, 25}).isEmpty());
+    QCOMPARE(engine::guards(Action::StepBack, alice, in, T{{}, {}, {}, 50}),
+             QStringList{u"step back to 50%: the earlier stages of staging are 10%, 25%"_s});
+    QVERIFY(anyContains(engine::guards(Action::StepBack, bob, in, T{{}, {}, {}, 10}),
+                        u"bob (on_call) may not shift"_s));
+    in.phase = Phase::Stabilizing;
+    QVERIFY(anyContains(engine::guards(Action::StepBack, alice, in, T{{}, {}, {}, 10}),
+                        u"staging is stabilizing: wait until it ends"_s));
+    QVERIFY(anyContains(engine::guards(Action::StepBack, alice, atStage(0), T{{}, {}, {}, 10}),
+                        u"there is no earlier stage to step back to"_s));
 }
 
 void TestCutoverGuards::rollbackOnlyNeedsTheRole() {
@@ -270,15 +340,15 @@ void TestCutoverGuards::tickGuards() {
         engine::guards(Action::Tick, alice, in, T{u"pre_cutover"_s, u"disaster_recovery"_s, {}}),
         QStringList{
             u"'Disaster recovery tested' is ticked by on_call; alice is release_manager"_s});
-    QVERIFY(anyContains(
-                engine::guards(Action::Tick, erin, in, T{u"pre_cutover"_s, u"benchmarks"_s, {}}),
-                u"erin (executive) may not tick"_s) ==
+    QVERIFY(anyContains(engine::guards(Action::Tick, erin, in,
+                                       T{u"pre_cutover"_s, u"capacity_planning"_s, {}}),
+                        u"erin (executive) may not tick"_s) ==
             false); // executives may tick (Executive approval obtained)...
     QVERIFY(anyContains(
-        engine::guards(Action::Tick, erin, in, T{u"pre_cutover"_s, u"benchmarks"_s, {}}),
+        engine::guards(Action::Tick, erin, in, T{u"pre_cutover"_s, u"capacity_planning"_s, {}}),
         u"is ticked by release_manager"_s)); // ...but only their own items
     QVERIFY(anyContains(
-        engine::guards(Action::Tick, alice, in, T{u"pre_cutover"_s, u"benchmarks"_s, {}}),
+        engine::guards(Action::Tick, alice, in, T{u"pre_cutover"_s, u"capacity_planning"_s, {}}),
         u"already ticked by alice"_s));
     QCOMPARE(
         engine::guards(Action::Tick, alice, in, T{u"gate_1"_s, u"latency"_s, {}}),

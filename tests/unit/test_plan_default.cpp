@@ -80,7 +80,10 @@ private Q_SLOTS:
     void panelsMirrorTheSeed();
     void escalationMirrorsTheSeed();
     void rollbackStepsMirrorTheSeed();
+    void preCutoverVerifiedWhereItCanBe();
+    void gatesSignAfterTheirHold();
     void labPlanLoadsWithItsEscalation();
+    void labPlanProvesAlertDelivery();
     void installedCopyMatchesTheResource();
 
 private:
@@ -127,11 +130,26 @@ void TestPlanDefault::everySeedItemIsAGateCheck() {
     for (const Check &c : gate1->checks) {
         if (c.kind == Check::Kind::Automatic) {
             ++automatic;
-            QVERIFY(c.query.contains(u"haproxy_server_"_s) || c.query.contains(u"ALERTS"_s));
+            QVERIFY(c.query.contains(u"haproxy_server_"_s));
             QVERIFY(!c.forDuration.isZero());
         }
     }
-    QCOMPARE(automatic, 3);
+    QCOMPARE(automatic, 2);
+    // "All critical alerts functioning" end to end: the conventional always-firing Watchdog,
+    // active in Alertmanager and delivered within 5 minutes, held 5 minutes.
+    const auto alerts = std::find_if(gate1->checks.cbegin(), gate1->checks.cend(),
+                                     [](const Check &c) { return c.id == u"alerts_functioning"; });
+    QVERIFY(alerts != gate1->checks.cend());
+    QCOMPARE(alerts->title, u"All critical alerts functioning"_s);
+    QCOMPARE(alerts->kind, Check::Kind::AlertDelivery);
+    QCOMPARE(alerts->alertName, u"Watchdog"_s);
+    QVERIFY(alerts->receiver.isEmpty());
+    QCOMPARE(alerts->deliveredWithin, Duration::minutes(5));
+    QVERIFY(alerts->deliveryQuery.isEmpty());
+    QCOMPARE(alerts->forDuration, Duration::minutes(5));
+    QVERIFY(m_plan->alertmanager.has_value());
+    // The "widespread alert failures" trigger watches the same Watchdog.
+    QVERIFY(m_plan->rollback.triggers.at(1).query.contains(u"alertname=\"Watchdog\""_s));
     // "7-day stability at 50%" is a stability check of 7 days in Gate 4.
     const Gate *gate4 = m_plan->gate(u"gate_4"_s);
     QVERIFY(gate4);
@@ -274,6 +292,62 @@ void TestPlanDefault::rollbackStepsMirrorTheSeed() {
     QCOMPARE(m_plan->controller.lease, Duration::seconds(3));
 }
 
+void TestPlanDefault::preCutoverVerifiedWhereItCanBe() {
+    // The two items the seed states as facts Prometheus holds are automatic; the other eight
+    // are ticked by a role.
+    const Gate *gate = m_plan->gate(m_plan->preCutoverGate);
+    QVERIFY(gate);
+    QStringList automatic;
+    for (const Check &c : gate->checks) {
+        if (c.kind == Check::Kind::Automatic)
+            automatic.append(c.id);
+        else
+            QCOMPARE(c.kind, Check::Kind::Manual);
+    }
+    QCOMPARE(automatic, (QStringList{u"parallel_operation"_s, u"benchmarks"_s}));
+
+    // 60 days of the youngest OTel collector's uptime, whatever suffixes its version adds.
+    const Check &parallel = gate->checks.at(1);
+    QCOMPARE(parallel.id, u"parallel_operation"_s);
+    QVERIFY(parallel.query.startsWith(u"min("_s));
+    QVERIFY(parallel.query.contains(
+        u"{__name__=~\"otelcol_process_uptime(_seconds)?(_total)?\",{{selector}}}"_s));
+    QCOMPARE(parallel.condition.op, Condition::Op::GreaterEqual);
+    QCOMPARE(parallel.condition.threshold, double(Duration::days(60).ms() / 1000));
+    // The baseline the latency item and the degradation trigger compare against: the legacy
+    // pool's response times, present over the last 7 days; 0 (not a pass) when absent.
+    const Check &benchmarks = gate->checks.at(2);
+    QCOMPARE(benchmarks.id, u"benchmarks"_s);
+    QVERIFY(benchmarks.query.contains(
+        u"count_over_time(haproxy_server_response_time_average_seconds{proxy=\"telemetry_backend\","
+        u"server=~\"legacy-.*\",{{selector}}}[7d])"_s));
+    QVERIFY(benchmarks.query.endsWith(u"or vector(0)"_s));
+    QVERIFY(!benchmarks.condition.holds(0.0));
+    QVERIFY(benchmarks.condition.holds(1.0));
+    QVERIFY(
+        m_plan->gate(u"gate_1"_s)
+            ->checks.at(1)
+            .query.contains(
+                u"haproxy_server_response_time_average_seconds{proxy=\"telemetry_backend\",server=~"
+                u"\"legacy-.*\",{{selector}}}"_s));
+}
+
+void TestPlanDefault::gatesSignAfterTheirHold() {
+    // Gates 1-3 attest 24/48/72 hours of stability: by default they are signed only after the
+    // hold of their stage (Gate 4 is listed by the 50% stage too). Nothing writes sign_after.
+    for (const QString &id : {u"gate_1"_s, u"gate_2"_s, u"gate_3"_s, u"gate_4"_s}) {
+        QVERIFY2(!m_plan->gate(id)->signAfter.has_value(), qPrintable(id));
+        QVERIFY2(m_plan->signsAfterStability(id), qPrintable(id));
+    }
+    QCOMPARE(m_plan->stageOfGate(u"gate_4"_s), 2);
+    QVERIFY(!m_plan->signsAfterStability(m_plan->preCutoverGate));
+    // A rollback keeps the signed checklist: reset stage_gates, written out.
+    QCOMPARE(m_plan->rollback.reset, RollbackConfig::Reset::StageGates);
+    QFile file(u":/plans/default.yaml"_s);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QVERIFY(file.readAll().contains("\n  reset: stage_gates\n"));
+}
+
 void TestPlanDefault::labPlanLoadsWithItsEscalation() {
     // The lab's state file sets these; loopback stand-ins are enough to load the plan.
     const QHash<QString, QString> lab{
@@ -341,6 +415,75 @@ void TestPlanDefault::labPlanLoadsWithItsEscalation() {
     QVERIFY(plan.controller.listenHost.isEmpty());
     QCOMPARE(plan.controller.lease, Duration::seconds(3));
     QCOMPARE(plan.controller.backfillLimit, Duration::days(8));
+}
+
+void TestPlanDefault::labPlanProvesAlertDelivery() {
+    const QHash<QString, QString> lab{
+        {u"LAB_DIR"_s, u"/tmp/lab"_s},
+        {u"LAB_PROMETHEUS_URL"_s, u"http://127.0.0.1:1"_s},
+        {u"LAB_ALERTMANAGER_URL"_s, u"http://127.0.0.1:2"_s},
+        {u"LAB_LB_A_ADMIN"_s, u"tcp://127.0.0.1:3"_s},
+        {u"LAB_LB_B_ADMIN"_s, u"tcp://127.0.0.1:4"_s},
+        {u"LAB_WEBHOOK_URL"_s, u"http://127.0.0.1:5"_s},
+    };
+    PlanLoadOptions options;
+    options.environment = [lab](const QString &name) -> std::optional<QString> {
+        if (lab.contains(name))
+            return lab.value(name);
+        return std::nullopt;
+    };
+    const auto result =
+        loadPlanFile(QStringLiteral(CONSOLE_SOURCE_DIR "/resources/plans/lab.yaml"), options);
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    const Plan &plan = *result.plan;
+
+    // The lab's watchdog, routed to the webhook sink, delivered within 30 s, held 3 s.
+    const Gate *gate1 = plan.gate(u"gate_1"_s);
+    const auto alerts = std::find_if(gate1->checks.cbegin(), gate1->checks.cend(),
+                                     [](const Check &c) { return c.id == u"alerts_functioning"; });
+    QVERIFY(alerts != gate1->checks.cend());
+    QCOMPARE(alerts->kind, Check::Kind::AlertDelivery);
+    QCOMPARE(alerts->alertName, u"CutoverWatchdog"_s);
+    QCOMPARE(alerts->receiver, u"lab-webhook"_s);
+    QCOMPARE(alerts->deliveredWithin, Duration::seconds(30));
+    QCOMPARE(alerts->forDuration, Duration::seconds(3));
+
+    // What the lab must provide for it: the rule (tests/lab/rules) and a route that re-sends the
+    // watchdog to that receiver well within 30 s (scripts/lab's Alertmanager configuration).
+    QFile rules(QStringLiteral(CONSOLE_SOURCE_DIR "/tests/lab/rules/cutover.rules.yml"));
+    QVERIFY(rules.open(QIODevice::ReadOnly));
+    QVERIFY(rules.readAll().contains("- alert: CutoverWatchdog\n        expr: vector(1)\n"));
+    QFile script(QStringLiteral(CONSOLE_SOURCE_DIR "/scripts/lab"));
+    QVERIFY(script.open(QIODevice::ReadOnly));
+    const QByteArray text = script.readAll();
+    const QByteArray route = "    - matchers: ['alertname=\"CutoverWatchdog\"']\n"
+                             "      receiver: lab-webhook\n"
+                             "      group_wait: 1s\n"
+                             "      group_interval: 5s\n"
+                             "      repeat_interval: 10s\n";
+    QVERIFY2(text.contains(route), "scripts/lab routes CutoverWatchdog every 10 s to lab-webhook");
+    QVERIFY(text.contains("  - name: lab-webhook\n"));
+
+    // The pre-cutover items Prometheus confirms pass on a lab seconds old; the rest are manual.
+    const Gate *pre = plan.gate(plan.preCutoverGate);
+    QStringList automatic;
+    for (const Check &c : pre->checks) {
+        if (c.kind == Check::Kind::Automatic) {
+            automatic.append(c.id);
+            QVERIFY(c.query.contains(u"{{selector}}"_s));
+            QVERIFY(c.forDuration.isZero());
+        } else {
+            QCOMPARE(c.kind, Check::Kind::Manual);
+        }
+    }
+    QCOMPARE(automatic, (QStringList{u"parallel_operation"_s, u"benchmarks"_s}));
+    QVERIFY(pre->checks.at(1).query.contains(u"system=\"otel\""_s));
+    QVERIFY(pre->checks.at(1).condition.holds(5.0));
+    QVERIFY(!pre->checks.at(1).condition.holds(4.9));
+    for (const QString &id : {u"gate_1"_s, u"gate_2"_s, u"gate_3"_s, u"gate_4"_s})
+        QVERIFY2(plan.signsAfterStability(id), qPrintable(id));
+    QVERIFY(!plan.signsAfterStability(plan.preCutoverGate));
+    QCOMPARE(plan.rollback.reset, RollbackConfig::Reset::StageGates);
 }
 
 void TestPlanDefault::installedCopyMatchesTheResource() {

@@ -41,6 +41,14 @@ QByteArray insertAfter(QByteArray plan, int line, const QByteArray &text) {
     return lines.join('\n');
 }
 
+// minimal.yaml with an alertmanager (line 8) and every key of issue 17: stages with
+// tolerance_points (lines 21-22; the 100% stage relative), a pre-cutover gate `checklist` (25),
+// gate_1 with a block-style alert_delivery check (33-40) and its default sign_after, gate_2 with
+// a flow-style one (46) and `sign_after: any` (48), rollback.reset (50).
+QByteArray deliveryPlan() {
+    return fixture("delivery.yaml");
+}
+
 PlanLoadOptions options() {
     PlanLoadOptions o;
     o.environment = [](const QString &name) -> std::optional<QString> {
@@ -67,6 +75,11 @@ private Q_SLOTS:
     void located_data();
     void located();
     void oldStylePlanStillLoads();
+    void stabilityAndDeliveryKeysAreRead();
+    void stabilityAndDeliveryDefaults();
+    void toleranceBands_data();
+    void toleranceBands();
+    void deliveryNeedsAnAlertmanager();
     void everyNotificationEventIsAccepted();
     void listenAddresses_data();
     void listenAddresses();
@@ -510,6 +523,139 @@ void TestPlanErrors::located_data() {
     row("upload-misspelt", replaceLine(p, 38, "    timout: 2m"), 38, 5, "rollback.upload.timout",
         "did you mean 'timeout'?");
 
+    // Issue 17. stages[].tolerance_points: absolute, in (0, 50), below the stage's percent, and
+    // never beside `tolerance` (reported at the one written second).
+    const QByteArray q = deliveryPlan();
+    row("tolerance-and-points",
+        replaceLine(q, 21,
+                    "  - { percent: 10, stabilization: 5m, tolerance: 0.2, tolerance_points: 2, "
+                    "hold: 24h, gates: [gate_1] }"),
+        21, 73, "stages[0].tolerance_points",
+        "give tolerance (relative) or tolerance_points (absolute), not both");
+    row("points-and-tolerance",
+        replaceLine(q, 21,
+                    "  - { percent: 10, stabilization: 5m, tolerance_points: 2, tolerance: 0.2, "
+                    "hold: 24h, gates: [gate_1] }"),
+        21, 71, "stages[0].tolerance",
+        "give tolerance (relative) or tolerance_points (absolute), not both");
+    row("tolerance-and-points-block",
+        replaceLine(q, 23,
+                    "  - percent: 100\n    stabilization: 5m\n    tolerance: 0.02\n"
+                    "    tolerance_points: 1"),
+        26, 23, "stages[2].tolerance_points", "not both");
+    row("points-zero",
+        replaceLine(q, 21,
+                    "  - { percent: 10, stabilization: 5m, tolerance_points: 0, hold: 24h, gates: "
+                    "[gate_1] }"),
+        21, 57, "stages[0].tolerance_points",
+        "expected percentage points in (0, 50), e.g. 2 (10% accepts 8%..12%), found '0'");
+    row("points-fifty",
+        replaceLine(q, 22,
+                    "  - { percent: 50, stabilization: 5m, tolerance_points: 50, hold: 72h, gates: "
+                    "[gate_2] }"),
+        22, 57, "stages[1].tolerance_points", "expected percentage points in (0, 50)");
+    row("points-word",
+        replaceLine(q, 21,
+                    "  - { percent: 10, stabilization: 5m, tolerance_points: two, hold: 24h, "
+                    "gates: [gate_1] }"),
+        21, 57, "stages[0].tolerance_points",
+        "expected percentage points in (0, 50), e.g. 2 (10% accepts 8%..12%), found 'two'");
+    row("points-reach-zero",
+        replaceLine(q, 21,
+                    "  - { percent: 10, stabilization: 5m, tolerance_points: 10, hold: 24h, gates: "
+                    "[gate_1] }"),
+        21, 57, "stages[0].tolerance_points",
+        "expected fewer points than the stage's 10%, found '10': the band would reach 0% and "
+        "accept no traffic on OTel");
+    row("points-misspelt",
+        replaceLine(q, 21,
+                    "  - { percent: 10, stabilization: 5m, tolerance_point: 2, hold: 24h, gates: "
+                    "[gate_1] }"),
+        21, 39, "stages[0].tolerance_point",
+        "unknown key 'tolerance_point'; did you mean 'tolerance_points'?");
+
+    // gates.<id>.sign_after: stable | any; stable needs a stage with a hold that lists the gate.
+    row("sign-after-unknown", replaceLine(q, 48, "    sign_after: later"), 48, 17,
+        "gates.gate_2.sign_after",
+        "expected stable (once the hold of the gate's stage has been watched without a breach) "
+        "or any (as soon as its checks pass), found 'later'");
+    row("sign-after-list", replaceLine(q, 48, "    sign_after: [stable]"), 48, 17,
+        "gates.gate_2.sign_after", "expected a text, found a list");
+    row("sign-after-misspelt", replaceLine(q, 48, "    sign_afer: any"), 48, 5,
+        "gates.gate_2.sign_afer", "unknown key 'sign_afer'; did you mean 'sign_after'?");
+    row("sign-after-stable-pre-cutover", insertAfter(q, 29, "    sign_after: stable"), 30, 17,
+        "gates.checklist.sign_after",
+        "sign_after: stable waits for the hold of the gate's stage, but no stage lists gate "
+        "'checklist': it could never be signed");
+    row("sign-after-stable-no-hold",
+        replaceLine(replaceLine(q, 48, "    sign_after: stable"), 22,
+                    "  - { percent: 50, stabilization: 5m, tolerance_points: 2, gates: [gate_2] }"),
+        48, 17, "gates.gate_2.sign_after",
+        "sign_after: stable waits for the hold of the gate's stage, but stages[1], which lists "
+        "gate 'gate_2', has no hold: it could never be signed (write any, or list the gate in a "
+        "stage with a hold)");
+
+    // checks[].alert_delivery
+    row("delivery-names-no-alert",
+        replaceLine(
+            q, 46,
+            "      - { id: alerts, title: \"Alerts\", alert_delivery: { receiver: pager } }"),
+        46, 56, "gates.gate_2.checks[0].alert_delivery", "alert_delivery names no alert");
+    row("delivery-names-no-alert-block", replaceLine(q, 36, ""), 37, 11,
+        "gates.gate_1.checks[0].alert_delivery", "alert_delivery names no alert");
+    row("delivery-alert-empty", replaceLine(q, 36, "          alert: \"\""), 36, 18,
+        "gates.gate_1.checks[0].alert_delivery.alert", "expected a non-empty text");
+    row("delivery-alert-no-value", replaceLine(q, 36, "          alert:"), 36, 11,
+        "gates.gate_1.checks[0].alert_delivery.alert", "expected a value after 'alert:'");
+    row("delivery-alert-name", replaceLine(q, 36, "          alert: \"Cutover Watchdog\""), 36, 18,
+        "gates.gate_1.checks[0].alert_delivery.alert",
+        "expected an alert name as Prometheus rules write it (letters, digits, '_' and ':', not "
+        "starting with a digit), found 'Cutover Watchdog'");
+    row("delivery-scalar",
+        replaceLine(q, 46, "      - { id: alerts, title: \"Alerts\", alert_delivery: Watchdog }"),
+        46, 56, "gates.gate_2.checks[0].alert_delivery",
+        "expected a mapping with keys alert, receiver, delivered_within, delivery_query, found "
+        "'Watchdog'");
+    row("delivery-within-zero", replaceLine(q, 38, "          delivered_within: 0s"), 38, 29,
+        "gates.gate_1.checks[0].alert_delivery.delivered_within",
+        "expected a duration above zero, found 0");
+    row("delivery-within-word", replaceLine(q, 38, "          delivered_within: soon"), 38, 29,
+        "gates.gate_1.checks[0].alert_delivery.delivered_within", "found 'soon'");
+    row("delivery-receiver-misspelt", replaceLine(q, 37, "          recevier: pager"), 37, 11,
+        "gates.gate_1.checks[0].alert_delivery.recevier",
+        "unknown key 'recevier'; did you mean 'receiver'?");
+    row("delivery-query-empty", replaceLine(q, 39, "          delivery_query: ''"), 39, 27,
+        "gates.gate_1.checks[0].alert_delivery.delivery_query", "expected a non-empty text");
+    row("delivery-and-query",
+        replaceLine(q, 46,
+                    "      - { id: alerts, title: \"Alerts\", alert_delivery: { alert: Watchdog }, "
+                    "query: \"up\" }"),
+        46, 9, "gates.gate_2.checks[0]",
+        "expected exactly one of query (automatic), manual: true (ticked by a role), gates "
+        "(earlier gates maintained), stable_for (time at the stage) or alert_delivery (an alert "
+        "delivered by Alertmanager), found 2");
+    row("delivery-with-condition",
+        replaceLine(q, 46,
+                    "      - { id: alerts, title: \"Alerts\", alert_delivery: { alert: Watchdog }, "
+                    "condition: \"> 0\" }"),
+        46, 88, "gates.gate_2.checks[0].condition",
+        "'condition' applies only to automatic checks (with a query)");
+    row("for-with-manual",
+        replaceLine(q, 41,
+                    "      - { id: ok, title: \"Complaints\", manual: true, role: release_manager, "
+                    "for: 1m }"),
+        41, 82, "gates.gate_1.checks[1].for",
+        "'for' applies only to automatic checks (with a query) and alert_delivery");
+    row("delivery-for-bad", replaceLine(q, 40, "        for: 3 seconds"), 40, 14,
+        "gates.gate_1.checks[0].for", "found '3 seconds'");
+
+    // rollback.reset: stage_gates | all
+    row("reset-unknown", replaceLine(q, 50, "  reset: everything"), 50, 10, "rollback.reset",
+        "expected stage_gates (void the gates of the stages rolled back over; the pre-cutover "
+        "checklist stays signed) or all (void every gate), found 'everything'");
+    row("reset-misspelt", replaceLine(q, 50, "  rest: all"), 50, 3, "rollback.rest",
+        "unknown key 'rest'; did you mean 'reset'?");
+
     // controller
     const char *listenExpected = "expected host:port such as 127.0.0.1:9464";
     for (const char *listen :
@@ -572,6 +718,142 @@ void TestPlanErrors::oldStylePlanStillLoads() {
     QCOMPARE(result.plan->notifications.at(1).events.size(), 6);
     QVERIFY(!result.plan->escalation.isSet());
     QCOMPARE(result.plan->rollback.triggers.at(0).escalationLevel(), EscalationLevel::L4);
+}
+
+void TestPlanErrors::stabilityAndDeliveryKeysAreRead() {
+    const auto result = loadPlanBytes(deliveryPlan(), u"delivery.yaml"_s, QString(), options());
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    const Plan &plan = *result.plan;
+
+    // alert_delivery with every key, and `for`.
+    const Check &full = plan.gate(u"gate_1"_s)->checks.at(0);
+    QCOMPARE(full.kind, Check::Kind::AlertDelivery);
+    QCOMPARE(full.alertName, u"Watchdog"_s);
+    QCOMPARE(full.receiver, u"pager"_s);
+    QCOMPARE(full.deliveredWithin, Duration::minutes(1));
+    QCOMPARE(full.deliveryQuery, u"sum(increase(alertmanager_notifications_total[1m]))"_s);
+    QCOMPARE(full.forDuration, Duration::seconds(3));
+    QVERIFY(full.query.isEmpty());
+    // Only the alert: any receiver, delivered within 5 minutes, the engine's own query, no `for`.
+    const Check &bare = plan.gate(u"gate_2"_s)->checks.at(0);
+    QCOMPARE(bare.kind, Check::Kind::AlertDelivery);
+    QCOMPARE(bare.alertName, u"Watchdog"_s);
+    QVERIFY(bare.receiver.isEmpty());
+    QCOMPARE(bare.deliveredWithin, Duration::minutes(5));
+    QVERIFY(bare.deliveryQuery.isEmpty());
+    QVERIFY(bare.forDuration.isZero());
+
+    // sign_after: gate_1 unset, listed by the 10% stage (hold 24h): waits for stability. The
+    // pre-cutover gate: no stage, no wait. gate_2 says `any` although its stage holds 72h.
+    QVERIFY(!plan.gate(u"gate_1"_s)->signAfter.has_value());
+    QCOMPARE(plan.stageOfGate(u"gate_1"_s), 0);
+    QVERIFY(plan.signsAfterStability(u"gate_1"_s));
+    QVERIFY(!plan.gate(u"checklist"_s)->signAfter.has_value());
+    QCOMPARE(plan.stageOfGate(u"checklist"_s), -1);
+    QVERIFY(!plan.signsAfterStability(u"checklist"_s));
+    QCOMPARE(plan.gate(u"gate_2"_s)->signAfter, std::optional(Gate::SignAfter::Any));
+    QCOMPARE(plan.stageOfGate(u"gate_2"_s), 1);
+    QVERIFY(!plan.signsAfterStability(u"gate_2"_s));
+
+    // tolerance_points: 2 points at 10% and at 50%; the 100% stage stays relative.
+    QCOMPARE(plan.stages.at(0).tolerancePoints, std::optional(2.0));
+    QCOMPARE(plan.stages.at(1).tolerancePoints, std::optional(2.0));
+    QVERIFY(!plan.stages.at(2).tolerancePoints.has_value());
+    QCOMPARE(plan.stages.at(2).tolerance, 0.02);
+
+    QCOMPARE(plan.rollback.reset, RollbackConfig::Reset::All);
+
+    // Written out, `stable` is read as such (and is allowed on gate_2: its stage holds).
+    const auto stable = loadPlanBytes(replaceLine(deliveryPlan(), 48, "    sign_after: stable"),
+                                      u"stable.yaml"_s, QString(), options());
+    QVERIFY2(stable.ok(), qPrintable(stable.errorText()));
+    QCOMPARE(stable.plan->gate(u"gate_2"_s)->signAfter, std::optional(Gate::SignAfter::Stable));
+    QVERIFY(stable.plan->signsAfterStability(u"gate_2"_s));
+    // `any` on the pre-cutover gate changes nothing; `reset: stage_gates` written out.
+    QByteArray other = insertAfter(deliveryPlan(), 29, "    sign_after: any");
+    other = replaceLine(other, 51, "  reset: stage_gates");
+    const auto any = loadPlanBytes(other, u"any.yaml"_s, QString(), options());
+    QVERIFY2(any.ok(), qPrintable(any.errorText()));
+    QCOMPARE(any.plan->gate(u"checklist"_s)->signAfter, std::optional(Gate::SignAfter::Any));
+    QVERIFY(!any.plan->signsAfterStability(u"checklist"_s));
+    QCOMPARE(any.plan->rollback.reset, RollbackConfig::Reset::StageGates);
+}
+
+void TestPlanErrors::stabilityAndDeliveryDefaults() {
+    // A plan without the keys: relative 0.2, no points, sign_after unset, reset stage_gates.
+    const auto result = loadPlanBytes(minimalPlan(), u"minimal.yaml"_s, QString(), options());
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    const Plan &plan = *result.plan;
+    QCOMPARE(plan.rollback.reset, RollbackConfig::Reset::StageGates);
+    for (const Stage &stage : plan.stages) {
+        QCOMPARE(stage.tolerance, 0.2);
+        QVERIFY(!stage.tolerancePoints.has_value());
+    }
+    // The 100% stage of minimal.yaml writes no tolerance at all: the default relative band.
+    QVERIFY(qFuzzyCompare(plan.stages.at(1).lowerBound(), 0.8));
+    QCOMPARE(plan.stages.at(1).upperBound(), 1.0);
+    // gate_1 is listed by the 10% stage, which holds 24h: it signs after stability.
+    QVERIFY(!plan.gate(u"gate_1"_s)->signAfter.has_value());
+    QVERIFY(plan.signsAfterStability(u"gate_1"_s));
+    // Without the hold it would not.
+    const auto noHold = loadPlanBytes(
+        replaceLine(minimalPlan(), 18,
+                    "  - { percent: 10, stabilization: 5m, tolerance: 0.2, gates: [gate_1] }"),
+        u"nohold.yaml"_s, QString(), options());
+    QVERIFY2(noHold.ok(), qPrintable(noHold.errorText()));
+    QVERIFY(!noHold.plan->signsAfterStability(u"gate_1"_s));
+    QVERIFY(!noHold.plan->signsAfterStability(u"no_such_gate"_s));
+}
+
+void TestPlanErrors::toleranceBands_data() {
+    QTest::addColumn<QByteArray>("stage");
+    QTest::addColumn<double>("lower");
+    QTest::addColumn<double>("upper");
+    // The seed's one band, 10% → 8%..12%, read both ways; at 50% they part.
+    QTest::newRow("10% relative 0.2") << QByteArray("percent: 10, tolerance: 0.2") << 0.08 << 0.12;
+    QTest::newRow("10% points 2") << QByteArray("percent: 10, tolerance_points: 2") << 0.08 << 0.12;
+    QTest::newRow("50% relative 0.2") << QByteArray("percent: 50, tolerance: 0.2") << 0.40 << 0.60;
+    QTest::newRow("50% points 2") << QByteArray("percent: 50, tolerance_points: 2") << 0.48 << 0.52;
+    QTest::newRow("50% points 0.5")
+        << QByteArray("percent: 50, tolerance_points: 0.5") << 0.495 << 0.505;
+    QTest::newRow("50% neither: relative 0.2") << QByteArray("percent: 50") << 0.40 << 0.60;
+    QTest::newRow("10% points 9.5")
+        << QByteArray("percent: 10, tolerance_points: 9.5") << 0.005 << 0.195;
+}
+
+void TestPlanErrors::toleranceBands() {
+    QFETCH(QByteArray, stage);
+    QFETCH(double, lower);
+    QFETCH(double, upper);
+    const auto result = loadPlanBytes(
+        replaceLine(minimalPlan(), 18,
+                    "  - { " + stage + ", stabilization: 5m, hold: 24h, gates: [gate_1] }"),
+        u"band.yaml"_s, QString(), options());
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    const Stage &s = result.plan->stages.at(0);
+    QVERIFY2(qAbs(s.lowerBound() - lower) < 1e-9, qPrintable(QString::number(s.lowerBound())));
+    QVERIFY2(qAbs(s.upperBound() - upper) < 1e-9, qPrintable(QString::number(s.upperBound())));
+}
+
+void TestPlanErrors::deliveryNeedsAnAlertmanager() {
+    // Without an alertmanager section, every alert_delivery check is an error at the check.
+    const QByteArray plan = replaceLine(replaceLine(deliveryPlan(), 8, ""), 9, "");
+    const auto result = loadPlanBytes(plan, u"noam.yaml"_s, QString(), options());
+    QVERIFY(!result.ok());
+    const QString message = u"alert_delivery asks Alertmanager, but the plan names no alertmanager "
+                            u"(add alertmanager: { url: … })"_s;
+    QStringList lines;
+    for (const PlanError &error : result.errors)
+        lines.append(error.toString());
+    QCOMPARE(lines, (QStringList{u"noam.yaml:33:9: gates.gate_1.checks[0]: "_s + message,
+                                 u"noam.yaml:46:9: gates.gate_2.checks[0]: "_s + message}));
+
+    // An alertmanager section with an error of its own: that error only, not the plan's lack.
+    const auto broken = loadPlanBytes(replaceLine(deliveryPlan(), 9, "  url: \"ftp://x\""),
+                                      u"badam.yaml"_s, QString(), options());
+    QVERIFY(!broken.ok());
+    QCOMPARE(broken.errors.size(), 1);
+    QCOMPARE(broken.errors.at(0).path, u"alertmanager.url"_s);
 }
 
 void TestPlanErrors::everyNotificationEventIsAccepted() {

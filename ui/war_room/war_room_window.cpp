@@ -18,6 +18,7 @@
 #include "ui/war_room/rollback_control.h"
 #include "ui/war_room/shift_dialog.h"
 #include "ui/war_room/shift_panel.h"
+#include "ui/war_room/step_back_dialog.h"
 #include "ui/war_room/theme.h"
 #include "ui/war_room/war_room_banner.h"
 
@@ -280,6 +281,8 @@ void WarRoomWindow::buildMenus() {
     signIn->setShortcut(QKeySequence(tr("Ctrl+I")));
     auto *shift = actions->addAction(tr("&Shift…"), this, [this] { openShiftDialog(); });
     shift->setShortcut(QKeySequence(tr("Ctrl+Shift+S")));
+    auto *stepBack = actions->addAction(tr("Step &back…"), this, [this] { openStepBackDialog(); });
+    stepBack->setShortcut(QKeySequence(tr("Ctrl+Shift+B")));
     auto *arm = actions->addAction(tr("&Arm rollback"), m_rollback, &RollbackControl::arm);
     arm->setShortcut(QKeySequence(tr("Ctrl+Shift+R")));
     arm->setShortcutContext(Qt::ApplicationShortcut);
@@ -320,6 +323,10 @@ void WarRoomWindow::showShortcuts() {
                                    "<tr><td><b>Ctrl+E</b></td><td>next environment</td></tr>"
                                    "<tr><td><b>Ctrl+Shift+S</b></td><td>shift to the next stage "
                                    "(opens the confirmation)</td></tr>"
+                                   "<tr><td><b>Ctrl+Shift+B</b></td><td>step back to an "
+                                   "earlier stage (planned, validated)</td></tr>"
+                                   "<tr><td><b>Alt+K</b></td><td>acknowledge the war room"
+                                   "</td></tr>"
                                    "<tr><td><b>Ctrl+Shift+R</b>, then <b>Enter</b></td>"
                                    "<td>arm, then confirm the rollback (Esc disarms)</td></tr>"
                                    "<tr><td><b>Space</b></td><td>tick the selected checklist "
@@ -571,6 +578,36 @@ void WarRoomWindow::confirmRollback() {
         Q_EMIT operationFinished(ok, summary);
         refresh();
     });
+}
+
+QDialog *WarRoomWindow::openStepBackDialog() {
+    if (!m_operator) {
+        askSignIn();
+        return nullptr;
+    }
+    const engine::EnvironmentSnapshot s = m_engine.snapshot(m_environment);
+    QList<int> earlier;
+    for (int i = s.stageIndex - 1; i >= 0 && s.phase != engine::Phase::RolledBack; --i)
+        earlier.append(m_engine.plan().stages.at(i).percent);
+    const QStringList refusals = m_engine.guards(
+        engine::Action::StepBack, *m_operator, m_environment,
+        engine::GuardTarget{{}, {}, {}, earlier.isEmpty() ? -1 : earlier.constFirst()});
+    if (!refusals.isEmpty()) {
+        statusBar()->showMessage(tr("Step back refused: %1").arg(refusals.join(u"; "_s)), 10'000);
+        return nullptr;
+    }
+    auto *dialog =
+        new StepBackDialog(m_environment, s.currentPercent, earlier, m_operator->printedName, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &StepBackDialog::rollbackRequested, m_rollback, &RollbackControl::arm);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        engine::Operation *op = m_engine.stepBack(m_environment, *m_operator, dialog->passphrase(),
+                                                  dialog->percent(), dialog->reason());
+        m_shiftProgress = tr("Stepping back…");
+        watch(op);
+    });
+    dialog->open();
+    return dialog;
 }
 
 void WarRoomWindow::watch(engine::Operation *operation) {

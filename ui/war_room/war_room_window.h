@@ -68,6 +68,8 @@ public:
     // Opens the shift confirmation (what Shift does); returns it so tests can fill it.
     QDialog *openShiftDialog();
     QDialog *openSignOffDialog(const QString &gate);
+    // A planned return to an earlier stage (Ctrl+Shift+B); returns it so tests can fill it.
+    QDialog *openStepBackDialog();
     void showShortcuts();
 
 Q_SIGNALS:
