@@ -5,7 +5,11 @@
 //                 GET /metrics is Prometheus text with OTel-collector-like metrics, and
 //                 lab_webhook_requests_total{path} for the POSTs/PUTs received per path;
 //                 GET /healthz answers 200.
-//   control port: POST /control?mode=healthy|5xx|slow|down[&delay_ms=N] switches the mode;
+//   control port: POST /control?mode=healthy|5xx|slow|down[&delay_ms=N] switches the mode
+//                 (healthy also clears the data faults);
+//                 POST /control?drop=N|latency=N|cardinality=N sets a data fault, independent of
+//                 the mode: drop N% of the accepted points silently (never exported), answer
+//                 N% slower, export N times as many series (see DataFaults);
 //                 GET /control prints the state as JSON;
 //                 GET /received[?after=SEQ] lists the POSTs/PUTs the data port received, oldest
 //                 first (the webhook sink's record, see Received below); DELETE /received
@@ -28,6 +32,7 @@
 #include <QJsonParseError>
 #include <QJsonValue>
 #include <QPointer>
+#include <QRandomGenerator>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTextStream>
@@ -323,6 +328,20 @@ struct Received {
     QByteArray body;
 };
 
+// Faults of the data rather than of the transport: what the console's parity checks must catch
+// (issue 14). A collector that drops points still answers 200; one that multiplies its series
+// still exports every point.
+struct DataFaults {
+    int dropPercent = 0;       // 0..100: accepted points never exported
+    int latencyPercent = 0;    // 0..1000: extra answer latency, relative to --latency-ms
+    int cardinalityFactor = 1; // 1..100: series exported per real stream
+};
+
+// Streams each collector exports a series for (times the cardinality fault).
+constexpr int StreamsPerCollector = 10;
+// The exporter's sending queue, as otelcol reports it.
+constexpr int QueueCapacity = 1000;
+
 class Collector : public QObject {
 public:
     Collector(QString name, quint16 port, int delayMs, int latencyMs)
@@ -387,9 +406,15 @@ private:
             response = Response{503, {}, "collector failing (lab 5xx mode)\n", false};
         } else {
             m_accepted += points;
+            // Exactly dropPercent of the points over time: the fraction carries over.
+            m_exportCredit += double(points) * (100 - m_faults.dropPercent) / 100.0;
+            const auto whole = qint64(m_exportCredit);
+            m_exported += whole;
+            m_exportCredit -= double(whole);
         }
         record(request, response.status);
-        const int wait = m_mode == Mode::Slow ? m_delayMs : m_latencyMs;
+        const int wait =
+            m_mode == Mode::Slow ? m_delayMs : m_latencyMs * (100 + m_faults.latencyPercent) / 100;
         if (wait <= 0) {
             ++m_responses[response.status];
             reply(response);
@@ -480,7 +505,10 @@ private:
             reply(Response{404, {}, "try /control or /received\n", false});
             return;
         }
-        if (request.method == "POST" || request.method == "PUT") {
+        if ((request.method == "POST" || request.method == "PUT") && isFaultRequest(request)) {
+            if (!setFaults(request, reply))
+                return;
+        } else if (request.method == "POST" || request.method == "PUT") {
             const auto mode = modeFromName(request.query.queryItemValue(u"mode"_s));
             if (!mode) {
                 reply(Response{400, {}, "expected mode=healthy|5xx|slow|down\n", false});
@@ -500,17 +528,64 @@ private:
                 reply(Response{500, {}, error.toUtf8() + '\n', false});
                 return;
             }
+            if (*mode == Mode::Healthy)
+                m_faults = DataFaults();
         } else if (request.method != "GET") {
             reply(Response{405, {}, "GET or POST /control\n", false});
             return;
         }
-        const QByteArray json = "{\"name\":\"" + m_name.toUtf8() + "\",\"mode\":\"" +
-                                QByteArray(ModeNames[size_t(m_mode)]) +
-                                "\",\"delay_ms\":" + QByteArray::number(m_delayMs) +
-                                ",\"port\":" + QByteArray::number(m_port) +
-                                ",\"listening\":" + (m_data.isListening() ? "true" : "false") +
-                                "}\n";
+        const QByteArray json =
+            "{\"name\":\"" + m_name.toUtf8() + "\",\"mode\":\"" +
+            QByteArray(ModeNames[size_t(m_mode)]) +
+            "\",\"delay_ms\":" + QByteArray::number(m_delayMs) +
+            ",\"port\":" + QByteArray::number(m_port) +
+            ",\"listening\":" + (m_data.isListening() ? "true" : "false") +
+            ",\"drop\":" + QByteArray::number(m_faults.dropPercent) +
+            ",\"latency\":" + QByteArray::number(m_faults.latencyPercent) +
+            ",\"cardinality\":" + QByteArray::number(m_faults.cardinalityFactor) + "}\n";
         reply(Response{200, "application/json", json, false});
+    }
+
+    static bool isFaultRequest(const Request &request) {
+        return request.query.hasQueryItem(u"drop"_s) || request.query.hasQueryItem(u"latency"_s) ||
+               request.query.hasQueryItem(u"cardinality"_s);
+    }
+
+    // drop=0..100, latency=0..1000, cardinality=1..100; each given one is set, the others kept.
+    bool setFaults(const Request &request, const HttpServer::Reply &reply) {
+        struct Field {
+            const char *key;
+            int min;
+            int max;
+            int *target;
+        };
+        DataFaults next = m_faults;
+        const Field fields[] = {{"drop", 0, 100, &next.dropPercent},
+                                {"latency", 0, 1000, &next.latencyPercent},
+                                {"cardinality", 1, 100, &next.cardinalityFactor}};
+        for (const Field &f : fields) {
+            const QString key = QString::fromLatin1(f.key);
+            if (!request.query.hasQueryItem(key))
+                continue;
+            bool ok = false;
+            const int value = request.query.queryItemValue(key).toInt(&ok);
+            if (!ok || value < f.min || value > f.max) {
+                reply(Response{400,
+                               {},
+                               QByteArray("expected ") + f.key + " in " +
+                                   QByteArray::number(f.min) + ".." + QByteArray::number(f.max) +
+                                   '\n',
+                               false});
+                return false;
+            }
+            *f.target = value;
+        }
+        m_faults = next;
+        QTextStream(stdout) << m_name << ": faults drop " << m_faults.dropPercent << "% latency +"
+                            << m_faults.latencyPercent << "% cardinality x"
+                            << m_faults.cardinalityFactor << '\n'
+                            << Qt::flush;
+        return true;
     }
 
     QByteArray metrics() const {
@@ -535,6 +610,31 @@ private:
                "Metric points refused by the receiver.");
         out += "otelcol_receiver_refused_metric_points" + receiver + QByteArray::number(m_refused) +
                '\n';
+        // The pipeline behind the receiver, as otelcol reports it: exported vs accepted is the
+        // completeness the parity checks judge; the queue carries a little noise, as a real one.
+        const QByteArray exporter = "{exporter=\"otlphttp\"} ";
+        metric("otelcol_exporter_sent_metric_points", "counter",
+               "Metric points sent by the exporter.");
+        out += "otelcol_exporter_sent_metric_points" + exporter + QByteArray::number(m_exported) +
+               '\n';
+        metric("otelcol_exporter_send_failed_metric_points", "counter",
+               "Metric points the exporter failed to send.");
+        out += "otelcol_exporter_send_failed_metric_points" + exporter + "0\n";
+        metric("otelcol_exporter_enqueue_failed_metric_points", "counter",
+               "Metric points that could not be queued.");
+        out += "otelcol_exporter_enqueue_failed_metric_points" + exporter + "0\n";
+        metric("otelcol_exporter_queue_size", "gauge", "Batches in the sending queue.");
+        out += "otelcol_exporter_queue_size" + exporter +
+               QByteArray::number(QRandomGenerator::global()->bounded(5) + m_delayed) + '\n';
+        metric("otelcol_exporter_queue_capacity", "gauge", "Capacity of the sending queue.");
+        out +=
+            "otelcol_exporter_queue_capacity" + exporter + QByteArray::number(QueueCapacity) + '\n';
+        // One series per stream it carries: what a cardinality comparison counts.
+        metric("lab_collector_stream_points", "counter", "Points exported, per stream.");
+        const int streams = StreamsPerCollector * m_faults.cardinalityFactor;
+        for (int i = 0; i < streams; ++i)
+            out += "lab_collector_stream_points{stream=\"s" + QByteArray::number(i) + "\"} " +
+                   QByteArray::number(m_exported / streams) + '\n';
         metric("lab_collector_http_requests_total", "counter",
                "Telemetry requests answered, by status code.");
         for (int code : {200, 503})
@@ -563,6 +663,9 @@ private:
     Mode m_mode = Mode::Healthy;
     qint64 m_accepted = 0;
     qint64 m_refused = 0;
+    qint64 m_exported = 0;
+    double m_exportCredit = 0; // the part of a point owed to the exporter
+    DataFaults m_faults;
     qint64 m_delayed = 0;
     QMap<int, qint64> m_responses;
     std::deque<Received> m_received; // oldest first; at most MaxRecorded
