@@ -42,6 +42,10 @@ QString checkDetail(const config::Check &check) {
         return u"maintained: every automatic check of %1"_s.arg(check.gates.join(u", "_s));
     case config::Check::Kind::Stability:
         return u"stable at the stage for %1"_s.arg(check.stableFor.toString());
+    case config::Check::Kind::Compare:
+        return u"compare legacy vs OTel over %1 at %2: Mann-Whitney, %3% confidence"_s
+            .arg(check.compare.window.toString(), check.compare.step.toString())
+            .arg(check.compare.confidence * 100, 0, 'g', 3);
     case config::Check::Kind::AlertDelivery:
         return u"alert delivery: %1 active in Alertmanager%2, delivered within %3"_s.arg(
             check.alertName, check.receiver.isEmpty() ? QString() : u" for "_s + check.receiver,

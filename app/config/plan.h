@@ -98,6 +98,29 @@ struct Condition {
     QString toString() const;
 };
 
+// A `compare` check: legacy and OTel delivering the same thing, judged by statistics over a
+// window (app/analysis: two-sided Mann-Whitney U and the mean ratio OTel/legacy).
+struct CompareSpec {
+    enum class Direction { Increase, Decrease, Either }; // which change is bad
+    enum class Nan { Remove, Replace };                  // a missing point: dropped, or 0
+    enum class Per { None, Request, Instance };          // how each side is normalised
+    QString legacy;                                      // PromQL, one series
+    QString otel;
+    // With `per`: each side's value is divided by its denominator at the same instant (requests
+    // per second, or instances), so that 10% and 90% of the traffic compare fairly.
+    Per per = Per::None;
+    QString legacyPer;
+    QString otelPer;
+    Duration window = Duration::minutes(30);
+    Duration step = Duration::seconds(15);
+    double confidence = 0.98;
+    Direction direction = Direction::Either;
+    double allowedIncrease = 1.0; // mean ratio OTel/legacy above which a significant rise is bad
+    double allowedDecrease = 1.0; // ... below which a significant fall is bad
+    int minSamples = 50;
+    Nan nan = Nan::Remove;
+};
+
 struct Check {
     enum class Kind {
         Automatic, // PromQL + condition, sustained for `for`
@@ -108,6 +131,7 @@ struct Check {
         // Alertmanager (routed to `receiver` when named) and Alertmanager delivered
         // notifications within `deliveredWithin` (its own counters, through Prometheus).
         AlertDelivery,
+        Compare, // legacy vs OTel over a window (CompareSpec); no data is never a pass
     };
     QString id;
     QString title;
@@ -125,6 +149,11 @@ struct Check {
     // PromQL whose value is the notifications Alertmanager delivered within `deliveredWithin`;
     // empty: its own counters, alertmanager_notifications_total minus _failed_total.
     QString deliveryQuery;
+    // Compare
+    CompareSpec compare;
+    bool critical = false; // a critical check that does not pass fails its gate's score
+    QString group;         // for the gate's score; empty: the check's own id
+    double weight = 1.0;
 
     // Judged from samples over time (a tracker with `for`): Automatic and AlertDelivery.
     bool isTracked() const { return kind == Kind::Automatic || kind == Kind::AlertDelivery; }

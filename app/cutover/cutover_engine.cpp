@@ -173,6 +173,7 @@ QList<GateStatus> CutoverEngine::evaluateGates(const EnvironmentRuntime &rt) con
     GateInputs inputs;
     inputs.plan = &m_plan;
     inputs.trackers = &rt.checks;
+    inputs.compares = &rt.compares;
     inputs.ticks = rt.ticks;
     inputs.signOffs = rt.signOffs;
     inputs.holdStartedAt = rt.phase() == Phase::Holding || rt.phase() == Phase::Complete

@@ -258,6 +258,11 @@ public:
                            const QDateTime &at, std::optional<double> value);
     void recordTriggerSample(const QString &environment, const QString &trigger,
                              const QDateTime &at, std::optional<double> value);
+    // A compare check's two samples over its window (NaN where a point is missing), each side
+    // already divided by its `per` denominator; `at` is the window's end.
+    void recordCompareSamples(const QString &environment, const QString &gate, const QString &check,
+                              const QDateTime &at, const QList<double> &legacy,
+                              const QList<double> &otel);
     // How a backend answered: "prometheus", or a load balancer of `environment`.
     void recordBackendHealth(const QString &environment, const QString &name, bool ok,
                              const QString &problem = QString());
@@ -365,6 +370,8 @@ private:
     void queryEnvironment(EnvironmentRuntime &rt);
     void queryAlertDelivery(EnvironmentRuntime &rt, const QString &gate, const config::Check &check,
                             const QDateTime &issuedAt, const std::function<void()> &done);
+    void queryCompare(EnvironmentRuntime &rt, const QString &gate, const config::Check &check,
+                      const QDateTime &issuedAt, const std::function<void()> &done);
     void checkDrift(EnvironmentRuntime &rt);
     void notify(const QString &event, const QString &environment, const QJsonObject &payload,
                 std::optional<config::EscalationLevel> level = std::nullopt);

@@ -23,15 +23,6 @@ namespace cutover::engine {
 namespace {
 
 // A range query's values on its grid (start + k·step), by time in ms; missing points are absent.
-QMap<qint64, double> gridValues(const net::Result<backends::QueryResult> &result) {
-    QMap<qint64, double> values;
-    if (!result.ok() || result.value().matrix.size() != 1)
-        return values; // no series, or several: unknown, like an instant query's singleValue()
-    for (const backends::PromPoint &p : result.value().matrix.constFirst().points)
-        values.insert(qint64(std::llround(p.time * 1000.0)), p.value);
-    return values;
-}
-
 std::chrono::milliseconds backfillStep(const config::Plan &plan, qint64 spanMs) {
     // At most ~10,000 points a chunk and 60 chunks (PrometheusClient splits the range).
     const qint64 step =
@@ -40,6 +31,15 @@ std::chrono::milliseconds backfillStep(const config::Plan &plan, qint64 spanMs) 
 }
 
 } // namespace
+
+QMap<qint64, double> gridValues(const net::Result<backends::QueryResult> &result) {
+    QMap<qint64, double> values;
+    if (!result.ok() || result.value().matrix.size() != 1)
+        return values; // no series, or several: unknown, like an instant query's singleValue()
+    for (const backends::PromPoint &p : result.value().matrix.constFirst().points)
+        values.insert(qint64(std::llround(p.time * 1000.0)), p.value);
+    return values;
+}
 
 // --- the lease ---------------------------------------------------------------------------------
 

@@ -4,8 +4,10 @@
 // engine_monitor.cpp): the per-environment runtime state and the layout of the stored
 // intended weights. Not part of the engine's interface.
 
+#include "app/backends/prometheus_types.h"
 #include "app/backends/weight_plan.h"
 #include "app/cutover/cutover_engine.h"
+#include "app/net/result.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -99,6 +101,8 @@ struct CutoverEngine::EnvironmentRuntime {
     QSet<QString> pendingGateResets; // gates a rollback could not reset while the store was down
     backends::LbFleet *fleet = nullptr;
     QHash<QString, ConditionTracker> checks;   // by checkKey(gate, check)
+    QHash<QString, CompareOutcome> compares;   // by checkKey(gate, check)
+    QHash<QString, QDateTime> compareAsked;    // when each compare check was last queried
     QHash<QString, ConditionTracker> triggers; // by trigger id
     QHash<QString, ConditionTracker::State> lastCheckStates;
     // Checks of the running hold whose data went missing: since when (a stretch nobody could
@@ -129,5 +133,9 @@ struct CutoverEngine::EnvironmentRuntime {
         return state.intendedWeights.value(kValidationFailedKey).toBool();
     }
 };
+
+// A range query's one series as time (ms since the epoch) -> value; empty when the query failed
+// or gave no series or several (unknown, like an instant query's singleValue()).
+QMap<qint64, double> gridValues(const net::Result<backends::QueryResult> &result);
 
 } // namespace cutover::engine

@@ -157,6 +157,59 @@ CheckStatus gateRefStatus(const config::Check &check, const GateInputs &in) {
     return status;
 }
 
+CheckStatus compareStatus(const config::Check &check, const QString &gate, const GateInputs &in) {
+    CheckStatus status;
+    const CompareOutcome *outcome = nullptr;
+    if (in.compares) {
+        const auto it = in.compares->constFind(checkKey(gate, check.id));
+        if (it != in.compares->cend())
+            outcome = &*it;
+    }
+    if (!outcome) {
+        status.state = CheckStatus::State::Unknown;
+        status.detail =
+            u"not compared yet (legacy vs OTel over %1)"_s.arg(check.compare.window.toString());
+        return status;
+    }
+    // A judgement goes stale after three steps without a new one (Prometheus gone, say).
+    const qint64 ageMs = outcome->at.msecsTo(in.now);
+    if (ageMs > 3 * std::max<qint64>(check.compare.step.ms(), 1000)) {
+        status.state = CheckStatus::State::Unknown;
+        status.detail =
+            u"no comparison for %1 (last: %2)"_s.arg(formatSpan(ageMs), outcome->result.reason);
+        return status;
+    }
+    const analysis::CompareResult &r = outcome->result;
+    switch (r.verdict) {
+    case analysis::Verdict::Pass:
+        status.state = CheckStatus::State::Pass;
+        break;
+    case analysis::Verdict::High:
+    case analysis::Verdict::Low:
+        status.state = CheckStatus::State::Fail;
+        break;
+    case analysis::Verdict::NoData:
+        status.state = CheckStatus::State::Unknown;
+        break;
+    }
+    if (r.verdict == analysis::Verdict::NoData) {
+        status.detail = u"%1: %2"_s.arg(analysis::verdictName(r.verdict), r.reason);
+    } else {
+        status.value = r.meanRatio;
+        status.detail = u"%1: %2 (U %3, p %4, shift %5 [%6, %7], ratio %8, n %9/%10)"_s
+                            .arg(analysis::verdictName(r.verdict), r.reason)
+                            .arg(r.u, 0, 'g', 6)
+                            .arg(r.pValue, 0, 'g', 3)
+                            .arg(r.hlShift, 0, 'g', 4)
+                            .arg(r.hlLow, 0, 'g', 4)
+                            .arg(r.hlHigh, 0, 'g', 4)
+                            .arg(r.meanRatio, 0, 'f', 3)
+                            .arg(r.nLegacy)
+                            .arg(r.nOtel);
+    }
+    return status;
+}
+
 CheckStatus stabilityStatus(const config::Check &check, const GateInputs &in) {
     CheckStatus status;
     if (!in.holdStartedAt.isValid()) {
@@ -229,6 +282,22 @@ QStringList GateStatus::blockers() const {
     return reasons;
 }
 
+analysis::CompareOptions compareOptions(const config::CompareSpec &spec) {
+    analysis::CompareOptions options;
+    options.confidence = spec.confidence;
+    options.direction = spec.direction == config::CompareSpec::Direction::Increase
+                            ? analysis::Direction::Increase
+                            : (spec.direction == config::CompareSpec::Direction::Decrease
+                                   ? analysis::Direction::Decrease
+                                   : analysis::Direction::Either);
+    options.allowedIncrease = spec.allowedIncrease;
+    options.allowedDecrease = spec.allowedDecrease;
+    options.minSamples = spec.minSamples;
+    options.nan = spec.nan == config::CompareSpec::Nan::Replace ? analysis::NanPolicy::Replace
+                                                                : analysis::NanPolicy::Remove;
+    return options;
+}
+
 GateStatus evaluateGate(const config::Gate &gate, const GateInputs &inputs) {
     GateStatus result;
     result.id = gate.id;
@@ -239,6 +308,9 @@ GateStatus evaluateGate(const config::Gate &gate, const GateInputs &inputs) {
         case config::Check::Kind::Automatic:
         case config::Check::Kind::AlertDelivery:
             status = automaticStatus(check, gate.id, inputs);
+            break;
+        case config::Check::Kind::Compare:
+            status = compareStatus(check, gate.id, inputs);
             break;
         case config::Check::Kind::Manual:
             status = manualStatus(check, gate.id, inputs);

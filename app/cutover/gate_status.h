@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/analysis/compare.h"
 #include "app/config/plan.h"
 #include "app/cutover/condition_tracker.h"
 #include "app/store/records.h"
@@ -62,6 +63,15 @@ inline QString checkKey(const QString &gate, const QString &check) {
 }
 
 // Everything a gate's status is computed from. Pure data: the engine fills it.
+// The last judgement of a compare check: the statistics, and when its window ended.
+struct CompareOutcome {
+    analysis::CompareResult result;
+    QDateTime at;
+};
+
+// The plan's compare options in the statistics' terms.
+analysis::CompareOptions compareOptions(const config::CompareSpec &spec);
+
 struct GateInputs {
     const config::Plan *plan = nullptr;
     const QHash<QString, ConditionTracker> *trackers = nullptr; // by checkKey()
@@ -69,6 +79,7 @@ struct GateInputs {
     QList<store::SignOff> signOffs;
     QDateTime holdStartedAt; // invalid when the stage has not been validated yet
     QDateTime now;
+    const QHash<QString, CompareOutcome> *compares = nullptr; // by checkKey()
 };
 
 GateStatus evaluateGate(const config::Gate &gate, const GateInputs &inputs);

@@ -75,6 +75,7 @@ private Q_SLOTS:
     void rollbackResetAllVoidsEveryGate();
     void stepBackGoesThroughValidation();
     void tolerancePointsBandIsAbsolute();
+    void compareCheckJudgesTheGate();
 
 private:
     void open(const config::Plan &plan);
@@ -671,6 +672,70 @@ void TestCutoverEngine::tolerancePointsBandIsAbsolute() {
     m_engine->recordSplitSample(kEnv, m_now, 0.105);
     QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::Holding);
     QCOMPARE(m_engine->snapshot(kEnv).currentPercent, 10);
+}
+
+void TestCutoverEngine::compareCheckJudgesTheGate() {
+    config::Plan plan = *m_defaultPlan;
+    config::Check parity;
+    parity.id = u"latency_parity"_s;
+    parity.title = u"Query performance within 5% of legacy"_s;
+    parity.kind = config::Check::Kind::Compare;
+    parity.compare.legacy = u"legacy_p95"_s;
+    parity.compare.otel = u"otel_p95"_s;
+    parity.compare.window = config::Duration::minutes(15);
+    parity.compare.step = config::Duration::seconds(15);
+    parity.compare.direction = config::CompareSpec::Direction::Increase;
+    parity.compare.allowedIncrease = 1.05;
+    parity.compare.minSamples = 50;
+    for (config::Gate &gate : plan.gates) {
+        if (gate.id == u"gate_1")
+            gate.checks.append(parity);
+    }
+    open(plan);
+    auto state = [this]() -> std::pair<engine::CheckStatus::State, QString> {
+        for (const auto &g : m_engine->snapshot(kEnv).gates) {
+            for (const auto &c : g.checks) {
+                if (c.id == u"latency_parity")
+                    return {c.state, c.detail};
+            }
+        }
+        return {engine::CheckStatus::State::Open, u"(no such check)"_s};
+    };
+    QCOMPARE(state().first, engine::CheckStatus::State::Unknown); // not compared yet
+
+    // 61 samples a side with the same noise: no change, a pass.
+    QList<double> legacy, same, slower;
+    for (int i = 0; i <= 60; ++i) {
+        const double v = 0.200 + 0.004 * ((i * 7) % 11 - 5);
+        legacy.append(v);
+        same.append(0.200 + 0.004 * ((i * 5) % 11 - 5));
+        slower.append(v * 1.15);
+    }
+    m_engine->recordCompareSamples(kEnv, u"gate_1"_s, parity.id, m_now, legacy, same);
+    QCOMPARE(state().first, engine::CheckStatus::State::Pass);
+
+    // 15% slower than legacy, allowed 5%: fails, and says why with its numbers.
+    m_engine->recordCompareSamples(kEnv, u"gate_1"_s, parity.id, m_now, legacy, slower);
+    auto [failed, why] = state();
+    QCOMPARE(failed, engine::CheckStatus::State::Fail);
+    QVERIFY2(why.startsWith(u"high: "_s) && why.contains(u"15% higher"_s) &&
+                 why.contains(u"ratio 1.150"_s) && why.contains(u"n 61/61"_s),
+             qPrintable(why));
+    QVERIFY(!m_engine->guards(engine::Action::Sign, who(u"alice"_s), kEnv, {u"gate_1"_s, {}, {}})
+                 .isEmpty());
+
+    // Too few points (Prometheus had nothing): never a pass.
+    m_engine->recordCompareSamples(kEnv, u"gate_1"_s, parity.id, m_now, legacy.mid(0, 10),
+                                   same.mid(0, 10));
+    QCOMPARE(state().first, engine::CheckStatus::State::Unknown);
+    QVERIFY2(state().second.startsWith(u"nodata: "_s), qPrintable(state().second));
+
+    // A pass that nobody renewed for three steps goes stale: unknown again.
+    m_engine->recordCompareSamples(kEnv, u"gate_1"_s, parity.id, m_now, legacy, same);
+    QCOMPARE(state().first, engine::CheckStatus::State::Pass);
+    advance(46);
+    QCOMPARE(state().first, engine::CheckStatus::State::Unknown);
+    QVERIFY2(state().second.startsWith(u"no comparison for 46s"_s), qPrintable(state().second));
 }
 
 QTEST_GUILESS_MAIN(TestCutoverEngine)

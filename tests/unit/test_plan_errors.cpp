@@ -80,6 +80,7 @@ private Q_SLOTS:
     void toleranceBands_data();
     void toleranceBands();
     void deliveryNeedsAnAlertmanager();
+    void compareKeysAreRead();
     void everyNotificationEventIsAccepted();
     void listenAddresses_data();
     void listenAddresses();
@@ -632,8 +633,8 @@ void TestPlanErrors::located_data() {
                     "query: \"up\" }"),
         46, 9, "gates.gate_2.checks[0]",
         "expected exactly one of query (automatic), manual: true (ticked by a role), gates "
-        "(earlier gates maintained), stable_for (time at the stage) or alert_delivery (an alert "
-        "delivered by Alertmanager), found 2");
+        "(earlier gates maintained), stable_for (time at the stage), alert_delivery (an alert "
+        "delivered by Alertmanager) or compare (legacy vs OTel), found 2");
     row("delivery-with-condition",
         replaceLine(q, 46,
                     "      - { id: alerts, title: \"Alerts\", alert_delivery: { alert: Watchdog }, "
@@ -675,6 +676,43 @@ void TestPlanErrors::located_data() {
         "controller.backfill_limit", "expected a duration above zero, found 0");
     row("controller-misspelt", replaceLine(p, 56, "  leese: 3s"), 56, 3, "controller.leese",
         "unknown key 'leese'; did you mean 'lease'?");
+
+    // Issue 14. compare checks (replacing gate_1's manual item, line 41): the compare map's keys
+    // start at line 44, column 11.
+    auto compareCheck = [&q](const char *extra) {
+        return replaceLine(q, 41,
+                           QByteArray("      - id: parity\n        title: \"Parity\"\n"
+                                      "        compare:\n          legacy: 'a'\n"
+                                      "          otel: 'b'\n") +
+                               extra);
+    };
+    row("compare-too-few-samples", compareCheck("          window: 10m"), 44, 11,
+        "gates.gate_1.checks[1].compare",
+        "window 10m at step 15s gives 41 samples a side, fewer than min_samples 50: the check "
+        "could never pass");
+    row("compare-direction", compareCheck("          direction: up"), 46, 22,
+        "gates.gate_1.checks[1].compare.direction",
+        "expected increase, decrease or either, found 'up'");
+    row("compare-per-without-denominators", compareCheck("          per: request"), 44, 11,
+        "gates.gate_1.checks[1].compare.legacy_per", "missing required key 'legacy_per'");
+    row("compare-denominator-without-per", compareCheck("          otel_per: 'c'"), 46, 21,
+        "gates.gate_1.checks[1].compare.otel_per",
+        "'otel_per' applies only with per: request or per: instance");
+    row("compare-confidence", compareCheck("          confidence: 98"), 46, 23,
+        "gates.gate_1.checks[1].compare.confidence", "expected a confidence in [0.5, 1)");
+    row("compare-allowed-increase", compareCheck("          allowed_increase: 0.9"), 46, 29,
+        "gates.gate_1.checks[1].compare.allowed_increase",
+        "expected a mean ratio of at least 1 (1.05: 5% higher), found 0.9");
+    row("compare-test", compareCheck("          test: t_test"), 46, 17,
+        "gates.gate_1.checks[1].compare.test", "expected mann_whitney, found 't_test'");
+    row("compare-no-otel",
+        replaceLine(q, 41, "      - { id: parity, title: \"Parity\", compare: { legacy: 'a' } }"),
+        41, 49, "gates.gate_1.checks[1].compare.otel", "missing required key 'otel'");
+    row("critical-on-a-manual-item",
+        replaceLine(q, 41,
+                    "      - { id: ok, title: \"C\", manual: true, role: release_manager, "
+                    "critical: true }"),
+        41, 78, "gates.gate_1.checks[1].critical", "'critical' applies only to compare checks");
 }
 
 void TestPlanErrors::located() {
@@ -833,6 +871,57 @@ void TestPlanErrors::toleranceBands() {
     const Stage &s = result.plan->stages.at(0);
     QVERIFY2(qAbs(s.lowerBound() - lower) < 1e-9, qPrintable(QString::number(s.lowerBound())));
     QVERIFY2(qAbs(s.upperBound() - upper) < 1e-9, qPrintable(QString::number(s.upperBound())));
+}
+
+void TestPlanErrors::compareKeysAreRead() {
+    const QByteArray plan = replaceLine(
+        deliveryPlan(), 41,
+        "      - id: parity\n        title: \"Latency parity\"\n        critical: true\n"
+        "        group: latency\n        weight: 2.5\n        compare:\n"
+        "          legacy: 'rate(a{system=\"legacy\"}[1m])'\n"
+        "          otel: 'rate(a{system=\"otel\"}[1m])'\n"
+        "          window: 20m\n          step: 10s\n          test: mann_whitney\n"
+        "          confidence: 0.99\n          direction: increase\n"
+        "          allowed_increase: 1.05\n          allowed_decrease: 0.9\n"
+        "          min_samples: 60\n          nan: replace\n          per: request\n"
+        "          legacy_per: 'sum(rate(r{system=\"legacy\"}[1m]))'\n"
+        "          otel_per: 'sum(rate(r{system=\"otel\"}[1m]))'");
+    const auto result = loadPlanBytes(plan, u"compare.yaml"_s, QString(), options());
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    const Check &c = result.plan->gate(u"gate_1"_s)->checks.at(1);
+    QCOMPARE(c.kind, Check::Kind::Compare);
+    QVERIFY(c.critical);
+    QCOMPARE(c.group, u"latency"_s);
+    QCOMPARE(c.weight, 2.5);
+    QCOMPARE(c.compare.legacy, u"rate(a{system=\"legacy\"}[1m])"_s);
+    QCOMPARE(c.compare.otel, u"rate(a{system=\"otel\"}[1m])"_s);
+    QCOMPARE(c.compare.window, Duration::minutes(20));
+    QCOMPARE(c.compare.step, Duration::seconds(10));
+    QCOMPARE(c.compare.confidence, 0.99);
+    QCOMPARE(c.compare.direction, CompareSpec::Direction::Increase);
+    QCOMPARE(c.compare.allowedIncrease, 1.05);
+    QCOMPARE(c.compare.allowedDecrease, 0.9);
+    QCOMPARE(c.compare.minSamples, 60);
+    QCOMPARE(c.compare.nan, CompareSpec::Nan::Replace);
+    QCOMPARE(c.compare.per, CompareSpec::Per::Request);
+    QCOMPARE(c.compare.legacyPer, u"sum(rate(r{system=\"legacy\"}[1m]))"_s);
+    QCOMPARE(c.compare.otelPer, u"sum(rate(r{system=\"otel\"}[1m]))"_s);
+    QVERIFY(!c.isTracked()); // judged over a window, not sustained for `for`
+
+    // Defaults: Kayenta's 98%, either direction, no allowance, 50 samples, NaN removed.
+    const auto defaults = loadPlanBytes(
+        replaceLine(deliveryPlan(), 41,
+                    "      - { id: p, title: P, compare: { legacy: 'a', otel: 'b' } }"),
+        u"compare.yaml"_s, QString(), options());
+    QVERIFY2(defaults.ok(), qPrintable(defaults.errorText()));
+    const CompareSpec &d = defaults.plan->gate(u"gate_1"_s)->checks.at(1).compare;
+    QCOMPARE(d.window, Duration::minutes(30));
+    QCOMPARE(d.step, Duration::seconds(15));
+    QCOMPARE(d.confidence, 0.98);
+    QCOMPARE(d.direction, CompareSpec::Direction::Either);
+    QCOMPARE(d.minSamples, 50);
+    QCOMPARE(d.nan, CompareSpec::Nan::Remove);
+    QCOMPARE(d.per, CompareSpec::Per::None);
 }
 
 void TestPlanErrors::deliveryNeedsAnAlertmanager() {
