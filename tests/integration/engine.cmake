@@ -56,3 +56,5 @@ console_add_engine_test(test_engine_attestations 300)
 target_sources(test_engine_attestations PRIVATE controller_test_support.h)
 target_link_libraries(test_engine_attestations PRIVATE Qt6::Network)
 add_dependencies(test_engine_attestations cutover-console)
+# compare checks on the lab: identical pools, OTel twice as slow, Prometheus unreachable.
+console_add_engine_test(test_engine_compare 420)

@@ -1,0 +1,184 @@
+// compare checks on the lab (issue 14): Gate 1 gets "latency parity", the lab's HAProxy response
+// times of the legacy pool against the OTel pool, judged by Mann-Whitney over a 30 s window at
+// 1 s steps, allowed 5% higher. With traffic split 50/50:
+// - identical collectors pass, and 50 judgements in a row raise no false high or low;
+// - `scripts/lab collector otel-… latency 100` (OTel answers twice as slowly) is *high*, and the
+//   check says why;
+// - with Prometheus unreachable the check is unknown (nodata), never a pass.
+
+#include "engine_test_support.h"
+
+#include <QScopeGuard>
+#include <QTcpServer>
+#include <QTemporaryDir>
+
+using namespace cutover;
+using namespace enginetest;
+
+namespace {
+
+const QString kParity = u"latency_parity"_s;
+
+config::Check latencyParity() {
+    config::Check check;
+    check.id = kParity;
+    check.title = u"Query performance within 5% of legacy"_s;
+    check.kind = config::Check::Kind::Compare;
+    const QString query =
+        u"avg(haproxy_server_response_time_average_seconds{proxy=\"telemetry_backend\","
+        u"server=~\"%1-.*\",{{selector}}})"_s;
+    check.compare.legacy = query.arg(u"legacy"_s);
+    check.compare.otel = query.arg(u"otel"_s);
+    check.compare.window = config::Duration::seconds(30);
+    check.compare.step = config::Duration::seconds(1);
+    check.compare.minSamples = 20;
+    check.compare.direction = config::CompareSpec::Direction::Increase;
+    check.compare.allowedIncrease = 1.05;
+    return check;
+}
+
+config::Plan withParity(config::Plan plan) {
+    for (config::Gate &gate : plan.gates) {
+        if (gate.id == u"gate_1")
+            gate.checks.append(latencyParity());
+    }
+    return plan;
+}
+
+engine::CheckStatus parityOf(const Console &console) {
+    for (const auto &g : console.snapshot().gates) {
+        for (const auto &c : g.checks) {
+            if (c.id == kParity)
+                return c;
+        }
+    }
+    return {};
+}
+
+// A loopback port where nothing listens (bound, then released).
+quint16 deadPort() {
+    QTcpServer server;
+    if (!server.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    const quint16 port = server.serverPort();
+    server.close();
+    return port;
+}
+
+} // namespace
+
+class TestEngineCompare : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanup();
+    void identicalPoolsPass();
+    void slowerOtelIsHigh();
+    void prometheusDownIsNoData();
+
+private:
+    bool splitFiftyFifty();
+
+    QHash<QString, QString> m_state;
+    QTemporaryDir m_dir;
+    std::optional<config::Plan> m_plan;
+    std::unique_ptr<LabControl> m_lab;
+};
+
+void TestEngineCompare::initTestCase() {
+    m_state = lab::loadState();
+    REQUIRE_LAB(m_state);
+    QVERIFY(m_dir.isValid());
+    QVERIFY(writeOperatorsFile(m_dir.filePath(u"operators.json"_s)));
+    auto plan = loadLabPlan(m_state, m_dir.filePath(u"operators.json"_s));
+    QVERIFY(plan);
+    m_plan = withParity(*plan);
+    m_lab = std::make_unique<LabControl>(m_state, *m_plan);
+    QVERIFY(m_lab->reset(this));
+}
+
+void TestEngineCompare::cleanup() {
+    QVERIFY(m_lab->reset(this));
+}
+
+bool TestEngineCompare::splitFiftyFifty() {
+    const auto applied =
+        lab::await(m_lab->fleet().apply(m_lab->weightsFor(50).weights,
+                                        backends::ApplyOptions::forShift(std::chrono::seconds(2))),
+                   this, 10'000);
+    return applied.ok() && applied.value().allVerified();
+}
+
+void TestEngineCompare::identicalPoolsPass() {
+    QVERIFY(splitFiftyFifty());
+    Console console;
+    QVERIFY(console.open(*m_plan, m_dir.filePath(u"identical.sqlite"_s)));
+    QVERIFY(waitFor(
+        console, [&] { return parityOf(console).state == engine::CheckStatus::State::Pass; },
+        90'000, u"latency parity to pass"_s,
+        [&] { return QStringList{parityOf(console).detail}; }));
+    qInfo().noquote() << "identical:" << parityOf(console).detail;
+
+    // 50 judgements in a row (a new one each second): no false high or low.
+    int judged = 0;
+    QString last;
+    QElapsedTimer clock;
+    clock.start();
+    while (judged < 50 && clock.elapsed() < 120'000) {
+        QSignalSpy round(console.engine.get(), &CutoverEngine::monitorRoundFinished);
+        QVERIFY(round.wait(15'000));
+        const engine::CheckStatus status = parityOf(console);
+        if (status.detail == last)
+            continue; // no new judgement this round
+        last = status.detail;
+        ++judged;
+        QVERIFY2(status.state != engine::CheckStatus::State::Fail,
+                 qPrintable(u"judgement %1: %2"_s.arg(judged).arg(status.detail)));
+    }
+    QCOMPARE(judged, 50);
+}
+
+void TestEngineCompare::slowerOtelIsHigh() {
+    QVERIFY(splitFiftyFifty());
+    Console console;
+    QVERIFY(console.open(*m_plan, m_dir.filePath(u"slower.sqlite"_s)));
+    for (const QString &collector : m_plan->pools.otel)
+        QVERIFY(m_lab->run({u"collector"_s, collector, u"latency"_s, u"100"_s}));
+    QVERIFY(waitFor(
+        console, [&] { return parityOf(console).state == engine::CheckStatus::State::Fail; },
+        120'000, u"latency parity to fail"_s,
+        [&] { return QStringList{parityOf(console).detail}; }));
+    const QString why = parityOf(console).detail;
+    qInfo().noquote() << "OTel twice as slow:" << why;
+    QVERIFY2(why.startsWith(u"high: "_s) && why.contains(u"higher than legacy"_s) &&
+                 why.contains(u"allowed 5%"_s),
+             qPrintable(why));
+    // The gate cannot be signed on it.
+    const QStringList refusals =
+        console.engine->guards(Action::Sign, console.who(u"alice"_s), kEnv, {u"gate_1"_s, {}, {}});
+    QVERIFY2(std::any_of(refusals.cbegin(), refusals.cend(),
+                         [](const QString &r) { return r.contains(u"Query performance"_s); }),
+             qPrintable(refusals.join(u'\n')));
+}
+
+void TestEngineCompare::prometheusDownIsNoData() {
+    config::Plan blind = *m_plan;
+    const quint16 port = deadPort();
+    QVERIFY(port != 0);
+    blind.prometheus.url = QUrl(u"http://127.0.0.1:%1"_s.arg(port));
+    Console console;
+    QVERIFY(console.open(blind, m_dir.filePath(u"blind.sqlite"_s)));
+    // Several rounds: never a pass, and it says so.
+    for (int round = 0; round < 5; ++round) {
+        QSignalSpy finished(console.engine.get(), &CutoverEngine::monitorRoundFinished);
+        QVERIFY(finished.wait(15'000));
+        const engine::CheckStatus status = parityOf(console);
+        QVERIFY2(status.state == engine::CheckStatus::State::Unknown, qPrintable(status.detail));
+    }
+    const QString detail = parityOf(console).detail;
+    qInfo().noquote() << "Prometheus unreachable:" << detail;
+    QVERIFY2(detail.startsWith(u"nodata: "_s), qPrintable(detail));
+}
+
+QTEST_GUILESS_MAIN(TestEngineCompare)
+#include "test_engine_compare.moc"
