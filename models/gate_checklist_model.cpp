@@ -180,7 +180,12 @@ State GateChecklistModel::gateState(const engine::GateStatus &gate) {
         return State::Pass;
     bool unknown = false;
     bool pending = false;
+    if (gate.score && gate.score->classification == analysis::GateClass::Fail)
+        return State::Fail;
     for (const auto &check : gate.checks) {
+        // With a score, compare checks count through it (above).
+        if (gate.score && check.kind == config::Check::Kind::Compare)
+            continue;
         if (check.state == State::Fail)
             return State::Fail;
         unknown = unknown || check.state == State::Unknown;
@@ -198,6 +203,8 @@ QString GateChecklistModel::gateSummary(const engine::GateStatus &gate) {
     for (const auto &check : gate.checks)
         passing += check.state == State::Pass ? 1 : 0;
     QString text = u"%1/%2"_s.arg(passing).arg(gate.checks.size());
+    if (gate.score)
+        text += u" · "_s + scoreText(*gate.score);
     QStringList signedBy;
     QStringList awaiting;
     for (const auto &signature : gate.signatures) {
@@ -213,6 +220,32 @@ QString GateChecklistModel::gateSummary(const engine::GateStatus &gate) {
     if (!awaiting.isEmpty())
         text += tr(" · awaiting %1").arg(awaiting.join(u", "_s));
     return text;
+}
+
+State GateChecklistModel::scoreState(const analysis::GateScore &score) {
+    switch (score.classification) {
+    case analysis::GateClass::Pass:
+        return State::Pass;
+    case analysis::GateClass::Marginal:
+        return State::Pending;
+    case analysis::GateClass::Fail:
+        break;
+    }
+    return State::Fail;
+}
+
+QString GateChecklistModel::scoreText(const analysis::GateScore &score) {
+    switch (score.classification) {
+    case analysis::GateClass::Pass:
+        return tr("score %1 (pass)").arg(analysis::formatScore(score.score));
+    case analysis::GateClass::Marginal:
+        return tr("score %1 (marginal: signers acknowledge it)")
+            .arg(analysis::formatScore(score.score));
+    case analysis::GateClass::Fail:
+        break;
+    }
+    return tr("score %1 (fail: pass needs %2)")
+        .arg(analysis::formatScore(score.score), analysis::formatScore(score.thresholds.pass));
 }
 
 QString GateChecklistModel::signatureDetail(const engine::SignatureStatus &signature) {

@@ -57,6 +57,10 @@ public:
     // "3/4 · signed by Alice Smith" / "3/4 · awaiting release_manager".
     static QString gateSummary(const engine::GateStatus &gate);
     static State gateState(const engine::GateStatus &gate);
+    // "score 83.3 (marginal: signers acknowledge it)": the gate's compare checks, scored.
+    static QString scoreText(const analysis::GateScore &score);
+    // Pass, Pending (marginal: people decide) or Fail, for colour and icon.
+    static State scoreState(const analysis::GateScore &score);
     static QString stateText(State state, config::Check::Kind kind);
     static QString signatureDetail(const engine::SignatureStatus &signature);
     // The detail column of a check: who ticked a manual item and when (UTC), else the engine's

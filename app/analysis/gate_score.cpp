@@ -12,14 +12,6 @@ namespace {
 // paper (95.0 as 94.99999999999999); compare with this much slack.
 constexpr double ThresholdSlack = 1e-9;
 
-// "83.3", "95", "100"
-QString scoreText(double score) {
-    QString text = QString::number(score, 'f', 1);
-    if (text.endsWith(u".0"))
-        text.chop(2);
-    return text;
-}
-
 GroupScore &groupNamed(QList<GroupScore> &groups, const QString &name) {
     for (GroupScore &g : groups) {
         if (g.name == name)
@@ -31,6 +23,13 @@ GroupScore &groupNamed(QList<GroupScore> &groups, const QString &name) {
 }
 
 } // namespace
+
+QString formatScore(double score) {
+    QString text = QString::number(score, 'f', 1);
+    if (text.endsWith(u".0"))
+        text.chop(2);
+    return text;
+}
 
 QString gateClassName(GateClass c) {
     switch (c) {
@@ -46,6 +45,7 @@ QString gateClassName(GateClass c) {
 
 GateScore scoreGate(const QList<ScoredCheck> &checks, const ScoreThresholds &thresholds) {
     GateScore result;
+    result.thresholds = thresholds;
     for (const ScoredCheck &check : checks) {
         if (check.critical && check.verdict != Verdict::Pass)
             result.criticalFailures.append(check.id);
@@ -82,7 +82,7 @@ GateScore scoreGate(const QList<ScoredCheck> &checks, const ScoreThresholds &thr
         weighted += group.weight * group.score;
         totalWeight += group.weight;
         parts.append((group.name.isEmpty() ? u"checks"_s : group.name) + u' ' +
-                     scoreText(group.score));
+                     formatScore(group.score));
     }
 
     result.scored = totalWeight > 0;
@@ -108,9 +108,9 @@ GateScore scoreGate(const QList<ScoredCheck> &checks, const ScoreThresholds &thr
 
     QString verdict = gateClassName(result.classification);
     if (result.classification != GateClass::Pass)
-        verdict += u": pass needs "_s + scoreText(thresholds.pass);
+        verdict += u": pass needs "_s + formatScore(thresholds.pass);
     result.reason =
-        u"Score %1 (%2); %3."_s.arg(scoreText(result.score), verdict, parts.join(u", "_s));
+        u"Score %1 (%2); %3."_s.arg(formatScore(result.score), verdict, parts.join(u", "_s));
     return result;
 }
 

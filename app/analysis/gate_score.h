@@ -56,7 +56,11 @@ struct GateScore {
     QList<GroupScore> groups;     // in the order their first check appears
     QStringList criticalFailures; // ids of critical checks that did not pass
     QString reason;               // "Score 83 (marginal: pass needs 95); latency 100, ..."
+    ScoreThresholds thresholds;   // what it was classified by
 };
+
+// "83.3", "95", "100": one decimal, none when it is whole.
+QString formatScore(double score);
 
 GateScore scoreGate(const QList<ScoredCheck> &checks, const ScoreThresholds &thresholds);
 

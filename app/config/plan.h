@@ -178,6 +178,13 @@ enum class AlertDeliveryCode {
     NotDelivered = 4, // active and routed, but Alertmanager sent nothing within the window
 };
 
+// A gate's score thresholds (Kayenta's ThresholdScoreClassifier): a score >= pass passes, >=
+// marginal asks every signer to acknowledge it, lower fails the gate.
+struct ScoreThresholds {
+    double pass = 95;
+    double marginal = 75;
+};
+
 struct Gate {
     // When the gate may be signed. Stable: only once its stage's hold has been observed to the
     // end with no breach (what "10% stable (24 hours)" attests).
@@ -188,6 +195,7 @@ struct Gate {
     QStringList signOff; // roles whose signature the gate needs
     // Unset: Stable when a stage with a hold lists the gate, else Any.
     std::optional<SignAfter> signAfter;
+    std::optional<ScoreThresholds> score; // unset: the plan's
 };
 
 struct Stage {
@@ -360,6 +368,8 @@ struct Plan {
     QString preCutoverGate; // gate that must be signed before the first shift
     QList<Stage> stages;
     QList<Gate> gates; // in file order
+    // Score thresholds of every gate with compare checks that does not set its own.
+    ScoreThresholds score;
     RollbackConfig rollback;
     DriftConfig drift;
     QList<Notification> notifications;
@@ -376,6 +386,7 @@ struct Plan {
     // Whether signing `gate` waits for its stage's hold (sign_after, and its default).
     bool signsAfterStability(const QString &gate) const;
     int checkCount() const; // every check of every gate
+    ScoreThresholds scoreThresholds(const Gate &gate) const { return gate.score.value_or(score); }
 };
 
 } // namespace cutover::config

@@ -126,6 +126,7 @@ private:
     void readStages(MapReader &root, Plan &plan);
     void readTolerance(MapReader &stage, Stage &out);
     void readGates(MapReader &root, Plan &plan);
+    std::optional<ScoreThresholds> readScoreThresholds(const YAML::Node &node, const QString &path);
     std::optional<Check> readCheck(const YAML::Node &node, const QString &path);
     bool readAlertDelivery(const YAML::Node &node, const QString &path, Check &check);
     bool readCompare(const YAML::Node &node, const QString &path, Check &check);
@@ -296,7 +297,8 @@ void SchemaReader::read(const YAML::Node &root, Plan &plan) {
                   {"version",    "name",          "store",          "operators",  "roles",
                    "prometheus", "alertmanager",  "load_balancers", "pools",      "environments",
                    "validation", "pre_cutover",   "stages",         "gates",      "rollback",
-                   "drift",      "notifications", "escalation",     "controller", "panels"});
+                   "drift",      "notifications", "escalation",     "controller", "panels",
+                   "score"});
     if (!top.isMap())
         return;
     if (auto node = top.required("version", u"the plan format version, 1"_s)) {
@@ -331,6 +333,10 @@ void SchemaReader::read(const YAML::Node &root, Plan &plan) {
         }
     }
     readStages(top, plan);
+    if (auto node = top.optional("score")) {
+        if (auto thresholds = readScoreThresholds(*node, u"score"_s))
+            plan.score = *thresholds;
+    }
     readGates(top, plan);
     readRollback(top, plan);
     readDrift(top, plan);
@@ -1024,7 +1030,7 @@ void SchemaReader::readGates(MapReader &top, Plan &plan) {
             gate.id = *id;
         else
             continue;
-        MapReader map(d, entry.value, path, {"title", "checks", "sign_off", "sign_after"});
+        MapReader map(d, entry.value, path, {"title", "checks", "sign_off", "sign_after", "score"});
         if (!map.isMap())
             continue;
         if (auto n = map.required("title", u"the gate as people read it"_s)) {
@@ -1081,8 +1087,44 @@ void SchemaReader::readGates(MapReader &top, Plan &plan) {
                             yaml::describe(*n)));
             }
         }
+        if (auto n = map.optional("score"))
+            gate.score = readScoreThresholds(*n, map.pathOf("score"));
         plan.gates.append(gate);
     }
+}
+
+std::optional<ScoreThresholds> SchemaReader::readScoreThresholds(const YAML::Node &node,
+                                                                 const QString &path) {
+    MapReader map(d, node, path, {"pass", "marginal"});
+    if (!map.isMap())
+        return std::nullopt;
+    ScoreThresholds thresholds;
+    bool ok = true;
+    auto percent = [&](const char *key, double &into) {
+        if (auto n = map.optional(key)) {
+            const auto v = yaml::readNumber(d, *n, map.pathOf(key), u"a score from 0 to 100"_s);
+            if (v && (*v < 0 || *v > 100)) {
+                d.error(n->Mark(), map.pathOf(key),
+                        u"expected a score from 0 to 100, found %1"_s.arg(*v));
+                ok = false;
+            } else if (v) {
+                into = *v;
+            } else {
+                ok = false;
+            }
+        }
+    };
+    percent("pass", thresholds.pass);
+    percent("marginal", thresholds.marginal);
+    if (ok && thresholds.marginal > thresholds.pass) {
+        d.error(node.Mark(), path,
+                u"expected marginal (%1) at or below pass (%2): a marginal score lies between "
+                u"them"_s.arg(thresholds.marginal)
+                    .arg(thresholds.pass));
+        ok = false;
+    }
+    map.finish();
+    return ok ? std::optional(thresholds) : std::nullopt;
 }
 
 std::optional<Trigger> SchemaReader::readTrigger(const YAML::Node &node, const QString &path) {

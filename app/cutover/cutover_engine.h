@@ -233,10 +233,12 @@ public:
                        const Operator &who);
     ActionOutcome untick(const QString &environment, const QString &gate, const QString &check,
                          const Operator &who);
-    // `role` empty: the operator's first role that signs this gate.
+    // `role` empty: the operator's first role that signs this gate. A gate whose score is
+    // marginal is signed only with `acknowledgeMarginal` and a comment saying why; the stored
+    // comment then starts with marginalAcknowledgement() (gate_status.h).
     ActionOutcome signOff(const QString &environment, const QString &gate, const QString &role,
                           const Operator &who, const QString &passphrase, const QString &meaning,
-                          const QString &comment);
+                          const QString &comment, bool acknowledgeMarginal = false);
 
     // `typedPercent` is what the operator typed to confirm ("25"): it must be the next stage.
     Operation *shift(const QString &environment, const Operator &who, const QString &passphrase,

@@ -81,7 +81,7 @@ ActionOutcome CutoverEngine::untick(const QString &environment, const QString &g
 ActionOutcome CutoverEngine::signOff(const QString &environment, const QString &gate,
                                      const QString &role, const Operator &who,
                                      const QString &passphrase, const QString &meaning,
-                                     const QString &comment) {
+                                     const QString &comment, bool acknowledgeMarginal) {
     ActionOutcome outcome;
     const config::Gate *g = m_plan.gate(gate);
     QString signingRole = role;
@@ -93,9 +93,22 @@ ActionOutcome CutoverEngine::signOff(const QString &environment, const QString &
             }
         }
     }
-    outcome.refusals = guards(Action::Sign, who, environment, GuardTarget{gate, {}, signingRole});
+    GuardTarget target{gate, {}, signingRole};
+    target.acknowledgesMarginal = acknowledgeMarginal;
+    outcome.refusals = guards(Action::Sign, who, environment, target);
     if (meaning.trimmed().isEmpty())
         outcome.refusals.append(tr("a signature needs its meaning (e.g. \"Approved\")"));
+    // The score the signer acknowledges is the one judged now, written into the signed comment.
+    std::optional<analysis::GateScore> marginal;
+    if (const EnvironmentRuntime *rt = std::as_const(*this).runtime(environment)) {
+        for (const GateStatus &status : evaluateGates(*rt)) {
+            if (status.id == gate && status.isMarginal())
+                marginal = status.score;
+        }
+    }
+    if (marginal && acknowledgeMarginal && comment.trimmed().isEmpty())
+        outcome.refusals.append(
+            tr("acknowledging a marginal score needs a comment saying why it is acceptable"));
     if (!outcome.refusals.isEmpty()) {
         audit(who.name, signingRole, u"sign_refused"_s, environment, gate,
               {{u"reasons"_s, QJsonArray::fromStringList(outcome.refusals)}});
@@ -118,7 +131,8 @@ ActionOutcome CutoverEngine::signOff(const QString &environment, const QString &
     signature.operatorName = who.name;
     signature.printedName = who.printedName;
     signature.meaning = meaning.trimmed();
-    signature.comment = comment.trimmed();
+    signature.comment = marginal ? marginalAcknowledgement(*marginal) + u' ' + comment.trimmed()
+                                 : comment.trimmed();
     signature.at = now();
     auto signedOff = m_store.signOff(signature);
     if (!signedOff) {

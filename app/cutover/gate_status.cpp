@@ -210,6 +210,38 @@ CheckStatus compareStatus(const config::Check &check, const QString &gate, const
     return status;
 }
 
+// The gate's score from its compare checks' verdicts; nullopt for a gate without any.
+std::optional<analysis::GateScore>
+scoreOf(const config::Gate &gate, const QList<CheckStatus> &statuses, const GateInputs &in) {
+    QList<analysis::ScoredCheck> scored;
+    for (qsizetype i = 0; i < gate.checks.size(); ++i) {
+        const config::Check &check = gate.checks.at(i);
+        if (check.kind != config::Check::Kind::Compare)
+            continue;
+        analysis::ScoredCheck s;
+        s.id = check.id;
+        s.group = check.group.isEmpty() ? check.id : check.group;
+        s.weight = check.weight;
+        s.critical = check.critical;
+        // A stale or missing judgement is NoData, whatever the last verdict said.
+        const State state = statuses.at(i).state;
+        s.verdict = analysis::Verdict::NoData;
+        if (state == State::Pass) {
+            s.verdict = analysis::Verdict::Pass;
+        } else if (state == State::Fail && in.compares) {
+            const auto it = in.compares->constFind(checkKey(gate.id, check.id));
+            if (it != in.compares->cend())
+                s.verdict = it->result.verdict;
+        }
+        scored.append(s);
+    }
+    if (scored.isEmpty())
+        return std::nullopt;
+    const config::ScoreThresholds thresholds =
+        in.plan ? in.plan->scoreThresholds(gate) : gate.score.value_or(config::ScoreThresholds{});
+    return analysis::scoreGate(scored, scoreThresholds(thresholds));
+}
+
 CheckStatus stabilityStatus(const config::Check &check, const GateInputs &in) {
     CheckStatus status;
     if (!in.holdStartedAt.isValid()) {
@@ -251,8 +283,7 @@ QString checkStateName(CheckStatus::State state) {
 }
 
 bool GateStatus::checksPass() const {
-    return std::all_of(checks.cbegin(), checks.cend(),
-                       [](const CheckStatus &c) { return c.state == State::Pass; });
+    return checkBlockers().isEmpty();
 }
 
 bool GateStatus::isSigned() const {
@@ -260,26 +291,62 @@ bool GateStatus::isSigned() const {
                        [](const SignatureStatus &s) { return s.signOff.has_value(); });
 }
 
-QStringList GateStatus::blockers() const {
+bool GateStatus::ready() const {
+    if (!checksPass() || !isSigned())
+        return false;
+    return !isMarginal() ||
+           std::all_of(signatures.cbegin(), signatures.cend(),
+                       [](const SignatureStatus &s) { return s.acknowledgedMarginal; });
+}
+
+QStringList GateStatus::checkBlockers() const {
     QStringList reasons;
     for (const CheckStatus &c : checks) {
-        switch (c.state) {
-        case State::Pass:
-            break;
-        case State::Open:
+        // Compare checks count through the score below.
+        if (c.state == State::Pass || (score && c.kind == config::Check::Kind::Compare))
+            continue;
+        if (c.state == State::Open)
             reasons.append(u"%1: '%2' not ticked (%3)"_s.arg(title, c.title, c.detail));
-            break;
-        default:
+        else
             reasons.append(
                 u"%1: '%2' is %3: %4"_s.arg(title, c.title, checkStateName(c.state), c.detail));
-            break;
+    }
+    if (score && score->classification == analysis::GateClass::Fail)
+        reasons.append(u"%1: %2"_s.arg(title, score->reason));
+    return reasons;
+}
+
+QStringList GateStatus::blockers() const {
+    QStringList reasons = checkBlockers();
+    for (const SignatureStatus &s : signatures) {
+        if (!s.signOff) {
+            reasons.append(u"%1: not signed by %2"_s.arg(title, s.role));
+        } else if (isMarginal() && !s.acknowledgedMarginal) {
+            reasons.append(
+                u"%1: %2; %3 signed as %4 before it was marginal, without "
+                u"acknowledging it (the score must recover, or the gate be voided by "
+                u"a step back)"_s.arg(title, score->reason, s.signOff->printedName, s.role));
         }
     }
-    for (const SignatureStatus &s : signatures) {
-        if (!s.signOff)
-            reasons.append(u"%1: not signed by %2"_s.arg(title, s.role));
-    }
     return reasons;
+}
+
+namespace {
+const QString kAcknowledged = u"Acknowledged marginal score "_s;
+}
+
+QString marginalAcknowledgement(const analysis::GateScore &score) {
+    return kAcknowledged +
+           u"%1 (pass needs %2)."_s.arg(analysis::formatScore(score.score),
+                                        analysis::formatScore(score.thresholds.pass));
+}
+
+bool acknowledgesMarginal(const store::SignOff &signOff) {
+    return signOff.comment.startsWith(kAcknowledged);
+}
+
+analysis::ScoreThresholds scoreThresholds(const config::ScoreThresholds &thresholds) {
+    return {thresholds.pass, thresholds.marginal};
 }
 
 analysis::CompareOptions compareOptions(const config::CompareSpec &spec) {
@@ -328,12 +395,15 @@ GateStatus evaluateGate(const config::Gate &gate, const GateInputs &inputs) {
         status.kind = check.kind;
         result.checks.append(status);
     }
+    result.score = scoreOf(gate, result.checks, inputs);
     for (const QString &role : gate.signOff) {
         SignatureStatus signature;
         signature.role = role;
         for (const store::SignOff &s : inputs.signOffs) {
-            if (s.gate == gate.id && s.role == role)
+            if (s.gate == gate.id && s.role == role) {
                 signature.signOff = s;
+                signature.acknowledgedMarginal = acknowledgesMarginal(s);
+            }
         }
         result.signatures.append(signature);
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "app/analysis/compare.h"
+#include "app/analysis/gate_score.h"
 #include "app/config/plan.h"
 #include "app/cutover/condition_tracker.h"
 #include "app/store/records.h"
@@ -41,6 +42,7 @@ QString checkStateName(CheckStatus::State state);
 struct SignatureStatus {
     QString role;
     std::optional<store::SignOff> signOff; // empty: not signed yet
+    bool acknowledgedMarginal = false;     // its comment acknowledges a marginal score
 };
 
 struct GateStatus {
@@ -48,14 +50,33 @@ struct GateStatus {
     QString title;
     QList<CheckStatus> checks;
     QList<SignatureStatus> signatures;
+    // Set when the gate has compare checks: their verdicts scored the Kayenta way. The score,
+    // not each compare check, decides: pass lets them through, marginal asks every signer to
+    // acknowledge it, fail blocks the gate (a critical check that does not pass scores 0).
+    std::optional<analysis::GateScore> score;
 
     bool checksPass() const;
     bool isSigned() const;
-    bool ready() const { return checksPass() && isSigned(); }
+    bool isMarginal() const {
+        return score && score->classification == analysis::GateClass::Marginal;
+    }
+    // Signed, and by signers who acknowledged the score when it is marginal.
+    bool ready() const;
     // Why the gate is not ready, one line per problem, e.g.
     // "Gate 1: 'No customer complaints' not ticked (release_manager)".
     QStringList blockers() const;
+    // What blocks *signing* among the checks: the non-compare checks that do not pass, and a
+    // failing score. Empty when only signatures are missing.
+    QStringList checkBlockers() const;
 };
+
+// The sentence a sign-off comment starts with when its signer acknowledged a marginal score:
+// "Acknowledged marginal score 83.3 (pass needs 95)." It is part of the signed record.
+QString marginalAcknowledgement(const analysis::GateScore &score);
+bool acknowledgesMarginal(const store::SignOff &signOff);
+
+// The plan's thresholds in the statistics' terms.
+analysis::ScoreThresholds scoreThresholds(const config::ScoreThresholds &thresholds);
 
 // Key of an automatic check's tracker: "gate_id/check_id".
 inline QString checkKey(const QString &gate, const QString &check) {

@@ -265,10 +265,10 @@ QStringList signGuards(const Operator &who, const GuardInputs &in, const GuardTa
                     gate->title, role, s.signOff->printedName,
                     s.signOff->at.toString(Qt::ISODate)));
         }
-        for (const CheckStatus &c : status->checks) {
-            if (c.state != CheckStatus::State::Pass)
-                reasons.append(u"'%1' is %2: %3"_s.arg(c.title, checkStateName(c.state), c.detail));
-        }
+        reasons.append(status->checkBlockers());
+        if (status->isMarginal() && !target.acknowledgesMarginal)
+            reasons.append(u"%1: %2 A signature must acknowledge it and say why in the "
+                           u"comment"_s.arg(gate->title, status->score->reason));
     } else {
         reasons.append(u"%1: status not known yet"_s.arg(gate->title));
     }

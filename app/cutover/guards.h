@@ -48,6 +48,8 @@ struct GuardTarget {
     QString check;    // tick
     QString role;     // sign: the role signed in; empty: the operator's first eligible role
     int percent = -1; // step back: the stage returned to
+    // sign: the signer acknowledges the gate's marginal score (and says why in the comment).
+    bool acknowledgesMarginal = false;
 };
 
 struct GuardInputs {

@@ -12,6 +12,7 @@
 #include "ui/war_room/step_back_dialog.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDir>
@@ -76,6 +77,7 @@ private Q_SLOTS:
     void signOffEnabledOnlyWhenValid();
     void signOffOffersEveryEligibleRole();
     void signOffShowsARefusalWithoutClosing();
+    void signOffAcknowledgesAMarginalScore();
     void signInRequestsAndShowsMessages();
     void stepBackNeedsAReasonAndKeepsRollbackNear();
 };
@@ -174,6 +176,56 @@ void TestWarRoomDialogs::signOffShowsARefusalWithoutClosing() {
     QVERIFY(!dialog.signButton()->isEnabled());
     QCOMPARE(dialog.meaning(), u"Approved"_s);
     saveInBothThemes(&dialog, u"sign_off_refused"_s);
+}
+
+// A marginal parity score: Sign stays disabled until the signer ticks the acknowledgement
+// (Alt+A) and says why in the comment; the request carries the acknowledgement.
+void TestWarRoomDialogs::signOffAcknowledgesAMarginalScore() {
+    engine::GateStatus gate = gate1();
+    analysis::GateScore score;
+    score.score = 83.3;
+    score.classification = analysis::GateClass::Marginal;
+    score.reason = u"Score 83.3 (marginal: pass needs 95); latency 100, completeness 66.7."_s;
+    gate.score = score;
+    ui::SignOffDialog dialog(u"production"_s, gate, u"Alice Smith"_s, {u"release_manager"_s});
+    dialog.resize(900, 640);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QVERIFY(dialog.acknowledgeBox()->isVisible());
+    score.thresholds.pass = 95;
+    QVERIFY2(
+        dialog.acknowledgeBox()->text().contains(u"marginal parity score 83.3 (pass needs 95)"_s),
+        qPrintable(dialog.acknowledgeBox()->text()));
+    // The score is an item of what is signed, with its reason.
+    const auto scoreRows = dialog.itemsView()->findItems(u"Parity score"_s, Qt::MatchExactly);
+    QCOMPARE(scoreRows.size(), 1);
+    QCOMPARE(scoreRows.first()->text(1), u"marginal"_s);
+    QCOMPARE(scoreRows.first()->text(2), score.reason);
+    QCOMPARE(controlsWithoutAccessibleName(&dialog), QStringList());
+    dialog.meaningBox()->setCurrentIndex(0);
+    QTest::keyClicks(dialog.passphraseEdit(), u"pw"_s);
+    QVERIFY(!dialog.signButton()->isEnabled());
+    dialog.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&dialog));
+    QTest::keyClick(&dialog, Qt::Key_A, Qt::AltModifier);
+    // A mnemonic clicks the box with an animation: it toggles a moment later.
+    QTRY_VERIFY_WITH_TIMEOUT(dialog.acknowledgeBox()->isChecked(), 2000);
+    QVERIFY(!dialog.signButton()->isEnabled()); // still no comment
+    dialog.commentEdit()->setFocus();
+    QTest::keyClicks(dialog.commentEdit(), u"One collector replays a known backlog"_s);
+    QVERIFY(dialog.signButton()->isEnabled());
+    saveInBothThemes(&dialog, u"sign_off_marginal"_s);
+    QSignalSpy requests(&dialog, &ui::SignOffDialog::signRequested);
+    QTest::mouseClick(dialog.signButton(), Qt::LeftButton);
+    QCOMPARE(requests.size(), 1);
+    QCOMPARE(requests.at(0).at(4).toBool(), true);
+
+    // Not marginal: no acknowledgement shown, and none sent.
+    ui::SignOffDialog plain(u"production"_s, gate1(), u"Alice Smith"_s, {u"release_manager"_s});
+    plain.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&plain));
+    QVERIFY(!plain.acknowledgeBox()->isVisible());
+    QVERIFY(!plain.acknowledgesMarginal());
 }
 
 void TestWarRoomDialogs::signInRequestsAndShowsMessages() {

@@ -83,6 +83,7 @@ private Q_SLOTS:
     void rollbackOnlyNeedsTheRole();
     void tickGuards();
     void signGuards();
+    void gateScoreDecidesCompareChecks();
 
 private:
     GuardInputs atStage(int stageIndex) const;
@@ -383,8 +384,10 @@ void TestCutoverGuards::signGuards() {
 
     in.gates[1].checks[1].state = CheckStatus::State::Pending;
     in.gates[1].checks[1].detail = u"stable for 3d of 7d; 4d left"_s;
-    QCOMPARE(engine::guards(Action::Sign, erin, in, T{u"gate_4"_s, {}, {}}),
-             QStringList{u"'7-day stability at 50%' is pending: stable for 3d of 7d; 4d left"_s});
+    QCOMPARE(
+        engine::guards(Action::Sign, erin, in, T{u"gate_4"_s, {}, {}}),
+        QStringList{
+            u"Gate 4: 100% ready: '7-day stability at 50%' is pending: stable for 3d of 7d; 4d left"_s});
 
     in.gates[1] = readyGate(*m_plan->gate(u"gate_4"_s));
     QVERIFY(anyContains(engine::guards(Action::Sign, erin, in, T{u"gate_4"_s, {}, {}}),
@@ -392,6 +395,115 @@ void TestCutoverGuards::signGuards() {
     in.phase = Phase::Validating;
     QVERIFY(anyContains(engine::guards(Action::Sign, erin, in, T{u"gate_4"_s, {}, {}}),
                         u"staging is validating: sign when it holds"_s));
+}
+
+// Four compare checks and a manual item; the score (95 / 75) decides for the compare checks.
+void TestCutoverGuards::gateScoreDecidesCompareChecks() {
+    using T = engine::GuardTarget;
+    using analysis::Verdict;
+    config::Gate gate;
+    gate.id = u"gate_1"_s; // signed at 10% in the default plan
+    gate.title = u"Gate 1"_s;
+    gate.signOff = {u"release_manager"_s};
+    QHash<QString, engine::CompareOutcome> compares;
+    auto addCompare = [&](const QString &id, Verdict verdict, bool critical) {
+        config::Check check;
+        check.id = id;
+        check.title = id;
+        check.kind = config::Check::Kind::Compare;
+        check.critical = critical;
+        gate.checks.append(check);
+        engine::CompareOutcome outcome;
+        outcome.result.verdict = verdict;
+        outcome.result.reason = u"judged"_s;
+        outcome.at = t0;
+        compares.insert(engine::checkKey(gate.id, id), outcome);
+    };
+    addCompare(u"latency"_s, Verdict::Pass, false);
+    addCompare(u"completeness"_s, Verdict::Pass, false);
+    addCompare(u"cardinality"_s, Verdict::Pass, false);
+    addCompare(u"refused"_s, Verdict::High, false);
+    config::Check manual;
+    manual.id = u"complaints"_s;
+    manual.title = u"No complaints"_s;
+    manual.kind = config::Check::Kind::Manual;
+    manual.role = u"release_manager"_s;
+    gate.checks.append(manual);
+
+    engine::GateInputs inputs;
+    inputs.plan = &*m_plan;
+    inputs.compares = &compares;
+    inputs.now = t0.addSecs(1);
+    inputs.ticks = {
+        store::Tick{u"staging"_s, gate.id, manual.id, u"alice"_s, u"release_manager"_s, t0}};
+
+    // 3 of 4 pass: 75, marginal. Checks may be signed, but only with an acknowledgement.
+    GateStatus status = engine::evaluateGate(gate, inputs);
+    QVERIFY(status.score);
+    QCOMPARE(status.score->score, 75.0);
+    QCOMPARE(status.score->classification, analysis::GateClass::Marginal);
+    QVERIFY(status.isMarginal());
+    QVERIFY(status.checksPass());
+    QCOMPARE(status.checks.at(3).state, CheckStatus::State::Fail); // its own verdict stays
+
+    GuardInputs in = atStage(0);
+    in.gates = {status};
+    const QStringList unacknowledged = engine::guards(Action::Sign, alice, in, T{gate.id, {}, {}});
+    QCOMPARE(unacknowledged.size(), 1);
+    QVERIFY2(unacknowledged.first().contains(u"Score 75 (marginal: pass needs 95)"_s),
+             qPrintable(unacknowledged.first()));
+    T acknowledged{gate.id, {}, {}};
+    acknowledged.acknowledgesMarginal = true;
+    QVERIFY(engine::guards(Action::Sign, alice, in, acknowledged).isEmpty());
+
+    // Signed with the acknowledgement: ready. Signed without (before it turned marginal): not.
+    store::SignOff signature;
+    signature.environment = u"staging"_s;
+    signature.gate = gate.id;
+    signature.role = u"release_manager"_s;
+    signature.printedName = u"Alice Example"_s;
+    signature.at = t0;
+    signature.comment = engine::marginalAcknowledgement(*status.score) + u" refused is a known "
+                                                                         u"retry storm"_s;
+    QVERIFY(engine::acknowledgesMarginal(signature));
+    QVERIFY(signature.comment.startsWith(u"Acknowledged marginal score 75 (pass needs 95)."_s));
+    inputs.signOffs = {signature};
+    QVERIFY(engine::evaluateGate(gate, inputs).ready());
+    signature.comment = u"fine"_s;
+    inputs.signOffs = {signature};
+    status = engine::evaluateGate(gate, inputs);
+    QVERIFY(!status.ready());
+    QVERIFY(anyContains(status.blockers(), u"Alice Example signed as release_manager before it "
+                                           u"was marginal"_s));
+
+    // 2 of 4: 50, fail. Signing is refused with the score; the compare checks are not listed
+    // one by one.
+    compares[engine::checkKey(gate.id, u"cardinality"_s)].result.verdict = Verdict::Low;
+    inputs.signOffs.clear();
+    status = engine::evaluateGate(gate, inputs);
+    QCOMPARE(status.score->classification, analysis::GateClass::Fail);
+    QVERIFY(!status.checksPass());
+    QCOMPARE(status.checkBlockers(), QStringList{u"Gate 1: Score 50 (fail: pass needs 95); "
+                                                 u"latency 100, completeness 100, cardinality "
+                                                 u"0, refused 0."_s});
+
+    // Everything passes but a critical check has gone stale (no judgement for 3 steps): 0.
+    for (auto &c : compares)
+        c.result.verdict = Verdict::Pass;
+    gate.checks[0].critical = true;
+    compares[engine::checkKey(gate.id, u"latency"_s)].at = t0.addSecs(-3600);
+    status = engine::evaluateGate(gate, inputs);
+    QCOMPARE(status.score->score, 0.0);
+    QVERIFY(status.score->reason.contains(u"critical check latency did not pass"_s));
+    compares[engine::checkKey(gate.id, u"latency"_s)].at = t0;
+    status = engine::evaluateGate(gate, inputs);
+    QCOMPARE(status.score->score, 100.0);
+    QVERIFY(status.checksPass());
+
+    // The gate's own thresholds win over the plan's.
+    gate.score = config::ScoreThresholds{100, 100};
+    compares[engine::checkKey(gate.id, u"refused"_s)].result.verdict = Verdict::NoData;
+    QCOMPARE(engine::evaluateGate(gate, inputs).score->classification, analysis::GateClass::Fail);
 }
 
 QTEST_GUILESS_MAIN(TestCutoverGuards)

@@ -708,6 +708,17 @@ void TestPlanErrors::located_data() {
     row("compare-no-otel",
         replaceLine(q, 41, "      - { id: parity, title: \"Parity\", compare: { legacy: 'a' } }"),
         41, 49, "gates.gate_1.checks[1].compare.otel", "missing required key 'otel'");
+    // Score thresholds: a gate's own (after its sign_off, line 42) and the plan's (line 49).
+    row("score-above-100",
+        replaceLine(q, 42, "    sign_off: [release_manager]\n    score: { pass: 101 }"), 43, 20,
+        "gates.gate_1.score.pass", "expected a score from 0 to 100, found 101");
+    row("score-marginal-above-pass",
+        replaceLine(q, 42,
+                    "    sign_off: [release_manager]\n    score: { pass: 80, marginal: 90 }"),
+        43, 12, "gates.gate_1.score",
+        "expected marginal (90) at or below pass (80): a marginal score lies between them");
+    row("score-misspelt", replaceLine(q, 49, "score: { passs: 90 }\nrollback:"), 49, 10,
+        "score.passs", "unknown key 'passs'; did you mean 'pass'?");
     row("critical-on-a-manual-item",
         replaceLine(q, 41,
                     "      - { id: ok, title: \"C\", manual: true, role: release_manager, "
@@ -907,6 +918,17 @@ void TestPlanErrors::compareKeysAreRead() {
     QCOMPARE(c.compare.legacyPer, u"sum(rate(r{system=\"legacy\"}[1m]))"_s);
     QCOMPARE(c.compare.otelPer, u"sum(rate(r{system=\"otel\"}[1m]))"_s);
     QVERIFY(!c.isTracked()); // judged over a window, not sustained for `for`
+    // No score thresholds written: Kayenta's 95 / 75.
+    QCOMPARE(result.plan->scoreThresholds(*result.plan->gate(u"gate_1"_s)).pass, 95.0);
+    QCOMPARE(result.plan->scoreThresholds(*result.plan->gate(u"gate_1"_s)).marginal, 75.0);
+    const auto scored = loadPlanBytes(
+        replaceLine(replaceLine(deliveryPlan(), 49, "score: { pass: 90, marginal: 60 }\nrollback:"),
+                    42, "    sign_off: [release_manager]\n    score: { pass: 100, marginal: 100 }"),
+        u"score.yaml"_s, QString(), options());
+    QVERIFY2(scored.ok(), qPrintable(scored.errorText()));
+    QCOMPARE(scored.plan->scoreThresholds(*scored.plan->gate(u"gate_1"_s)).pass, 100.0);
+    QCOMPARE(scored.plan->scoreThresholds(*scored.plan->gate(u"gate_2"_s)).pass, 90.0);
+    QCOMPARE(scored.plan->scoreThresholds(*scored.plan->gate(u"gate_2"_s)).marginal, 60.0);
 
     // Defaults: Kayenta's 98%, either direction, no allowance, 50 samples, NaN removed.
     const auto defaults = loadPlanBytes(

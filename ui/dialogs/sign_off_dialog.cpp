@@ -2,6 +2,7 @@
 
 #include "models/gate_checklist_model.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
@@ -32,6 +33,7 @@ SignOffDialog::SignOffDialog(const QString &environment, const engine::GateStatu
     , m_role(new QComboBox(this))
     , m_meaning(new QComboBox(this))
     , m_comment(new QPlainTextEdit(this))
+    , m_acknowledge(new QCheckBox(this))
     , m_passphrase(new QLineEdit(this))
     , m_statement(new QLabel(this))
     , m_message(new QLabel(this))
@@ -81,6 +83,9 @@ SignOffDialog::SignOffDialog(const QString &environment, const engine::GateStatu
     m_comment->setTabChangesFocus(true);
     m_comment->setFixedHeight(m_comment->fontMetrics().lineSpacing() * 3 + 12);
 
+    m_acknowledge->setAccessibleName(tr("Acknowledge the marginal score"));
+    m_acknowledge->setVisible(false);
+
     m_passphrase->setEchoMode(QLineEdit::Password);
     m_passphrase->setAccessibleName(tr("Passphrase"));
     m_passphrase->setPlaceholderText(tr("Your passphrase, to sign"));
@@ -121,6 +126,7 @@ SignOffDialog::SignOffDialog(const QString &environment, const engine::GateStatu
     addRow(tr("&Role:"), m_role);
     addRow(tr("&Meaning:"), m_meaning);
     addRow(tr("C&omment:"), m_comment);
+    form->addRow(QString(), m_acknowledge);
     addRow(tr("Date and time:"), whenLabel);
     addRow(tr("&Passphrase:"), m_passphrase);
 
@@ -138,6 +144,8 @@ SignOffDialog::SignOffDialog(const QString &environment, const engine::GateStatu
     connect(m_meaning, &QComboBox::currentTextChanged, this, &SignOffDialog::updateState);
     connect(m_role, &QComboBox::currentTextChanged, this, &SignOffDialog::updateState);
     connect(m_passphrase, &QLineEdit::textChanged, this, &SignOffDialog::updateState);
+    connect(m_comment, &QPlainTextEdit::textChanged, this, &SignOffDialog::updateState);
+    connect(m_acknowledge, &QCheckBox::toggled, this, &SignOffDialog::updateState);
     connect(m_buttons, &QDialogButtonBox::accepted, this, &SignOffDialog::requestSign);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
 
@@ -183,7 +191,13 @@ QString SignOffDialog::passphrase() const {
     return m_passphrase->text();
 }
 
+bool SignOffDialog::acknowledgesMarginal() const {
+    return m_gate.isMarginal() && m_acknowledge->isChecked();
+}
+
 bool SignOffDialog::canSign() const {
+    if (m_gate.isMarginal() && (!m_acknowledge->isChecked() || comment().isEmpty()))
+        return false;
     return !meaning().isEmpty() && !passphrase().isEmpty() && !role().isEmpty();
 }
 
@@ -201,6 +215,16 @@ void SignOffDialog::fillItems() {
         item->setText(2, GateChecklistModel::checkDetail(check));
         item->setToolTip(2, GateChecklistModel::checkDetail(check));
     }
+    if (m_gate.score) {
+        // The compare checks' score is what decides for them: shown as an item of its own.
+        auto *item = new QTreeWidgetItem(m_items);
+        const auto state = GateChecklistModel::scoreState(*m_gate.score);
+        item->setText(0, tr("Parity score"));
+        item->setIcon(0, GateChecklistModel::stateIcon(state));
+        item->setText(1, analysis::gateClassName(m_gate.score->classification));
+        item->setText(2, m_gate.score->reason);
+        item->setToolTip(2, m_gate.score->reason);
+    }
     for (const engine::SignatureStatus &signature : m_gate.signatures) {
         auto *item = new QTreeWidgetItem(m_items);
         const auto state =
@@ -212,6 +236,19 @@ void SignOffDialog::fillItems() {
     }
     m_items->resizeColumnToContents(0);
     m_items->resizeColumnToContents(1);
+
+    const bool marginal = m_gate.isMarginal();
+    m_acknowledge->setVisible(marginal);
+    if (marginal) {
+        m_acknowledge->setText(
+            tr("I &acknowledge the marginal parity score %1 (pass needs %2); the comment says why")
+                .arg(analysis::formatScore(m_gate.score->score),
+                     analysis::formatScore(m_gate.score->thresholds.pass)));
+    } else {
+        m_acknowledge->setChecked(false);
+    }
+    m_comment->setPlaceholderText(marginal ? tr("Required: why the marginal score is acceptable")
+                                           : tr("Optional: anything the record should carry"));
 }
 
 void SignOffDialog::updateState() {
@@ -236,7 +273,7 @@ void SignOffDialog::requestSign() {
     if (!canSign())
         return;
     m_message->setVisible(false);
-    Q_EMIT signRequested(role(), meaning(), comment(), passphrase());
+    Q_EMIT signRequested(role(), meaning(), comment(), passphrase(), acknowledgesMarginal());
 }
 
 } // namespace cutover::ui

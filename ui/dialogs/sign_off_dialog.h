@@ -4,6 +4,7 @@
 
 #include <QDialog>
 
+class QCheckBox;
 class QComboBox;
 class QDialogButtonBox;
 class QLabel;
@@ -46,6 +47,8 @@ public:
     QString meaning() const;
     QString comment() const;
     QString passphrase() const;
+    // A marginal score: the signer ticks the acknowledgement and says why in the comment.
+    bool acknowledgesMarginal() const;
     // The confirmation statement as shown, for the record and for tests.
     QString statement() const;
     bool canSign() const;
@@ -55,12 +58,13 @@ public:
     QPlainTextEdit *commentEdit() const { return m_comment; }
     QLineEdit *passphraseEdit() const { return m_passphrase; }
     QPushButton *signButton() const { return m_signButton; }
+    QCheckBox *acknowledgeBox() const { return m_acknowledge; }
     QLabel *messageLabel() const { return m_message; }
     QTreeWidget *itemsView() const { return m_items; }
 
 Q_SIGNALS:
     void signRequested(const QString &role, const QString &meaning, const QString &comment,
-                       const QString &passphrase);
+                       const QString &passphrase, bool acknowledgesMarginal);
 
 private:
     void updateState();
@@ -76,6 +80,7 @@ private:
     QComboBox *m_role;
     QComboBox *m_meaning;
     QPlainTextEdit *m_comment;
+    QCheckBox *m_acknowledge;
     QLineEdit *m_passphrase;
     QLabel *m_statement;
     QLabel *m_message;

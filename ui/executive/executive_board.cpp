@@ -87,6 +87,14 @@ QString gateHtml(const engine::GateStatus &gate) {
                              : GateChecklistModel::stateText(state, config::Check::Kind::Automatic);
     html += u"<h3>%1 %2</h3>"_s.arg(badge(state, word), esc(gate.title));
     html += u"<p>%1</p>"_s.arg(esc(GateChecklistModel::gateSummary(gate)));
+    if (gate.score) {
+        // The parity score in its own line: what an executive signs for, with its reason.
+        html += u"<p>%1 %2 %3</p>"_s.arg(badge(GateChecklistModel::scoreState(*gate.score),
+                                               analysis::gateClassName(gate.score->classification)),
+                                         ExecutiveBoard::tr("<b>Parity score %1</b>")
+                                             .arg(analysis::formatScore(gate.score->score)),
+                                         esc(gate.score->reason));
+    }
 
     html += u"<table width=\"99%\" cellspacing=\"0\" cellpadding=\"3\" border=\"1\" "
             "style=\"border-collapse:collapse; border-style:solid; border-color:#8a8f98;\">"_s;

@@ -507,8 +507,11 @@ QDialog *WarRoomWindow::openSignOffDialog(const QString &gate) {
         if (planGate->signOff.contains(role))
             roles.append(role);
     }
-    const QStringList refusals = m_engine.guards(engine::Action::Sign, *m_operator, m_environment,
-                                                 engine::GuardTarget{gate, {}, roles.value(0)});
+    // A marginal score is acknowledged in the dialog: only the other refusals stop it opening.
+    engine::GuardTarget target{gate, {}, roles.value(0)};
+    target.acknowledgesMarginal = true;
+    const QStringList refusals =
+        m_engine.guards(engine::Action::Sign, *m_operator, m_environment, target);
     if (!refusals.isEmpty()) {
         m_checklist->setRefusals(refusals);
         return nullptr;
@@ -517,9 +520,11 @@ QDialog *WarRoomWindow::openSignOffDialog(const QString &gate) {
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &SignOffDialog::signRequested, this,
             [this, dialog, gate](const QString &role, const QString &meaning,
-                                 const QString &comment, const QString &passphrase) {
-                const auto outcome = m_engine.signOff(m_environment, gate, role, *m_operator,
-                                                      passphrase, meaning, comment);
+                                 const QString &comment, const QString &passphrase,
+                                 bool acknowledgesMarginal) {
+                const auto outcome =
+                    m_engine.signOff(m_environment, gate, role, *m_operator, passphrase, meaning,
+                                     comment, acknowledgesMarginal);
                 if (!outcome.ok) {
                     dialog->setMessage(outcome.message());
                     return;
