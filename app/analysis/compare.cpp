@@ -51,7 +51,7 @@ QString changeText(const CompareResult &r) {
     }
     const double percent = (r.meanRatio - 1) * 100;
     if (percent == 0)
-        return u"OTel averages the same as legacy"_s;
+        return u"OTel is level with legacy"_s;
     return u"OTel is %1 %2 than legacy"_s.arg(percentText(percent),
                                               percent > 0 ? u"higher"_s : u"lower"_s);
 }

@@ -2,6 +2,7 @@
 
 #include "app/cli/check_plan.h"
 #include "app/cli/control.h"
+#include "app/cli/evaluate.h"
 #include "app/cli/hash_passphrase.h"
 #include "app/cli/preflight.h"
 #include "app/cli/report.h"
@@ -58,7 +59,17 @@ const QCommandLineOption kStore(u"store"_s,
 const QCommandLineOption kStatus(u"status"_s,
                                  u"Print where every environment stands (with --operator: "
                                  u"whether they may shift, and why not)."_s);
-const QCommandLineOption kJson(u"json"_s, u"With --status: print JSON."_s);
+const QCommandLineOption kJson(u"json"_s, u"With --status or --evaluate: print JSON."_s);
+const QCommandLineOption kEvaluate(
+    u"evaluate"_s,
+    u"Judge a gate or one of its checks from Prometheus' history and the store: every check's "
+    u"verdict with its numbers, and the gate's score. 0 when all pass, 1 when any fails or is "
+    u"unknown."_s,
+    u"gate[/check]"_s);
+const QCommandLineOption kAt(u"at"_s,
+                             u"With --evaluate: when (ISO 8601, UTC unless it says otherwise, or "
+                             u"a span ago such as 2h; default: now)."_s,
+                             u"time"_s);
 const QCommandLineOption kShift(u"shift"_s,
                                 u"Shift an environment to its next stage (needs --to, "
                                 u"--operator; passphrase on standard input)."_s,
@@ -86,10 +97,11 @@ const QCommandLineOption kSign(u"sign"_s,
 const QCommandLineOption kMeaning(u"meaning"_s, u"With --sign: what the signature means."_s,
                                   u"text"_s);
 const QCommandLineOption kComment(u"comment"_s, u"With --sign: a comment."_s, u"text"_s);
-const QCommandLineOption kEnv(u"env"_s,
-                              u"Environment for --tick, --sign and --status (default: the "
-                              u"plan's first)."_s,
-                              u"environment"_s);
+const QCommandLineOption
+    kEnv(u"env"_s,
+         u"Environment for --tick, --sign, --status and --evaluate (default: the "
+         u"plan's first)."_s,
+         u"environment"_s);
 const QCommandLineOption kDryRun(u"dry-run"_s,
                                  u"Rehearse: everything but writing weights; the audit log says "
                                  u"what would have been sent."_s);
@@ -122,7 +134,7 @@ const QCommandLineOption kListen(u"listen"_s,
 const QList<QCommandLineOption> &headlessCommands() {
     static const QList<QCommandLineOption> commands{
         kCheckPlan, kPreflight, kHashPassphrase, kVerifyAudit, kExportAudit,   kStatus, kShift,
-        kRollback,  kTick,      kSign,           kReport,      kSignoffRecord, kServe};
+        kRollback,  kTick,      kSign,           kReport,      kSignoffRecord, kServe,  kEvaluate};
     return commands;
 }
 
@@ -151,7 +163,8 @@ CommandLine::CommandLine() {
                          kTick,          kSign,        kMeaning,        kComment,  kEnv,
                          kOperator,      kDryRun,      kHashPassphrase, kRoles,    kDisplayName,
                          kOperatorsFile, kVerifyAudit, kExportAudit,    kStore,    kReport,
-                         kFormat,        kOut,         kSignoffRecord,  kServe,    kListen});
+                         kFormat,        kOut,         kSignoffRecord,  kServe,    kListen,
+                         kEvaluate,      kAt});
 }
 
 CommandLine::Mode CommandLine::parse(const QStringList &arguments) {
@@ -268,6 +281,30 @@ int CommandLine::runHeadless() const {
         request.listen = m_parser.value(kListen);
         request.storePath = m_parser.value(kStore);
         return controller::runController(*plan, request, err);
+    }
+    if (m_parser.isSet(kEvaluate)) {
+        EvaluateRequest evaluate;
+        const QStringList parts = m_parser.value(kEvaluate).split(u'/');
+        if (parts.size() > 2 || parts.at(0).isEmpty() ||
+            (parts.size() == 2 && parts.at(1).isEmpty())) {
+            err << "--evaluate expects GATE or GATE/CHECK, e.g. gate_1 or gate_1/latency_parity\n";
+            return ExitUsage;
+        }
+        evaluate.gate = parts.at(0);
+        evaluate.check = parts.value(1);
+        evaluate.environment = m_parser.value(kEnv);
+        evaluate.storePath = m_parser.value(kStore);
+        evaluate.json = m_parser.isSet(kJson);
+        if (m_parser.isSet(kAt)) {
+            QString problem;
+            evaluate.at =
+                parseEvaluationTime(m_parser.value(kAt), QDateTime::currentDateTimeUtc(), &problem);
+            if (!evaluate.at.isValid()) {
+                err << problem << '\n';
+                return ExitUsage;
+            }
+        }
+        return evaluateCommand(*plan, evaluate, out, err);
     }
     if (m_parser.isSet(kReport) || m_parser.isSet(kSignoffRecord)) {
         ReportRequest report;

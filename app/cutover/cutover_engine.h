@@ -17,6 +17,7 @@
 #include "app/cutover/condition_tracker.h"
 #include "app/cutover/gate_status.h"
 #include "app/cutover/guards.h"
+#include "app/cutover/history.h"
 #include "app/cutover/phase.h"
 #include "app/store/clock.h"
 #include "app/store/decision_lease.h"
@@ -265,6 +266,8 @@ public:
     void recordCompareSamples(const QString &environment, const QString &gate, const QString &check,
                               const QDateTime &at, const QList<double> &legacy,
                               const QList<double> &otel);
+    void recordCompareSamples(const QString &environment, const QString &gate, const QString &check,
+                              const CompareSamples &samples);
     // How a backend answered: "prometheus", or a load balancer of `environment`.
     void recordBackendHealth(const QString &environment, const QString &name, bool ok,
                              const QString &problem = QString());

@@ -32,15 +32,6 @@ std::chrono::milliseconds backfillStep(const config::Plan &plan, qint64 spanMs) 
 
 } // namespace
 
-QMap<qint64, double> gridValues(const net::Result<backends::QueryResult> &result) {
-    QMap<qint64, double> values;
-    if (!result.ok() || result.value().matrix.size() != 1)
-        return values; // no series, or several: unknown, like an instant query's singleValue()
-    for (const backends::PromPoint &p : result.value().matrix.constFirst().points)
-        values.insert(qint64(std::llround(p.time * 1000.0)), p.value);
-    return values;
-}
-
 // --- the lease ---------------------------------------------------------------------------------
 
 void CutoverEngine::startDecisionLease() {

@@ -136,6 +136,5 @@ struct CutoverEngine::EnvironmentRuntime {
 
 // A range query's one series as time (ms since the epoch) -> value; empty when the query failed
 // or gave no series or several (unknown, like an instant query's singleValue()).
-QMap<qint64, double> gridValues(const net::Result<backends::QueryResult> &result);
 
 } // namespace cutover::engine

@@ -8,6 +8,7 @@
 #include "app/config/plan_loader.h"
 #include "app/cutover/cutover_engine.h"
 #include "app/cutover/engine_internal.h"
+#include "app/cutover/history.h"
 #include "app/store/store.h"
 
 #include <QMetaMethod>
@@ -337,16 +338,23 @@ void CutoverEngine::recordTriggerSample(const QString &environment, const QStrin
 void CutoverEngine::recordCompareSamples(const QString &environment, const QString &gate,
                                          const QString &check, const QDateTime &at,
                                          const QList<double> &legacy, const QList<double> &otel) {
+    CompareSamples samples;
+    samples.legacy = legacy;
+    samples.otel = otel;
+    samples.end = at;
+    samples.start = at;
+    recordCompareSamples(environment, gate, check, samples);
+}
+
+void CutoverEngine::recordCompareSamples(const QString &environment, const QString &gate,
+                                         const QString &check, const CompareSamples &samples) {
     EnvironmentRuntime &rt = runtime(environment);
     const config::Gate *g = m_plan.gate(gate);
     if (!g)
         return;
     for (const config::Check &c : g->checks) {
-        if (c.id != check || c.kind != config::Check::Kind::Compare)
-            continue;
-        rt.compares.insert(
-            checkKey(gate, check),
-            CompareOutcome{analysis::compare(legacy, otel, compareOptions(c.compare)), at});
+        if (c.id == check && c.kind == config::Check::Kind::Compare)
+            rt.compares.insert(checkKey(gate, check), judgeCompare(c.compare, samples));
     }
 }
 
@@ -551,53 +559,13 @@ void CutoverEngine::queryAlertDelivery(EnvironmentRuntime &rt, const QString &ga
 void CutoverEngine::queryCompare(EnvironmentRuntime &rt, const QString &gate,
                                  const config::Check &check, const QDateTime &issuedAt,
                                  const std::function<void()> &done) {
-    const config::CompareSpec &spec = check.compare;
     const QString environment = rt.env->name;
-    const QString checkId = check.id;
-    // The window on Prometheus' own step grid, so that both sides (and their denominators) are
-    // sampled at the same instants.
-    const qint64 stepMs = spec.step.ms();
-    const qint64 endMs = issuedAt.toMSecsSinceEpoch() / stepMs * stepMs;
-    const qint64 startMs = endMs - spec.window.ms() / stepMs * stepMs;
-    const QDateTime start = QDateTime::fromMSecsSinceEpoch(startMs, QTimeZone::utc());
-    const QDateTime end = QDateTime::fromMSecsSinceEpoch(endMs, QTimeZone::utc());
-    QStringList queries{spec.legacy, spec.otel};
-    if (spec.per != config::CompareSpec::Per::None)
-        queries << spec.legacyPer << spec.otelPer;
-    struct Pending {
-        QList<QMap<qint64, double>> series;
-        int answers = 0;
-    };
-    auto pending = std::make_shared<Pending>();
-    pending->series.resize(queries.size());
-    for (qsizetype i = 0; i < queries.size(); ++i) {
-        m_prometheus
-            ->queryRange(config::expandQuery(queries.at(i), *rt.env), start, end,
-                         std::chrono::milliseconds(stepMs))
-            ->onFinished(
-                this, [this, pending, i, environment, gate, checkId, startMs, endMs, stepMs, end,
-                       done, count = queries.size()](const net::Result<backends::QueryResult> &r) {
-                    pending->series[i] = gridValues(r);
-                    if (++pending->answers < count)
-                        return;
-                    // NaN where a side has no point, or its denominator none (or zero).
-                    auto sample = [&](int side) {
-                        QList<double> values;
-                        values.reserve((endMs - startMs) / stepMs + 1);
-                        for (qint64 t = startMs; t <= endMs; t += stepMs) {
-                            double v = pending->series.at(side).value(t, qQNaN());
-                            if (count == 4) {
-                                const double per = pending->series.at(side + 2).value(t, qQNaN());
-                                v = per != 0 && !std::isnan(per) ? v / per : qQNaN();
-                            }
-                            values.append(v);
-                        }
-                        return values;
-                    };
-                    recordCompareSamples(environment, gate, checkId, end, sample(0), sample(1));
-                    done();
-                });
-    }
+    queryCompareSamples(*m_prometheus, check.compare, *rt.env, issuedAt, this,
+                        [this, environment, gate, checkId = check.id,
+                         done](const CompareSamples &samples) {
+                            recordCompareSamples(environment, gate, checkId, samples);
+                            done();
+                        });
 }
 
 void CutoverEngine::requestPanelHistory(const QString &environment,

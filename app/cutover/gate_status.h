@@ -12,6 +12,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <memory>
 #include <optional>
 
 namespace cutover::engine {
@@ -85,9 +86,19 @@ inline QString checkKey(const QString &gate, const QString &check) {
 
 // Everything a gate's status is computed from. Pure data: the engine fills it.
 // The last judgement of a compare check: the statistics, and when its window ended.
+// The samples a judgement was made on, for the "why" view: legacy[i] and otel[i] at
+// start + i·stepMs (NaN where missing).
+struct CompareSeries {
+    QList<double> legacy;
+    QList<double> otel;
+    QDateTime start;
+    qint64 stepMs = 0;
+};
+
 struct CompareOutcome {
     analysis::CompareResult result;
     QDateTime at;
+    std::shared_ptr<const CompareSeries> samples; // shared: snapshots copy outcomes often
 };
 
 // The plan's compare options in the statistics' terms.

@@ -58,3 +58,7 @@ target_link_libraries(test_engine_attestations PRIVATE Qt6::Network)
 add_dependencies(test_engine_attestations cutover-console)
 # compare checks on the lab: identical pools, OTel twice as slow, Prometheus unreachable.
 console_add_engine_test(test_engine_compare 420)
+# Data parity through --evaluate: healthy collectors pass; dropped points, tripled series and
+# slower answers fail the lab plan's Gate 1 checks.
+console_add_engine_test(test_evaluate_parity 600)
+add_dependencies(test_evaluate_parity cutover-console)
