@@ -39,6 +39,17 @@ struct NamedQuery {
     QString query;
 };
 
+// Both sides of a comparison and, with `per`, their denominators.
+void appendCompareQueries(QList<NamedQuery> &queries, const QString &what,
+                          const config::CompareSpec &spec) {
+    queries.append({what + u" (legacy)"_s, spec.legacy});
+    queries.append({what + u" (OTel)"_s, spec.otel});
+    if (spec.per != config::CompareSpec::Per::None) {
+        queries.append({what + u" (legacy per)"_s, spec.legacyPer});
+        queries.append({what + u" (OTel per)"_s, spec.otelPer});
+    }
+}
+
 QList<NamedQuery> queriesOf(const config::Plan &plan) {
     QList<NamedQuery> queries;
     if (!plan.validation.splitQuery.isEmpty())
@@ -47,10 +58,17 @@ QList<NamedQuery> queriesOf(const config::Plan &plan) {
         for (const config::Check &check : gate.checks) {
             if (check.kind == config::Check::Kind::Automatic && !check.query.isEmpty())
                 queries.append({u"check %1/%2"_s.arg(gate.id, check.id), check.query});
+            if (check.kind == config::Check::Kind::Compare)
+                appendCompareQueries(queries, u"check %1/%2"_s.arg(gate.id, check.id),
+                                     check.compare);
         }
     }
-    for (const config::Trigger &trigger : plan.rollback.triggers)
-        queries.append({u"trigger "_s + trigger.id, trigger.query});
+    for (const config::Trigger &trigger : plan.rollback.triggers) {
+        if (trigger.compare)
+            appendCompareQueries(queries, u"trigger "_s + trigger.id, *trigger.compare);
+        else
+            queries.append({u"trigger "_s + trigger.id, trigger.query});
+    }
     for (const config::PanelGroup &group : plan.panelGroups) {
         for (const config::Panel &panel : group.panels)
             queries.append({u"panel "_s + panel.id, panel.query});

@@ -49,11 +49,18 @@ QJsonObject snapshotJson(const engine::EnvironmentSnapshot &s, const QStringList
             }
             signatures.append(signature);
         }
-        gates.append(QJsonObject{{u"id"_s, g.id},
-                                 {u"title"_s, g.title},
-                                 {u"ready"_s, g.ready()},
-                                 {u"checks"_s, checks},
-                                 {u"signatures"_s, signatures}});
+        QJsonObject gate{{u"id"_s, g.id},
+                         {u"title"_s, g.title},
+                         {u"ready"_s, g.ready()},
+                         {u"checks"_s, checks},
+                         {u"signatures"_s, signatures}};
+        if (g.score) {
+            gate.insert(u"score"_s, QJsonObject{{u"score"_s, g.score->score},
+                                                {u"classification"_s,
+                                                 analysis::gateClassName(g.score->classification)},
+                                                {u"reason"_s, g.score->reason}});
+        }
+        gates.append(gate);
     }
     QJsonArray backends;
     for (const engine::BackendHealth &b : s.backends) {

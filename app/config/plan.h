@@ -260,6 +260,9 @@ struct Trigger {
     Condition condition;
     Duration forDuration;
     Action action = Action::Prompt;
+    // Set: a compare trigger. Its samples are 1 while legacy and OTel differ (high or low), 0
+    // while they do not, missing on nodata; `condition` is then "> 0" and `query` empty.
+    std::optional<CompareSpec> compare;
     // Unset: L4 for `auto` (its notification is the automatic rollback), L2 for `prompt`.
     std::optional<EscalationLevel> level;
 

@@ -129,7 +129,7 @@ private:
     std::optional<ScoreThresholds> readScoreThresholds(const YAML::Node &node, const QString &path);
     std::optional<Check> readCheck(const YAML::Node &node, const QString &path);
     bool readAlertDelivery(const YAML::Node &node, const QString &path, Check &check);
-    bool readCompare(const YAML::Node &node, const QString &path, Check &check);
+    bool readCompare(const YAML::Node &node, const QString &path, CompareSpec &spec);
     // One of `words` (as written in the plan): its index, or an error naming them all.
     std::optional<int> word(const YAML::Node &node, const QString &path, const QStringList &words);
     void readRollback(MapReader &root, Plan &plan);
@@ -796,7 +796,7 @@ std::optional<int> SchemaReader::word(const YAML::Node &node, const QString &pat
 }
 
 // legacy vs OTel over a window, judged by statistics (see CompareSpec and app/analysis).
-bool SchemaReader::readCompare(const YAML::Node &node, const QString &path, Check &check) {
+bool SchemaReader::readCompare(const YAML::Node &node, const QString &path, CompareSpec &c) {
     MapReader map(d, node, path,
                   {"legacy", "otel", "window", "step", "test", "confidence", "direction",
                    "allowed_increase", "allowed_decrease", "min_samples", "nan", "per",
@@ -804,7 +804,6 @@ bool SchemaReader::readCompare(const YAML::Node &node, const QString &path, Chec
     if (!map.isMap())
         return false;
     const qsizetype errorsBefore = d.errorCount();
-    CompareSpec &c = check.compare;
     for (const auto &[key, out] : {std::pair{"legacy", &c.legacy}, std::pair{"otel", &c.otel}}) {
         if (auto n = map.required(key, u"PromQL of one series"_s)) {
             if (auto v = yaml::readString(d, *n, map.pathOf(key)))
@@ -958,7 +957,7 @@ std::optional<Check> SchemaReader::readCheck(const YAML::Node &node, const QStri
     }
     if (compare) {
         check.kind = Check::Kind::Compare;
-        if (!readCompare(*compare, map.pathOf("compare"), check))
+        if (!readCompare(*compare, map.pathOf("compare"), check.compare))
             ok = false;
         if (auto n = map.optional("critical")) {
             if (auto v = yaml::readBool(d, *n, map.pathOf("critical")))
@@ -1128,7 +1127,8 @@ std::optional<ScoreThresholds> SchemaReader::readScoreThresholds(const YAML::Nod
 }
 
 std::optional<Trigger> SchemaReader::readTrigger(const YAML::Node &node, const QString &path) {
-    MapReader map(d, node, path, {"id", "title", "query", "condition", "for", "action", "level"});
+    MapReader map(d, node, path,
+                  {"id", "title", "query", "condition", "for", "action", "level", "compare"});
     if (!map.isMap())
         return std::nullopt;
     Trigger trigger;
@@ -1145,13 +1145,29 @@ std::optional<Trigger> SchemaReader::readTrigger(const YAML::Node &node, const Q
         if (auto v = yaml::readString(d, *n, map.pathOf("title")))
             trigger.title = *v;
     }
-    if (auto n = map.required("query", u"PromQL"_s)) {
-        if (auto v = yaml::readString(d, *n, map.pathOf("query")))
-            trigger.query = *v;
-    }
-    if (auto n = map.required("condition", u"a comparison such as '< 0.99'"_s)) {
-        if (auto c = condition(*n, map.pathOf("condition")))
-            trigger.condition = *c;
+    if (auto compare = map.optional("compare")) {
+        // Fires while legacy and OTel differ (high or low) for `for`; nodata never counts.
+        CompareSpec spec;
+        if (readCompare(*compare, map.pathOf("compare"), spec))
+            trigger.compare = spec;
+        else
+            ok = false;
+        trigger.condition = {Condition::Op::Greater, 0};
+        for (const char *key : {"query", "condition"}) {
+            if (auto n = map.optional(key))
+                d.error(n->Mark(), map.pathOf(key),
+                        u"'%1' does not apply to a compare trigger: it fires when the comparison "
+                        u"is high or low"_s.arg(QLatin1StringView(key)));
+        }
+    } else {
+        if (auto n = map.required("query", u"PromQL (or a compare: mapping)"_s)) {
+            if (auto v = yaml::readString(d, *n, map.pathOf("query")))
+                trigger.query = *v;
+        }
+        if (auto n = map.required("condition", u"a comparison such as '< 0.99'"_s)) {
+            if (auto c = condition(*n, map.pathOf("condition")))
+                trigger.condition = *c;
+        }
     }
     if (auto n = map.optional("for")) {
         if (auto v = yaml::readDuration(d, *n, map.pathOf("for")))

@@ -219,6 +219,18 @@ QStringList CutoverEngine::guards(Action action, const Operator &who, const QStr
     return engine::guards(action, who, guardInputs(*rt), target);
 }
 
+std::optional<CompareOutcome> CutoverEngine::compareOutcome(const QString &environment,
+                                                            const QString &gate,
+                                                            const QString &check) const {
+    const EnvironmentRuntime *rt = runtime(environment);
+    if (!rt)
+        return std::nullopt;
+    const auto it = rt->compares.constFind(checkKey(gate, check));
+    if (it == rt->compares.cend())
+        return std::nullopt;
+    return *it;
+}
+
 EnvironmentSnapshot CutoverEngine::snapshot(const QString &environment) const {
     EnvironmentSnapshot s;
     const EnvironmentRuntime *rt = runtime(environment);

@@ -220,6 +220,9 @@ public:
     bool isDryRun() const { return m_options.dryRun; }
     QStringList environments() const;
     EnvironmentSnapshot snapshot(const QString &environment) const;
+    // A compare check's last judgement with its samples (the "why" view); nullopt: none yet.
+    std::optional<CompareOutcome> compareOutcome(const QString &environment, const QString &gate,
+                                                 const QString &check) const;
 
     // Identity. signIn() audits; the same passphrase check guards shift and sign-off.
     store::SignInResult signIn(const QString &name, const QString &passphrase);

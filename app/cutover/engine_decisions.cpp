@@ -305,6 +305,9 @@ void CutoverEngine::backfillEnvironment(EnvironmentRuntime &rt, const QDateTime 
     if (!hasOtelTraffic(rt.state))
         return;
     for (const config::Trigger &trigger : m_plan.rollback.triggers) {
+        // A compare trigger judges a window at each step: its history is its next judgement.
+        if (trigger.compare)
+            continue;
         ++*pending;
         const QString id = trigger.id;
         m_prometheus->queryRange(config::expandQuery(trigger.query, *rt.env), from, to, step)

@@ -257,8 +257,14 @@ void CutoverEngine::preserveEvidence(const QString &environment, const QString &
     const qint64 stepMs = std::max<qint64>(m_plan.validation.scrapeInterval.ms(),
                                            m_plan.rollback.evidenceSpan.ms() / 4000 + 1);
     QList<std::pair<QString, QString>> queries{{u"split"_s, m_plan.validation.splitQuery}};
-    for (const config::Trigger &trigger : m_plan.rollback.triggers)
-        queries.append({u"trigger-"_s + trigger.id, trigger.query});
+    for (const config::Trigger &trigger : m_plan.rollback.triggers) {
+        if (trigger.compare) {
+            queries.append({u"trigger-%1-legacy"_s.arg(trigger.id), trigger.compare->legacy});
+            queries.append({u"trigger-%1-otel"_s.arg(trigger.id), trigger.compare->otel});
+        } else {
+            queries.append({u"trigger-"_s + trigger.id, trigger.query});
+        }
+    }
     for (const auto &[name, query] : queries) {
         ++collection->pending;
         m_prometheus

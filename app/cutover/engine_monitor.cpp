@@ -466,8 +466,31 @@ void CutoverEngine::queryEnvironment(EnvironmentRuntime &rt) {
         }
     }
     for (const config::Trigger &trigger : m_plan.rollback.triggers) {
-        ++rt.pendingQueries;
         const QString id = trigger.id;
+        if (trigger.compare) {
+            // Judged over its window once a step: 1 while legacy and OTel differ, 0 while they
+            // do not, no sample on nodata (never counts toward `for`).
+            const QString key = u"trigger/"_s + id;
+            const QDateTime asked = rt.compareAsked.value(key);
+            if (asked.isValid() && asked.msecsTo(issuedAt) < trigger.compare->step.ms())
+                continue;
+            rt.compareAsked.insert(key, issuedAt);
+            ++rt.pendingQueries;
+            queryCompareSamples(
+                *m_prometheus, *trigger.compare, *rt.env, issuedAt, this,
+                [this, environment, id, spec = *trigger.compare,
+                 finishedOne](const CompareSamples &samples) {
+                    const CompareOutcome outcome = judgeCompare(spec, samples);
+                    std::optional<double> value;
+                    if (outcome.result.verdict != analysis::Verdict::NoData)
+                        value = outcome.result.verdict == analysis::Verdict::Pass ? 0.0 : 1.0;
+                    runtime(environment).compares.insert(u"trigger/"_s + id, outcome);
+                    recordTriggerSample(environment, id, samples.end, value);
+                    finishedOne();
+                });
+            continue;
+        }
+        ++rt.pendingQueries;
         m_prometheus->query(config::expandQuery(trigger.query, *rt.env))
             ->onFinished(this, [this, environment, id, issuedAt, valueOf,
                                 finishedOne](const net::Result<backends::QueryResult> &r) {
@@ -560,12 +583,12 @@ void CutoverEngine::queryCompare(EnvironmentRuntime &rt, const QString &gate,
                                  const config::Check &check, const QDateTime &issuedAt,
                                  const std::function<void()> &done) {
     const QString environment = rt.env->name;
-    queryCompareSamples(*m_prometheus, check.compare, *rt.env, issuedAt, this,
-                        [this, environment, gate, checkId = check.id,
-                         done](const CompareSamples &samples) {
-                            recordCompareSamples(environment, gate, checkId, samples);
-                            done();
-                        });
+    queryCompareSamples(
+        *m_prometheus, check.compare, *rt.env, issuedAt, this,
+        [this, environment, gate, checkId = check.id, done](const CompareSamples &samples) {
+            recordCompareSamples(environment, gate, checkId, samples);
+            done();
+        });
 }
 
 void CutoverEngine::requestPanelHistory(const QString &environment,

@@ -113,6 +113,11 @@ CheckStatus manualStatus(const config::Check &check, const QString &gate, const 
     return status;
 }
 
+CheckStatus compareStatus(const config::Check &check, const QString &gate, const GateInputs &in);
+std::optional<analysis::GateScore> scoreOf(const config::Gate &gate,
+                                           const QList<CheckStatus> &statuses,
+                                           const GateInputs &in);
+
 CheckStatus gateRefStatus(const config::Check &check, const GateInputs &in) {
     CheckStatus status;
     int failing = 0;
@@ -123,6 +128,16 @@ CheckStatus gateRefStatus(const config::Check &check, const GateInputs &in) {
         const config::Gate *ref = in.plan ? in.plan->gate(gateId) : nullptr;
         if (!ref)
             continue;
+        // The referenced gate's compare checks count as one criterion: its score, which must
+        // not fail (marginal was acknowledged when that gate was signed).
+        QList<CheckStatus> compares;
+        for (const config::Check &c : ref->checks)
+            compares.append(c.kind == config::Check::Kind::Compare ? compareStatus(c, gateId, in)
+                                                                   : CheckStatus{});
+        if (const auto score = scoreOf(*ref, compares, in)) {
+            ++total;
+            failing += score->classification == analysis::GateClass::Fail ? 1 : 0;
+        }
         for (const config::Check &c : ref->checks) {
             if (!c.isTracked())
                 continue;
@@ -151,7 +166,7 @@ CheckStatus gateRefStatus(const config::Check &check, const GateInputs &in) {
     else
         status.state = State::Pass;
     status.detail =
-        u"%1 of %2 automatic checks of %3 passing"_s.arg(total - failing - unknown - pending)
+        u"%1 of %2 automatic checks and scores of %3 passing"_s.arg(total - failing - unknown - pending)
             .arg(total)
             .arg(check.gates.join(u", "_s));
     return status;

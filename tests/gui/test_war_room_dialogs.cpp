@@ -92,8 +92,10 @@ void TestWarRoomDialogs::signOffEnabledOnlyWhenValid() {
     QVERIFY(QTest::qWaitForWindowExposed(&dialog));
     QCOMPARE(controlsWithoutAccessibleName(&dialog), QStringList());
 
-    // What is signed: every item of the gate and the signature row, as they stand.
-    QCOMPARE(dialog.itemsView()->topLevelItemCount(), 5);
+    // What is signed: every item of the gate (the seed's 4 and 7 of data parity), the parity
+    // score and the signature row, as they stand.
+    QCOMPARE(dialog.itemsView()->topLevelItemCount(), 13);
+    QCOMPARE(dialog.itemsView()->topLevelItem(11)->text(0), u"Parity score"_s);
     QCOMPARE(dialog.itemsView()->topLevelItem(3)->text(0), u"No customer complaints"_s);
     QCOMPARE(dialog.itemsView()->topLevelItem(3)->text(1), u"ticked"_s);
     QCOMPARE(dialog.roleBox()->count(), 1); // one eligible role: no choice to make

@@ -12,18 +12,21 @@
 #include "models/rollback_progress_model.h"
 #include "theme_screenshots.h"
 #include "ui/audit/audit_view.h"
+#include "ui/charts/compare_view.h"
 #include "ui/checklist/checklist_panel.h"
 #include "ui/executive/executive_board.h"
 #include "ui/rollback/rollback_progress_panel.h"
 #include "ui/war_room/header_bar.h"
 
 #include <QApplication>
+#include <QBarSet>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDateTimeEdit>
 #include <QDir>
 #include <QFileInfo>
 #include <QLabel>
+#include <QLineSeries>
 #include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -155,6 +158,8 @@ private Q_SLOTS:
     void auditFilterByActionAndTime();
     void executiveBoardPrintsAPdf();
     void headerSaysWhenTheStoreIsDown();
+    void compareViewShowsWhy();
+    void checklistSelectingACompareCheckSaysSo();
 
 private:
     config::Plan m_plan;
@@ -487,6 +492,87 @@ void TestWarRoomPanels::headerSaysWhenTheStoreIsDown() {
     s.auditEntriesWaiting = 0;
     header.display(s, Now);
     QVERIFY(!header.storeNotice()->isVisible());
+}
+
+// The "why" of a compare check: the sentence, the numbers, both samples over the window (NaN
+// points left out) and a histogram per side on shared bins.
+void TestWarRoomPanels::compareViewShowsWhy() {
+    ui::CompareView view;
+    view.setChoices({{u"gate_1"_s, u"latency_parity"_s, u"Gate 1 · Query performance"_s},
+                     {u"gate_1"_s, u"completeness_parity"_s, u"Gate 1 · Metric completeness"_s}});
+    QSignalSpy chosen(&view, &ui::CompareView::checkChosen);
+    QVERIFY(view.selectCheck(u"gate_1"_s, u"completeness_parity"_s));
+    QCOMPARE(chosen.size(), 1);
+    QCOMPARE(view.currentCheck(), u"completeness_parity"_s);
+    QVERIFY(!view.selectCheck(u"gate_1"_s, u"nope"_s));
+    QVERIFY(view.sentenceLabel()->text().startsWith(u"Not judged yet"_s));
+
+    // Legacy around 0.050 s, OTel 12% slower, one point missing on each side.
+    engine::CompareSeries series;
+    series.start = QDateTime(QDate(2026, 12, 2), QTime(10, 0), Qt::UTC);
+    series.stepMs = 15'000;
+    for (int i = 0; i < 120; ++i) {
+        const double wobble = 0.002 * std::sin(i * 0.7);
+        series.legacy.append(i == 7 ? qQNaN() : 0.050 + wobble);
+        series.otel.append(i == 9 ? qQNaN() : 0.056 + wobble);
+    }
+    config::CompareSpec spec;
+    spec.direction = config::CompareSpec::Direction::Increase;
+    spec.allowedIncrease = 1.05;
+    spec.window = config::Duration::minutes(30);
+    spec.step = config::Duration::seconds(15);
+    engine::CompareSamples samples;
+    samples.legacy = series.legacy;
+    samples.otel = series.otel;
+    samples.start = series.start;
+    samples.end = series.start.addMSecs(119 * series.stepMs);
+    samples.stepMs = series.stepMs;
+    const engine::CompareOutcome outcome = engine::judgeCompare(spec, samples);
+    QCOMPARE(outcome.result.verdict, analysis::Verdict::High);
+    view.resize(1100, 520);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setOutcome(outcome);
+    QVERIFY2(view.sentenceLabel()->text().startsWith(u"HIGH: OTel is 12% higher than legacy"_s),
+             qPrintable(view.sentenceLabel()->text()));
+    QVERIFY(view.sentenceLabel()->text().contains(u"allowed 5%"_s));
+    QVERIFY2(view.numbersLabel()->text().contains(u"Mann-Whitney U = "_s) &&
+                 view.numbersLabel()->text().contains(u"n = 119 / 119"_s),
+             qPrintable(view.numbersLabel()->text()));
+    QCOMPARE(view.legacyLine()->count(), 119);
+    QCOMPARE(view.otelLine()->count(), 119);
+    QCOMPARE(view.legacyLine()->at(0).x(), double(series.start.toMSecsSinceEpoch()));
+    double legacyCount = 0;
+    double otelCount = 0;
+    for (int i = 0; i < view.legacyBars()->count(); ++i) {
+        legacyCount += view.legacyBars()->at(i);
+        otelCount += view.otelBars()->at(i);
+    }
+    QCOMPARE(legacyCount, 119.0);
+    QCOMPARE(otelCount, 119.0);
+    saveInBothThemes(&view, u"compare_why"_s);
+
+    // Shared bins over both sides; a constant sample is one bin; nothing finite is no bins.
+    const auto h = ui::CompareView::histogram({1, 2, 3, qQNaN()}, {3, 4, qInf()}, 3);
+    QCOMPARE(h.edges, (QList<double>{1, 2, 3, 4}));
+    QCOMPARE(h.legacy, (QList<int>{1, 1, 1}));
+    QCOMPARE(h.otel, (QList<int>{0, 0, 2}));
+    QCOMPARE(ui::CompareView::histogram({5, 5}, {5}, 12).legacy, QList<int>{2});
+    QVERIFY(ui::CompareView::histogram({qQNaN()}, {}, 12).edges.isEmpty());
+
+    view.setOutcome(std::nullopt);
+    QCOMPARE(view.legacyLine()->count(), 0);
+}
+
+void TestWarRoomPanels::checklistSelectingACompareCheckSaysSo() {
+    ui::ChecklistPanel panel;
+    QList<engine::GateStatus> gates = gatesAtTenPercent(m_plan, false);
+    panel.setGates(gates);
+    QSignalSpy selected(&panel, &ui::ChecklistPanel::checkSelected);
+    QVERIFY(panel.selectCheck(u"gate_1"_s, u"latency_parity"_s));
+    QVERIFY(!selected.isEmpty());
+    QCOMPARE(selected.last().at(1).toString(), u"latency_parity"_s);
+    QCOMPARE(selected.last().at(2).value<config::Check::Kind>(), config::Check::Kind::Compare);
 }
 
 QTEST_MAIN(TestWarRoomPanels)

@@ -68,6 +68,19 @@ void TestEngineCompare::initTestCase() {
     auto plan = loadLabPlan(m_state, m_dir.filePath(u"operators.json"_s));
     QVERIFY(plan);
     m_plan = *plan;
+    // A prompt trigger on the same comparison (issue 14: compare as a trigger condition).
+    config::Trigger slower;
+    slower.id = u"otel_slower"_s;
+    slower.title = u"OTel answers slower than legacy"_s;
+    slower.action = config::Trigger::Action::Prompt;
+    slower.forDuration = config::Duration::seconds(2);
+    slower.condition = {config::Condition::Op::Greater, 0};
+    for (const config::Check &check : m_plan->gate(u"gate_1"_s)->checks) {
+        if (check.id == kParity)
+            slower.compare = check.compare;
+    }
+    QVERIFY(slower.compare);
+    m_plan->rollback.triggers.append(slower);
     m_lab = std::make_unique<LabControl>(m_state, *m_plan);
     QVERIFY(m_lab->reset(this));
 }
@@ -102,6 +115,9 @@ void TestEngineCompare::identicalPoolsPass() {
         const engine::CheckStatus status = parityOf(console);
         QVERIFY2(status.state != engine::CheckStatus::State::Fail,
                  qPrintable(u"round %1: %2"_s.arg(round).arg(status.detail)));
+        // Nor does the compare trigger on the same comparison fire.
+        QVERIFY2(!console.snapshot().firingTriggers.contains(u"OTel answers slower than legacy"_s),
+                 qPrintable(u"round %1"_s.arg(round)));
     }
 }
 
@@ -141,6 +157,13 @@ void TestEngineCompare::slowerOtelIsHigh() {
             return false;
         },
         15'000, u"Gate 1's score to count latency parity as failing"_s));
+    // The compare trigger fires on the same difference (held for its 2 s).
+    QVERIFY(waitFor(
+        console,
+        [&] {
+            return console.snapshot().firingTriggers.contains(u"OTel answers slower than legacy"_s);
+        },
+        30'000, u"the compare trigger to fire"_s));
 }
 
 void TestEngineCompare::prometheusDownIsNoData() {

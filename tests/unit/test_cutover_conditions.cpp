@@ -85,33 +85,77 @@ void TestCutoverConditions::breachesAreRemembered() {
     QCOMPARE(tracker.lastBreachAt(), at(10));
 }
 
+namespace {
+
+// A value that satisfies `c`.
+double passingValue(const config::Condition &c) {
+    switch (c.op) {
+    case config::Condition::Op::Less:
+    case config::Condition::Op::LessEqual:
+        return c.threshold - 1e-3 * std::max(1.0, std::abs(c.threshold));
+    case config::Condition::Op::Equal:
+        return c.threshold;
+    default:
+        return c.threshold + 1;
+    }
+}
+
+// Every compare check of `gate` judged Pass at `when`.
+QHash<QString, engine::CompareOutcome> passingCompares(const config::Gate &gate,
+                                                       const QDateTime &when) {
+    QHash<QString, engine::CompareOutcome> outcomes;
+    for (const config::Check &c : gate.checks) {
+        if (c.kind != config::Check::Kind::Compare)
+            continue;
+        engine::CompareOutcome o;
+        o.result.verdict = analysis::Verdict::Pass;
+        o.result.reason = u"No significant difference"_s;
+        o.at = when;
+        outcomes.insert(engine::checkKey(gate.id, c.id), o);
+    }
+    return outcomes;
+}
+
+} // namespace
+
 void TestCutoverConditions::gateNeedsEveryItemAndEverySignature() {
     const auto plan = config::loadPlanFile(u":/plans/default.yaml"_s).plan;
     QVERIFY(plan);
     const config::Gate *gate1 = plan->gate(u"gate_1"_s);
     QHash<QString, ConditionTracker> trackers;
+    int tracked = 0;
     for (const config::Check &c : gate1->checks) {
-        if (c.isTracked())
+        if (c.isTracked()) {
             trackers.insert(engine::checkKey(u"gate_1"_s, c.id),
                             ConditionTracker(c.trackedCondition(), c.forDuration));
+            ++tracked;
+        }
     }
+    QCOMPARE(tracked, 6); // error rate, latency, alerts; collector failures, queues, gaps
     engine::GateInputs in{&*plan, &trackers, {}, {}, QDateTime(), at(0)};
     auto status = engine::evaluateGate(*gate1, in);
-    QCOMPARE(status.checks.size(), 4);
+    QCOMPARE(status.checks.size(), 11);
     QCOMPARE(status.checks.at(0).state, CheckStatus::State::Unknown);
     QCOMPARE(status.checks.at(3).state, CheckStatus::State::Open);
     QVERIFY(!status.ready());
-    QCOMPARE(status.blockers().size(), 5); // 3 automatic unknown, 1 not ticked, 1 signature
+    // 6 tracked unknown, 1 not ticked, the parity score (nothing compared yet), 1 signature.
+    QCOMPARE(status.blockers().size(), 9);
+    QVERIFY(status.score && status.score->score == 0.0);
 
-    // Feed every automatic check a passing value, long enough.
-    trackers[u"gate_1/error_rate"_s].update(0.0, at(0));
-    trackers[u"gate_1/latency"_s].update(1.01, at(0));
-    trackers[u"gate_1/alerts_functioning"_s].update(1.0, at(0));
+    // Feed every tracked check a passing value, long enough, and every comparison a pass.
+    for (const config::Check &c : gate1->checks) {
+        if (c.isTracked())
+            trackers[engine::checkKey(u"gate_1"_s, c.id)].update(
+                passingValue(c.trackedCondition()), at(0));
+    }
+    const QHash<QString, engine::CompareOutcome> compares = passingCompares(*gate1, at(601));
+    in.compares = &compares;
     in.now = at(601);
     in.ticks.append(store::Tick{u"production"_s, u"gate_1"_s, u"no_complaints"_s, u"alice"_s,
                                 u"release_manager"_s, at(500)});
     status = engine::evaluateGate(*gate1, in);
-    QVERIFY(status.checksPass());
+    QVERIFY2(status.checksPass(), qPrintable(status.checkBlockers().join(u'\n')));
+    QCOMPARE(status.score->score, 100.0);
     QVERIFY(!status.isSigned());
     QCOMPARE(status.blockers(),
              QStringList{u"Gate 1: 10% stable (24 hours): not signed by release_manager"_s});
@@ -137,21 +181,32 @@ void TestCutoverConditions::gateNeedsEveryItemAndEverySignature() {
 
 void TestCutoverConditions::gateRefFollowsTheReferencedGate() {
     const auto plan = config::loadPlanFile(u":/plans/default.yaml"_s).plan;
+    const config::Gate *gate1 = plan->gate(u"gate_1"_s);
     QHash<QString, ConditionTracker> trackers;
-    for (const config::Check &c : plan->gate(u"gate_1"_s)->checks) {
+    for (const config::Check &c : gate1->checks) {
         if (c.isTracked()) { // automatic checks and alert delivery
             ConditionTracker t(c.trackedCondition(), config::Duration());
-            t.update(c.id == u"latency" ? 1.0 : (c.id == u"error_rate" ? 0.0 : 1.0), at(0));
+            t.update(passingValue(c.trackedCondition()), at(0));
             trackers.insert(engine::checkKey(u"gate_1"_s, c.id), t);
         }
     }
-    engine::GateInputs in{&*plan, &trackers, {}, {}, QDateTime(), at(1)};
+    QHash<QString, engine::CompareOutcome> compares = passingCompares(*gate1, at(1));
+    engine::GateInputs in{&*plan, &trackers, {}, {}, QDateTime(), at(1), &compares};
     auto status = engine::evaluateGate(*plan->gate(u"gate_2"_s), in);
     QCOMPARE(status.checks.at(0).state, CheckStatus::State::Pass); // All Gate 1 criteria maintained
+    QVERIFY2(status.checks.at(0).detail.startsWith(u"7 of 7"_s),
+             qPrintable(status.checks.at(0).detail));
     trackers[u"gate_1/error_rate"_s].update(std::nullopt, at(2));
     status = engine::evaluateGate(*plan->gate(u"gate_2"_s), in);
     QCOMPARE(status.checks.at(0).state, CheckStatus::State::Unknown);
     trackers[u"gate_1/error_rate"_s].update(0.5, at(3));
+    status = engine::evaluateGate(*plan->gate(u"gate_2"_s), in);
+    QCOMPARE(status.checks.at(0).state, CheckStatus::State::Fail);
+
+    // Gate 1's parity score failing (its critical completeness check low) fails it too.
+    trackers[u"gate_1/error_rate"_s].update(0.0, at(3));
+    compares[engine::checkKey(u"gate_1"_s, u"completeness_parity"_s)].result.verdict =
+        analysis::Verdict::Low;
     status = engine::evaluateGate(*plan->gate(u"gate_2"_s), in);
     QCOMPARE(status.checks.at(0).state, CheckStatus::State::Fail);
 }

@@ -190,8 +190,19 @@ void TestCutoverEngine::passGate1() {
         m_engine->recordCheckSample(kEnv, u"gate_1"_s, u"error_rate"_s, at, 0.0);
         m_engine->recordCheckSample(kEnv, u"gate_1"_s, u"latency"_s, at, 1.0);
         m_engine->recordCheckSample(kEnv, u"gate_1"_s, u"alerts_functioning"_s, at, 1.0);
+        m_engine->recordCheckSample(kEnv, u"gate_1"_s, u"collector_failures"_s, at, 0.0);
+        m_engine->recordCheckSample(kEnv, u"gate_1"_s, u"queue_headroom"_s, at, 0.1);
+        m_engine->recordCheckSample(kEnv, u"gate_1"_s, u"zero_gaps"_s, at, 0.0);
     }
     m_now = start.addSecs(601);
+    // Data parity: both pipelines delivering the same, judged over their windows just now.
+    QList<double> same;
+    for (int i = 0; i < 121; ++i)
+        same.append(1.0 + 0.01 * (i % 7));
+    for (const config::Check &check : m_engine->plan().gate(u"gate_1"_s)->checks) {
+        if (check.kind == config::Check::Kind::Compare)
+            m_engine->recordCompareSamples(kEnv, u"gate_1"_s, check.id, m_now, same, same);
+    }
     m_engine->evaluateSamples(kEnv);
     QVERIFY(m_engine->tick(kEnv, u"gate_1"_s, u"no_complaints"_s, who(u"alice"_s)).ok);
     const auto signedOff = m_engine->signOff(kEnv, u"gate_1"_s, {}, who(u"alice"_s),

@@ -81,6 +81,7 @@ private Q_SLOTS:
     void toleranceBands();
     void deliveryNeedsAnAlertmanager();
     void compareKeysAreRead();
+    void compareTriggers();
     void everyNotificationEventIsAccepted();
     void listenAddresses_data();
     void listenAddresses();
@@ -944,6 +945,43 @@ void TestPlanErrors::compareKeysAreRead() {
     QCOMPARE(d.minSamples, 50);
     QCOMPARE(d.nan, CompareSpec::Nan::Remove);
     QCOMPARE(d.per, CompareSpec::Per::None);
+}
+
+// A trigger may compare instead of querying: it fires while the comparison is high or low.
+void TestPlanErrors::compareTriggers() {
+    const auto result =
+        loadPlanBytes(replaceLine(minimalPlan(), 29,
+                                  "    - id: parity\n      title: \"OTel slower\"\n      for: 5m\n"
+                                  "      action: prompt\n      compare:\n        legacy: 'a'\n"
+                                  "        otel: 'b'\n        direction: increase\n"
+                                  "        allowed_increase: 1.1"),
+                      u"trigger.yaml"_s, QString(), options());
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    const Trigger &t = result.plan->rollback.triggers.at(0);
+    QVERIFY(t.compare);
+    QCOMPARE(t.compare->otel, u"b"_s);
+    QCOMPARE(t.compare->allowedIncrease, 1.1);
+    QVERIFY(t.query.isEmpty());
+    QVERIFY(t.condition.holds(1) && !t.condition.holds(0));
+
+    // query or condition beside compare: an error at the key; compare errors as in checks.
+    const auto both = loadPlanBytes(
+        replaceLine(minimalPlan(), 29,
+                    "    - { id: p, title: P, action: auto, query: 'x', compare: { legacy: 'a', "
+                    "otel: 'b' } }"),
+        u"both.yaml"_s, QString(), options());
+    QVERIFY(!both.ok());
+    QVERIFY2(both.errorText().contains(u"both.yaml:29:47: rollback.triggers[0].query: 'query' "
+                                       u"does not apply to a compare trigger"_s),
+             qPrintable(both.errorText()));
+    const auto bad = loadPlanBytes(
+        replaceLine(minimalPlan(), 29,
+                    "    - { id: p, title: P, action: auto, compare: { legacy: 'a', otel: 'b', "
+                    "direction: up } }"),
+        u"bad.yaml"_s, QString(), options());
+    QVERIFY(!bad.ok());
+    QVERIFY2(bad.errorText().contains(u"rollback.triggers[0].compare.direction"_s),
+             qPrintable(bad.errorText()));
 }
 
 void TestPlanErrors::deliveryNeedsAnAlertmanager() {

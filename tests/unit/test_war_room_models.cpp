@@ -103,10 +103,11 @@ void TestWarRoomModels::checklistShowsGatesItemsAndSignatures() {
     const QModelIndex gate1 = model.indexOfGate(u"gate_1"_s);
     QVERIFY(gate1.isValid());
     QCOMPARE(gate1.data().toString(), u"Gate 1: 10% stable (24 hours)"_s);
-    // 4 checks and one signature row.
-    QCOMPARE(model.rowCount(gate1), 5);
+    // 11 checks (the seed's 4, 7 of data parity) and one signature row; the parity score in the
+    // summary.
+    QCOMPARE(model.rowCount(gate1), 12);
     QCOMPARE(model.index(gate1.row(), GateChecklistModel::StateColumn).data().toString(),
-             u"0/4 · awaiting release_manager"_s);
+             u"0/11 · score 0 (fail: pass needs 95) · awaiting release_manager"_s);
 
     const QModelIndex errorRate = model.indexOfCheck(u"gate_1"_s, u"error_rate"_s);
     QCOMPARE(errorRate.data(GateChecklistModel::StateRole).toInt(), int(State::Unknown));
@@ -124,11 +125,11 @@ void TestWarRoomModels::checklistShowsGatesItemsAndSignatures() {
     QCOMPARE(model.index(complaints.row(), GateChecklistModel::DetailColumn, gate1).data(),
              u"to be ticked by release_manager"_s);
 
-    const QModelIndex signature = model.index(4, 0, gate1);
+    const QModelIndex signature = model.index(11, 0, gate1);
     QCOMPARE(model.kindOf(signature), GateChecklistModel::RowKind::Signature);
     QCOMPARE(signature.data(GateChecklistModel::SignatureRoleRole).toString(),
              u"release_manager"_s);
-    QCOMPARE(model.index(4, GateChecklistModel::DetailColumn, gate1).data().toString(),
+    QCOMPARE(model.index(11, GateChecklistModel::DetailColumn, gate1).data().toString(),
              u"awaiting release_manager"_s);
     QVERIFY(signature.data(GateChecklistModel::SignableRole).toBool());
 
@@ -176,7 +177,7 @@ void TestWarRoomModels::checklistUpdatesInPlace() {
                  .toString(),
              u"ticked by alice (release_manager) at 2024-05-01 09:59:00 UTC"_s);
     QCOMPARE(model.index(complaints.parent().row(), GateChecklistModel::StateColumn).data(),
-             u"1/4 · awaiting release_manager"_s);
+             u"1/11 · score 0 (fail: pass needs 95) · awaiting release_manager"_s);
 
     // A signature: the signature row, and the SignableRole of the gate's other rows.
     changed.clear();
@@ -186,8 +187,8 @@ void TestWarRoomModels::checklistUpdatesInPlace() {
     QVERIFY(changed.size() >= 2);
     const QModelIndex gate1 = model.indexOfGate(u"gate_1"_s);
     QCOMPARE(model.index(gate1.row(), GateChecklistModel::StateColumn).data().toString(),
-             u"1/4 · signed by Alice Smith"_s);
-    QCOMPARE(model.index(4, GateChecklistModel::DetailColumn, gate1).data().toString(),
+             u"1/11 · score 0 (fail: pass needs 95) · signed by Alice Smith"_s);
+    QCOMPARE(model.index(11, GateChecklistModel::DetailColumn, gate1).data().toString(),
              u"Alice Smith, 2024-05-01 10:00:00 UTC, meaning “Approved”: “all green”"_s);
     QVERIFY(!complaints.data(GateChecklistModel::SignableRole).toBool());
     QCOMPARE(runbooks.data(GateChecklistModel::CheckIdRole).toString(), u"runbooks"_s);
@@ -224,7 +225,7 @@ void TestWarRoomModels::checklistFollowsStructureChanges() {
     // A signature role added to gate 1, then everything back, then nothing.
     other[1].signatures.append(engine::SignatureStatus{u"executive"_s, std::nullopt});
     model.setGates(other);
-    QCOMPARE(model.rowCount(model.indexOfGate(u"gate_1"_s)), 6);
+    QCOMPARE(model.rowCount(model.indexOfGate(u"gate_1"_s)), 13);
     model.setGates(full);
     QCOMPARE(model.rowCount(), 5);
     QCOMPARE(model.rowCount(model.indexOfGate(u"gate_2"_s)), 5);

@@ -93,6 +93,11 @@ ChecklistPanel::ChecklistPanel(QWidget *parent)
     connect(m_sign, &QPushButton::clicked, this, &ChecklistPanel::requestSign);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &ChecklistPanel::updateButtons);
+    connect(m_tree->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex &current) {
+                if (const engine::CheckStatus *check = m_model->checkFor(current))
+                    Q_EMIT checkSelected(check->gate, check->id, check->kind);
+            });
     // A tick or signature arriving changes what the selected row allows.
     connect(m_model, &QAbstractItemModel::dataChanged, this, &ChecklistPanel::updateButtons);
     // New gates (the first snapshot, another plan) open expanded: the items are the point.

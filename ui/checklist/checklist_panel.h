@@ -53,6 +53,8 @@ Q_SIGNALS:
     void tickRequested(const QString &gate, const QString &check);
     void untickRequested(const QString &gate, const QString &check);
     void signRequested(const QString &gate);
+    // The current row became a check (a compare check's "why" can then be shown).
+    void checkSelected(const QString &gate, const QString &check, config::Check::Kind kind);
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;

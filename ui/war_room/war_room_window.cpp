@@ -9,6 +9,7 @@
 #include "models/plan_overview_model.h"
 #include "ui/audit/audit_view.h"
 #include "ui/charts/chart_panel.h"
+#include "ui/charts/compare_view.h"
 #include "ui/checklist/checklist_panel.h"
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/dialogs/sign_off_dialog.h"
@@ -206,6 +207,16 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     connect(m_checklist, &ChecklistPanel::untickRequested, this, &WarRoomWindow::untick);
     connect(m_checklist, &ChecklistPanel::signRequested, this,
             [this](const QString &gate) { openSignOffDialog(gate); });
+    // Choosing a compare check in the checklist shows why it judged as it did.
+    connect(m_checklist, &ChecklistPanel::checkSelected, this,
+            [this](const QString &gate, const QString &check, config::Check::Kind kind) {
+                if (kind != config::Check::Kind::Compare || !m_compareView)
+                    return;
+                m_compareView->selectCheck(gate, check);
+                m_tabs->setCurrentIndex(0);
+                m_dashboardTabs->setCurrentWidget(m_comparePage);
+                scheduleRefresh();
+            });
 
     if (QSystemTrayIcon::isSystemTrayAvailable()) {
         m_tray = new QSystemTrayIcon(windowIcon(), this);
@@ -229,18 +240,34 @@ WarRoomWindow::~WarRoomWindow() = default;
 
 QWidget *WarRoomWindow::buildDashboard() {
     // One tab per panel group of the plan (traffic_flow, system_health, data_quality), panels
-    // in a grid of two columns.
+    // in a grid of two columns. The compare checks' "why" view sits under the data_quality
+    // panels (or in a tab of its own when the plan has no such group).
     auto *groups = new QTabWidget(this);
     groups->setAccessibleName(tr("Dashboards"));
     groups->setDocumentMode(true);
+    m_dashboardTabs = groups;
+    QList<CompareView::Choice> choices;
+    for (const config::Gate &gate : m_engine.plan().gates) {
+        for (const config::Check &check : gate.checks) {
+            if (check.kind == config::Check::Kind::Compare)
+                choices.append({gate.id, check.id, tr("%1 · %2").arg(gate.title, check.title)});
+        }
+    }
+    if (!choices.isEmpty()) {
+        m_compareView = new CompareView(this);
+        m_compareView->setAccessibleName(tr("Why a parity check judged as it did"));
+        m_compareView->setChoices(choices);
+        m_compareView->setDarkTheme(QSettings().value(kThemeKey, true).toBool());
+        connect(m_compareView, &CompareView::checkChosen, this, [this] { scheduleRefresh(); });
+    }
     for (const config::PanelGroup &group : m_engine.plan().panelGroups) {
-        auto *page = new QWidget(groups);
-        auto *grid = new QGridLayout(page);
+        auto *gridPage = new QWidget(groups);
+        auto *grid = new QGridLayout(gridPage);
         grid->setContentsMargins(2, 2, 2, 2);
         grid->setSpacing(4);
         int index = 0;
         for (const config::Panel &panel : group.panels) {
-            auto *chart = new ChartPanel(panel, seriesModel(m_environment, panel.id), page);
+            auto *chart = new ChartPanel(panel, seriesModel(m_environment, panel.id), gridPage);
             // The read-out under the plot names every series: the legend would only take height.
             chart->setLegendVisible(false);
             chart->setAccessibleName(panel.title);
@@ -251,7 +278,21 @@ QWidget *WarRoomWindow::buildDashboard() {
         QString title = group.name;
         title.replace(u'_', u' ');
         title[0] = title[0].toUpper();
+        QWidget *page = gridPage;
+        if (m_compareView && !m_comparePage && group.name == u"data_quality") {
+            auto *split = new QSplitter(Qt::Vertical, groups);
+            split->addWidget(gridPage);
+            split->addWidget(m_compareView);
+            split->setStretchFactor(0, 1);
+            split->setStretchFactor(1, 1);
+            page = split;
+            m_comparePage = split;
+        }
         groups->addTab(page, title);
+    }
+    if (m_compareView && !m_comparePage) {
+        m_comparePage = m_compareView;
+        groups->addTab(m_compareView, tr("Parity"));
     }
     return groups;
 }
@@ -411,6 +452,9 @@ void WarRoomWindow::refresh() {
     m_header->display(s, now);
     m_warRoomBanner->display(s.warRoom, now);
     m_checklist->setGates(s.gates);
+    if (m_compareView && m_compareView->isVisible())
+        m_compareView->setOutcome(m_engine.compareOutcome(
+            m_environment, m_compareView->currentGate(), m_compareView->currentCheck()));
 
     const engine::Operator nobody{u"(not signed in)"_s, u"(not signed in)"_s, {}};
     const engine::Operator &who = m_operator ? *m_operator : nobody;
@@ -758,6 +802,8 @@ void WarRoomWindow::setTheme(bool dark) {
     applyTheme(dark ? Theme::Dark : Theme::Light);
     for (ChartPanel *chart : std::as_const(m_charts))
         chart->setDarkTheme(dark);
+    if (m_compareView)
+        m_compareView->setDarkTheme(dark);
 }
 
 void WarRoomWindow::closeEvent(QCloseEvent *event) {

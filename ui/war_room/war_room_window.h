@@ -23,6 +23,7 @@ class AuditLogModel;
 namespace cutover::ui {
 
 class AuditView;
+class CompareView;
 class ChartPanel;
 class ChecklistPanel;
 class ExecutiveBoard;
@@ -64,6 +65,9 @@ public:
     QTabWidget *tabs() const { return m_tabs; }
     SignInDialog *signInDialog() const { return m_signIn; }
     ChartPanel *chartPanel(const QString &panelId) const { return m_charts.value(panelId); }
+    // Why a compare check judged as it did; nullptr when the plan has no compare checks.
+    CompareView *compareView() const { return m_compareView; }
+    QTabWidget *dashboardTabs() const { return m_dashboardTabs; }
 
     // Opens the shift confirmation (what Shift does); returns it so tests can fill it.
     QDialog *openShiftDialog();
@@ -128,7 +132,10 @@ private:
     QSystemTrayIcon *m_tray = nullptr;
     QTimer *m_refreshTimer;
     QString m_shiftProgress;
-    QHash<QString, ChartPanel *> m_charts;               // by panel id (current environment)
+    QHash<QString, ChartPanel *> m_charts; // by panel id (current environment)
+    QTabWidget *m_dashboardTabs = nullptr;
+    CompareView *m_compareView = nullptr;
+    QWidget *m_comparePage = nullptr; // the dashboard tab that holds m_compareView
     QHash<QString, models::ChartSeriesModel *> m_series; // by "env/panel"
     QHash<QString, int> m_lastStage;                     // env -> stage index, for markers
     // The last answer of every panel query, for the status report: "env/panel" -> samples.
