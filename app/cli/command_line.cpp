@@ -97,6 +97,9 @@ const QCommandLineOption kSign(u"sign"_s,
 const QCommandLineOption kMeaning(u"meaning"_s, u"With --sign: what the signature means."_s,
                                   u"text"_s);
 const QCommandLineOption kComment(u"comment"_s, u"With --sign: a comment."_s, u"text"_s);
+const QCommandLineOption kAcknowledgeMarginal(
+    u"acknowledge-marginal"_s,
+    u"With --sign: acknowledge the gate's marginal parity score (--comment says why)."_s);
 const QCommandLineOption
     kEnv(u"env"_s,
          u"Environment for --tick, --sign, --status and --evaluate (default: the "
@@ -158,13 +161,39 @@ CommandLine::CommandLine() {
         u"OpenTelemetry, stage by stage, with gates, sign-off and one-press rollback."_s);
     m_parser.addHelpOption();
     m_parser.addVersionOption();
-    m_parser.addOptions({kPlan,          kCheckPlan,   kPreflight,      kStatus,   kJson,
-                         kShift,         kTo,          kWait,           kRollback, kReason,
-                         kTick,          kSign,        kMeaning,        kComment,  kEnv,
-                         kOperator,      kDryRun,      kHashPassphrase, kRoles,    kDisplayName,
-                         kOperatorsFile, kVerifyAudit, kExportAudit,    kStore,    kReport,
-                         kFormat,        kOut,         kSignoffRecord,  kServe,    kListen,
-                         kEvaluate,      kAt});
+    m_parser.addOptions({kPlan,
+                         kCheckPlan,
+                         kPreflight,
+                         kStatus,
+                         kJson,
+                         kShift,
+                         kTo,
+                         kWait,
+                         kRollback,
+                         kReason,
+                         kTick,
+                         kSign,
+                         kMeaning,
+                         kComment,
+                         kEnv,
+                         kOperator,
+                         kDryRun,
+                         kHashPassphrase,
+                         kRoles,
+                         kDisplayName,
+                         kOperatorsFile,
+                         kVerifyAudit,
+                         kExportAudit,
+                         kStore,
+                         kReport,
+                         kFormat,
+                         kOut,
+                         kSignoffRecord,
+                         kServe,
+                         kListen,
+                         kEvaluate,
+                         kAt,
+                         kAcknowledgeMarginal});
 }
 
 CommandLine::Mode CommandLine::parse(const QStringList &arguments) {
@@ -371,6 +400,7 @@ int CommandLine::runHeadless() const {
         request.gate = m_parser.value(kSign);
         request.meaning = m_parser.value(kMeaning);
         request.comment = m_parser.value(kComment);
+        request.acknowledgeMarginal = m_parser.isSet(kAcknowledgeMarginal);
         if (request.meaning.trimmed().isEmpty()) {
             err << "--sign needs --meaning TEXT (what the signature means, e.g. Approved)\n";
             return ExitUsage;

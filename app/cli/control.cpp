@@ -277,8 +277,9 @@ void ControlRun::act() {
     case ControlRequest::Kind::Sign: {
         if (!m_operator)
             return refuse({}, u"refused: wrong operator name or passphrase"_s);
-        const auto outcome = engine.signOff(env, m_request.gate, {}, *m_operator, m_passphrase,
-                                            m_request.meaning, m_request.comment);
+        const auto outcome =
+            engine.signOff(env, m_request.gate, {}, *m_operator, m_passphrase, m_request.meaning,
+                           m_request.comment, m_request.acknowledgeMarginal);
         if (!outcome.ok)
             return refuse(outcome.refusals, outcome.error, true);
         m_out << "signed " << m_request.gate << " in " << env << " as " << m_operator->printedName

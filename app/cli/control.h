@@ -9,6 +9,7 @@
 //   cutover-console --rollback ENV --to PERCENT --reason TEXT --operator NAME [--wait]
 //   cutover-console --tick GATE/ITEM --env ENV --operator NAME          (passphrase on stdin)
 //   cutover-console --sign GATE --env ENV --meaning TEXT [--comment TEXT] --operator NAME
+//                   [--acknowledge-marginal]   (a marginal score: needs --comment saying why)
 //
 // Exit codes: 0 done, 1 failed (tried and did not work), 2 usage or unreadable input,
 // 3 refused (the reasons are printed, one a line).
@@ -35,7 +36,8 @@ struct ControlRequest {
     QString storePath; // --store: overrides the plan's
     bool json = false;
     bool dryRun = false;
-    bool wait = false; // shift: wait for the validation
+    bool wait = false;                // shift: wait for the validation
+    bool acknowledgeMarginal = false; // sign: the gate's marginal score is acknowledged
 };
 
 // Runs one control request to completion on the application's event loop (which must exist and

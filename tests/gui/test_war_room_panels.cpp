@@ -442,7 +442,7 @@ void TestWarRoomPanels::executiveBoardPrintsAPdf() {
     // The PDF's text carries the signatures (pdftotext, when installed).
     const QString pdftotext = QStandardPaths::findExecutable(u"pdftotext"_s);
     if (pdftotext.isEmpty())
-        return;
+        QSKIP("pdftotext (poppler-utils) is not installed: the PDF's text is not checked");
     QProcess process;
     process.start(pdftotext, {u"-layout"_s, pdf, u"-"_s});
     QVERIFY(process.waitForFinished(30'000));

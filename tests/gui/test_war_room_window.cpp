@@ -7,6 +7,7 @@
 #include "app/cutover/cutover_engine.h"
 #include "app/store/passphrase.h"
 #include "app/store/sqlite_store.h"
+#include "ui/charts/compare_view.h"
 #include "ui/checklist/checklist_panel.h"
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/dialogs/sign_off_dialog.h"
@@ -23,6 +24,7 @@
 #include <QDir>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLineSeries>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -256,6 +258,21 @@ void TestWarRoomWindow::shiftCarriedThroughFromTheDialog() {
     QVERIFY(s.lastValidation.startsWith(u"passed"_s));
     QVERIFY(m_window->header()->stageLabel()->text().startsWith(u"10% OTel"_s));
     screenshot(u"06-holding-at-10"_s);
+
+    // Choosing a compare check shows why it judges as it does: the Data quality tab opens on
+    // its view, with both samples from the lab and the sentence.
+    QVERIFY(m_window->checklist()->selectCheck(u"gate_1"_s, u"latency_parity"_s));
+    ui::CompareView *why = m_window->compareView();
+    QVERIFY(why);
+    QTRY_VERIFY_WITH_TIMEOUT(why->isVisible(), 5000);
+    QCOMPARE(why->currentCheck(), u"latency_parity"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(why->legacyLine()->count() > 0 && why->otelLine()->count() > 0,
+                             30'000);
+    QVERIFY2(why->sentenceLabel()->text().contains(u"legacy"_s),
+             qPrintable(why->sentenceLabel()->text()));
+    QVERIFY(why->numbersLabel()->text().contains(u"Mann-Whitney U = "_s));
+    screenshot(u"07-why-latency-parity"_s);
+    m_window->tabs()->setCurrentIndex(0);
 
     // File > Save status report (the dialog's part skipped): the seed's template, filled.
     const QString report = m_dir.filePath(u"status-report.md"_s);

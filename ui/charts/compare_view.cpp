@@ -39,7 +39,7 @@ QChartView *chartView(QChart *chart, QWidget *parent) {
     chart->legend()->setAlignment(Qt::AlignBottom);
     auto *view = new QChartView(chart, parent);
     view->setRenderHint(QPainter::Antialiasing, true); // a few hundred points: worth it here
-    view->setMinimumHeight(160);
+    view->setMinimumHeight(200); // below that Qt Charts elides the axis labels
     return view;
 }
 
@@ -62,6 +62,9 @@ CompareView::CompareView(QWidget *parent)
     , m_binAxis(new QBarCategoryAxis)
     , m_countAxis(new QValueAxis) {
     m_checks->setAccessibleName(tr("Compare check shown"));
+    // Long "gate · check" titles must not widen the whole tab.
+    m_checks->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_checks->setMinimumContentsLength(30);
     m_sentence->setAccessibleName(tr("Why the check judged as it did"));
     m_sentence->setWordWrap(true);
     QFont bold = m_sentence->font();
@@ -71,6 +74,9 @@ CompareView::CompareView(QWidget *parent)
     m_numbers->setAccessibleName(tr("The test's numbers"));
     m_numbers->setWordWrap(true);
     m_numbers->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // A splitter does not give a word-wrapped label the height of its lines: reserve two.
+    m_numbers->setMinimumHeight(m_numbers->fontMetrics().lineSpacing() * 2 + 4);
+    m_sentence->setMinimumHeight(m_sentence->fontMetrics().lineSpacing() + 4);
 
     m_legacyLine->setName(tr("legacy"));
     m_otelLine->setName(tr("OTel"));
@@ -81,6 +87,7 @@ CompareView::CompareView(QWidget *parent)
     m_timeAxis->setFormat(u"HH:mm:ss"_s);
     m_timeAxis->setTickCount(5);
     m_timeline->addAxis(m_timeAxis, Qt::AlignBottom);
+    m_valueAxis->setLabelFormat(u"%.3g"_s);
     m_timeline->addAxis(m_valueAxis, Qt::AlignLeft);
     for (QLineSeries *line : {m_legacyLine, m_otelLine}) {
         line->attachAxis(m_timeAxis);
@@ -123,6 +130,7 @@ CompareView::CompareView(QWidget *parent)
     layout->addLayout(charts, 1);
 
     connect(m_checks, &QComboBox::currentIndexChanged, this, [this](int index) {
+        m_shown = false; // another check: whatever comes next is new
         if (index >= 0 && index < m_choices.size())
             Q_EMIT checkChosen(m_choices.at(index).gate, m_choices.at(index).check);
     });
@@ -133,6 +141,7 @@ CompareView::~CompareView() = default;
 
 void CompareView::setChoices(const QList<Choice> &choices) {
     m_choices = choices;
+    m_shown = false;
     const QSignalBlocker quiet(m_checks);
     m_checks->clear();
     for (const Choice &c : choices)
@@ -164,6 +173,14 @@ QString CompareView::currentCheck() const {
 }
 
 void CompareView::setOutcome(const std::optional<engine::CompareOutcome> &outcome) {
+    // The window refreshes far more often than a comparison is judged (once a step).
+    const void *samples = outcome ? outcome->samples.get() : nullptr;
+    const QDateTime at = outcome ? outcome->at : QDateTime();
+    if (m_shown && samples == m_shownSamples && at == m_shownAt)
+        return;
+    m_shown = true;
+    m_shownSamples = samples;
+    m_shownAt = at;
     if (!outcome) {
         if (!m_choices.isEmpty())
             m_sentence->setText(tr("Not judged yet: the window has not been queried."));

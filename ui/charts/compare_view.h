@@ -2,6 +2,7 @@
 
 #include "app/cutover/gate_status.h"
 
+#include <QDateTime>
 #include <QList>
 #include <QString>
 #include <QWidget>
@@ -69,6 +70,9 @@ private:
     void clearCharts();
 
     QList<Choice> m_choices;
+    bool m_shown = false; // what is on screen is m_shownSamples judged at m_shownAt
+    const void *m_shownSamples = nullptr;
+    QDateTime m_shownAt;
     QComboBox *m_checks;
     QLabel *m_sentence;
     QLabel *m_numbers;

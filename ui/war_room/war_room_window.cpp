@@ -34,6 +34,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSaveFile>
+#include <QScrollArea>
 #include <QSettings>
 #include <QShortcut>
 #include <QSplitter>
@@ -215,6 +216,8 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
                 m_compareView->selectCheck(gate, check);
                 m_tabs->setCurrentIndex(0);
                 m_dashboardTabs->setCurrentWidget(m_comparePage);
+                if (auto *scroll = qobject_cast<QScrollArea *>(m_comparePage))
+                    scroll->ensureWidgetVisible(m_compareView);
                 scheduleRefresh();
             });
 
@@ -280,13 +283,19 @@ QWidget *WarRoomWindow::buildDashboard() {
         title[0] = title[0].toUpper();
         QWidget *page = gridPage;
         if (m_compareView && !m_comparePage && group.name == u"data_quality") {
-            auto *split = new QSplitter(Qt::Vertical, groups);
-            split->addWidget(gridPage);
-            split->addWidget(m_compareView);
-            split->setStretchFactor(0, 1);
-            split->setStretchFactor(1, 1);
-            page = split;
-            m_comparePage = split;
+            // The panels and the "why" below them, scrolled rather than squeezed: the window
+            // keeps fitting a 768-pixel-high screen.
+            auto *content = new QWidget;
+            auto *column = new QVBoxLayout(content);
+            column->setContentsMargins(0, 0, 0, 0);
+            column->addWidget(gridPage, 2);
+            column->addWidget(m_compareView, 3);
+            auto *scroll = new QScrollArea(groups);
+            scroll->setWidgetResizable(true);
+            scroll->setFrameShape(QFrame::NoFrame);
+            scroll->setWidget(content);
+            page = scroll;
+            m_comparePage = scroll;
         }
         groups->addTab(page, title);
     }
