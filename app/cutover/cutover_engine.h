@@ -378,6 +378,13 @@ private:
     void queryEnvironment(EnvironmentRuntime &rt);
     void queryAlertDelivery(EnvironmentRuntime &rt, const QString &gate, const config::Check &check,
                             const QDateTime &issuedAt, const std::function<void()> &done);
+    // Shift and step back: the passphrase check (false: `op` finishes with why), and the
+    // audited state write towards stage `target` (its weight plan; nullopt with `error`).
+    bool passphraseVerified(Operation *op, const Operator &who, const QString &passphrase,
+                            const QString &purpose);
+    std::optional<backends::WeightPlan> moveToStage(EnvironmentRuntime &rt, const Operator &who,
+                                                    int target, int from, const QString &action,
+                                                    QJsonObject details, QString *error);
     void queryCompare(EnvironmentRuntime &rt, const QString &gate, const config::Check &check,
                       const QDateTime &issuedAt, const std::function<void()> &done);
     void checkDrift(EnvironmentRuntime &rt);

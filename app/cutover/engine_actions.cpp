@@ -186,34 +186,16 @@ Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
         return refuse(refusals, {});
     if (!m_signIn)
         return refuse({}, tr("no operators file: the passphrase cannot be verified"));
-    const store::SignInResult verified = m_signIn->verify(who.name, passphrase, u"shift"_s);
-    pullAudit();
-    if (!verified.ok()) {
-        QTimer::singleShot(0, op, [op, message = verified.message] { op->finish(false, message); });
+    if (!passphraseVerified(op, who, passphrase, u"shift"_s))
         return op;
-    }
 
     const int next = s.phase == Phase::RolledBack ? 0 : rt.state.stageIndex + 1;
+    const int from = s.phase == Phase::RolledBack ? -1 : rt.state.stageIndex;
     const config::Stage &stage = m_plan.stages.at(next);
-    const auto plan =
-        backends::weightsFor(stage.percent / 100.0, m_plan.pools.legacy, m_plan.pools.otel);
-    store::StageState nextState = rt.state;
-    nextState.stageIndex = next;
-    nextState.phase = phaseName(Phase::Shifting);
-    nextState.intendedWeights = intended(plan.weights);
-    nextState.intendedWeights.insert(kFromStageKey,
-                                     s.phase == Phase::RolledBack ? -1 : rt.state.stageIndex);
-    nextState.enteredAt = now();
-    nextState.holdStartedAt = QDateTime();
-    const QString role = who.roleFor(m_plan, config::Permission::Shift);
     QString error;
-    if (!writeState(rt, nextState, who.name, role, u"shift_started"_s,
-                    {{u"from_percent"_s, s.currentPercent},
-                     {u"to_percent"_s, stage.percent},
-                     {u"weights"_s, weightsJson(plan.weights)},
-                     {u"realized_share"_s, plan.realizedShare},
-                     {u"dry_run"_s, m_options.dryRun}},
-                    &error)) {
+    const auto plan = moveToStage(rt, who, next, from, u"shift_started"_s,
+                                  {{u"from_percent"_s, s.currentPercent}}, &error);
+    if (!plan) {
         // Another console changed the stage first: a refusal with who and when, not a failure.
         const bool conflict = m_globalHealth.value(u"store"_s).state != BackendHealth::State::Down;
         if (conflict)
@@ -224,8 +206,41 @@ Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
     rt.operation = op;
     op->progress(
         tr("applying %1% to %2").arg(stage.percent).arg(rt.env->loadBalancers.join(u", "_s)));
-    applyWeights(rt, op, plan.weights, false, who.name);
+    applyWeights(rt, op, plan->weights, false, who.name);
     return op;
+}
+
+bool CutoverEngine::passphraseVerified(Operation *op, const Operator &who,
+                                       const QString &passphrase, const QString &purpose) {
+    const store::SignInResult verified = m_signIn->verify(who.name, passphrase, purpose);
+    pullAudit();
+    if (verified.ok())
+        return true;
+    QTimer::singleShot(0, op, [op, message = verified.message] { op->finish(false, message); });
+    return false;
+}
+
+std::optional<backends::WeightPlan>
+CutoverEngine::moveToStage(EnvironmentRuntime &rt, const Operator &who, int target, int from,
+                           const QString &action, QJsonObject details, QString *error) {
+    const config::Stage &stage = m_plan.stages.at(target);
+    const auto plan =
+        backends::weightsFor(stage.percent / 100.0, m_plan.pools.legacy, m_plan.pools.otel);
+    store::StageState nextState = rt.state;
+    nextState.stageIndex = target;
+    nextState.phase = phaseName(Phase::Shifting);
+    nextState.intendedWeights = intended(plan.weights);
+    nextState.intendedWeights.insert(kFromStageKey, from);
+    nextState.enteredAt = now();
+    nextState.holdStartedAt = QDateTime();
+    details.insert(u"to_percent"_s, stage.percent);
+    details.insert(u"weights"_s, weightsJson(plan.weights));
+    details.insert(u"realized_share"_s, plan.realizedShare);
+    details.insert(u"dry_run"_s, m_options.dryRun);
+    if (!writeState(rt, nextState, who.name, who.roleFor(m_plan, config::Permission::Shift), action,
+                    details, error))
+        return std::nullopt;
+    return plan;
 }
 
 Operation *CutoverEngine::stepBack(const QString &environment, const Operator &who,
@@ -253,12 +268,8 @@ Operation *CutoverEngine::stepBack(const QString &environment, const Operator &w
         return refuse(refusals, {});
     if (!m_signIn)
         return refuse({}, tr("no operators file: the passphrase cannot be verified"));
-    const store::SignInResult verified = m_signIn->verify(who.name, passphrase, u"step_back"_s);
-    pullAudit();
-    if (!verified.ok()) {
-        QTimer::singleShot(0, op, [op, message = verified.message] { op->finish(false, message); });
+    if (!passphraseVerified(op, who, passphrase, u"step_back"_s))
         return op;
-    }
     int target = -1;
     for (int i = 0; i < rt.state.stageIndex; ++i) {
         if (m_plan.stages.at(i).percent == toPercent)
@@ -266,25 +277,12 @@ Operation *CutoverEngine::stepBack(const QString &environment, const Operator &w
     }
     const int from = rt.state.stageIndex;
     const config::Stage &stage = m_plan.stages.at(target);
-    const auto plan =
-        backends::weightsFor(stage.percent / 100.0, m_plan.pools.legacy, m_plan.pools.otel);
-    store::StageState nextState = rt.state;
-    nextState.stageIndex = target;
-    nextState.phase = phaseName(Phase::Shifting);
-    nextState.intendedWeights = intended(plan.weights);
-    nextState.intendedWeights.insert(kFromStageKey, from);
-    nextState.enteredAt = now();
-    nextState.holdStartedAt = QDateTime();
-    const QString role = who.roleFor(m_plan, config::Permission::Shift);
     QString error;
-    if (!writeState(rt, nextState, who.name, role, u"step_back_started"_s,
-                    {{u"from_percent"_s, m_plan.stages.at(from).percent},
-                     {u"to_percent"_s, stage.percent},
-                     {u"reason"_s, reason.trimmed()},
-                     {u"weights"_s, weightsJson(plan.weights)},
-                     {u"realized_share"_s, plan.realizedShare},
-                     {u"dry_run"_s, m_options.dryRun}},
-                    &error)) {
+    const auto plan = moveToStage(
+        rt, who, target, from, u"step_back_started"_s,
+        {{u"from_percent"_s, m_plan.stages.at(from).percent}, {u"reason"_s, reason.trimmed()}},
+        &error);
+    if (!plan) {
         const bool conflict = m_globalHealth.value(u"store"_s).state != BackendHealth::State::Down;
         if (conflict)
             return refuse({error}, error);
@@ -297,7 +295,7 @@ Operation *CutoverEngine::stepBack(const QString &environment, const Operator &w
     op->progress(tr("stepping back to %1% on %2: %3")
                      .arg(stage.percent)
                      .arg(rt.env->loadBalancers.join(u", "_s), reason.trimmed()));
-    applyWeights(rt, op, plan.weights, false, who.name);
+    applyWeights(rt, op, plan->weights, false, who.name);
     return op;
 }
 
