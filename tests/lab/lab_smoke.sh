@@ -7,20 +7,8 @@
 set -euo pipefail
 
 runtime="${1:?usage: lab_smoke.sh PATH/TO/lab_runtime}"
-state="${CUTOVER_LAB_STATE:?CUTOVER_LAB_STATE is not set: run through ctest (fixture lab)}"
-[[ -f $state ]] || {
-    echo "FAIL: no lab state at $state (did lab_up pass?)" >&2
-    exit 1
-}
-# shellcheck disable=SC1090
-source "$state"
-
-failures=0
-pass() { printf 'PASS: %s\n' "$*"; }
-fail() {
-    printf 'FAIL: %s\n' "$*" >&2
-    failures=$((failures + 1))
-}
+# shellcheck source=tests/lab/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 # poll SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds or time is up.
 poll() {
