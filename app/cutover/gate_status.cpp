@@ -114,9 +114,8 @@ CheckStatus manualStatus(const config::Check &check, const QString &gate, const 
 }
 
 CheckStatus compareStatus(const config::Check &check, const QString &gate, const GateInputs &in);
-std::optional<analysis::GateScore> scoreOf(const config::Gate &gate,
-                                           const QList<CheckStatus> &statuses,
-                                           const GateInputs &in);
+std::optional<analysis::GateScore>
+scoreOf(const config::Gate &gate, const QList<CheckStatus> &statuses, const GateInputs &in);
 
 CheckStatus gateRefStatus(const config::Check &check, const GateInputs &in) {
     CheckStatus status;
@@ -165,10 +164,10 @@ CheckStatus gateRefStatus(const config::Check &check, const GateInputs &in) {
         status.state = State::Pending;
     else
         status.state = State::Pass;
-    status.detail =
-        u"%1 of %2 automatic checks and scores of %3 passing"_s.arg(total - failing - unknown - pending)
-            .arg(total)
-            .arg(check.gates.join(u", "_s));
+    status.detail = u"%1 of %2 automatic checks and scores of %3 passing"_s
+                        .arg(total - failing - unknown - pending)
+                        .arg(total)
+                        .arg(check.gates.join(u", "_s));
     return status;
 }
 

@@ -145,8 +145,8 @@ void TestCutoverConditions::gateNeedsEveryItemAndEverySignature() {
     // Feed every tracked check a passing value, long enough, and every comparison a pass.
     for (const config::Check &c : gate1->checks) {
         if (c.isTracked())
-            trackers[engine::checkKey(u"gate_1"_s, c.id)].update(
-                passingValue(c.trackedCondition()), at(0));
+            trackers[engine::checkKey(u"gate_1"_s, c.id)].update(passingValue(c.trackedCondition()),
+                                                                 at(0));
     }
     const QHash<QString, engine::CompareOutcome> compares = passingCompares(*gate1, at(601));
     in.compares = &compares;

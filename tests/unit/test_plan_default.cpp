@@ -115,13 +115,14 @@ void TestPlanDefault::everySeedItemIsAGateCheck() {
                                : findGate(*m_plan, seed.title);
         QVERIFY2(gate, qPrintable(u"no plan gate for '%1'"_s.arg(seed.title)));
         // Gate 1 adds data parity (issue 14: the seed's success metrics, judged): nothing else.
-        const QStringList parity =
-            gate->id == u"gate_1"
-                ? QStringList{u"completeness_parity"_s, u"cardinality_parity"_s,
-                              u"points_parity"_s,       u"latency_parity"_s,
-                              u"collector_failures"_s,  u"queue_headroom"_s,
-                              u"zero_gaps"_s}
-                : QStringList();
+        const QStringList parity = gate->id == u"gate_1" ? QStringList{u"completeness_parity"_s,
+                                                                       u"cardinality_parity"_s,
+                                                                       u"points_parity"_s,
+                                                                       u"latency_parity"_s,
+                                                                       u"collector_failures"_s,
+                                                                       u"queue_headroom"_s,
+                                                                       u"zero_gaps"_s}
+                                                         : QStringList();
         QCOMPARE(gate->checks.size(), seed.items.size() + parity.size());
         for (const QString &id : parity) {
             QVERIFY2(std::any_of(gate->checks.cbegin(), gate->checks.cend(),
