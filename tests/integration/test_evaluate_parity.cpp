@@ -41,6 +41,7 @@ private:
     // Polls --evaluate until the check's verdict is `verdict`, bounded.
     bool waitForVerdict(const QString &check, const QString &verdict, int timeoutMs);
     void faultEveryOtelCollector(const QString &fault, const QString &value);
+    void healOtelCollectors();
 
     QHash<QString, QString> m_state;
     QTemporaryDir m_dir;
@@ -68,8 +69,7 @@ void TestEvaluateParity::initTestCase() {
 void TestEvaluateParity::cleanupTestCase() {
     if (!m_lab)
         return;
-    for (const QString &collector : m_plan->pools.otel)
-        m_lab->setCollector(collector, u"healthy"_s);
+    healOtelCollectors();
     // Fresh HAProxy statistics (and the configuration's weights) for the next test.
     for (const QString &lb : m_plan->environment(kEnv)->loadBalancers)
         QVERIFY(m_lab->run({u"reload"_s, lb}));
@@ -112,6 +112,11 @@ void TestEvaluateParity::faultEveryOtelCollector(const QString &fault, const QSt
         QVERIFY(m_lab->run({u"collector"_s, collector, fault, value}));
 }
 
+void TestEvaluateParity::healOtelCollectors() {
+    for (const QString &collector : m_plan->pools.otel)
+        m_lab->setCollector(collector, u"healthy"_s);
+}
+
 void TestEvaluateParity::healthyCollectorsPass() {
     for (const QString &check :
          {u"completeness_parity"_s, u"cardinality_parity"_s, u"points_parity"_s}) {
@@ -129,10 +134,7 @@ void TestEvaluateParity::healthyCollectorsPass() {
 }
 
 void TestEvaluateParity::droppedPointsFailCompleteness() {
-    auto healthy = qScopeGuard([this] {
-        for (const QString &collector : m_plan->pools.otel)
-            m_lab->setCollector(collector, u"healthy"_s);
-    });
+    auto healthy = qScopeGuard([this] { healOtelCollectors(); });
     faultEveryOtelCollector(u"drop"_s, u"5"_s);
     QVERIFY(waitForVerdict(u"completeness_parity"_s, u"low"_s, 120'000));
     const QJsonObject numbers = m_last.value(u"compare"_s).toObject();
@@ -168,10 +170,7 @@ void TestEvaluateParity::tripledSeriesFailCardinality() {
 }
 
 void TestEvaluateParity::slowerOtelFailsLatencyParity() {
-    auto healthy = qScopeGuard([this] {
-        for (const QString &collector : m_plan->pools.otel)
-            m_lab->setCollector(collector, u"healthy"_s);
-    });
+    auto healthy = qScopeGuard([this] { healOtelCollectors(); });
     faultEveryOtelCollector(u"latency"_s, u"15"_s);
     QVERIFY(waitForVerdict(u"latency_parity"_s, u"high"_s, 150'000));
     const QString detail = m_last.value(u"detail"_s).toString();
