@@ -2,6 +2,7 @@
 // QCoreApplication (no display needed) or opens the window on a QApplication.
 
 #include "app/cli/command_line.h"
+#include "app/config/application_identity.h"
 #include "app/report/pdf_writer.h"
 #include "ui/application.h"
 
@@ -35,7 +36,7 @@ int main(int argc, char **argv) {
     } else {
         app = std::make_unique<QCoreApplication>(argc, argv);
     }
-    cutover::cli::setApplicationIdentity();
+    cutover::config::setApplicationIdentity();
     switch (mode) {
     case cutover::cli::CommandLine::Mode::Error:
         QTextStream(stderr) << "cutover-console: " << commandLine.errorText() << "\n(see --help)\n";

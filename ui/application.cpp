@@ -1,6 +1,6 @@
 #include "ui/application.h"
 
-#include "app/cli/command_line.h"
+#include "app/config/application_identity.h"
 #include "app/config/plan_loader.h"
 #include "app/cutover/cutover_engine.h"
 #include "app/report/pdf_writer.h"
@@ -59,7 +59,7 @@ int runPlanWindow(const QString &planFile, const QString &problem) {
 
 int runWindow(int &argc, char **argv, const WindowOptions &options) {
     QApplication app(argc, argv);
-    cli::setApplicationIdentity();
+    config::setApplicationIdentity();
     report::installPdfRenderer();
     QApplication::setApplicationDisplayName(u"Cutover Console"_s);
     applyTheme(QSettings().value(u"warRoom/darkTheme"_s, true).toBool() ? Theme::Dark

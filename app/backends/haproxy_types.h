@@ -74,4 +74,11 @@ struct ProcessInfo {
     QHash<QString, QString> fields;
 };
 
+// One server whose read-back weight differs from the intended one.
+struct WeightDrift {
+    QString server;
+    int intended = 0;
+    int actual = -1; // -1: the server was missing from the read-back
+};
+
 } // namespace cutover::backends

@@ -6,6 +6,7 @@
 // (a rollback must never be overtaken by the shift it interrupts).
 
 #include "app/backends/haproxy_runtime_client.h"
+#include "app/backends/lb_types.h"
 #include "app/backends/weight_plan.h"
 #include "app/config/plan.h"
 #include "app/net/request.h"
@@ -19,25 +20,6 @@
 #include <optional>
 
 namespace cutover::backends {
-
-struct LbApplyResult {
-    QString lb;
-    bool sent = false;     // HAProxy accepted every `set server ... weight` of the last attempt
-    bool verified = false; // the read-back equals the assignment
-    qint64 elapsedMs = 0;
-    int attempts = 0;
-    QMap<QString, int> readBack;     // the last read-back (empty if none succeeded)
-    QList<WeightDrift> mismatches;   // of the last read-back, when it differed
-    std::optional<net::Error> error; // why it is not verified
-};
-
-struct FleetApplyResult {
-    QMap<QString, int> weights; // what was applied
-    QList<LbApplyResult> lbs;   // in the fleet's order
-    qint64 elapsedMs = 0;
-    bool allVerified() const;
-    QStringList failedLbs() const;
-};
 
 struct ApplyOptions {
     int maxAttempts = 1;

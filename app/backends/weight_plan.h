@@ -3,6 +3,8 @@
 // Integer HAProxy weights for a target OTel share, and the comparisons drift detection needs.
 // Pure functions: the engine, preflight and tests all use the same arithmetic.
 
+#include "app/backends/haproxy_types.h"
+
 #include <QList>
 #include <QMap>
 #include <QString>
@@ -33,12 +35,6 @@ WeightPlan rollbackWeights(const QStringList &legacyServers, const QStringList &
 
 // sum(otel) / sum(all) of `weights`; NaN when the total is 0 (no server takes traffic).
 double realizedShare(const QMap<QString, int> &weights, const QStringList &otelServers);
-
-struct WeightDrift {
-    QString server;
-    int intended = 0;
-    int actual = -1; // -1: the server was missing from the read-back
-};
 
 // Every server whose read-back weight differs from the intended one.
 QList<WeightDrift> compareWeights(const QMap<QString, int> &intended,

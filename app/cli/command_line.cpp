@@ -411,12 +411,6 @@ int CommandLine::runHeadless() const {
     return ExitUsage;
 }
 
-void setApplicationIdentity() {
-    QCoreApplication::setOrganizationName(u"cutover-console"_s);
-    QCoreApplication::setApplicationName(u"cutover-console"_s);
-    QCoreApplication::setApplicationVersion(QStringLiteral(CONSOLE_VERSION));
-}
-
 int runHeadless(const CommandLine &commandLine) {
     return commandLine.runHeadless();
 }

@@ -55,9 +55,6 @@ private:
     QString m_error;
 };
 
-// Organisation and application names (QSettings, data folders, logs).
-void setApplicationIdentity();
-
 // Runs the headless command the command line asked for; returns the process exit code.
 int runHeadless(const CommandLine &commandLine);
 

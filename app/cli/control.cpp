@@ -1,5 +1,6 @@
 #include "app/cli/control.h"
 
+#include "app/cli/command_store.h"
 #include "app/cli/status_output.h"
 #include "app/cutover/cutover_engine.h"
 #include "app/store/operators_file.h"
@@ -86,11 +87,7 @@ int ControlRun::prepare() {
               << "' in the plan (environments: " << names.join(u", "_s) << ")\n";
         return ControlUsage;
     }
-    config::StoreConfig storeConfig = m_plan.store;
-    if (!m_request.storePath.isEmpty()) {
-        storeConfig = {};
-        storeConfig.path = m_request.storePath;
-    }
+    const config::StoreConfig storeConfig = commandStoreConfig(m_plan, m_request.storePath);
     if (m_request.dryRun) {
         // A rehearsal never touches the live store: it runs on a copy of its state.
         QStringList environments;

@@ -1,6 +1,7 @@
 #include "app/cli/evaluate.h"
 
 #include "app/backends/prometheus_client.h"
+#include "app/cli/command_store.h"
 #include "app/config/duration.h"
 #include "app/cutover/history.h"
 #include "app/cutover/phase.h"
@@ -134,15 +135,9 @@ int EvaluateRun::prepare() {
     }
 
     // Manual items, stability and signatures: the store's, as they stood at `at`.
-    config::StoreConfig storeConfig = m_plan.store;
-    if (!m_request.storePath.isEmpty())
-        storeConfig.path = m_request.storePath;
-    auto opened = store::openStore(storeConfig);
-    if (!opened) {
-        m_err << "store: " << opened.error().toString() << '\n';
+    m_store = openCommandStore(m_plan, m_request.storePath, m_err);
+    if (!m_store)
         return EvaluateUsage;
-    }
-    m_store = std::move(opened.value());
     const QString env = m_environment->name;
     auto ticks = m_store->ticks(env);
     auto signOffs = m_store->signOffs(env);

@@ -1,6 +1,7 @@
 #include "app/cli/report.h"
 
 #include "app/backends/prometheus_client.h"
+#include "app/cli/command_store.h"
 #include "app/config/plan_loader.h"
 #include "app/cutover/cutover_engine.h"
 #include "app/report/pdf_output.h"
@@ -21,16 +22,6 @@ namespace cutover::cli {
 namespace {
 
 enum ReportExit : int { ReportDone = 0, ReportFailed = 1, ReportUsage = 2 };
-
-// Someone who holds every role that may shift: the refusals left are the situation's.
-engine::Operator reportOperator(const config::Plan &plan) {
-    engine::Operator op{u"status-report"_s, u"status report"_s, {}};
-    for (const config::Role &role : plan.roles) {
-        if (role.grants(config::Permission::Shift))
-            op.roles.append(role.name);
-    }
-    return op;
-}
 
 class ReportRun : public QObject {
 public:
@@ -70,15 +61,9 @@ int ReportRun::prepare() {
         m_err << "PDF output needs --out FILE\n";
         return ReportUsage;
     }
-    config::StoreConfig storeConfig = m_plan.store;
-    if (!m_request.storePath.isEmpty())
-        storeConfig.path = m_request.storePath;
-    auto opened = store::openStore(storeConfig);
-    if (!opened) {
-        m_err << "store: " << opened.error().toString() << '\n';
+    m_store = openCommandStore(m_plan, m_request.storePath, m_err);
+    if (!m_store)
         return ReportFailed;
-    }
-    m_store = std::move(opened.value());
     engine::CutoverEngine::Options options;
     options.monitor = true;
     m_engine = std::make_unique<engine::CutoverEngine>(m_plan, *m_store, std::nullopt, options);
@@ -185,9 +170,7 @@ void ReportRun::write() {
         in.plan = &m_plan;
         in.snapshots = snapshots;
         in.now = now;
-        const engine::Operator who = reportOperator(m_plan);
-        for (const QString &name : m_engine->environments())
-            in.shiftRefusals.insert(name, m_engine->guards(engine::Action::Shift, who, name));
+        in.shiftRefusals = m_engine->situationShiftRefusals();
         auto audit = m_store->auditEntries();
         if (!audit) {
             m_err << "store: " << audit.error().toString() << '\n';

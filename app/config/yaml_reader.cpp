@@ -243,6 +243,10 @@ void MapReader::finish() {
     }
 }
 
+QString indexed(const QString &path, int index) {
+    return path + u'[' + QString::number(index) + u']';
+}
+
 std::optional<QString> readString(Diagnostics &d, const YAML::Node &node, const QString &path,
                                   bool allowEmpty) {
     d.countNode();
@@ -255,6 +259,20 @@ std::optional<QString> readString(Diagnostics &d, const YAML::Node &node, const 
         return std::nullopt;
     if (!allowEmpty && text->trimmed().isEmpty()) {
         d.error(node.Mark(), path, u"expected a non-empty text, found an empty one"_s);
+        return std::nullopt;
+    }
+    return text;
+}
+
+std::optional<QString> readIdentifier(Diagnostics &d, const YAML::Node &node, const QString &path) {
+    static const QRegularExpression pattern(u"^[A-Za-z][A-Za-z0-9_.-]{0,63}$"_s);
+    auto text = readString(d, node, path);
+    if (!text)
+        return std::nullopt;
+    if (!pattern.match(*text).hasMatch()) {
+        d.error(node.Mark(), path,
+                u"expected a name of letters, digits, '_', '-' or '.' starting with a letter "
+                u"(at most 64), found %1"_s.arg(describe(node)));
         return std::nullopt;
     }
     return text;

@@ -91,8 +91,14 @@ private:
     bool m_finished = false;
 };
 
+// "stages[2]": the key path of a list's item.
+QString indexed(const QString &path, int index);
+
 std::optional<QString> readString(Diagnostics &d, const YAML::Node &node, const QString &path,
                                   bool allowEmpty = false);
+// Names appear in key paths, the store and the audit log: letters, digits, '_', '-' and '.',
+// starting with a letter, at most 64.
+std::optional<QString> readIdentifier(Diagnostics &d, const YAML::Node &node, const QString &path);
 std::optional<qint64> readInteger(Diagnostics &d, const YAML::Node &node, const QString &path,
                                   qint64 min, qint64 max, const QString &expected);
 std::optional<double> readNumber(Diagnostics &d, const YAML::Node &node, const QString &path,

@@ -211,6 +211,18 @@ GuardInputs CutoverEngine::guardInputs(const EnvironmentRuntime &rt) const {
     return in;
 }
 
+QHash<QString, QStringList> CutoverEngine::situationShiftRefusals() const {
+    Operator anyShifter{u"status-report"_s, u"status report"_s, {}};
+    for (const config::Role &role : m_plan.roles) {
+        if (role.grants(config::Permission::Shift))
+            anyShifter.roles.append(role.name);
+    }
+    QHash<QString, QStringList> refusals;
+    for (const QString &environment : environments())
+        refusals.insert(environment, guards(Action::Shift, anyShifter, environment));
+    return refusals;
+}
+
 QStringList CutoverEngine::guards(Action action, const Operator &who, const QString &environment,
                                   const GuardTarget &target) const {
     const EnvironmentRuntime *rt = runtime(environment);

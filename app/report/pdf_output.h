@@ -1,6 +1,6 @@
 #pragma once
 
-// How console_core asks for a PDF without linking QtGui: the composition root (main.cpp)
+// How console_report asks for a PDF without linking QtGui: the composition root (main.cpp)
 // installs the Gui-based writer (app/report/pdf_writer.h, target console_report_pdf). A
 // headless command run without it says so instead of writing a broken file.
 

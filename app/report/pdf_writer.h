@@ -12,7 +12,7 @@ namespace cutover::report {
 
 bool writeHtmlPdf(const QString &html, const QString &title, QIODevice &device, QString *error);
 
-// Installs writeHtmlPdf as the renderer console_core uses (pdf_output.h). main.cpp calls it.
+// Installs writeHtmlPdf as the renderer console_report uses (pdf_output.h). main.cpp calls it.
 void installPdfRenderer();
 
 } // namespace cutover::report

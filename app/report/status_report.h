@@ -8,7 +8,7 @@
 // does not measure cost, so the cost line says so.
 
 #include "app/config/plan.h"
-#include "app/cutover/cutover_engine.h"
+#include "app/cutover/engine_snapshot.h"
 #include "app/store/records.h"
 
 #include <QDateTime>

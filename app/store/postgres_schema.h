@@ -1,15 +1,11 @@
 #pragma once
 
-// The PostgreSQL form of the store's schema. Same versions, same tables and columns as
-// sqlite_schema.cpp (a migration N here is the migration N there, in PostgreSQL's dialect):
-// times are BIGINT milliseconds since the epoch (UTC), JSON is compact TEXT (hashed as stored,
-// so never jsonb, which would re-serialise it). Append a migration to both lists together.
+// What the PostgreSQL store agrees on with every other console on the same database, beside the
+// tables (which come from schema.h, shared with SQLite).
 
-#include "app/store/sqlite_schema.h"
+#include <QtGlobal>
 
 namespace cutover::store {
-
-const QList<Migration> &postgresMigrations();
 
 // The channel every write notifies in its own transaction (payload: the new audit seq).
 inline constexpr char16_t kChangeChannel[] = u"cutover_changes";

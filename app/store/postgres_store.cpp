@@ -394,11 +394,6 @@ StoreResult<void> PostgresStore::write(const std::function<StoreResult<void>()> 
 
 StoreResult<void> PostgresStore::migrate() {
     return write([this]() -> StoreResult<void> {
-        if (postgresMigrations().constLast().version != latestSchemaVersion())
-            return StoreError::schema(
-                u"this build's PostgreSQL migrations (%1) do not match its "
-                u"SQLite migrations (%2)"_s.arg(postgresMigrations().constLast().version)
-                    .arg(latestSchemaVersion()));
         if (!m_options.createIfMissing) {
             auto exists = exec(u"SELECT to_regclass('schema_version') IS NOT NULL"_s);
             if (!exists)
@@ -410,7 +405,7 @@ StoreResult<void> PostgresStore::migrate() {
                     u"%1 holds no cutover store (no schema_version table); nothing was created"_s
                         .arg(description()));
         }
-        auto migrated = applyMigrations(postgresMigrations(), u"BIGINT"_s);
+        auto migrated = applyMigrations(SqlDialect::PostgreSQL);
         if (!migrated)
             return migrated.error();
         m_schemaVersion = migrated.value();

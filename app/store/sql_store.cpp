@@ -380,10 +380,10 @@ StoreResult<void> SqlStore::refuseIfTaken(const QString &sql, const QVariantList
     return StoreError::conflict(u"%1 by %2 at %3"_s.arg(what, by, timeText(when)), by, when);
 }
 
-StoreResult<int> SqlStore::applyMigrations(const QList<Migration> &migrations,
-                                           const QString &timeType) {
-    if (auto r = exec(u"CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY "
-                      u"KEY, description TEXT NOT NULL, applied_at %1 NOT NULL)"_s.arg(timeType));
+StoreResult<int> SqlStore::applyMigrations(SqlDialect dialect) {
+    if (auto r = exec(
+            u"CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY "
+            u"KEY, description TEXT NOT NULL, applied_at %1 NOT NULL)"_s.arg(timeType(dialect)));
         !r)
         return r.error();
     auto current = exec(u"SELECT COALESCE(MAX(version), 0) FROM schema_version"_s);
@@ -398,7 +398,7 @@ StoreResult<int> SqlStore::applyMigrations(const QList<Migration> &migrations,
             u"cutover-console; the store was not changed"_s.arg(description())
                 .arg(version)
                 .arg(latest));
-    for (const Migration &migration : migrations) {
+    for (const Migration &migration : migrations(dialect)) {
         if (migration.version <= version)
             continue;
         for (const QString &statement : migration.statements) {

@@ -5,7 +5,7 @@
 // where SQLite and PostgreSQL differ. SqliteStore and PostgresStore add only connections,
 // transactions, migrations and their dialect.
 
-#include "app/store/sqlite_schema.h"
+#include "app/store/schema.h"
 #include "app/store/store.h"
 
 #include <QDateTime>
@@ -65,7 +65,7 @@ protected:
     // Inside an open write transaction: creates schema_version (its applied_at column of type
     // `timeType`), refuses a schema newer than this program (Kind::Schema, nothing changed) and
     // applies the missing `migrations` in order. Returns the version the store is at now.
-    StoreResult<int> applyMigrations(const QList<Migration> &migrations, const QString &timeType);
+    StoreResult<int> applyMigrations(SqlDialect dialect);
 
     // Appends inside an open write transaction.
     StoreResult<AuditEntry> appendAuditInTransaction(const AuditEvent &event, const QDateTime &at);

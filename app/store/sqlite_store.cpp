@@ -2,8 +2,8 @@
 
 #include "app/store/audit_chain.h"
 #include "app/store/decision_lease.h"
+#include "app/store/schema.h"
 #include "app/store/sql_rows.h"
-#include "app/store/sqlite_schema.h"
 #include "app/store/store_log.h"
 
 #include <QDir>
@@ -197,7 +197,7 @@ StoreResult<void> SqliteStore::configureAndMigrate() {
     }
 
     return write([this]() -> StoreResult<void> {
-        auto migrated = applyMigrations(sqliteMigrations(), u"INTEGER"_s);
+        auto migrated = applyMigrations(SqlDialect::SQLite);
         if (!migrated)
             return migrated.error();
         m_schemaVersion = migrated.value();

@@ -3,6 +3,12 @@
 // Charts fed the raw points (the figure to beat). Each iteration appends one sample per series
 // (the buffers are full, so the oldest drops out) so no refresh can reuse the previous one.
 //
+// The baseline is drawn with the panel's own settings, so the ratio is what decimation and the
+// panel's polylines buy, not render settings: 1 px cosmetic pens, antialiasing off, the same
+// fixed X axis (milliseconds relative to now, -24 h..0) and value range, the same size; with
+// --opengl both sides draw through OpenGL (Qt Charts' OpenGL series for the baseline, a GL
+// viewport for the panel), where the platform has it (Xvfb: yes; offscreen: no).
+//
 //   chart_refresh [--runs N] [--plain-runs N] [--png FILE] [--opengl]
 //   QT_QPA_PLATFORM=offscreen chart_refresh
 //   xvfb-run -a -s '-screen 0 1600x1000x24' chart_refresh
@@ -16,7 +22,6 @@
 #include <QChartView>
 #include <QCommandLineParser>
 #include <QDateTime>
-#include <QDateTimeAxis>
 #include <QElapsedTimer>
 #include <QImage>
 #include <QLineSeries>
@@ -143,7 +148,7 @@ PanelFigures benchPanel(int runs, bool preferOpenGL, const QString &png) {
             panel.decimationShape() == cutover::models::DecimationShape::FirstMinMaxLast};
 }
 
-PanelFigures benchPlainQtCharts(int runs) {
+PanelFigures benchPlainQtCharts(int runs, bool openGL) {
     const qint64 base = QDateTime::currentMSecsSinceEpoch() / StepMs * StepMs;
     QRandomGenerator random(42);
     std::vector<QList<QPointF>> data(SeriesCount);
@@ -155,7 +160,8 @@ PanelFigures benchPlainQtCharts(int runs) {
 
     auto *chart = new QChart;
     chart->setTheme(QChart::ChartThemeDark);
-    auto *timeAxis = new QDateTimeAxis;
+    chart->setAnimationOptions(QChart::NoAnimation);
+    auto *timeAxis = new QValueAxis;
     auto *valueAxis = new QValueAxis;
     chart->addAxis(timeAxis, Qt::AlignBottom);
     chart->addAxis(valueAxis, Qt::AlignLeft);
@@ -165,11 +171,16 @@ PanelFigures benchPlainQtCharts(int runs) {
         chart->addSeries(line);
         line->attachAxis(timeAxis);
         line->attachAxis(valueAxis);
+        QPen pen(QColor::fromHsv(s * 30, 180, 230), 1);
+        pen.setCosmetic(true);
+        line->setPen(pen);
+        line->setUseOpenGL(openGL);
         series.push_back(line);
     }
+    timeAxis->setRange(-double(PointsPerSeries - 1) * StepMs, 0);
     valueAxis->setRange(80, 300);
     QChartView view(chart);
-    view.setRenderHint(QPainter::Antialiasing, true);
+    view.setRenderHint(QPainter::Antialiasing, false);
     view.resize(ChartSize);
     settle(view);
 
@@ -178,6 +189,7 @@ PanelFigures benchPlainQtCharts(int runs) {
     std::vector<double> paints;
     QImage frame(ChartSize, QImage::Format_ARGB32_Premultiplied);
     qint64 step = PointsPerSeries;
+    QList<QPointF> relative(PointsPerSeries);
     for (int run = 0; run < runs; ++run) {
         // Slide every series by one sample, as a live chart would.
         for (int s = 0; s < SeriesCount; ++s) {
@@ -188,10 +200,13 @@ PanelFigures benchPlainQtCharts(int runs) {
         QCoreApplication::processEvents();
         QElapsedTimer timer;
         timer.start();
-        timeAxis->setRange(QDateTime::fromMSecsSinceEpoch(qint64(data[0].first().x())),
-                           QDateTime::fromMSecsSinceEpoch(qint64(data[0].last().x())));
-        for (int s = 0; s < SeriesCount; ++s)
-            series[s]->replace(data[s]);
+        // As the panel does: x relative to the newest sample, so the axis never moves.
+        const double nowX = data[0].last().x();
+        for (int s = 0; s < SeriesCount; ++s) {
+            for (int i = 0; i < PointsPerSeries; ++i)
+                relative[i] = QPointF(data[s][i].x() - nowX, data[s][i].y());
+            series[s]->replace(relative);
+        }
         const double refreshed = msSince(timer);
         frame.fill(Qt::black);
         static_cast<QWidget &>(view).render(&frame); // QGraphicsView::render paints the scene only
@@ -201,7 +216,7 @@ PanelFigures benchPlainQtCharts(int runs) {
         paints.push_back(total - refreshed);
     }
     return {statsOf(totals), statsOf(refreshes), statsOf(paints),
-            qsizetype(SeriesCount) * PointsPerSeries, false};
+            qsizetype(SeriesCount) * PointsPerSeries, openGL};
 }
 
 void printRow(const char *name, const PanelFigures &f) {
@@ -244,9 +259,17 @@ int main(int argc, char **argv) {
             std::printf("%-34s not supported on this platform\n", "ChartPanel (OpenGL)");
     }
     if (plainRuns > 0) {
-        const PanelFigures plain = benchPlainQtCharts(plainRuns);
-        printRow("plain Qt Charts (raw, antialiased)", plain);
-        std::printf("speed-up (median): %.0fx\n", plain.total.median / ours.total.median);
+        const PanelFigures plain = benchPlainQtCharts(plainRuns, false);
+        printRow("plain Qt Charts (raw, same pens)", plain);
+        std::printf("ratio, plain / panel (median): %.1fx\n",
+                    plain.total.median / ours.total.median);
+        if (parser.isSet(openGLOption) && cutover::ui::ChartPanel::platformSupportsOpenGL()) {
+            const PanelFigures oursGL = benchPanel(runs, true, QString());
+            const PanelFigures plainGL = benchPlainQtCharts(plainRuns, true);
+            printRow("plain Qt Charts (raw, OpenGL)", plainGL);
+            std::printf("ratio with OpenGL on both sides (median): %.1fx\n",
+                        plainGL.total.median / oursGL.total.median);
+        }
     }
     std::printf("target: median and max under 16 ms: %s (runs: %d, plain runs: %d)\n",
                 ours.total.max < 16.0 ? "met"

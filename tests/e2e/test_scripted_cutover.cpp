@@ -5,7 +5,7 @@
 // balancers. A screenshot at each step and the status report go into DEMO_OUTPUT (default:
 // <build>/demo-output); the last line printed lists them. Each step must behave as expected.
 
-#include "../integration/engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/war_room/theme.h"
 #include "ui/war_room/war_room_window.h"

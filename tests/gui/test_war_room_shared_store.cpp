@@ -5,7 +5,7 @@
 // LBs, and when the server is back the notice goes, the journal is written and the chain
 // verifies. PNGs of each state go to CUTOVER_SCREENSHOT_DIR (default: the build dir).
 
-#include "../integration/postgres_test_support.h"
+#include "tests/support/postgres_test_support.h"
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/rollback/rollback_progress_panel.h"
 #include "ui/war_room/header_bar.h"
@@ -60,8 +60,7 @@ void TestWarRoomSharedStore::initTestCase() {
     REQUIRE_POSTGRES();
     QVERIFY(pg::freshSchema(kSchema));
     QVERIFY(m_dir.isValid());
-    QVERIFY(writeOperatorsFile(m_dir.filePath(u"operators.json"_s)));
-    m_plan = loadLabPlan(m_state, m_dir.filePath(u"operators.json"_s));
+    m_plan = labPlanWithOperators(m_state, m_dir.path());
     QVERIFY(m_plan);
     m_lab = std::make_unique<LabControl>(m_state, *m_plan);
     QVERIFY(m_lab->reset(this));
@@ -98,7 +97,7 @@ void TestWarRoomSharedStore::storeOutageIsSaidAndRollbackStillWorks() {
     QTest::keyClicks(dialog->passphraseEdit(), passphraseOf(u"bob"_s));
     QSignalSpy signedIn(m_window.get(), &ui::WarRoomWindow::operatorChanged);
     QTest::keyClick(dialog->passphraseEdit(), Qt::Key_Return);
-    QVERIFY(signedIn.wait(10'000) || signedIn.size() == 1);
+    QTRY_COMPARE_WITH_TIMEOUT(signedIn.size(), 1, 10'000);
     QVERIFY(m_window->currentOperator());
     QVERIFY(!m_window->header()->storeNotice()->isVisible());
 

@@ -3,10 +3,10 @@
 // validation, and the rollback armed and confirmed from the keyboard and from the mouse.
 // A PNG of the window is saved in each phase (CUTOVER_SCREENSHOT_DIR, default: the build dir).
 
-#include "../integration/lab.h"
 #include "app/cutover/cutover_engine.h"
 #include "app/store/passphrase.h"
 #include "app/store/sqlite_store.h"
+#include "tests/support/lab.h"
 #include "ui/charts/compare_view.h"
 #include "ui/checklist/checklist_panel.h"
 #include "ui/dialogs/sign_in_dialog.h"
@@ -104,7 +104,7 @@ void TestWarRoomWindow::cleanupTestCase() {
     if (m_engine && m_window) {
         auto *op = m_engine->rollback(u"lab"_s, *m_engine->operatorNamed(u"bob"_s), u"cleanup"_s);
         QSignalSpy done(op, &engine::Operation::finished);
-        done.wait(15'000);
+        QTRY_COMPARE_WITH_TIMEOUT(done.size(), 1, 15'000);
     }
     m_window.reset();
     m_engine.reset();
@@ -140,7 +140,7 @@ void TestWarRoomWindow::signIn(const QString &name) {
     QTest::keyClicks(dialog->passphraseEdit(), u"pass-"_s + name);
     QSignalSpy changed(m_window.get(), &ui::WarRoomWindow::operatorChanged);
     QTest::keyClick(dialog->passphraseEdit(), Qt::Key_Return);
-    QVERIFY(changed.wait(10'000) || changed.size() == 1);
+    QTRY_COMPARE_WITH_TIMEOUT(changed.size(), 1, 10'000);
     QVERIFY(m_window->currentOperator());
     QCOMPARE(m_window->currentOperator()->name, name);
 }

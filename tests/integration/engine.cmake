@@ -3,19 +3,19 @@
 # modes and LB processes, and restore them.
 
 function(console_add_engine_test name timeout)
-    console_add_test(${name} SOURCES ${name}.cpp engine_test_support.h lab.h
+    console_add_test(${name} SOURCES ${name}.cpp
+        LIBS console_test_support
         LABELS integration
         FIXTURES lab
         TIMEOUT ${timeout}
         ENVIRONMENT "${CUTOVER_LAB_ENVIRONMENT}")
     target_compile_definitions(${name} PRIVATE CONSOLE_BUILD_DIR="${PROJECT_BINARY_DIR}")
-    target_link_libraries(${name} PRIVATE Qt6::Sql)
     set_tests_properties(${name} PROPERTIES RESOURCE_LOCK cutover_lab)
 endfunction()
 
 # Killed with SIGKILL in the middle of a shift or of sign-offs by test_engine_crash_recovery.
-add_executable(engine_crash_helper engine_crash_helper.cpp engine_test_support.h lab.h)
-target_link_libraries(engine_crash_helper PRIVATE console_core console_settings Qt6::Test)
+add_executable(engine_crash_helper engine_crash_helper.cpp)
+target_link_libraries(engine_crash_helper PRIVATE console_test_support)
 target_compile_definitions(engine_crash_helper PRIVATE
     CONSOLE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     CONSOLE_BUILD_DIR="${PROJECT_BINARY_DIR}"
@@ -40,21 +40,15 @@ console_add_engine_test(test_engine_panel_history 180)
 
 # The controller (--serve), the real binary on the lab with a SQLite store.
 console_add_engine_test(test_controller_serve 300)
-target_sources(test_controller_serve PRIVATE controller_test_support.h)
-target_link_libraries(test_controller_serve PRIVATE Qt6::Network)
 add_dependencies(test_controller_serve cutover-console)
 
 # Headless commands report only what is true: --shift --wait, --dry-run, --status resuming.
 console_add_engine_test(test_control_cli_outcomes 300)
-target_sources(test_control_cli_outcomes PRIVATE controller_test_support.h)
-target_link_libraries(test_control_cli_outcomes PRIVATE Qt6::Network)
 add_dependencies(test_control_cli_outcomes cutover-console)
 
 # What a signature attests: alert delivery end to end, gates signed after the observed hold,
 # a fresh command's sign-off judged from history, a planned step back.
 console_add_engine_test(test_engine_attestations 300)
-target_sources(test_engine_attestations PRIVATE controller_test_support.h)
-target_link_libraries(test_engine_attestations PRIVATE Qt6::Network)
 add_dependencies(test_engine_attestations cutover-console)
 # compare checks on the lab: identical pools, OTel twice as slow, Prometheus unreachable.
 console_add_engine_test(test_engine_compare 420)

@@ -10,7 +10,7 @@
 //
 // The lab's state comes from CUTOVER_LAB_STATE, as for the tests. Exit 2: could not start.
 
-#include "engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QCoreApplication>
 

@@ -17,15 +17,14 @@ set(CONSOLE_PG_DIR ${CMAKE_BINARY_DIR}/postgres) # as tests/unit/postgres.cmake
 # console_add_postgres_engine_test(NAME): an engine test on the lab and the shared store.
 function(console_add_postgres_engine_test name)
     console_add_test(${name}
-        SOURCES ${CMAKE_CURRENT_LIST_DIR}/${name}.cpp ${CMAKE_CURRENT_LIST_DIR}/engine_test_support.h
-                ${CMAKE_CURRENT_LIST_DIR}/postgres_test_support.h ${CMAKE_CURRENT_LIST_DIR}/lab.h
+        SOURCES ${CMAKE_CURRENT_LIST_DIR}/${name}.cpp
+        LIBS console_test_support
         LABELS integration
         FIXTURES lab postgres
         TIMEOUT 240
         ENVIRONMENT ${CUTOVER_LAB_ENVIRONMENT}
                     CUTOVER_PG_DIR=${CONSOLE_PG_DIR} CUTOVER_PG_SCRIPT=${CONSOLE_PG_SCRIPT})
     target_compile_definitions(${name} PRIVATE CONSOLE_BUILD_DIR="${PROJECT_BINARY_DIR}")
-    target_link_libraries(${name} PRIVATE Qt6::Sql)
     set_tests_properties(${name} PROPERTIES RESOURCE_LOCK "cutover_lab;cutover_postgres")
 endfunction()
 
@@ -36,6 +35,4 @@ console_add_postgres_engine_test(test_engine_postgres_desks)
 # Controllers on the shared store: one decision whatever is open, failover after SIGKILL,
 # SIGTERM during a rollback.
 console_add_postgres_engine_test(test_controller_failover)
-target_sources(test_controller_failover PRIVATE ${CMAKE_CURRENT_LIST_DIR}/controller_test_support.h)
-target_link_libraries(test_controller_failover PRIVATE Qt6::Network)
 add_dependencies(test_controller_failover cutover-console)

@@ -2,7 +2,7 @@
 // `--shift lab --to 25` at 0% is refused (exit 3) with its reasons; a wrong passphrase is
 // refused (exit 3) and audited; `--rollback lab` is done (exit 0) with a line per LB.
 
-#include "engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -8,7 +8,7 @@
 // - `--status` that resumes an interrupted rollback says so on stdout and reports it verified.
 
 #include "app/store/rehearsal_store.h"
-#include "controller_test_support.h"
+#include "tests/support/controller_test_support.h"
 
 #include <QTemporaryDir>
 
@@ -83,8 +83,7 @@ void TestControlCliOutcomes::initTestCase() {
     m_state = lab::loadState();
     REQUIRE_LAB(m_state);
     QVERIFY(m_dir.isValid());
-    QVERIFY(writeOperatorsFile(m_dir.filePath(u"operators.json"_s)));
-    m_plan = loadLabPlan(m_state, m_dir.filePath(u"operators.json"_s));
+    m_plan = labPlanWithOperators(m_state, m_dir.path());
     QVERIFY(m_plan);
     m_lab = std::make_unique<LabControl>(m_state, *m_plan);
 }

@@ -10,7 +10,7 @@
 // - back-fill: a breach while no controller ran restarts the hold at the breach.
 
 #include "app/store/evidence_archive.h"
-#include "controller_test_support.h"
+#include "tests/support/controller_test_support.h"
 
 #include <QCryptographicHash>
 #include <QTemporaryDir>
@@ -46,8 +46,7 @@ void TestControllerServe::initTestCase() {
     m_state = lab::loadState();
     REQUIRE_LAB(m_state);
     QVERIFY(m_dir.isValid());
-    QVERIFY(writeOperatorsFile(m_dir.filePath(u"operators.json"_s)));
-    m_plan = loadLabPlan(m_state, m_dir.filePath(u"operators.json"_s));
+    m_plan = labPlanWithOperators(m_state, m_dir.path());
     QVERIFY(m_plan);
     QVERIFY2(m_state.contains(u"LAB_CONTROLLER_LISTEN"_s), "the lab reserves no controller port");
     m_lab = std::make_unique<LabControl>(m_state, *m_plan);

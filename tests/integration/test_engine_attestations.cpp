@@ -8,7 +8,7 @@
 // - a planned step back from 25% to 10% goes through stabilization and validation on the lab and
 //   voids Gate 2's signature, not Gate 1's.
 
-#include "controller_test_support.h"
+#include "tests/support/controller_test_support.h"
 
 #include <QTemporaryDir>
 
@@ -56,8 +56,7 @@ void TestEngineAttestations::initTestCase() {
     m_state = lab::loadState();
     REQUIRE_LAB(m_state);
     QVERIFY(m_dir.isValid());
-    QVERIFY(writeOperatorsFile(m_dir.filePath(u"operators.json"_s)));
-    m_plan = loadLabPlan(m_state, m_dir.filePath(u"operators.json"_s));
+    m_plan = labPlanWithOperators(m_state, m_dir.path());
     QVERIFY(m_plan);
     m_lab = std::make_unique<LabControl>(m_state, *m_plan);
     m_alertmanagerPid = m_state.value(u"LAB_ALERTMANAGER_PID"_s).toLongLong();

@@ -1,7 +1,7 @@
 // One audit row edited behind the store's back (raw SQL on the SQLite file): the real binary's
 // `--verify-audit --store PATH` exits 1 and names that row's seq; before the edit it said OK.
 
-#include "engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -21,8 +21,7 @@ void TestEngineAuditTamper::editedRowIsNamed() {
     REQUIRE_LAB(state);
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    QVERIFY(writeOperatorsFile(dir.filePath(u"operators.json"_s)));
-    const auto plan = loadLabPlan(state, dir.filePath(u"operators.json"_s));
+    const auto plan = labPlanWithOperators(state, dir.path());
     QVERIFY(plan);
     const QString storePath = dir.filePath(u"store.sqlite"_s);
 

@@ -7,7 +7,7 @@
 // - with Prometheus unreachable the check is unknown (nodata), never a pass.
 // The LBs are reloaded after the slow test, so that no later test inherits OTel's slow average.
 
-#include "engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QScopeGuard>
 #include <QTcpServer>
@@ -65,8 +65,7 @@ void TestEngineCompare::initTestCase() {
     m_state = lab::loadState();
     REQUIRE_LAB(m_state);
     QVERIFY(m_dir.isValid());
-    QVERIFY(writeOperatorsFile(m_dir.filePath(u"operators.json"_s)));
-    auto plan = loadLabPlan(m_state, m_dir.filePath(u"operators.json"_s));
+    auto plan = labPlanWithOperators(m_state, m_dir.path());
     QVERIFY(plan);
     m_plan = *plan;
     // A prompt trigger on the same comparison (issue 14: compare as a trigger condition).

@@ -7,7 +7,7 @@
 //   whole checklist it was signed over);
 // - `cutover-console --verify-audit --store PATH` (the real binary) prints "OK: N entries".
 
-#include "engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QRandomGenerator>
 #include <QScopeGuard>
@@ -39,8 +39,7 @@ void TestEngineCrashRecovery::initTestCase() {
     m_state = lab::loadState();
     REQUIRE_LAB(m_state);
     QVERIFY(m_dir.isValid());
-    QVERIFY(writeOperatorsFile(m_dir.filePath(u"operators.json"_s)));
-    m_plan = loadLabPlan(m_state, m_dir.filePath(u"operators.json"_s));
+    m_plan = labPlanWithOperators(m_state, m_dir.path());
     QVERIFY(m_plan);
     m_lab = std::make_unique<LabControl>(m_state, *m_plan);
 }

@@ -5,7 +5,7 @@
 // rolled back without reaching the store, or someone at the runtime API did), re-asserting would
 // undo an emergency rollback: the engine alarms and leaves the weights alone.
 
-#include "engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QTemporaryDir>
 
@@ -44,8 +44,7 @@ void TestEngineDrift::initTestCase() {
     const auto state = lab::loadState();
     REQUIRE_LAB(state);
     QVERIFY(m_dir.isValid());
-    QVERIFY(writeOperatorsFile(m_dir.filePath(u"operators.json"_s)));
-    m_plan = loadLabPlan(state, m_dir.filePath(u"operators.json"_s));
+    m_plan = labPlanWithOperators(state, m_dir.path());
     QVERIFY(m_plan);
     m_plan->drift.interval = config::Duration::seconds(1);
     m_plan->drift.policy = config::DriftConfig::Policy::Reassert;

@@ -4,7 +4,7 @@
 // automatic check waited for through the engine's own guards; each stage applied on both LBs
 // and validated from Prometheus within its band; Complete at 100%; the audit chain verifies.
 
-#include "engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QElapsedTimer>
 #include <QScopeGuard>
@@ -24,8 +24,7 @@ void TestEngineFullRun::fullRun() {
     REQUIRE_LAB(state);
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    QVERIFY(writeOperatorsFile(dir.filePath(u"operators.json"_s)));
-    const auto plan = loadLabPlan(state, dir.filePath(u"operators.json"_s));
+    const auto plan = labPlanWithOperators(state, dir.path());
     QVERIFY(plan);
     LabControl lab(state, *plan);
     QVERIFY(lab.reset(this));

@@ -3,7 +3,7 @@
 // answer, points come in time order on the 5 s step grid, none is in the future, and the
 // traffic-ratio panel has real values once Prometheus has scraped the lab for a few steps.
 
-#include "engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QTemporaryDir>
 
@@ -23,8 +23,7 @@ void TestEnginePanelHistory::everyPanelGetsItsHistory() {
     REQUIRE_LAB(state);
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    QVERIFY(writeOperatorsFile(dir.filePath(u"operators.json"_s)));
-    const auto plan = loadLabPlan(state, dir.filePath(u"operators.json"_s));
+    const auto plan = labPlanWithOperators(state, dir.path());
     QVERIFY(plan);
     QStringList panels;
     for (const auto &group : plan->panelGroups)

@@ -9,7 +9,7 @@
 //   own, and a change made at one desk after the restart reaches the other through the
 //   re-established LISTEN within one second.
 
-#include "postgres_test_support.h"
+#include "tests/support/postgres_test_support.h"
 
 #include <QElapsedTimer>
 #include <QScopeGuard>
@@ -58,8 +58,7 @@ void TestEnginePostgresDesks::initTestCase() {
     REQUIRE_LAB(m_state);
     REQUIRE_POSTGRES();
     QVERIFY(m_dir.isValid());
-    QVERIFY(writeOperatorsFile(m_dir.filePath(u"operators.json"_s)));
-    m_plan = loadLabPlan(m_state, m_dir.filePath(u"operators.json"_s));
+    m_plan = labPlanWithOperators(m_state, m_dir.path());
     QVERIFY(m_plan);
     m_lab = std::make_unique<LabControl>(m_state, *m_plan);
 }

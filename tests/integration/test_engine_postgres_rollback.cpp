@@ -15,8 +15,8 @@
 // is created, the journal and the rolled-back state are written, and the chain verifies.
 // PostgreSQL is always started again and the lab reset.
 
-#include "app/store/sqlite_schema.h"
-#include "postgres_test_support.h"
+#include "app/store/schema.h"
+#include "tests/support/postgres_test_support.h"
 
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -102,8 +102,7 @@ void TestEnginePostgresRollback::initTestCase() {
     REQUIRE_LAB(m_state);
     REQUIRE_POSTGRES();
     QVERIFY(m_dir.isValid());
-    QVERIFY(writeOperatorsFile(m_dir.filePath(u"operators.json"_s)));
-    m_plan = loadLabPlan(m_state, m_dir.filePath(u"operators.json"_s));
+    m_plan = labPlanWithOperators(m_state, m_dir.path());
     QVERIFY(m_plan);
     m_lab = std::make_unique<LabControl>(m_state, *m_plan);
 }

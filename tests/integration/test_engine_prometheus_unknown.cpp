@@ -9,7 +9,7 @@
 // case of item 8 is Prometheus failing *after* the shift, and any console sharing the store
 // carries a shift through validation.
 
-#include "engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QScopeGuard>
 #include <QTcpServer>
@@ -43,8 +43,7 @@ void TestEnginePrometheusUnknown::unknownIsNeverAPass() {
     REQUIRE_LAB(state);
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    QVERIFY(writeOperatorsFile(dir.filePath(u"operators.json"_s)));
-    const auto plan = loadLabPlan(state, dir.filePath(u"operators.json"_s));
+    const auto plan = labPlanWithOperators(state, dir.path());
     QVERIFY(plan);
     LabControl lab(state, *plan);
     QVERIFY(lab.reset(this));

@@ -3,7 +3,7 @@
 // until the plan's bound and reported per LB, the operation finishes not OK, and the snapshot's
 // rollbackProblems name lb-b. lb-b is always started again.
 
-#include "engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QElapsedTimer>
 #include <QScopeGuard>
@@ -23,8 +23,7 @@ void TestEngineRollbackLbDown::rollbackWithOneLbDownReportsPerLb() {
     REQUIRE_LAB(state);
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    QVERIFY(writeOperatorsFile(dir.filePath(u"operators.json"_s)));
-    const auto plan = loadLabPlan(state, dir.filePath(u"operators.json"_s));
+    const auto plan = labPlanWithOperators(state, dir.path());
     QVERIFY(plan);
     LabControl lab(state, *plan);
     QVERIFY(lab.reset(this));

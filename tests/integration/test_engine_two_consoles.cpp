@@ -4,7 +4,7 @@
 //     fails with "stage changed by …";
 // (b) a tick and a sign-off made on console A show in console B's snapshot within 2 s.
 
-#include "engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QElapsedTimer>
 #include <QScopeGuard>
@@ -31,8 +31,7 @@ void TestEngineTwoConsoles::initTestCase() {
     m_state = lab::loadState();
     REQUIRE_LAB(m_state);
     QVERIFY(m_dir.isValid());
-    QVERIFY(writeOperatorsFile(m_dir.filePath(u"operators.json"_s)));
-    m_plan = loadLabPlan(m_state, m_dir.filePath(u"operators.json"_s));
+    m_plan = labPlanWithOperators(m_state, m_dir.path());
     QVERIFY(m_plan);
     m_lab = std::make_unique<LabControl>(m_state, *m_plan);
 }

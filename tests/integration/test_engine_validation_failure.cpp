@@ -3,7 +3,7 @@
 // lab plan's policy (`full`) rolls back on its own: legacy 100 / OTel 0 verified on both LBs,
 // phase RolledBack, the audit holding validation_failed and rollback_completed by "engine".
 
-#include "engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QScopeGuard>
 #include <QTemporaryDir>
@@ -22,8 +22,7 @@ void TestEngineValidationFailure::collectorsDownDuringStabilizationRollBack() {
     REQUIRE_LAB(state);
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    QVERIFY(writeOperatorsFile(dir.filePath(u"operators.json"_s)));
-    auto plan = loadLabPlan(state, dir.filePath(u"operators.json"_s));
+    auto plan = labPlanWithOperators(state, dir.path());
     QVERIFY(plan);
     QCOMPARE(plan->rollback.onValidationFailure, config::FailurePolicy::Full);
     // The emergency triggers (data_loss: connection errors on OTel, action auto) could roll back

@@ -9,7 +9,7 @@
 // Every fault is cleared in a scope guard; the LBs are reloaded at the end so that no later test
 // inherits OTel's slow HAProxy average.
 
-#include "engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -54,8 +54,7 @@ void TestEvaluateParity::initTestCase() {
     m_state = lab::loadState();
     REQUIRE_LAB(m_state);
     QVERIFY(m_dir.isValid());
-    QVERIFY(writeOperatorsFile(m_dir.filePath(u"operators.json"_s)));
-    m_plan = loadLabPlan(m_state, m_dir.filePath(u"operators.json"_s));
+    m_plan = labPlanWithOperators(m_state, m_dir.path());
     QVERIFY(m_plan);
     m_lab = std::make_unique<LabControl>(m_state, *m_plan);
     QVERIFY(m_lab->reset(this));

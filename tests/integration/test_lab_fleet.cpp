@@ -4,7 +4,7 @@
 
 #include "app/backends/lb_fleet.h"
 #include "app/backends/prometheus_client.h"
-#include "lab.h"
+#include "tests/support/lab.h"
 
 #include <QElapsedTimer>
 #include <QScopeGuard>

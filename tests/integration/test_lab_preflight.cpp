@@ -2,7 +2,7 @@
 // passes; a plan pointing one LB at the level-user socket fails on the permission row.
 
 #include "app/cli/preflight.h"
-#include "lab.h"
+#include "tests/support/lab.h"
 
 #include <QDir>
 #include <QFile>

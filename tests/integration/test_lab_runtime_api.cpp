@@ -3,7 +3,7 @@
 // server states.
 
 #include "app/backends/haproxy_runtime_client.h"
-#include "lab.h"
+#include "tests/support/lab.h"
 
 using namespace cutover;
 using namespace cutover::backends;

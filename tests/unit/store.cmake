@@ -10,7 +10,7 @@ console_add_test(test_store_contract_sqlite TARGET test_store_contract
 
 # Appends to a store until killed; test_store_crash SIGKILLs it mid-write.
 add_executable(store_crash_helper store_crash_helper.cpp)
-target_link_libraries(store_crash_helper PRIVATE console_core console_settings)
+target_link_libraries(store_crash_helper PRIVATE console_cli console_settings)
 console_add_test(test_store_crash SOURCES test_store_crash.cpp LABELS unit)
 target_compile_definitions(test_store_crash PRIVATE
     STORE_CRASH_HELPER="$<TARGET_FILE:store_crash_helper>")

@@ -520,7 +520,7 @@ void TestCutoverEngine::twoEnginesRaceExactlyOneWins() {
     engine::Operation *b = other.shift(kEnv, *other.operatorNamed(u"alice"_s), u"pass-alice"_s, 10);
     QSignalSpy aDone(a, &engine::Operation::finished);
     QSignalSpy bDone(b, &engine::Operation::finished);
-    QVERIFY(aDone.wait(5000) || aDone.size() == 1);
+    QTRY_COMPARE_WITH_TIMEOUT(aDone.size(), 1, 5000);
     QTRY_COMPARE_WITH_TIMEOUT(bDone.size(), 1, 5000);
     const bool aWon = aDone.first().first().toBool();
     const bool bWon = bDone.first().first().toBool();

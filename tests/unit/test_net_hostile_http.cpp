@@ -313,7 +313,7 @@ void TestNetHostileHttp::destroyingTheClientCancelsItsRequests() {
     HostileServer server(Behaviour::Hang);
     auto client = std::make_unique<backends::PrometheusClient>(endpoint(server.url(), 5s));
     auto outcome = queryOnce(this, *client);
-    QTest::qWait(50);
+    QTRY_VERIFY_WITH_TIMEOUT(server.connections > 0, 2000); // the request is in flight
     client.reset();
     QTRY_VERIFY_WITH_TIMEOUT(outcome->result.has_value(), 2000);
     QCOMPARE(outcome->result->error().kind, ErrorKind::Cancelled);

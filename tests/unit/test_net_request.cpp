@@ -105,7 +105,7 @@ void TestNetRequest::finishesExactlyOnceWithValue() {
     QVERIFY(finished.wait(2000));
     QVERIFY(result->has_value() && (*result)->ok());
     QCOMPARE((*result)->value(), 42);
-    QTest::qWait(50);
+    QVERIFY(!finished.wait(50)); // exactly once: no second finished follows
     QCOMPARE(finished.size(), 1);
     QCOMPARE(lane.inFlight(), 0);
 }
@@ -134,14 +134,15 @@ void TestNetRequest::cancelFinishesOnceAndIgnoresLateResults() {
     auto *reply = startCall<int>(&lane, options(1s), attempts.starter());
     QSignalSpy finished(reply, &Request::finished);
     auto result = capture(reply, this);
-    QTest::qWait(10); // the attempt is running
-    QCOMPARE(attempts.started, 1);
+    QTRY_COMPARE_WITH_TIMEOUT(attempts.started, 1, 2000); // the attempt is running
+    QCOMPARE(finished.size(), 0);
     reply->cancel(u"operator"_s);
     QCOMPARE(finished.size(), 1);
     QCOMPARE((*result)->error().kind, ErrorKind::Cancelled);
     QCOMPARE(attempts.aborted, 1);
-    QTest::qWait(100);
-    QCOMPARE(finished.size(), 0 + 1);
+    // The attempt's result was due 50 ms after it started: it must not finish the call again.
+    QVERIFY(!finished.wait(150));
+    QCOMPARE(finished.size(), 1);
 }
 
 void TestNetRequest::transientFailuresAreRetriedWithBackoff() {
@@ -266,7 +267,8 @@ void TestNetRequest::latestDropsSupersededResults() {
                  [&delivered](const Result<int> &r) { delivered.append(r.ok() ? r.value() : -1); });
     QCOMPARE(firstFinished.size(), 1); // superseded: cancelled at once
     QTRY_COMPARE_WITH_TIMEOUT(delivered.size(), 1, 2000);
-    QTest::qWait(60);
+    // The superseded call's attempt was due 30 ms after it started: nothing of it is delivered.
+    QVERIFY(!QTest::qWaitFor([&delivered] { return delivered.size() > 1; }, 60));
     QCOMPARE(delivered, QList<int>{1}); // the second call's first attempt: the script's first value
     QVERIFY(!latest.isRunning());
 }
@@ -303,13 +305,17 @@ void TestNetRequest::laneCancelAllReachesQueuedRequests() {
     auto running = capture(startCall<int>(lane.get(), options(5s), attempts.starter()), this);
     auto queued = capture(startCall<int>(lane.get(), options(5s), attempts.starter()), this);
     auto notStarted = capture(startCall<int>(lane.get(), options(5s), attempts.starter()), this);
-    QTest::qWait(20);
+    QTRY_COMPARE_WITH_TIMEOUT(attempts.started, 1, 2000); // one running, two queued
     lane->cancelAll(u"client destroyed"_s);
     lane.reset();
     QVERIFY(running->has_value() && queued->has_value() && notStarted->has_value());
     QCOMPARE((*running)->error().kind, ErrorKind::Cancelled);
     QCOMPARE((*queued)->error().kind, ErrorKind::Cancelled);
-    QTest::qWait(20); // nothing touches the destroyed lane
+    QCOMPARE((*notStarted)->error().kind, ErrorKind::Cancelled);
+    QCOMPARE(attempts.started, 1);
+    // Whatever the cancellation posted runs now; under ASan a touch of the destroyed lane fails.
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+    QCoreApplication::processEvents();
 }
 
 QTEST_GUILESS_MAIN(TestNetRequest)

@@ -9,7 +9,7 @@
 // test_store_sqlite.cpp and test_store_postgres.cpp.
 
 #include "app/store/audit_chain.h"
-#include "app/store/sqlite_schema.h"
+#include "app/store/schema.h"
 #include "app/store/store_watcher.h"
 #include "store_backends.h"
 

@@ -4,7 +4,7 @@
 // (concurrency between consoles, ticks, sign-offs, holds, the change counter, the watcher, the
 // audit chain) are in test_store_contract.cpp, which runs on SQLite as test_store_contract_sqlite.
 
-#include "app/store/sqlite_schema.h"
+#include "app/store/schema.h"
 #include "app/store/sqlite_store.h"
 #include "sqlite_test_support.h"
 
@@ -56,7 +56,7 @@ void TestStoreSqlite::newFileInNewFoldersUsesWal() {
     {
         QSqlQuery q(db);
         QVERIFY(q.exec(u"SELECT COUNT(*) FROM schema_version"_s) && q.next());
-        QCOMPARE(q.value(0).toInt(), sqliteMigrations().size());
+        QCOMPARE(q.value(0).toInt(), migrations(SqlDialect::SQLite).size());
         QVERIFY(q.exec(u"PRAGMA journal_mode"_s) && q.next());
         QCOMPARE(q.value(0).toString(), u"wal"_s);
     }

@@ -2,6 +2,7 @@
 
 #include "models/chart_series_model.h"
 #include "models/decimator.h"
+#include "ui/charts/series_polyline_item.h"
 
 #include <QAreaSeries>
 #include <QCategoryAxis>
@@ -19,6 +20,7 @@
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QMouseEvent>
+#include <QOpenGLWidget>
 #include <QRegularExpression>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -83,12 +85,14 @@ QString windowLabel(std::chrono::minutes window) {
 
 } // namespace
 
-// The Qt Charts side of one series: one line per segment (a gap is a break between two lines).
+// One series on the chart: its polylines (a gap is a break between two) and an empty QLineSeries
+// that carries its legend entry, so the legend stays Qt Charts'.
 struct ChartPanel::SeriesView {
     QString key;
     QString name;
     int colorIndex = 0;
-    QList<QLineSeries *> lines; // lines[0] carries the legend entry
+    QLineSeries *legend = nullptr;
+    SeriesPolylineItem *item = nullptr;
     quint64 revision = ~quint64(0);
     qsizetype points = 0;
     bool stale = false;
@@ -121,6 +125,7 @@ ChartPanel::ChartPanel(const config::Panel &panel, models::ChartSeriesModel *mod
     connect(m_model, &models::ChartSeriesModel::changed, this, &ChartPanel::scheduleRefresh);
     connect(m_chart, &QChart::plotAreaChanged, this, [this](const QRectF &) {
         placeMarkers();
+        placeSeriesItems();
         // A new width changes the decimation; a new height (axis labels) changes nothing.
         if (plotPixels() / m_pixelsPerColumn != m_lastColumns)
             scheduleRefresh();
@@ -182,6 +187,8 @@ void ChartPanel::buildWidgets() {
     m_valueAxis->setTitleText(m_unit.axisTitle);
     m_chart->addAxis(m_timeAxis, Qt::AlignBottom);
     m_chart->addAxis(m_valueAxis, Qt::AlignLeft);
+    connect(m_valueAxis, &QValueAxis::rangeChanged, this, &ChartPanel::placeSeriesItems);
+    connect(m_timeAxis, &QValueAxis::rangeChanged, this, &ChartPanel::placeSeriesItems);
 
     // The band goes first: under the data, and its domain is the one mapToValue() reads.
     m_bandUpper = new QLineSeries(m_chart);
@@ -302,9 +309,14 @@ void ChartPanel::setOpenGLPreferred(bool preferred) {
     if (use == m_openGL)
         return;
     m_openGL = use;
-    for (auto &view : m_views)
-        for (QLineSeries *line : view->lines)
-            line->setUseOpenGL(use);
+    // The whole scene (axes, band, polylines) goes through the GL paint engine: the data lines
+    // are not QLineSeries, so Qt Charts' per-series OpenGL switch would reach none of them.
+    if (use)
+        m_view->setViewport(new QOpenGLWidget);
+    else
+        m_view->setViewport(new QWidget);
+    m_view->viewport()->setMouseTracking(true);
+    m_view->viewport()->installEventFilter(this);
 }
 
 QColor ChartPanel::seriesColor(int index) const {
@@ -390,8 +402,8 @@ void ChartPanel::applyPen(SeriesView &view) {
     }
     QPen pen(color, width, style);
     pen.setCosmetic(true);
-    for (QLineSeries *line : view.lines)
-        line->setPen(pen);
+    view.legend->setPen(pen);
+    view.item->setPen(pen);
     view.penApplied = true;
     view.penStale = view.stale;
     view.penWidth = width;
@@ -399,7 +411,6 @@ void ChartPanel::applyPen(SeriesView &view) {
 
 QLineSeries *ChartPanel::newLineSeries() {
     auto *line = new QLineSeries;
-    line->setUseOpenGL(m_openGL);
     m_chart->addSeries(line);
     line->attachAxis(m_timeAxis);
     line->attachAxis(m_valueAxis);
@@ -415,10 +426,9 @@ void ChartPanel::syncSeriesViews() {
             ++it;
             continue;
         }
-        for (QLineSeries *line : (*it)->lines) {
-            m_chart->removeSeries(line);
-            delete line;
-        }
+        m_chart->removeSeries((*it)->legend);
+        delete (*it)->legend;
+        delete (*it)->item;
         it = m_views.erase(it);
     }
     for (const QString &key : keys) {
@@ -430,9 +440,11 @@ void ChartPanel::syncSeriesViews() {
         view->key = key;
         view->name = displayNameFor(key);
         view->colorIndex = int(keys.indexOf(key));
-        QLineSeries *line = newLineSeries();
-        line->setName(view->name);
-        view->lines.append(line);
+        view->legend = newLineSeries();
+        view->legend->setName(view->name);
+        view->item = new SeriesPolylineItem(m_chart);
+        // Over the band and the grid, under the stage markers (10) and the crosshair (20).
+        view->item->setZValue(9);
         applyPen(*view);
         m_views.push_back(std::move(view));
     }
@@ -486,19 +498,11 @@ bool ChartPanel::refreshSeries(SeriesView &view, qint64 fromMs, qint64 toMs, boo
         view.points += segment.size();
     }
 
-    while (view.lines.size() < segments.size()) {
-        QLineSeries *line = newLineSeries();
-        for (QLegendMarker *marker : m_chart->legend()->markers(line))
-            marker->setVisible(false);
-        view.lines.append(line);
-        view.penApplied = false;
-    }
-    for (qsizetype i = 0; i < view.lines.size(); ++i) {
-        if (i < segments.size())
-            view.lines[i]->replace(segments[i]);
-        else if (view.lines[i]->count() > 0)
-            view.lines[i]->clear();
-    }
+    QList<QPolygonF> polylines;
+    polylines.reserve(segments.size());
+    for (models::Segment &segment : segments)
+        polylines.append(QPolygonF(std::move(segment)));
+    view.item->setSegments(std::move(polylines));
     view.stale = m_model->isStale(view.key);
     applyPen(view);
     view.revision = revision;
@@ -742,6 +746,7 @@ void ChartPanel::refreshNow() {
     m_view->setRenderHint(QPainter::Antialiasing, !dense);
 
     placeMarkers();
+    placeSeriesItems();
     updateStaleLabel();
     if (m_hoverMs >= 0)
         showReadoutAt(m_hoverMs);
@@ -753,9 +758,22 @@ void ChartPanel::refreshNow() {
 qsizetype ChartPanel::pointsInChart() const {
     qsizetype total = 0;
     for (const auto &view : m_views)
-        for (QLineSeries *line : view->lines)
-            total += line->count();
+        total += view->item->pointCount();
     return total;
+}
+
+qsizetype ChartPanel::segmentsInChart() const {
+    qsizetype total = 0;
+    for (const auto &view : m_views)
+        total += view->item->segmentCount();
+    return total;
+}
+
+void ChartPanel::placeSeriesItems() {
+    const QRectF plot = m_chart->plotArea();
+    for (const auto &view : m_views)
+        view->item->setGeometry(plot, m_timeAxis->min(), m_timeAxis->max(), m_valueAxis->min(),
+                                m_valueAxis->max());
 }
 
 void ChartPanel::showReadoutAt(qint64 timestampMs) {

@@ -85,7 +85,10 @@ public:
     // Refreshes now instead of at the next frame (the window selector and the benchmark use it).
     void refreshNow();
     int refreshCount() const { return m_refreshCount; }
-    qsizetype pointsInChart() const; // over every data line segment, for tests and the bench
+    // A refresh is scheduled (next frame, or when shown): tests wait on this instead of a sleep.
+    bool refreshPending() const { return m_refreshTimer.isActive() || m_pendingWhileHidden; }
+    qsizetype pointsInChart() const;   // over every data line segment, for tests and the bench
+    qsizetype segmentsInChart() const; // data line segments (a gap breaks a line in two)
 
     // The hover read-out for a moment in time (what the mouse shows), or cleared.
     void showReadoutAt(qint64 timestampMs);
@@ -123,6 +126,7 @@ private:
     void updateValueRange(qint64 fromMs, qint64 toMs);
     void updateStaleLabel();
     void placeMarkers();
+    void placeSeriesItems();
     void applyTheme();
     void applyPen(SeriesView &view);
     struct MarkerItem;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "app/backends/lb_fleet.h"
+#include "app/backends/lb_types.h"
 
 #include <QWidget>
 

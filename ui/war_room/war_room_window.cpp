@@ -754,14 +754,9 @@ void WarRoomWindow::writeStatusReport(const QString &path) {
     inputs.plan = &m_engine.plan();
     inputs.now = QDateTime::currentDateTimeUtc();
     inputs.audit = m_auditView->model()->entries();
-    engine::Operator shifter{u"(report)"_s, u"(report)"_s, {}};
-    for (const config::Role &role : m_engine.plan().roles) {
-        if (role.grants(config::Permission::Shift))
-            shifter.roles.append(role.name);
-    }
+    inputs.shiftRefusals = m_engine.situationShiftRefusals();
     for (const QString &env : m_engine.environments()) {
         inputs.snapshots.append(m_engine.snapshot(env));
-        inputs.shiftRefusals.insert(env, m_engine.guards(engine::Action::Shift, shifter, env));
         for (const auto &spec : report::keyMetricSpecs()) {
             report::MetricReading reading;
             reading.environment = env;

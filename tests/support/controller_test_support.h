@@ -5,7 +5,7 @@
 // what it received (GET /received on its control port), and plan variants written beside the
 // test (the lab plan with a few values changed). Every wait here is bounded.
 
-#include "engine_test_support.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QEventLoop>
 #include <QJsonArray>

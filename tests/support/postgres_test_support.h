@@ -5,8 +5,8 @@
 // schema per test so the store's own suites, which reset `public`, never meet these.
 
 #include "app/store/postgres_store.h"
-#include "engine_test_support.h"
 #include "tests/lab/postgres_server.h"
+#include "tests/support/engine_test_support.h"
 
 #include <QFile>
 #include <QUrlQuery>

@@ -1,0 +1,3 @@
+#pragma once
+// planted slip: an arrow back up
+#include "app/cutover/phase.h"

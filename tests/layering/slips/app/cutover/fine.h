@@ -1,0 +1,2 @@
+#pragma once
+#include "app/cutover/phase.h"
