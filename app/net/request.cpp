@@ -29,13 +29,26 @@ void Request::setDeadline(std::chrono::milliseconds deadline) {
         m_deadlineTimer->setSingleShot(true);
         // Precise: a 2 s deadline must not become 2.1 s under coarse timer slack.
         m_deadlineTimer->setTimerType(Qt::PreciseTimer);
-        connect(m_deadlineTimer, &QTimer::timeout, this, [this] {
-            fail(Error{ErrorKind::Timeout, m_backend,
-                       u"no answer within the deadline of %1 ms"_s.arg(m_deadlineMs), 0,
-                       u"deadline"_s});
-        });
+        connect(m_deadlineTimer, &QTimer::timeout, this, [this] { fail(deadlineError()); });
     }
     m_deadlineTimer->start(int(std::max<qint64>(0, m_deadlineMs - m_clock.elapsed())));
+}
+
+Error Request::deadlineError() const {
+    // Retrying after failures when time ran out: the failures are the real cause (connection
+    // refused, a 503), the deadline only why the retries stopped. A bare timeout would hide it.
+    if (!m_attempts.isEmpty() && m_attempts.constLast().error &&
+        m_attempts.constLast().error->kind != ErrorKind::Timeout) {
+        Error cause = *m_attempts.constLast().error;
+        const qsizetype failed = m_attempts.size();
+        cause.message +=
+            u" (after %1 failed %2; the deadline of %3 ms ended the retries)"_s.arg(failed)
+                .arg(failed == 1 ? u"attempt"_s : u"attempts"_s)
+                .arg(m_deadlineMs);
+        return cause;
+    }
+    return Error{ErrorKind::Timeout, m_backend,
+                 u"no answer within the deadline of %1 ms"_s.arg(m_deadlineMs), 0, u"deadline"_s};
 }
 
 void Request::cancel(const QString &reason) {

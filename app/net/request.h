@@ -47,7 +47,8 @@ public:
     qint64 remainingMs() const;
 
     // The overall deadline, counted from creation: time in a queue, every attempt and every
-    // backoff all count. Expiry finishes the request with ErrorKind::Timeout.
+    // backoff all count. Expiry finishes the request with ErrorKind::Timeout, or, when it cuts
+    // retries short, with the last attempt's error (the real cause), noting the deadline.
     void setDeadline(std::chrono::milliseconds deadline);
 
     // Finishes with ErrorKind::Cancelled unless already finished. `reason`: "superseded"...
@@ -74,6 +75,8 @@ protected:
     virtual void storeError(Error error) = 0;
 
 private:
+    Error deadlineError() const;
+
     QString m_backend;
     QElapsedTimer m_clock;
     QTimer *m_deadlineTimer = nullptr;

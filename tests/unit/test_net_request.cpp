@@ -86,6 +86,7 @@ private Q_SLOTS:
     void nonIdempotentCallsAreNotRetried();
     void refusalsAreNotRetried();
     void retriesStopAtTheDeadline();
+    void deadlineInARetryReportsTheCause();
     void laneBoundsRequestsInFlight();
     void deadlineCountsTimeInTheQueue();
     void resultDroppedWhenRequesterIsGone();
@@ -197,11 +198,34 @@ void TestNetRequest::retriesStopAtTheDeadline() {
     clock.start();
     auto result = capture(startCall<int>(&lane, options(300ms, 1000), attempts.starter()), this);
     QTRY_VERIFY_WITH_TIMEOUT(result->has_value(), 3000);
-    // The real cause, not a bare timeout, once no further try fits in the deadline.
-    QVERIFY((*result)->error().kind == ErrorKind::Connect ||
-            (*result)->error().kind == ErrorKind::Timeout);
+    // The real cause, not a bare timeout, whether the deadline fell in a backoff or an attempt.
+    QCOMPARE((*result)->error().kind, ErrorKind::Connect);
+    QVERIFY2((*result)->error().message.startsWith(u"refused"_s),
+             qPrintable((*result)->error().message));
     QVERIFY(clock.elapsed() < 1500);
     QVERIFY(attempts.started > 2);
+}
+
+// The deadline falls while a retry hangs: the refusal before it is the cause, the deadline says
+// why the retries stopped. A first attempt that hangs is a plain timeout.
+void TestNetRequest::deadlineInARetryReportsTheCause() {
+    ScriptedAttempts attempts;
+    attempts.script = {Result<int>(connectError()), std::nullopt};
+    Lane lane(u"test"_s, 4);
+    auto retried = capture(startCall<int>(&lane, options(200ms, 5), attempts.starter()), this);
+    QTRY_VERIFY_WITH_TIMEOUT(retried->has_value(), 3000);
+    QCOMPARE(attempts.started, 2);
+    QCOMPARE((*retried)->error().kind, ErrorKind::Connect);
+    QVERIFY2((*retried)->error().message.startsWith(u"refused"_s) &&
+                 (*retried)->error().message.contains(u"after 1 failed attempt;"_s) &&
+                 (*retried)->error().message.contains(u"deadline of 200 ms"_s),
+             qPrintable((*retried)->error().message));
+
+    ScriptedAttempts hanging;
+    hanging.script = {std::nullopt};
+    auto first = capture(startCall<int>(&lane, options(100ms, 5), hanging.starter()), this);
+    QTRY_VERIFY_WITH_TIMEOUT(first->has_value(), 3000);
+    QCOMPARE((*first)->error().kind, ErrorKind::Timeout);
 }
 
 void TestNetRequest::laneBoundsRequestsInFlight() {
