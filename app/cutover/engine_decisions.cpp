@@ -409,19 +409,29 @@ void CutoverEngine::warmUpChecks(const std::function<void()> &then) {
                 m_prometheus
                     ->queryRange(config::expandQuery(check.historyQuery(), *rt->env), from, to,
                                  std::chrono::milliseconds(stepMs))
-                    ->onFinished(this, [this, environment, key, from, to, stepMs,
-                                        finishOne](const net::Result<backends::QueryResult> &r) {
+                    ->onFinished(this, [this, environment, key, from, to, stepMs, finishOne,
+                                        condition = check.trackedCondition(),
+                                        forDuration = check.forDuration](
+                                           const net::Result<backends::QueryResult> &r) {
                         EnvironmentRuntime &e = runtime(environment);
                         ConditionTracker &tracker = e.checks[key];
-                        if (r.ok() && !tracker.lastSampleAt().isValid()) {
+                        // Replayed into a fresh tracker, which replaces one that saw nothing
+                        // after this window: a back-fill that answered first may have fed it
+                        // only the seconds since the last watch, less than the check's `for`
+                        // (seen in CI: a command started 2 s after a desk closed refused to sign,
+                        // "held 2s of 5s"). This window covers the back-fill's and the `for`.
+                        if (r.ok() &&
+                            (!tracker.lastSampleAt().isValid() || tracker.lastSampleAt() <= to)) {
                             const QMap<qint64, double> values = gridValues(r);
+                            ConditionTracker replayed(condition, forDuration);
                             for (qint64 t = from.toMSecsSinceEpoch(); t <= to.toMSecsSinceEpoch();
                                  t += stepMs) {
                                 const auto it = values.constFind(t);
-                                tracker.update(it == values.cend() ? std::nullopt
-                                                                   : std::optional(*it),
-                                               QDateTime::fromMSecsSinceEpoch(t, QTimeZone::utc()));
+                                replayed.update(
+                                    it == values.cend() ? std::nullopt : std::optional(*it),
+                                    QDateTime::fromMSecsSinceEpoch(t, QTimeZone::utc()));
                             }
+                            tracker = replayed;
                         }
                         finishOne();
                     });
