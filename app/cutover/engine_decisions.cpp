@@ -415,13 +415,14 @@ void CutoverEngine::warmUpChecks(const std::function<void()> &then) {
                                            const net::Result<backends::QueryResult> &r) {
                         EnvironmentRuntime &e = runtime(environment);
                         ConditionTracker &tracker = e.checks[key];
-                        // Replayed into a fresh tracker, which replaces one that saw nothing
-                        // after this window: a back-fill that answered first may have fed it
-                        // only the seconds since the last watch, less than the check's `for`
-                        // (seen in CI: a command started 2 s after a desk closed refused to sign,
-                        // "held 2s of 5s"). This window covers the back-fill's and the `for`.
-                        if (r.ok() &&
-                            (!tracker.lastSampleAt().isValid() || tracker.lastSampleAt() <= to)) {
+                        // Replayed into a fresh tracker. A back-fill that answered first may
+                        // have fed this one only the seconds since the last watch, less than the
+                        // check's `for` (seen in CI: a command started 2 s after a desk closed
+                        // refused to sign, "held 2s of 5s"). The replay may only extend a hold
+                        // back in time: it replaces the tracker when it saw no breach the
+                        // tracker did not, and holds from earlier; otherwise the back-fill's
+                        // judgement (its breaches restart holds) stands.
+                        if (r.ok()) {
                             const QMap<qint64, double> values = gridValues(r);
                             ConditionTracker replayed(condition, forDuration);
                             for (qint64 t = from.toMSecsSinceEpoch(); t <= to.toMSecsSinceEpoch();
@@ -431,7 +432,16 @@ void CutoverEngine::warmUpChecks(const std::function<void()> &then) {
                                     it == values.cend() ? std::nullopt : std::optional(*it),
                                     QDateTime::fromMSecsSinceEpoch(t, QTimeZone::utc()));
                             }
-                            tracker = replayed;
+                            const bool empty = !tracker.lastSampleAt().isValid();
+                            const bool extendsHold =
+                                tracker.lastSampleAt() <= to && tracker.holdingSince().isValid() &&
+                                replayed.holdingSince().isValid() &&
+                                replayed.holdingSince() < tracker.holdingSince() &&
+                                (!replayed.lastBreachAt().isValid() ||
+                                 (tracker.lastBreachAt().isValid() &&
+                                  replayed.lastBreachAt() <= tracker.lastBreachAt()));
+                            if (empty || extendsHold)
+                                tracker = replayed;
                         }
                         finishOne();
                     });
