@@ -6,6 +6,7 @@
 // <build>/demo-output); the last line printed lists them. Each step must behave as expected.
 
 #include "tests/support/engine_test_support.h"
+#include "ui/charts/chart_panel.h"
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/war_room/theme.h"
 #include "ui/war_room/war_room_window.h"
@@ -14,6 +15,8 @@
 #include <QDir>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <algorithm>
 
 using namespace Qt::StringLiterals;
 using namespace cutover;
@@ -94,7 +97,12 @@ void TestScriptedCutover::cleanupTestCase() {
 
 void TestScriptedCutover::screenshot(const QString &name, const QString &caption) {
     m_window->refresh();
-    QTest::qWait(0); // let the coalesced chart refresh run once
+    // The charts coalesce refreshes to one a frame: wait until every visible one has drawn.
+    const auto panels = m_window->findChildren<ui::ChartPanel *>();
+    QTRY_VERIFY_WITH_TIMEOUT(
+        std::none_of(panels.cbegin(), panels.cend(),
+                     [](const ui::ChartPanel *p) { return p->isVisible() && p->refreshPending(); }),
+        5000);
     const QString path = m_out + u'/' + name + u".png"_s;
     QVERIFY2(m_window->grab().save(path), qPrintable(path));
     m_files.append(path);

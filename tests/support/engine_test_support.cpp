@@ -5,6 +5,7 @@
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTest>
+#include <QTimer>
 
 #include <algorithm>
 #include <cmath>
@@ -386,7 +387,13 @@ bool LabControl::waitForQuery(const QString &promql, const std::function<bool(do
     double value = std::nan("");
     QElapsedTimer clock;
     clock.start();
+    // Asked again at each tick (Prometheus' windows move with its scrapes, not with our calls);
+    // a query slower than the period is waited for, never overlapped.
+    QTimer pace;
+    pace.start(500);
+    QSignalSpy tick(&pace, &QTimer::timeout);
     while (clock.elapsed() < timeoutMs) {
+        tick.clear();
         const auto r = lab::await(prometheus.query(promql), context, 5'000);
         if (r.ok()) {
             value = r.value().singleValue();
@@ -396,7 +403,8 @@ bool LabControl::waitForQuery(const QString &promql, const std::function<bool(do
                 return true;
             }
         }
-        QTest::qWait(500); // the poll period, not a synchronisation
+        if (tick.isEmpty() && !tick.wait(1'000))
+            break; // the timer stopped firing: the event loop is wedged, say so
     }
     if (last)
         *last = value;

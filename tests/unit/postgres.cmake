@@ -40,6 +40,7 @@ set_tests_properties(test_decision_lease_postgres PROPERTIES RESOURCE_LOCK cutov
 
 # One schema description, two dialects: the live SQLite and PostgreSQL layouts must match.
 console_add_test(test_schema_parity SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_schema_parity.cpp
+    LIBS console_test_support
     LABELS integration FIXTURES postgres TIMEOUT 120
     ENVIRONMENT CUTOVER_PG_DIR=${CONSOLE_PG_DIR} CUTOVER_PG_SCRIPT=${CONSOLE_PG_SCRIPT})
 set_tests_properties(test_schema_parity PROPERTIES RESOURCE_LOCK cutover_postgres)

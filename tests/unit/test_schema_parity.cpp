@@ -7,13 +7,13 @@
 #include "app/store/schema.h"
 #include "app/store/sqlite_store.h"
 #include "tests/lab/postgres_server.h"
+#include "tests/support/postgres_test_support.h"
 
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QUrlQuery>
 
 #include <map>
 
@@ -77,17 +77,7 @@ private slots:
             QCOMPARE(opened.value()->schemaVersion(), latestSchemaVersion());
         }
         {
-            const auto s = pglab::state();
-            PostgresStore::Options options;
-            QUrl url(u"postgresql://%1:%2/%3"_s.arg(s.value(u"PGHOST"_s), s.value(u"PGPORT"_s),
-                                                    s.value(u"PGDATABASE"_s)));
-            QUrlQuery query;
-            query.addQueryItem(u"sslmode"_s, u"disable"_s);
-            query.addQueryItem(u"options"_s, u"-csearch_path="_s + kSchema);
-            url.setQuery(query);
-            options.url = url;
-            options.user = s.value(u"PGUSER"_s);
-            options.password = s.value(u"PGPASSWORD"_s);
+            const PostgresStore::Options options = enginetest::pg::options(kSchema, {});
             auto opened = PostgresStore::open(options);
             QVERIFY2(opened, qPrintable(opened ? QString() : opened.error().toString()));
             QCOMPARE(opened.value()->schemaVersion(), latestSchemaVersion());
