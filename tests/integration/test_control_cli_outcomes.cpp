@@ -10,6 +10,7 @@
 #include "app/store/rehearsal_store.h"
 #include "tests/support/controller_test_support.h"
 
+#include <QJsonDocument>
 #include <QTemporaryDir>
 
 using namespace cutover;

@@ -12,6 +12,8 @@
 
 #include <QTemporaryDir>
 
+#include <csignal>
+
 using namespace cutover;
 using namespace enginetest;
 using namespace controllertest;

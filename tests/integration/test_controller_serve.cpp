@@ -13,7 +13,10 @@
 #include "tests/support/controller_test_support.h"
 
 #include <QCryptographicHash>
+#include <QJsonDocument>
 #include <QTemporaryDir>
+
+#include <csignal>
 
 using namespace cutover;
 using namespace enginetest;
