@@ -1,6 +1,7 @@
 #include "app/cli/preflight.h"
 
 #include "app/backends/alertmanager_client.h"
+#include "app/backends/balance_assessment.h"
 #include "app/backends/haproxy_runtime_client.h"
 #include "app/backends/prometheus_client.h"
 #include "app/backends/weight_plan.h"
@@ -12,6 +13,7 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 
 using namespace Qt::StringLiterals;
 using namespace cutover::backends;
@@ -117,17 +119,18 @@ int Preflight::exitCode() const {
 }
 
 int Preflight::addRow(const QString &subject, const QString &check) {
-    m_rows.append({subject, check, false, false, QString()});
+    m_rows.append({subject, check, false, false, false, QString()});
     ++m_open;
     return int(m_rows.size()) - 1;
 }
 
-void Preflight::complete(int row, bool pass, const QString &detail) {
+void Preflight::complete(int row, bool pass, const QString &detail, bool warn) {
     Row &r = m_rows[row];
     if (r.done)
         return;
     r.done = true;
     r.pass = pass;
+    r.warn = pass && warn;
     r.detail = detail;
     --m_open;
     flush();
@@ -137,17 +140,24 @@ void Preflight::flush() {
     // In plan order: a row prints once every row above it has.
     while (m_printed < m_rows.size() && m_rows.at(m_printed).done) {
         const Row &r = m_rows.at(m_printed++);
-        m_out << (r.pass ? "PASS  " : "FAIL  ") << r.subject.leftJustified(14) << ' '
-              << r.check.leftJustified(40) << ' ' << r.detail << '\n';
+        m_out << (!r.pass  ? "FAIL  "
+                  : r.warn ? "WARN  "
+                           : "PASS  ")
+              << r.subject.leftJustified(14) << ' ' << r.check.leftJustified(40) << ' ' << r.detail
+              << '\n';
     }
     m_out.flush();
     if (m_started && m_open == 0 && !m_finished) {
         m_finished = true;
         const int failed = int(
             std::count_if(m_rows.cbegin(), m_rows.cend(), [](const Row &r) { return !r.pass; }));
-        m_out << (failed == 0
-                      ? u"preflight passed: %1 checks"_s.arg(m_rows.size())
-                      : u"preflight FAILED: %1 of %2 checks"_s.arg(failed).arg(m_rows.size()))
+        const int warned =
+            int(std::count_if(m_rows.cbegin(), m_rows.cend(), [](const Row &r) { return r.warn; }));
+        const QString warnings = warned == 0 ? QString() : u" (%1 with a warning)"_s.arg(warned);
+        m_out << (failed == 0 ? u"preflight passed: %1 checks%2"_s.arg(m_rows.size()).arg(warnings)
+                              : u"preflight FAILED: %1 of %2 checks%3"_s.arg(failed)
+                                    .arg(m_rows.size())
+                                    .arg(warnings))
               << '\n';
         m_out.flush();
         if (failed > 0)
@@ -187,16 +197,40 @@ void Preflight::checkLoadBalancer(const config::LoadBalancer &lb) {
             complete(reachable, false, describe(r.error()));
     });
 
+    // The algorithm row needs both `show stat` (the algo) and `get weight` (a weight HAProxy
+    // already accepted proves consistent hashing): it completes when the second answer comes.
+    struct Facts {
+        std::optional<Result<QString>> algorithm;
+        std::optional<Result<QMap<QString, ServerWeight>>> weights;
+    };
+    auto facts = std::make_shared<Facts>();
     const int backendRow = addRow(lb.name, u"backend "_s + lb.backend);
+    const int algorithmRow = addRow(lb.name, u"balance algorithm"_s);
+    const auto judgeAlgorithm = [this, facts, algorithmRow, hashType = lb.hashType] {
+        if (!facts->algorithm || !facts->weights)
+            return;
+        if (!facts->algorithm->ok()) {
+            complete(algorithmRow, false, describe(facts->algorithm->error()));
+            return;
+        }
+        const auto weights =
+            facts->weights->ok() ? facts->weights->value() : QMap<QString, ServerWeight>();
+        const Assessment a = assessBalance(facts->algorithm->value(), hashType, weights);
+        complete(algorithmRow, a.verdict != Assessment::Verdict::Fail, a.detail,
+                 a.verdict == Assessment::Verdict::Warn);
+    };
     QList<int> serverRows;
     for (const QString &server : servers)
         serverRows.append(addRow(lb.name, u"server "_s + server));
-    client->showStat()->onFinished(this, [this, backendRow, serverRows, servers,
+    client->showStat()->onFinished(this, [this, backendRow, serverRows, servers, facts,
+                                          judgeAlgorithm,
                                           backend = lb.backend](const Result<QList<StatRow>> &r) {
         if (!r.ok()) {
             complete(backendRow, false, describe(r.error()));
             for (int row : serverRows)
                 complete(row, false, u"unknown: `show stat` failed"_s);
+            facts->algorithm = r.error();
+            judgeAlgorithm();
             return;
         }
         QHash<QString, StatRow> found;
@@ -215,12 +249,20 @@ void Preflight::checkLoadBalancer(const config::LoadBalancer &lb) {
         complete(backendRow, backendFound,
                  backendFound ? u"found, %1 servers, balance %2"_s.arg(found.size()).arg(algorithm)
                               : u"no such backend in `show stat`"_s);
+        if (backendFound)
+            facts->algorithm = algorithm;
+        else
+            facts->algorithm = Error{ErrorKind::Protocol, backend,
+                                     u"no such backend in `show stat`"_s, 0, u"no_such_backend"_s};
+        judgeAlgorithm();
         for (qsizetype i = 0; i < servers.size(); ++i) {
             const auto it = found.constFind(servers.at(i));
-            if (it == found.cend())
+            if (it == found.cend()) {
                 complete(serverRows.at(i), false, u"not found in backend "_s + backend);
-            else
-                complete(serverRows.at(i), true, u"found, status %1"_s.arg(it->status));
+                continue;
+            }
+            const Assessment a = assessServer(*it);
+            complete(serverRows.at(i), true, a.detail, a.verdict == Assessment::Verdict::Warn);
         }
     });
 
@@ -233,10 +275,15 @@ void Preflight::checkLoadBalancer(const config::LoadBalancer &lb) {
     });
 
     const int weightsRow = addRow(lb.name, u"current weights"_s);
+    const int reloadRow = addRow(lb.name, u"weights survive a reload"_s);
     client->getWeights(lb.backend, servers)
-        ->onFinished(this, [this, weightsRow, otel](const Result<QMap<QString, ServerWeight>> &r) {
+        ->onFinished(this, [this, weightsRow, reloadRow, otel, facts,
+                            judgeAlgorithm](const Result<QMap<QString, ServerWeight>> &r) {
+            facts->weights = r;
+            judgeAlgorithm();
             if (!r.ok()) {
                 complete(weightsRow, false, describe(r.error()));
+                complete(reloadRow, false, u"unknown: `get weight` failed"_s);
                 return;
             }
             QMap<QString, int> weights;
@@ -248,6 +295,8 @@ void Preflight::checkLoadBalancer(const config::LoadBalancer &lb) {
             complete(weightsRow, true,
                      parts.join(u' ') + u"; realized OTel share "_s +
                          percent(realizedShare(weights, otel)));
+            const Assessment reload = assessReloadSurvival(r.value());
+            complete(reloadRow, true, reload.detail, reload.verdict == Assessment::Verdict::Warn);
         });
 }
 

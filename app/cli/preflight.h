@@ -5,9 +5,10 @@
 // prints one row per check, in plan order, as results come in:
 //
 //   PASS  lb-a          reachable            HAProxy 2.6.12-1+deb12u4, pid 4242, up 310 s
+//   WARN  lb-b          balance algorithm    balance leastconn: short requests ignore weights...
 //   FAIL  prometheus    production: trigger data_loss   bad_data: parse error at char 12...
 //
-// Exit code 0 only when every check passes, 1 otherwise.
+// Exit code 0 only when every check passes (a warning passes), 1 otherwise.
 
 #include "app/config/plan.h"
 
@@ -26,6 +27,7 @@ public:
         QString check;
         bool done = false;
         bool pass = false;
+        bool warn = false; // passes, with something the operator should know
         QString detail;
     };
 
@@ -43,7 +45,7 @@ Q_SIGNALS:
 
 private:
     int addRow(const QString &subject, const QString &check);
-    void complete(int row, bool pass, const QString &detail);
+    void complete(int row, bool pass, const QString &detail, bool warn = false);
     void flush();
     void checkLoadBalancer(const config::LoadBalancer &lb);
     void checkPrometheus();

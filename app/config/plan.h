@@ -68,11 +68,17 @@ struct RuntimeApiAddress {
     QString toString() const;
 };
 
+// HAProxy's `hash-type` of a hash-balanced backend (balance source, uri, url_param, hdr,
+// rdp-cookie, hash). The Runtime API does not show it, and it decides whether weights can be
+// set: map-based (HAProxy's default) accepts only 0% and 100% of the configured weight.
+enum class HashType { Unspecified, MapBased, Consistent };
+
 struct LoadBalancer {
     QString name;
     RuntimeApiAddress runtimeApi;
     QString backend;
     Duration timeout = Duration::seconds(2);
+    HashType hashType = HashType::Unspecified; // `hash_type`: map-based | consistent
 };
 
 struct Pools {

@@ -102,7 +102,8 @@ void SchemaReader::readLoadBalancers(MapReader &top, Plan &plan) {
         d, *node, list, plan.loadBalancers,
         [&](const YAML::Node &item, const QString &path,
             yaml::ItemName &name) -> std::optional<LoadBalancer> {
-            MapReader map(d, item, path, {"name", "runtime_api", "backend", "timeout"});
+            MapReader map(d, item, path,
+                          {"name", "runtime_api", "backend", "timeout", "hash_type"});
             if (!map.isMap())
                 return std::nullopt;
             LoadBalancer lb;
@@ -133,6 +134,18 @@ void SchemaReader::readLoadBalancers(MapReader &top, Plan &plan) {
                     lb.backend = *v;
             }
             optionalDuration(map, "timeout", lb.timeout);
+            if (auto hash = map.optional("hash_type")) {
+                if (auto v = yaml::readString(d, *hash, map.pathOf("hash_type"))) {
+                    if (*v == u"map-based"_s)
+                        lb.hashType = HashType::MapBased;
+                    else if (*v == u"consistent"_s)
+                        lb.hashType = HashType::Consistent;
+                    else
+                        d.error(hash->Mark(), map.pathOf("hash_type"),
+                                u"expected map-based or consistent (the backend's HAProxy "
+                                u"hash-type), found '%1'"_s.arg(*v));
+                }
+            }
             return lb;
         });
 }

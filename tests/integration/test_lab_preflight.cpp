@@ -1,6 +1,9 @@
 // `--preflight` on the lab: every LB, Prometheus query and Alertmanager check of the lab plan
-// passes; a plan pointing one LB at the level-user socket fails on the permission row.
+// passes; a plan pointing one LB at the level-user socket fails on the permission row; the lab's
+// variant backends (same servers, other balance algorithms, no health checks) fail or warn as
+// HAProxy 2.6 would behave mid-shift.
 
+#include "app/backends/haproxy_runtime_client.h"
 #include "app/cli/preflight.h"
 #include "tests/support/lab.h"
 
@@ -35,6 +38,27 @@ Run runPreflight(const config::Plan &plan, QObject *context) {
     return run;
 }
 
+const cli::Preflight::Row *rowOf(const Run &run, const QString &subject, const QString &check) {
+    for (const auto &row : run.rows) {
+        if (row.subject == subject && row.check == check)
+            return &row;
+    }
+    return nullptr;
+}
+
+QString describe(const cli::Preflight::Row &row) {
+    return row.subject + u": "_s + row.check + u": "_s + row.detail;
+}
+
+template <typename T>
+std::optional<net::Result<T>> await(net::Reply<T> *reply, QObject *context) {
+    std::optional<net::Result<T>> result;
+    reply->onFinished(context, [&result](const net::Result<T> &r) { result = r; });
+    if (!QTest::qWaitFor([&result] { return result.has_value(); }, 10'000))
+        return std::nullopt;
+    return result;
+}
+
 } // namespace
 
 class TestLabPreflight : public QObject {
@@ -43,6 +67,18 @@ private Q_SLOTS:
     void initTestCase();
     void labPlanPasses();
     void userLevelSocketFailsThePermissionRow();
+    void staticRoundRobinFails();
+    void leastconnWarns();
+    void mapBasedHashFailsUnlessDeclaredConsistent();
+    void runtimeWeightProvesConsistentHashing();
+    void serversWithoutHealthChecksWarn();
+
+private:
+    // The lab plan with lb-a on one of the lab's variant backends (tests/lab/README.md).
+    config::Plan planOnBackend(const QString &backend,
+                               config::HashType hashType = config::HashType::Unspecified) const;
+    // Every row but lb-a's `check` passes without a warning, except `warnings` checks.
+    void othersPass(const Run &run, const QString &check, const QStringList &warnings = {});
 
 private:
     QHash<QString, QString> m_state;
@@ -62,15 +98,16 @@ void TestLabPreflight::labPlanPasses() {
     if (dump.open(QIODevice::WriteOnly))
         dump.write(run.out.toUtf8()); // the whole table, for a human to read
     QCOMPARE(run.exitCode, 0);
-    // Per LB: reachable, backend, 5 servers, permission, weights = 9 rows; plus Prometheus
-    // reachable, one row per query, and Alertmanager.
+    // Plus Prometheus reachable, one row per query, and Alertmanager.
     int lbRows = 0;
     for (const auto &row : run.rows) {
         QVERIFY2(row.pass, qPrintable(row.subject + u": "_s + row.check + u": "_s + row.detail));
         if (row.subject.startsWith(u"lb-"_s))
             ++lbRows;
     }
-    QCOMPARE(lbRows, 18);
+    // Per LB: reachable, backend, algorithm, 5 servers, permission, weights, reload = 11 rows.
+    QCOMPARE(lbRows, 22);
+    QVERIFY2(run.out.contains(u"balance roundrobin"_s), qPrintable(run.out));
     QVERIFY(run.out.contains(u"HAProxy 2."_s));
     QVERIFY(run.out.contains(u"realized OTel share"_s));
     QVERIFY(run.out.contains(u"lab: validation split"_s));
@@ -95,6 +132,114 @@ void TestLabPreflight::userLevelSocketFailsThePermissionRow() {
     }
     QVERIFY(permissionFailed);
     QVERIFY(run.out.contains(u"preflight FAILED: 1 of"_s));
+}
+
+config::Plan TestLabPreflight::planOnBackend(const QString &backend,
+                                             config::HashType hashType) const {
+    config::Plan plan = *m_plan;
+    plan.loadBalancers[0].backend = backend;
+    plan.loadBalancers[0].hashType = hashType;
+    return plan;
+}
+
+void TestLabPreflight::othersPass(const Run &run, const QString &check,
+                                  const QStringList &warnings) {
+    for (const auto &row : run.rows) {
+        if (row.subject == u"lb-a"_s && row.check == check)
+            continue;
+        QVERIFY2(row.pass, qPrintable(describe(row)));
+        if (row.subject == u"lb-a"_s && !warnings.contains(row.check))
+            QVERIFY2(!row.warn, qPrintable(describe(row)));
+    }
+}
+
+void TestLabPreflight::staticRoundRobinFails() {
+    const Run run = runPreflight(planOnBackend(u"static_rr_backend"_s), this);
+    QCOMPARE(run.exitCode, 1);
+    const auto *row = rowOf(run, u"lb-a"_s, u"balance algorithm"_s);
+    QVERIFY(row);
+    QVERIFY2(!row->pass && row->detail.contains(u"balance static-rr"_s),
+             qPrintable(describe(*row)));
+    othersPass(run, u"balance algorithm"_s, {u"weights survive a reload"_s});
+    QVERIFY2(run.out.contains(u"preflight FAILED: 1 of"_s), qPrintable(run.out));
+}
+
+void TestLabPreflight::leastconnWarns() {
+    const Run run = runPreflight(planOnBackend(u"leastconn_backend"_s), this);
+    QCOMPARE(run.exitCode, 0);
+    const auto *row = rowOf(run, u"lb-a"_s, u"balance algorithm"_s);
+    QVERIFY(row);
+    QVERIFY2(row->pass && row->warn && row->detail.contains(u"short requests ignore weights"_s),
+             qPrintable(describe(*row)));
+    QVERIFY2(run.out.contains(u"WARN  lb-a"_s), qPrintable(run.out));
+    QVERIFY2(run.out.contains(u"with a warning)"_s), qPrintable(run.out));
+    othersPass(run, u"balance algorithm"_s, {u"weights survive a reload"_s});
+}
+
+void TestLabPreflight::mapBasedHashFailsUnlessDeclaredConsistent() {
+    // balance source, HAProxy's default map-based hashing: undeclared, it fails (the Runtime API
+    // cannot tell), and so it does when the plan says map-based.
+    for (auto declared : {config::HashType::Unspecified, config::HashType::MapBased}) {
+        const Run run = runPreflight(planOnBackend(u"source_backend"_s, declared), this);
+        QCOMPARE(run.exitCode, 1);
+        const auto *row = rowOf(run, u"lb-a"_s, u"balance algorithm"_s);
+        QVERIFY(row);
+        QVERIFY2(!row->pass && row->detail.contains(u"balance source"_s),
+                 qPrintable(describe(*row)));
+    }
+    // The same algorithm with hash-type consistent, declared in the plan: it passes.
+    const Run run =
+        runPreflight(planOnBackend(u"consistent_backend"_s, config::HashType::Consistent), this);
+    QCOMPARE(run.exitCode, 0);
+    const auto *row = rowOf(run, u"lb-a"_s, u"balance algorithm"_s);
+    QVERIFY(row);
+    QVERIFY2(row->pass && !row->warn && row->detail.contains(u"as the plan declares"_s),
+             qPrintable(describe(*row)));
+}
+
+void TestLabPreflight::runtimeWeightProvesConsistentHashing() {
+    backends::HaproxyRuntimeClient client(m_plan->loadBalancers.constFirst());
+    const QString server = m_plan->pools.otel.constFirst();
+    // What preflight claims of map-based hashing, checked against the lab's HAProxy itself.
+    const auto refused = await(client.setWeight(u"source_backend"_s, server, 10), this);
+    QVERIFY(refused);
+    QVERIFY2(!refused->ok() && refused->error().message.contains(u"static LB algorithm"_s),
+             qPrintable(refused->ok() ? u"accepted"_s : refused->error().toString()));
+
+    const auto set = await(client.setWeight(u"consistent_backend"_s, server, 10), this);
+    QVERIFY(set && set->ok());
+    const Run run = runPreflight(planOnBackend(u"consistent_backend"_s), this);
+    const auto restored = await(client.setWeight(u"consistent_backend"_s, server, 0), this);
+    QVERIFY(restored && restored->ok());
+
+    QCOMPARE(run.exitCode, 0);
+    const auto *algorithm = rowOf(run, u"lb-a"_s, u"balance algorithm"_s);
+    QVERIFY(algorithm);
+    QVERIFY2(algorithm->pass && algorithm->detail.contains(u"hashing is consistent"_s),
+             qPrintable(describe(*algorithm)));
+    const auto *reload = rowOf(run, u"lb-a"_s, u"weights survive a reload"_s);
+    QVERIFY(reload);
+    QVERIFY2(reload->pass && reload->warn &&
+                 reload->detail.contains(u"%1 10 (configured 0)"_s.arg(server)),
+             qPrintable(describe(*reload)));
+}
+
+void TestLabPreflight::serversWithoutHealthChecksWarn() {
+    const Run run = runPreflight(planOnBackend(u"nocheck_backend"_s), this);
+    QCOMPARE(run.exitCode, 0);
+    const QStringList servers = m_plan->pools.legacy + m_plan->pools.otel;
+    for (const QString &server : servers) {
+        const auto *row = rowOf(run, u"lb-a"_s, u"server "_s + server);
+        QVERIFY(row);
+        QVERIFY2(row->pass && row->warn && row->detail.contains(u"health checks off"_s),
+                 qPrintable(describe(*row)));
+    }
+    // lb-b, on the lab's own backend, has its checks: no such warning there.
+    for (const QString &server : servers) {
+        const auto *row = rowOf(run, u"lb-b"_s, u"server "_s + server);
+        QVERIFY(row);
+        QVERIFY2(!row->warn, qPrintable(describe(*row)));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestLabPreflight)

@@ -70,6 +70,7 @@ private Q_SLOTS:
     void everyErrorIsReportedAtOnce();
     void secretsAreNeverPrinted();
     void newKeysAreRead();
+    void hashTypeIsRead();
     void newKeysDefaults();
     void triggerLevelDefaults();
     void located_data();
@@ -184,6 +185,16 @@ void TestPlanErrors::malformed_data() {
         replaceLine(p, 9,
                     "  - { name: lb-a, runtime_api: \"unix://run/haproxy.sock\", backend: b }"),
         9, "load_balancers[0].runtime_api", "unix:///absolute/path");
+    row("hash-type-unknown",
+        replaceLine(p, 9,
+                    "  - { name: lb-a, runtime_api: \"tcp://127.0.0.1:9999\", backend: b, "
+                    "hash_type: ring }"),
+        9, "load_balancers[0].hash_type", "expected map-based or consistent");
+    row("hash-type-not-text",
+        replaceLine(p, 9,
+                    "  - { name: lb-a, runtime_api: \"tcp://127.0.0.1:9999\", backend: b, "
+                    "hash_type: [consistent] }"),
+        9, "load_balancers[0].hash_type", "expected a text, found a list");
     row("query-empty",
         replaceLine(p, 24,
                     "      - { id: err, title: \"Errors\", query: \"\", condition: \"< 0.01\" }"),
@@ -300,6 +311,20 @@ void TestPlanErrors::secretsAreNeverPrinted() {
     result = loadPlanBytes(inUrl, u"secret.yaml"_s, QString(), options());
     QVERIFY(!result.ok());
     QVERIFY(!result.errorText().contains(u"pa55"_s));
+}
+
+void TestPlanErrors::hashTypeIsRead() {
+    const QByteArray base = minimalPlan();
+    auto hashTypeOf = [&](const QByteArray &line) {
+        const auto result =
+            loadPlanBytes(replaceLine(base, 9, line), u"hash.yaml"_s, u"/plans"_s, options());
+        return result.ok() ? std::optional(result.plan->loadBalancers.constFirst().hashType)
+                           : std::nullopt;
+    };
+    const QByteArray lb = "  - { name: lb-a, runtime_api: \"tcp://127.0.0.1:9999\", backend: b";
+    QCOMPARE(hashTypeOf(lb + " }"), std::optional(HashType::Unspecified));
+    QCOMPARE(hashTypeOf(lb + ", hash_type: consistent }"), std::optional(HashType::Consistent));
+    QCOMPARE(hashTypeOf(lb + ", hash_type: map-based }"), std::optional(HashType::MapBased));
 }
 
 void TestPlanErrors::newKeysAreRead() {
