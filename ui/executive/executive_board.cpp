@@ -319,6 +319,8 @@ void ExecutiveBoard::chooseAndExport() {
     auto *dialog =
         new QFileDialog(this, tr("Export the board as PDF"), suggested, tr("PDF files (*.pdf)"));
     dialog->setAttribute(Qt::WA_DeleteOnClose);
+    // Qt's own dialog: a native one would keep the Rollback keys from reaching the application.
+    dialog->setOption(QFileDialog::DontUseNativeDialog);
     dialog->setAcceptMode(QFileDialog::AcceptSave);
     dialog->setDefaultSuffix(u"pdf"_s);
     connect(dialog, &QFileDialog::fileSelected, this, [this](const QString &file) {

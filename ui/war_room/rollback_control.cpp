@@ -101,6 +101,13 @@ void RollbackControl::arm() {
 }
 
 void RollbackControl::disarm() {
+    const bool wasArmed = m_armed;
+    stopArming();
+    if (wasArmed)
+        Q_EMIT armCancelled();
+}
+
+void RollbackControl::stopArming() {
     m_armed = false;
     m_disarm->stop();
     m_countdown->stop();
@@ -112,7 +119,7 @@ void RollbackControl::pressed() {
         arm();
         return;
     }
-    disarm();
+    stopArming();
     m_flash->stop();
     m_flashOn = false;
     Q_EMIT rollbackConfirmed();

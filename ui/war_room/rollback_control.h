@@ -33,12 +33,15 @@ public:
 
 Q_SIGNALS:
     void rollbackConfirmed();
+    // Armed, then disarmed without a confirmation (Esc, the timeout, a refusal, busy).
+    void armCancelled();
 
 protected:
     void keyPressEvent(QKeyEvent *event) override;
 
 private:
     void pressed();
+    void stopArming();
     void updateLook();
 
     QPushButton *m_button;

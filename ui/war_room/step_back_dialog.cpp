@@ -6,7 +6,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
-#include <QShortcut>
 #include <QVBoxLayout>
 
 using namespace Qt::StringLiterals;
@@ -56,12 +55,6 @@ StepBackDialog::StepBackDialog(const QString &environment, int currentPercent,
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(m_reason, &QLineEdit::textChanged, this, &StepBackDialog::updateState);
     connect(m_passphrase, &QLineEdit::textChanged, this, &StepBackDialog::updateState);
-
-    auto *rollback = new QShortcut(QKeySequence(tr("Ctrl+Shift+R")), this);
-    connect(rollback, &QShortcut::activated, this, [this] {
-        reject();
-        Q_EMIT rollbackRequested();
-    });
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(intro);

@@ -27,11 +27,6 @@ public:
     QLineEdit *passphraseEdit() const { return m_passphrase; }
     QDialogButtonBox *buttons() const { return m_buttons; }
 
-Q_SIGNALS:
-    // Ctrl+Shift+R inside the dialog: the dialog closes and the emergency Rollback is armed, so
-    // the rollback stays two keys away while this window-modal dialog has the keyboard.
-    void rollbackRequested();
-
 private:
     void updateState();
 

@@ -17,6 +17,7 @@
 #include "ui/rollback/rollback_progress_panel.h"
 #include "ui/war_room/header_bar.h"
 #include "ui/war_room/rollback_control.h"
+#include "ui/war_room/rollback_hotkey.h"
 #include "ui/war_room/shift_dialog.h"
 #include "ui/war_room/shift_panel.h"
 #include "ui/war_room/step_back_dialog.h"
@@ -69,10 +70,13 @@ QString seriesKeyOf(const backends::Labels &labels) {
     return parts.isEmpty() ? u"value"_s : parts.join(u',');
 }
 // A save dialog that never blocks the event loop (no exec()): `then` runs with the chosen path.
+// Qt's own dialog, not the platform's: a native one takes the keyboard away from Qt, and with it
+// the Rollback keys (RollbackHotkey).
 void askSavePath(QWidget *parent, const QString &title, const QString &name, const QString &filter,
                  std::function<void(const QString &)> then) {
     auto *dialog = new QFileDialog(parent, title, name, filter);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setOption(QFileDialog::DontUseNativeDialog);
     dialog->setAcceptMode(QFileDialog::AcceptSave);
     QObject::connect(dialog, &QFileDialog::fileSelected, parent,
                      [then = std::move(then)](const QString &path) { then(path); });
@@ -96,6 +100,7 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     , m_checklist(new ChecklistPanel(this))
     , m_shift(new ShiftPanel(this))
     , m_rollback(new RollbackControl(this))
+    , m_rollbackHotkey(new RollbackHotkey(this))
     , m_rollbackProgress(new RollbackProgressPanel(this))
     , m_auditView(new AuditView(this))
     , m_auditFeed(new QTableView(this))
@@ -200,6 +205,11 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     connect(m_header, &HeaderBar::environmentChosen, this, &WarRoomWindow::setEnvironment);
     connect(m_shift, &ShiftPanel::shiftRequested, this, [this] { openShiftDialog(); });
     connect(m_rollback, &RollbackControl::rollbackConfirmed, this, &WarRoomWindow::confirmRollback);
+    connect(m_rollbackHotkey, &RollbackHotkey::triggered, this, &WarRoomWindow::armFromHotkey);
+    connect(m_rollback, &RollbackControl::armCancelled, m_rollbackHotkey,
+            &RollbackHotkey::restoreSetAside);
+    connect(m_rollback, &RollbackControl::rollbackConfirmed, m_rollbackHotkey,
+            &RollbackHotkey::dismissSetAside);
     connect(m_warRoomBanner, &WarRoomBanner::acknowledgeRequested, this,
             &WarRoomWindow::acknowledgeWarRoom);
     connect(&m_engine, &engine::CutoverEngine::decisionChanged, this,
@@ -378,7 +388,8 @@ void WarRoomWindow::showShortcuts() {
                                    "<tr><td><b>Alt+K</b></td><td>acknowledge the war room"
                                    "</td></tr>"
                                    "<tr><td><b>Ctrl+Shift+R</b>, then <b>Enter</b></td>"
-                                   "<td>arm, then confirm the rollback (Esc disarms)</td></tr>"
+                                   "<td>arm, then confirm the rollback (Esc disarms); also "
+                                   "from inside any dialog, which steps aside</td></tr>"
                                    "<tr><td><b>Space</b></td><td>tick the selected checklist "
                                    "item</td></tr>"
                                    "<tr><td><b>Alt+1…4</b></td><td>dashboard, plan, audit log, "
@@ -618,6 +629,19 @@ void WarRoomWindow::acknowledgeWarRoom() {
     scheduleRefresh();
 }
 
+void WarRoomWindow::armFromHotkey() {
+    // Whatever dialog had the keyboard is set aside by now: the window takes it.
+    raise();
+    activateWindow();
+    m_rollback->arm();
+    if (m_rollback->isArmed())
+        return;
+    // Refused (the role) or already rolling back: the dialogs come back as they were, and the
+    // reason shows where a person looks.
+    m_rollbackHotkey->restoreSetAside();
+    statusBar()->showMessage(m_rollback->hintLabel()->text(), 10'000);
+}
+
 void WarRoomWindow::confirmRollback() {
     if (!m_operator)
         return askSignIn();
@@ -657,7 +681,6 @@ QDialog *WarRoomWindow::openStepBackDialog() {
     auto *dialog =
         new StepBackDialog(m_environment, s.currentPercent, earlier, m_operator->printedName, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &StepBackDialog::rollbackRequested, m_rollback, &RollbackControl::arm);
     connect(dialog, &QDialog::accepted, this, [this, dialog] {
         engine::Operation *op = m_engine.stepBack(m_environment, *m_operator, dialog->passphrase(),
                                                   dialog->percent(), dialog->reason());
@@ -725,10 +748,11 @@ void WarRoomWindow::onSplitSample(const QString &environment, const QDateTime &a
 }
 
 void WarRoomWindow::exportAudit() {
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export the audit log"), u"audit.csv"_s, tr("CSV (*.csv);;JSON (*.json)"));
-    if (path.isEmpty())
-        return;
+    askSavePath(this, tr("Export the audit log"), u"audit.csv"_s, tr("CSV (*.csv);;JSON (*.json)"),
+                [this](const QString &path) { writeAuditExport(path); });
+}
+
+void WarRoomWindow::writeAuditExport(const QString &path) {
     const auto &entries = m_auditView->model()->entries();
     QSaveFile file(path);
     const QByteArray bytes = path.endsWith(u".csv"_s, Qt::CaseInsensitive)

@@ -30,6 +30,7 @@ class ExecutiveBoard;
 class HeaderBar;
 class WarRoomBanner;
 class RollbackControl;
+class RollbackHotkey;
 class RollbackProgressPanel;
 class ShiftPanel;
 class SignInDialog;
@@ -58,6 +59,7 @@ public:
     WarRoomBanner *warRoomBanner() const { return m_warRoomBanner; }
     ShiftPanel *shiftPanel() const { return m_shift; }
     RollbackControl *rollbackControl() const { return m_rollback; }
+    RollbackHotkey *rollbackHotkey() const { return m_rollbackHotkey; }
     RollbackProgressPanel *rollbackProgress() const { return m_rollbackProgress; }
     ChecklistPanel *checklist() const { return m_checklist; }
     AuditView *auditView() const { return m_auditView; }
@@ -91,6 +93,7 @@ private:
     void tick(const QString &gate, const QString &check);
     void untick(const QString &gate, const QString &check);
     void confirmRollback();
+    void armFromHotkey();
     void acknowledgeWarRoom();
     void onAlarm(const QString &environment, const QString &kind, const QString &text);
     void onPanelSample(const QString &environment, const QString &panelId, const QDateTime &at,
@@ -123,6 +126,7 @@ private:
     ChecklistPanel *m_checklist;
     ShiftPanel *m_shift;
     RollbackControl *m_rollback;
+    RollbackHotkey *m_rollbackHotkey;
     RollbackProgressPanel *m_rollbackProgress;
     AuditView *m_auditView;
     QTableView *m_auditFeed;
