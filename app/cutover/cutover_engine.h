@@ -161,6 +161,12 @@ public:
     // No passphrase: a rollback must never wait on typing. Refused only for the role.
     Operation *rollback(const QString &environment, const Operator &who,
                         const QString &reason = QString());
+    // Break-glass: an operator with the rollback role who is locked out of signing in (wrong
+    // passphrases typed under their name) rolls back with their correct passphrase. Only the
+    // rollback: the lock-out stays, so nothing else is allowed to them until it ends. Audited as
+    // break_glass_rollback and notified at L4 (which raises the war room).
+    Operation *breakGlassRollback(const QString &environment, const QString &operatorName,
+                                  const QString &passphrase, const QString &reason = QString());
 
     // The monitor's inputs. The monitor calls these with what Prometheus answered; tests and
     // replays call them directly. nullopt: no usable answer (missing, NaN, error).
@@ -234,6 +240,8 @@ Q_SIGNALS:
     void panelHistory(const QString &environment, const QString &panelId,
                       const QList<cutover::backends::PromSeries> &series);
     void notificationsIdle();
+    // An event was routed at `level` ("L1".."L4"), in a rehearsal too (which sends nothing).
+    void notified(const QString &event, const QString &environment, const QString &level);
     void followUpsIdle();
     // Who decides changed (this engine started or stopped deciding, another holder appeared).
     void decisionChanged();

@@ -317,6 +317,53 @@ Operation *CutoverEngine::rollback(const QString &environment, const Operator &w
     return op;
 }
 
+Operation *CutoverEngine::breakGlassRollback(const QString &environment,
+                                             const QString &operatorName, const QString &passphrase,
+                                             const QString &reason) {
+    auto *op = new Operation(Operation::Kind::Rollback, environment, this);
+    const auto refuse = [op](const QStringList &reasons, const QString &error) {
+        QTimer::singleShot(0, op, [op, reasons, error] { op->finish(false, error, reasons); });
+        return op;
+    };
+    if (!m_signIn)
+        return refuse({}, tr("no operators file: the passphrase cannot be verified"));
+    if (!std::as_const(*this).runtime(environment))
+        return refuse({tr("no environment '%1' in the plan").arg(environment)},
+                      tr("rollback refused"));
+    // The role before the passphrase, as for any rollback; a name that is no operator gets the
+    // passphrase check's answer (which does not say whether the name exists).
+    const std::optional<Operator> who = operatorNamed(operatorName);
+    if (who) {
+        const QStringList refusals = guards(Action::Rollback, *who, environment);
+        if (!refusals.isEmpty()) {
+            audit(who->name, {}, u"rollback_refused"_s, environment, {},
+                  {{u"reasons"_s, QJsonArray::fromStringList(refusals)}, {u"break_glass"_s, true}});
+            return refuse(refusals, tr("rollback refused"));
+        }
+    }
+    const store::SignInResult verified = m_signIn->verifyBreakGlass(operatorName, passphrase);
+    pullAudit();
+    if (!verified.ok() || !who)
+        return refuse({}, verified.message);
+    const QString role = who->roleFor(m_plan, config::Permission::Rollback);
+    const QString why = reason.isEmpty() ? tr("operator locked out of signing in") : reason;
+    // The commands first; then the record and the page (the war room) of how they were allowed.
+    startRollback(runtime(environment), op, who->name, role, tr("break-glass: %1").arg(why), false,
+                  config::EscalationLevel::L4, u"break_glass"_s);
+    const QString lockedUntil = verified.lockedUntil.toString(Qt::ISODateWithMs);
+    audit(who->name, role, u"break_glass_rollback"_s, environment, who->name,
+          {{u"reason"_s, why}, {u"locked_until"_s, lockedUntil}});
+    notify(
+        u"break_glass_rollback"_s, environment,
+        {{u"operator"_s, who->name},
+         {u"reason"_s, tr("break-glass rollback of %1 by %2, locked out of signing in until %3: %4")
+                           .arg(environment, who->printedName,
+                                verified.lockedUntil.toUTC().toString(u"HH:mm:ss 'UTC'"_s), why)},
+         {u"locked_until"_s, lockedUntil}},
+        config::EscalationLevel::L4);
+    return op;
+}
+
 // --- applying weights --------------------------------------------------------------------------
 
 void CutoverEngine::startRollback(EnvironmentRuntime &rt, Operation *operation,

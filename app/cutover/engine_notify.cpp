@@ -20,6 +20,7 @@ void CutoverEngine::notify(const QString &event, const QString &environment,
     body.insert(u"plan"_s, m_plan.name);
     body.insert(u"at"_s, now().toString(Qt::ISODateWithMs));
     body.insert(u"level"_s, config::escalationLevelName(effective));
+    Q_EMIT notified(event, environment, config::escalationLevelName(effective));
     if (m_options.dryRun) {
         // A rehearsal must not page anyone: say what would have been sent.
         qCInfo(lcEngine) << "dry run: would notify" << event << environment

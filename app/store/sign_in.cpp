@@ -109,6 +109,92 @@ SignInResult SignInGuard::verify(const QString &operatorName, const QString &pas
     return result;
 }
 
+SignInResult SignInGuard::verifyBreakGlass(const QString &operatorName, const QString &passphrase) {
+    const QDateTime now = m_clock();
+    SignInResult refused;
+    refused.message = u"wrong operator name or passphrase"_s;
+    const auto refuse = [&](const QString &who, const QString &reason,
+                            SignInResult result) -> SignInResult {
+        auto audited =
+            m_store.appendAudit({who,
+                                 {},
+                                 u"break_glass_refused"_s,
+                                 {},
+                                 operatorName.left(64),
+                                 {{u"purpose"_s, u"rollback"_s}, {u"reason"_s, reason}}});
+        return audited ? result : storeFailed(audited.error());
+    };
+    const Operator *op = m_operators.find(operatorName);
+    if (!op) {
+        verifyPassphrase(passphrase, dummyHash());
+        return refuse(kUnknownOperator, u"unknown operator"_s, refused);
+    }
+    // The lock-out as the store knows it (or, while it is unreachable, as this guard counted it).
+    SignInState state;
+    bool offline = false;
+    if (auto stored = m_store.signInState(op->name)) {
+        state = stored.value();
+    } else if (stored.error().kind == StoreError::Kind::Io) {
+        offline = true;
+        state = m_offline.value(op->name);
+    } else {
+        return storeFailed(stored.error());
+    }
+    if (!state.lockedAt(now)) {
+        SignInResult notLocked;
+        notLocked.message =
+            u"%1 is not locked out: sign in, then roll back as usual"_s.arg(op->name);
+        return refuse(op->name, u"not locked out"_s, notLocked);
+    }
+    refused.lockedUntil = state.lockedUntil;
+    refused.outcome = SignInResult::Outcome::Locked;
+    if (state.failures >= m_policy.breakGlassAttempts) {
+        refused.message = u"%1 typed %2 wrong passphrases for a break-glass rollback: refused "
+                          u"until the lock-out ends at %3"_s.arg(op->name)
+                              .arg(state.failures)
+                              .arg(state.lockedUntil.toUTC().toString(u"HH:mm:ss 'UTC'"_s));
+        return refuse(op->name, u"break-glass attempts used up"_s, refused);
+    }
+    if (!verifyPassphrase(passphrase, op->passphrase)) {
+        const QJsonObject details{{u"purpose"_s, u"break_glass"_s},
+                                  {u"reason"_s, u"wrong passphrase"_s}};
+        if (offline) {
+            SignInState &local = m_offline[op->name];
+            local.operatorName = op->name;
+            local.failures += 1;
+            local.lastFailureAt = now;
+            if (auto audited =
+                    m_store.appendAudit({op->name, {}, u"sign_in_failed"_s, {}, op->name, details});
+                !audited)
+                return storeFailed(audited.error());
+        } else if (auto failed = m_store.recordSignInFailure(op->name, now, m_policy.maxFailures,
+                                                             m_policy.lockMs, details);
+                   !failed) {
+            return storeFailed(failed.error());
+        } else {
+            refused.lockedUntil = failed.value().lockedUntil;
+        }
+        refused.message = u"wrong operator name or passphrase"_s;
+        return refused;
+    }
+    auto audited =
+        m_store.appendAudit({op->name,
+                             {},
+                             u"break_glass_verified"_s,
+                             {},
+                             op->name,
+                             {{u"purpose"_s, u"rollback"_s},
+                              {u"locked_until"_s, state.lockedUntil.toString(Qt::ISODateWithMs)},
+                              {u"offline"_s, offline}}});
+    if (!audited)
+        return storeFailed(audited.error());
+    SignInResult result;
+    result.outcome = SignInResult::Outcome::Ok;
+    result.op = *op;
+    result.lockedUntil = state.lockedUntil;
+    return result;
+}
+
 SignInResult SignInGuard::verifyOffline(const Operator &op, const QString &passphrase,
                                         const QString &purpose, const QDateTime &now,
                                         const StoreError &why) {

@@ -24,6 +24,9 @@ namespace cutover::store {
 struct SignInPolicy {
     int maxFailures = 5;
     qint64 lockMs = 60'000;
+    // Wrong passphrases a locked-out operator may type for a break-glass rollback before that
+    // is refused too, until the lock-out ends: the lock still bounds guessing.
+    int breakGlassAttempts = 3;
 };
 
 struct SignInResult {
@@ -52,6 +55,13 @@ public:
     // Success is audited as "signed_in" for "sign_in", else "passphrase_verified".
     SignInResult verify(const QString &operatorName, const QString &passphrase,
                         const QString &purpose = QStringLiteral("sign_in"));
+
+    // Break-glass: whether `operatorName`, locked out of signing in, typed the right passphrase,
+    // so that a rollback (and only that; the engine decides) can go ahead. Refused when the
+    // operator is not locked out (sign in instead) or has used up the policy's break-glass
+    // attempts of this lock-out. Ok, with `lockedUntil`, leaves the lock in place; a wrong
+    // passphrase counts as a failure. Audited as break_glass_verified / break_glass_refused.
+    SignInResult verifyBreakGlass(const QString &operatorName, const QString &passphrase);
 
     const OperatorsFile &operators() const { return m_operators; }
     const SignInPolicy &policy() const { return m_policy; }

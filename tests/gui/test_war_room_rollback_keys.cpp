@@ -4,7 +4,8 @@
 // aside while the Rollback is armed (its passphrase cleared, the rest kept), comes back as it was
 // when the arming is cancelled, and is closed once the rollback is confirmed. Every case first
 // moves the lab's weights away from legacy, so each rollback has something to undo, and reads
-// them back from HAProxy afterwards.
+// them back from HAProxy afterwards. A locked-out operator rolls back from the sign-in dialog
+// (break-glass).
 
 #include "app/backends/haproxy_runtime_client.h"
 #include "app/backends/weight_plan.h"
@@ -90,6 +91,7 @@ private Q_SLOTS:
     void rollbackFromInsideADialog_data();
     void rollbackFromInsideADialog();
     void cancellingBringsTheDialogBack();
+    void breakGlassFromTheSignInDialog();
 
 private:
     // The dialog a case opens, and the fields it types into (a passphrase, and a field that
@@ -125,6 +127,7 @@ void TestWarRoomRollbackKeys::initTestCase() {
     m_store = std::move(opened.value());
     store::OperatorsFile operators;
     operators.upsert(makeOperator(u"bob"_s, u"on_call"_s));
+    operators.upsert(makeOperator(u"dave"_s, u"on_call"_s));
     m_engine = std::make_unique<engine::CutoverEngine>(*m_plan, *m_store, operators,
                                                        engine::CutoverEngine::Options{});
     m_window = std::make_unique<ui::WarRoomWindow>(*m_engine);
@@ -190,9 +193,8 @@ void TestWarRoomRollbackKeys::labIsOnLegacy() {
 void TestWarRoomRollbackKeys::pressRollbackKeys() {
     // The keys go where a person's keys go: the widget that has the keyboard focus, in the
     // active window (the dialog, once the platform has activated it).
-    QTRY_VERIFY_WITH_TIMEOUT(QApplication::activeWindow() &&
-                                 QApplication::activeWindow() != m_window.get(),
-                             5000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        QApplication::activeWindow() && QApplication::activeWindow() != m_window.get(), 5000);
     QTRY_VERIFY_WITH_TIMEOUT(QApplication::focusWidget(), 5000);
     QWidget *focus = QApplication::focusWidget();
     QVERIFY(focus);
@@ -320,6 +322,46 @@ void TestWarRoomRollbackKeys::cancellingBringsTheDialogBack() {
     QVERIFY(o.passphrase->text().isEmpty());        // except the passphrase
     QCOMPARE(finished.size(), 0);
     qobject_cast<QDialog *>(o.dialog.data())->reject();
+}
+
+void TestWarRoomRollbackKeys::breakGlassFromTheSignInDialog() {
+    // Someone typed five wrong passphrases under dave's name: he is locked out of signing in.
+    for (int i = 0; i < 5; ++i)
+        (void)m_engine->signIn(u"dave"_s, u"wrong"_s);
+    moveLabAwayFromLegacy();
+    m_window->askSignIn();
+    ui::SignInDialog *dialog = m_window->signInDialog();
+    QVERIFY(dialog);
+    QTRY_VERIFY_WITH_TIMEOUT(dialog->isVisible(), 5000);
+    QVERIFY(!dialog->breakGlassButton()->isVisible());
+    dialog->nameEdit()->clear();
+    QTest::keyClicks(dialog->nameEdit(), u"dave"_s);
+    QTest::keyClicks(dialog->passphraseEdit(), u"pass-dave"_s);
+    QTest::keyClick(dialog->passphraseEdit(), Qt::Key_Return);
+    // Refused (locked), but the rollback is offered: his role may roll back.
+    QTRY_VERIFY_WITH_TIMEOUT(dialog->breakGlassButton()->isVisible(), 5000);
+    QVERIFY2(dialog->message().contains(u"locked"_s), qPrintable(dialog->message()));
+    QVERIFY(dialog->passphraseEdit()->text().isEmpty());
+    QVERIFY(!dialog->breakGlassButton()->isEnabled()); // the passphrase is typed again
+    QTest::keyClicks(dialog->passphraseEdit(), u"pass-dave"_s);
+    QVERIFY(dialog->breakGlassButton()->isEnabled());
+    const QString shots = qEnvironmentVariable("CUTOVER_SCREENSHOT_DIR",
+                                               QStringLiteral(CONSOLE_BUILD_DIR "/screenshots"));
+    QVERIFY(dialog->grab().save(shots + u"/sign-in-break-glass.png"_s));
+
+    QSignalSpy finished(m_window.get(), &ui::WarRoomWindow::operationFinished);
+    QTest::mouseClick(dialog->breakGlassButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(20'000));
+    QVERIFY2(finished.first().first().toBool(), qPrintable(finished.first().at(1).toString()));
+    labIsOnLegacy();
+    int breakGlass = 0;
+    for (const auto &e : m_store->auditEntries().value())
+        breakGlass += e.action == u"break_glass_rollback"_s && e.actor == u"dave"_s ? 1 : 0;
+    QCOMPARE(breakGlass, 1);
+    // Only the rollback: dave is still locked out, and the window's operator did not change.
+    QCOMPARE(m_engine->signIn(u"dave"_s, u"pass-dave"_s).outcome,
+             store::SignInResult::Outcome::Locked);
+    QCOMPARE(m_window->currentOperator()->name, u"bob"_s);
 }
 
 QTEST_MAIN(TestWarRoomRollbackKeys)

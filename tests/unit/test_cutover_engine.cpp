@@ -71,6 +71,7 @@ private Q_SLOTS:
     void stateSurvivesARestart();
     void twoEnginesRaceExactlyOneWins();
     void signOffRecordsTheSignature();
+    void breakGlassRollbackWhileLockedOut();
     void rollbackVoidsOnlyTheStageGates();
     void rollbackResetAllVoidsEveryGate();
     void stepBackGoesThroughValidation();
@@ -569,6 +570,91 @@ void TestCutoverEngine::signOffRecordsTheSignature() {
         (void)m_engine->signIn(u"bob"_s, u"wrong"_s);
     QCOMPARE(m_engine->signIn(u"bob"_s, u"pass-bob"_s).outcome,
              store::SignInResult::Outcome::Locked);
+    m_now = m_now.addSecs(61);
+    QVERIFY(m_engine->signIn(u"bob"_s, u"pass-bob"_s).ok());
+}
+
+void TestCutoverEngine::breakGlassRollbackWhileLockedOut() {
+    open(*m_defaultPlan);
+    healthy();
+    auto actionsOf = [this](const QString &action) {
+        int n = 0;
+        for (const auto &e : m_store->auditEntries().value())
+            n += e.action == action ? 1 : 0;
+        return n;
+    };
+    auto finish = [](engine::Operation *op) {
+        QSignalSpy done(op, &engine::Operation::finished);
+        [&] {
+            QVERIFY(done.wait(5000));
+        }();
+        return done.isEmpty()
+                   ? std::pair<bool, QString>{false, u"no result"_s}
+                   : std::pair{done.first().at(0).toBool(), done.first().at(1).toString()};
+    };
+    // Not locked out: break-glass is refused (sign in instead), nothing rolled back.
+    auto notLocked = finish(m_engine->breakGlassRollback(kEnv, u"bob"_s, u"pass-bob"_s));
+    QVERIFY(!notLocked.first);
+    QVERIFY2(notLocked.second.contains(u"not locked out"_s), qPrintable(notLocked.second));
+
+    // Five wrong passphrases typed under bob's name lock him out of signing in.
+    for (int i = 0; i < 5; ++i)
+        (void)m_engine->signIn(u"bob"_s, u"wrong"_s);
+    QCOMPARE(m_engine->signIn(u"bob"_s, u"pass-bob"_s).outcome,
+             store::SignInResult::Outcome::Locked);
+    // Erin is locked out too, but her role has no rollback: refused for the role, no passphrase
+    // even checked.
+    for (int i = 0; i < 5; ++i)
+        (void)m_engine->signIn(u"erin"_s, u"wrong"_s);
+    auto noRole = finish(m_engine->breakGlassRollback(kEnv, u"erin"_s, u"pass-erin"_s));
+    QVERIFY(!noRole.first);
+    QCOMPARE(noRole.second, u"rollback refused"_s);
+    // A wrong passphrase is refused and counts; an unknown name gets the same answer.
+    auto wrong = finish(m_engine->breakGlassRollback(kEnv, u"bob"_s, u"wrong"_s));
+    QVERIFY(!wrong.first);
+    QCOMPARE(wrong.second, u"wrong operator name or passphrase"_s);
+    auto unknown = finish(m_engine->breakGlassRollback(kEnv, u"mallory"_s, u"x"_s));
+    QCOMPARE(unknown.second, wrong.second);
+    QCOMPARE(actionsOf(u"break_glass_rollback"_s), 0);
+    QVERIFY(!m_engine->warRoom().active);
+
+    // The right passphrase: the rollback runs, audited as break-glass once, paged at L4.
+    QSignalSpy notified(m_engine.get(), &engine::CutoverEngine::notified);
+    auto rolled = finish(
+        m_engine->breakGlassRollback(kEnv, u"bob"_s, u"pass-bob"_s, u"collectors dropping data"_s));
+    QVERIFY2(rolled.first, qPrintable(rolled.second));
+    QCOMPARE(m_engine->snapshot(kEnv).phase, Phase::RolledBack);
+    QCOMPARE(actionsOf(u"break_glass_verified"_s), 1);
+    QCOMPARE(actionsOf(u"break_glass_rollback"_s), 1);
+    QCOMPARE(actionsOf(u"rollback_started"_s), 1);
+    for (const auto &e : m_store->auditEntries().value()) {
+        if (e.action == u"rollback_started"_s)
+            QCOMPARE(e.detailsObject().value(u"cause"_s).toString(), u"break_glass"_s);
+        if (e.action == u"break_glass_rollback"_s) {
+            QCOMPARE(e.actor, u"bob"_s);
+            QCOMPARE(e.detailsObject().value(u"reason"_s).toString(),
+                     u"collectors dropping data"_s);
+        }
+    }
+    bool pagedAtL4 = false;
+    for (const auto &args : notified)
+        pagedAtL4 |= args.at(0).toString() == u"break_glass_rollback"_s &&
+                     args.at(1).toString() == kEnv && args.at(2).toString() == u"L4"_s;
+    QVERIFY(pagedAtL4);
+    // Nothing else: the lock-out stands.
+    QCOMPARE(m_engine->signIn(u"bob"_s, u"pass-bob"_s).outcome,
+             store::SignInResult::Outcome::Locked);
+
+    // The lock-out still bounds guessing: after three wrong break-glass passphrases, even the
+    // right one is refused until the lock ends.
+    for (int i = 0; i < 3; ++i)
+        (void)finish(m_engine->breakGlassRollback(kEnv, u"bob"_s, u"guess"_s));
+    auto usedUp = finish(m_engine->breakGlassRollback(kEnv, u"bob"_s, u"pass-bob"_s));
+    QVERIFY(!usedUp.first);
+    QVERIFY2(usedUp.second.contains(u"refused until the lock-out ends"_s),
+             qPrintable(usedUp.second));
+    QCOMPARE(actionsOf(u"break_glass_rollback"_s), 1);
+    // After the lock-out, bob signs in as usual.
     m_now = m_now.addSecs(61);
     QVERIFY(m_engine->signIn(u"bob"_s, u"pass-bob"_s).ok());
 }

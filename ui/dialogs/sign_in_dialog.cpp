@@ -44,6 +44,9 @@ SignInDialog::SignInDialog(const QString &planName, QWidget *parent)
     m_signIn = m_buttons->addButton(tr("&Sign in"), QDialogButtonBox::AcceptRole);
     m_signIn->setAccessibleName(tr("Sign in"));
     m_signIn->setDefault(true);
+    m_breakGlass = m_buttons->addButton(tr("Break-&glass rollback"), QDialogButtonBox::ActionRole);
+    m_breakGlass->setAccessibleName(tr("Break-glass rollback"));
+    m_breakGlass->setVisible(false);
     m_buttons->button(QDialogButtonBox::Cancel)->setAccessibleName(tr("Cancel sign-in"));
     m_buttons->setAccessibleName(tr("Sign-in buttons"));
 
@@ -65,6 +68,10 @@ SignInDialog::SignInDialog(const QString &planName, QWidget *parent)
     connect(m_passphrase, &QLineEdit::textChanged, this, &SignInDialog::updateState);
     connect(m_buttons, &QDialogButtonBox::accepted, this, &SignInDialog::request);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    connect(m_breakGlass, &QPushButton::clicked, this, [this] {
+        if (m_breakGlass->isEnabled())
+            Q_EMIT breakGlassRequested(name(), passphrase());
+    });
     updateState();
     m_name->setFocus();
 }
@@ -93,6 +100,7 @@ void SignInDialog::setMessage(const QString &message) {
         m_passphrase->clear();
         m_passphrase->setFocus();
     }
+    adjustSize(); // a wrapped message of several lines must not be cut
 }
 
 QString SignInDialog::message() const {
@@ -106,8 +114,21 @@ void SignInDialog::setBusy(bool busy) {
     updateState();
 }
 
+void SignInDialog::offerBreakGlass(const QString &environment) {
+    m_breakGlass->setText(tr("Break-&glass rollback of %1").arg(environment));
+    m_breakGlass->setToolTip(
+        tr("Locked out of signing in, you can still roll back %1 with your passphrase. Only "
+           "the rollback: audited as break-glass and paged at L4.")
+            .arg(environment));
+    m_breakGlass->setVisible(true);
+    updateState();
+    adjustSize();
+}
+
 void SignInDialog::updateState() {
-    m_signIn->setEnabled(!m_busy && !name().isEmpty() && !passphrase().isEmpty());
+    const bool complete = !m_busy && !name().isEmpty() && !passphrase().isEmpty();
+    m_signIn->setEnabled(complete);
+    m_breakGlass->setEnabled(complete);
 }
 
 void SignInDialog::request() {

@@ -26,14 +26,19 @@ public:
     QString message() const;
     // While the engine answers: the fields and the button are disabled.
     void setBusy(bool busy);
+    // The operator is locked out of signing in but may roll back `environment`: shows the
+    // break-glass button (Alt+G), which takes the passphrase typed again.
+    void offerBreakGlass(const QString &environment);
 
     QLineEdit *nameEdit() const { return m_name; }
     QLineEdit *passphraseEdit() const { return m_passphrase; }
     QPushButton *signInButton() const { return m_signIn; }
+    QPushButton *breakGlassButton() const { return m_breakGlass; }
     QLabel *messageLabel() const { return m_message; }
 
 Q_SIGNALS:
     void signInRequested(const QString &name, const QString &passphrase);
+    void breakGlassRequested(const QString &name, const QString &passphrase);
 
 private:
     void updateState();
@@ -45,6 +50,7 @@ private:
     QLabel *m_message;
     QDialogButtonBox *m_buttons;
     QPushButton *m_signIn;
+    QPushButton *m_breakGlass;
     bool m_busy = false;
 };
 

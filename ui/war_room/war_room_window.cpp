@@ -416,12 +416,34 @@ void WarRoomWindow::askSignIn() {
                 const store::SignInResult result = m_engine.signIn(name, passphrase);
                 if (!result.ok()) {
                     m_signIn->setMessage(result.message);
+                    offerBreakGlassIfAllowed(name, result);
                     return;
                 }
                 setOperator(m_engine.operatorNamed(name));
                 m_signIn->accept();
             });
+    connect(m_signIn, &SignInDialog::breakGlassRequested, this,
+            [this](const QString &name, const QString &passphrase) {
+                engine::Operation *op = m_engine.breakGlassRollback(
+                    m_environment, name, passphrase, tr("war room, locked out of signing in"));
+                m_signIn->accept();
+                followRollback(op);
+            });
     m_signIn->open();
+}
+
+void WarRoomWindow::offerBreakGlassIfAllowed(const QString &name,
+                                             const store::SignInResult &result) {
+    // Locked out, with a role that may roll back here: the rollback stays possible.
+    const auto who = m_engine.operatorNamed(name);
+    if (result.outcome != store::SignInResult::Outcome::Locked || !who ||
+        !m_engine.guards(engine::Action::Rollback, *who, m_environment).isEmpty())
+        return;
+    m_signIn->setMessage(result.message +
+                         tr(". You can still roll back %1: type your passphrase again and press "
+                            "Break-glass rollback (audited, paged at L4).")
+                             .arg(m_environment));
+    m_signIn->offerBreakGlass(m_environment);
 }
 
 void WarRoomWindow::setOperator(const std::optional<engine::Operator> &who) {
@@ -645,7 +667,10 @@ void WarRoomWindow::armFromHotkey() {
 void WarRoomWindow::confirmRollback() {
     if (!m_operator)
         return askSignIn();
-    engine::Operation *op = m_engine.rollback(m_environment, *m_operator, tr("war room"));
+    followRollback(m_engine.rollback(m_environment, *m_operator, tr("war room")));
+}
+
+void WarRoomWindow::followRollback(engine::Operation *op) {
     m_rollbackProgress->setVisible(true);
     m_rollbackProgress->start(m_environment,
                               m_engine.plan().environment(m_environment)->loadBalancers);

@@ -93,6 +93,8 @@ private:
     void tick(const QString &gate, const QString &check);
     void untick(const QString &gate, const QString &check);
     void confirmRollback();
+    void followRollback(engine::Operation *op);
+    void offerBreakGlassIfAllowed(const QString &name, const store::SignInResult &result);
     void armFromHotkey();
     void acknowledgeWarRoom();
     void onAlarm(const QString &environment, const QString &kind, const QString &text);
