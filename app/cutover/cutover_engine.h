@@ -276,6 +276,9 @@ private:
                     const QString &reason);
     void finishRollback(EnvironmentRuntime &rt, Operation *operation,
                         const backends::FleetApplyResult &result, const QString &actor);
+    void finishRevert(const QString &environment, Operation *operation, int backToPercent,
+                      const QString &shiftFailure,
+                      const net::Result<backends::FleetApplyResult> &reverted);
     void startRollback(EnvironmentRuntime &rt, Operation *operation, const QString &actor,
                        const QString &role, const QString &reason, bool automatic = false,
                        std::optional<config::EscalationLevel> level = std::nullopt,

@@ -4,6 +4,7 @@
 #include "app/cutover/engine_internal.h"
 #include "app/store/store.h"
 
+#include <QPointer>
 #include <QTimer>
 
 using namespace Qt::StringLiterals;
@@ -531,36 +532,83 @@ void CutoverEngine::finishShift(EnvironmentRuntime &rt, Operation *operation,
                 {u"failed"_s, QJsonArray::fromStringList(failed)},
                 {u"load_balancers"_s, lbResultsJson(result.lbs)}},
                nullptr);
-    auto *revert =
-        rt.fleet->apply(weights.weights, backends::ApplyOptions::forRollback(m_plan.rollback));
-    const QString environment = rt.env->name;
-    revert->onFinished(this, [this, environment](
-                                 const net::Result<backends::FleetApplyResult> &reverted) {
-        if (!reverted.ok())
-            return;
-        audit(u"engine"_s, {}, u"shift_reverted"_s, environment, {},
-              {{u"load_balancers"_s, lbResultsJson(reverted.value().lbs)},
-               {u"verified"_s, reverted.value().allVerified()}});
-        if (!reverted.value().allVerified())
-            Q_EMIT alarm(
-                environment, u"rollback"_s,
-                tr("revert not verified on %1").arg(reverted.value().failedLbs().join(u", "_s)));
-    });
+    QStringList problems;
+    for (const auto &lb : result.lbs) {
+        if (!lb.verified)
+            problems.append(
+                u"%1: %2"_s.arg(lb.lb, lb.error ? lb.error->toString() : tr("read-back differs")));
+    }
     Q_EMIT alarm(rt.env->name, u"shift"_s,
                  tr("shift to %1% not verified on %2: reverting")
                      .arg(stage.percent)
                      .arg(failed.join(u", "_s)));
-    if (operation) {
-        QStringList problems;
-        for (const auto &lb : result.lbs) {
-            if (!lb.verified)
-                problems.append(u"%1: %2"_s.arg(lb.lb, lb.error ? lb.error->toString()
-                                                                : tr("read-back differs")));
+    // The operation finishes with the revert's outcome, not before: "reverted" is said only
+    // once HAProxy read it back.
+    const QString environment = rt.env->name;
+    const int fromPercent = stage.percent;
+    const int backToPercent = previous >= 0 ? m_plan.stages.at(previous).percent : 0;
+    const QString shiftFailure =
+        tr("shift to %1% failed (%2)").arg(fromPercent).arg(problems.join(u"; "_s));
+    QPointer<Operation> op = operation;
+    rt.fleet->apply(weights.weights, backends::ApplyOptions::forRollback(m_plan.rollback))
+        ->onFinished(this, [this, environment, op, backToPercent,
+                            shiftFailure](const net::Result<backends::FleetApplyResult> &reverted) {
+            finishRevert(environment, op, backToPercent, shiftFailure, reverted);
+        });
+}
+
+void CutoverEngine::finishRevert(const QString &environment, Operation *operation,
+                                 int backToPercent, const QString &shiftFailure,
+                                 const net::Result<backends::FleetApplyResult> &reverted) {
+    const auto finish = [operation](const QString &summary) {
+        if (operation)
+            operation->finish(false, summary);
+    };
+    if (!reverted.ok()) {
+        // Cancelled: a newer apply (a rollback) took the LBs over, and that one reports.
+        const bool overtaken = reverted.error().kind == net::ErrorKind::Cancelled;
+        audit(u"engine"_s, {}, overtaken ? u"shift_revert_overtaken"_s : u"shift_revert_failed"_s,
+              environment, u"%1%"_s.arg(backToPercent),
+              {{u"error"_s, reverted.error().toString()}, {u"to_percent"_s, backToPercent}});
+        if (overtaken) {
+            finish(tr("%1; the revert was overtaken by a rollback").arg(shiftFailure));
+            return;
         }
-        operation->finish(false, tr("shift to %1% failed (%2); every load balancer reverted")
-                                     .arg(stage.percent)
-                                     .arg(problems.join(u"; "_s)));
+        const QString text =
+            tr("revert to %1% failed: %2").arg(backToPercent).arg(reverted.error().toString());
+        Q_EMIT alarm(environment, u"rollback"_s, text);
+        notify(u"shift_revert_failed"_s, environment, {{u"reason"_s, text}},
+               config::EscalationLevel::L3);
+        finish(tr("%1; %2").arg(shiftFailure, text));
+        return;
     }
+    const backends::FleetApplyResult &r = reverted.value();
+    const bool verified = r.allVerified();
+    audit(u"engine"_s, {}, u"shift_reverted"_s, environment, u"%1%"_s.arg(backToPercent),
+          {{u"load_balancers"_s, lbResultsJson(r.lbs)},
+           {u"verified"_s, verified},
+           {u"to_percent"_s, backToPercent}});
+    // Per LB, as the operator needs it: which one holds what.
+    QStringList perLb;
+    for (const auto &lb : r.lbs) {
+        perLb.append(lb.verified ? tr("%1 verified").arg(lb.lb)
+                                 : tr("%1 NOT verified (%2)")
+                                       .arg(lb.lb, lb.error ? lb.error->toString()
+                                                            : tr("read-back differs")));
+    }
+    if (!verified) {
+        const QString text = tr("revert to %1% NOT verified on %2")
+                                 .arg(backToPercent)
+                                 .arg(r.failedLbs().join(u", "_s));
+        Q_EMIT alarm(environment, u"rollback"_s, text);
+        notify(u"shift_revert_failed"_s, environment,
+               {{u"reason"_s, text}, {u"load_balancers"_s, lbResultsJson(r.lbs)}},
+               config::EscalationLevel::L3);
+    }
+    finish(tr("%1; reverted to %2%: %3")
+               .arg(shiftFailure)
+               .arg(backToPercent)
+               .arg(perLb.join(u", "_s)));
 }
 
 QStringList CutoverEngine::gatesRolledBackOver(int fromStage, int toStage) const {
