@@ -532,11 +532,11 @@ void CutoverEngine::finishShift(EnvironmentRuntime &rt, Operation *operation,
                 {u"failed"_s, QJsonArray::fromStringList(failed)},
                 {u"load_balancers"_s, lbResultsJson(result.lbs)}},
                nullptr);
-    QStringList problems;
+    QStringList problems; // an error names its LB already
     for (const auto &lb : result.lbs) {
         if (!lb.verified)
-            problems.append(
-                u"%1: %2"_s.arg(lb.lb, lb.error ? lb.error->toString() : tr("read-back differs")));
+            problems.append(lb.error ? lb.error->toString()
+                                     : tr("%1: read-back differs").arg(lb.lb));
     }
     Q_EMIT alarm(rt.env->name, u"shift"_s,
                  tr("shift to %1% not verified on %2: reverting")
