@@ -263,6 +263,24 @@ void TestWarRoomDialogs::signInRequestsAndShowsMessages() {
     dialog.passphraseEdit()->setText(u"right"_s);
     QTest::mouseClick(dialog.signInButton(), Qt::LeftButton);
     QCOMPARE(requests.size(), 2);
+
+    // Locked out with a role that may roll back: break-glass, from the keyboard (Alt+G).
+    QVERIFY(!dialog.breakGlassButton()->isVisible());
+    dialog.setMessage(u"alice is locked after 5 wrong passphrases until 10:42:00 UTC."_s);
+    dialog.offerBreakGlass(u"production"_s);
+    QVERIFY(dialog.breakGlassButton()->isVisible());
+    QCOMPARE(controlsWithoutAccessibleName(&dialog), QStringList());
+    QVERIFY(!dialog.breakGlassButton()->isEnabled()); // the passphrase is typed again
+    QSignalSpy breakGlass(&dialog, &ui::SignInDialog::breakGlassRequested);
+    QTest::keyClicks(dialog.passphraseEdit(), u"right"_s);
+    QVERIFY(dialog.breakGlassButton()->isEnabled());
+    saveInBothThemes(&dialog, u"sign_in_break_glass"_s);
+    QVERIFY(QTest::qWaitForWindowActive(&dialog));
+    QTest::keyClick(&dialog, Qt::Key_G, Qt::AltModifier);
+    QTRY_COMPARE_WITH_TIMEOUT(breakGlass.size(), 1, 2000); // a mnemonic animates the click
+    QCOMPARE(breakGlass.at(0).at(0).toString(), u"alice"_s);
+    QCOMPARE(breakGlass.at(0).at(1).toString(), u"right"_s);
+    QCOMPARE(requests.size(), 2); // not a sign-in
     dialog.accept();
     QCOMPARE(dialog.result(), int(QDialog::Accepted));
 }
