@@ -53,15 +53,6 @@ store::Operator makeOperator(const QString &name, const QString &role) {
     return op;
 }
 
-template <typename T>
-std::optional<net::Result<T>> await(net::Reply<T> *reply, QObject *context) {
-    std::optional<net::Result<T>> result;
-    reply->onFinished(context, [&result](const net::Result<T> &r) { result = r; });
-    if (!QTest::qWaitFor([&result] { return result.has_value(); }, 10'000))
-        return std::nullopt;
-    return result;
-}
-
 // A modal top-level widget of `type` that is visible now, other than the window.
 template <typename T>
 T *visibleModal() {
@@ -174,8 +165,8 @@ void TestWarRoomRollbackKeys::moveLabAwayFromLegacy() {
     const QString server = m_plan->pools.otel.constFirst();
     for (const config::LoadBalancer &lb : m_plan->loadBalancers) {
         backends::HaproxyRuntimeClient client(lb);
-        const auto set = await(client.setWeight(lb.backend, server, 10), this);
-        QVERIFY2(set && set->ok(), qPrintable(lb.name));
+        const auto set = lab::await(client.setWeight(lb.backend, server, 10), this);
+        QVERIFY2(set.ok(), qPrintable(lb.name));
     }
 }
 
@@ -183,10 +174,10 @@ void TestWarRoomRollbackKeys::labIsOnLegacy() {
     const auto legacy = backends::rollbackWeights(m_plan->pools.legacy, m_plan->pools.otel).weights;
     for (const config::LoadBalancer &lb : m_plan->loadBalancers) {
         backends::HaproxyRuntimeClient client(lb);
-        const auto read = await(client.getWeights(lb.backend, legacy.keys()), this);
-        QVERIFY2(read && read->ok(), qPrintable(lb.name));
+        const auto read = lab::await(client.getWeights(lb.backend, legacy.keys()), this);
+        QVERIFY2(read.ok(), qPrintable(lb.name));
         for (auto it = legacy.cbegin(); it != legacy.cend(); ++it)
-            QCOMPARE(read->value().value(it.key()).current, it.value());
+            QCOMPARE(read.value().value(it.key()).current, it.value());
     }
 }
 

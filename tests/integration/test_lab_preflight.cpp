@@ -50,15 +50,6 @@ QString describe(const cli::Preflight::Row &row) {
     return row.subject + u": "_s + row.check + u": "_s + row.detail;
 }
 
-template <typename T>
-std::optional<net::Result<T>> await(net::Reply<T> *reply, QObject *context) {
-    std::optional<net::Result<T>> result;
-    reply->onFinished(context, [&result](const net::Result<T> &r) { result = r; });
-    if (!QTest::qWaitFor([&result] { return result.has_value(); }, 10'000))
-        return std::nullopt;
-    return result;
-}
-
 } // namespace
 
 class TestLabPreflight : public QObject {
@@ -201,16 +192,15 @@ void TestLabPreflight::runtimeWeightProvesConsistentHashing() {
     backends::HaproxyRuntimeClient client(m_plan->loadBalancers.constFirst());
     const QString server = m_plan->pools.otel.constFirst();
     // What preflight claims of map-based hashing, checked against the lab's HAProxy itself.
-    const auto refused = await(client.setWeight(u"source_backend"_s, server, 10), this);
-    QVERIFY(refused);
-    QVERIFY2(!refused->ok() && refused->error().message.contains(u"static LB algorithm"_s),
-             qPrintable(refused->ok() ? u"accepted"_s : refused->error().toString()));
+    const auto refused = lab::await(client.setWeight(u"source_backend"_s, server, 10), this);
+    QVERIFY2(!refused.ok() && refused.error().message.contains(u"static LB algorithm"_s),
+             qPrintable(refused.ok() ? u"accepted"_s : refused.error().toString()));
 
-    const auto set = await(client.setWeight(u"consistent_backend"_s, server, 10), this);
-    QVERIFY(set && set->ok());
+    const auto set = lab::await(client.setWeight(u"consistent_backend"_s, server, 10), this);
+    QVERIFY(set.ok());
     const Run run = runPreflight(planOnBackend(u"consistent_backend"_s), this);
-    const auto restored = await(client.setWeight(u"consistent_backend"_s, server, 0), this);
-    QVERIFY(restored && restored->ok());
+    const auto restored = lab::await(client.setWeight(u"consistent_backend"_s, server, 0), this);
+    QVERIFY(restored.ok());
 
     QCOMPARE(run.exitCode, 0);
     const auto *algorithm = rowOf(run, u"lb-a"_s, u"balance algorithm"_s);
