@@ -334,13 +334,30 @@ ShiftPreview CutoverEngine::previewShift(const QString &environment, const Opera
 // --- identity ----------------------------------------------------------------------------------
 
 store::SignInResult CutoverEngine::signIn(const QString &name, const QString &passphrase) {
+    return signIn(proofNow(name, passphrase));
+}
+
+store::PassphraseProof CutoverEngine::proofNow(const QString &name,
+                                               const QString &passphrase) const {
+    return m_operators ? store::checkPassphrase(*m_operators, name, passphrase)
+                       : store::PassphraseProof();
+}
+
+QFuture<store::PassphraseProof> CutoverEngine::checkPassphrase(const QString &name,
+                                                               const QString &passphrase) const {
+    return store::checkPassphraseInBackground(m_operators.value_or(store::OperatorsFile()), name,
+                                              passphrase);
+}
+
+store::SignInResult CutoverEngine::signIn(const store::PassphraseProof &proof) {
+    const QString &name = proof.operatorName();
     if (!m_signIn) {
         store::SignInResult result;
         result.outcome = store::SignInResult::Outcome::Refused;
         result.message = tr("no operators file: the plan's operators.file could not be loaded");
         return result;
     }
-    auto result = m_signIn->verify(name, passphrase, u"sign_in"_s);
+    auto result = m_signIn->verify(proof, u"sign_in"_s);
     pullAudit();
     if (result.ok())
         setDeskOperator(name);

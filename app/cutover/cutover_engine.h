@@ -26,6 +26,7 @@
 #include "app/store/records.h"
 #include "app/store/sign_in.h"
 
+#include <QFuture>
 #include <QHash>
 #include <QMap>
 #include <QObject>
@@ -128,7 +129,15 @@ public:
                                                  const QString &check) const;
 
     // Identity. signIn() audits; the same passphrase check guards shift and sign-off.
+    // Every call that takes a passphrase has a twin taking a store::PassphraseProof: the window
+    // derives the key off its thread with checkPassphrase() and passes the proof; the CLI and
+    // tests pass the passphrase (derived on the calling thread).
     store::SignInResult signIn(const QString &name, const QString &passphrase);
+    store::SignInResult signIn(const store::PassphraseProof &proof);
+    // The slow half of any passphrase check, on a worker thread (an unknown name, or no
+    // operators file, yields a proof that matches nothing).
+    QFuture<store::PassphraseProof> checkPassphrase(const QString &name,
+                                                    const QString &passphrase) const;
     std::optional<Operator> operatorNamed(const QString &name) const;
     bool hasOperators() const { return m_operators.has_value(); }
 
@@ -149,15 +158,23 @@ public:
     ActionOutcome signOff(const QString &environment, const QString &gate, const QString &role,
                           const Operator &who, const QString &passphrase, const QString &meaning,
                           const QString &comment, bool acknowledgeMarginal = false);
+    ActionOutcome signOff(const QString &environment, const QString &gate, const QString &role,
+                          const Operator &who, const store::PassphraseProof &proof,
+                          const QString &meaning, const QString &comment,
+                          bool acknowledgeMarginal = false);
 
     // `typedPercent` is what the operator typed to confirm ("25"): it must be the next stage.
     Operation *shift(const QString &environment, const Operator &who, const QString &passphrase,
                      int typedPercent);
+    Operation *shift(const QString &environment, const Operator &who,
+                     const store::PassphraseProof &proof, int typedPercent);
     // A planned step back to an earlier stage (not an emergency): that stage's weights, then
     // stabilization and validation as after a shift; the gates of the stages stepped back over
     // are voided. Needs the shift permission, the passphrase and a reason; audited.
     Operation *stepBack(const QString &environment, const Operator &who, const QString &passphrase,
                         int toPercent, const QString &reason);
+    Operation *stepBack(const QString &environment, const Operator &who,
+                        const store::PassphraseProof &proof, int toPercent, const QString &reason);
     // No passphrase: a rollback must never wait on typing. Refused only for the role.
     Operation *rollback(const QString &environment, const Operator &who,
                         const QString &reason = QString());
@@ -167,6 +184,8 @@ public:
     // break_glass_rollback and notified at L4 (which raises the war room).
     Operation *breakGlassRollback(const QString &environment, const QString &operatorName,
                                   const QString &passphrase, const QString &reason = QString());
+    Operation *breakGlassRollback(const QString &environment, const store::PassphraseProof &proof,
+                                  const QString &reason = QString());
 
     // The monitor's inputs. The monitor calls these with what Prometheus answered; tests and
     // replays call them directly. nullopt: no usable answer (missing, NaN, error).
@@ -297,8 +316,10 @@ private:
                             const QDateTime &issuedAt, const std::function<void()> &done);
     // Shift and step back: the passphrase check (false: `op` finishes with why), and the
     // audited state write towards stage `target` (its weight plan; nullopt with `error`).
-    bool passphraseVerified(Operation *op, const Operator &who, const QString &passphrase,
+    bool passphraseVerified(Operation *op, const Operator &who, const store::PassphraseProof &proof,
                             const QString &purpose);
+    // A passphrase checked now, on this thread (the twins that take a passphrase).
+    store::PassphraseProof proofNow(const QString &name, const QString &passphrase) const;
     std::optional<backends::WeightPlan> moveToStage(EnvironmentRuntime &rt, const Operator &who,
                                                     int target, int from, const QString &action,
                                                     QJsonObject details, QString *error);

@@ -83,6 +83,14 @@ ActionOutcome CutoverEngine::signOff(const QString &environment, const QString &
                                      const QString &role, const Operator &who,
                                      const QString &passphrase, const QString &meaning,
                                      const QString &comment, bool acknowledgeMarginal) {
+    return signOff(environment, gate, role, who, proofNow(who.name, passphrase), meaning, comment,
+                   acknowledgeMarginal);
+}
+
+ActionOutcome CutoverEngine::signOff(const QString &environment, const QString &gate,
+                                     const QString &role, const Operator &who,
+                                     const store::PassphraseProof &proof, const QString &meaning,
+                                     const QString &comment, bool acknowledgeMarginal) {
     ActionOutcome outcome;
     const config::Gate *g = m_plan.gate(gate);
     QString signingRole = role;
@@ -119,7 +127,11 @@ ActionOutcome CutoverEngine::signOff(const QString &environment, const QString &
         outcome.error = tr("no operators file: the passphrase cannot be verified");
         return outcome;
     }
-    const store::SignInResult verified = m_signIn->verify(who.name, passphrase, u"sign_off"_s);
+    if (proof.operatorName() != who.name) {
+        outcome.error = tr("the passphrase was checked for another operator");
+        return outcome;
+    }
+    const store::SignInResult verified = m_signIn->verify(proof, u"sign_off"_s);
     pullAudit();
     if (!verified.ok()) {
         outcome.error = verified.message;
@@ -156,6 +168,11 @@ ActionOutcome CutoverEngine::signOff(const QString &environment, const QString &
 
 Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
                                 const QString &passphrase, int typedPercent) {
+    return shift(environment, who, proofNow(who.name, passphrase), typedPercent);
+}
+
+Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
+                                const store::PassphraseProof &proof, int typedPercent) {
     auto *op = new Operation(Operation::Kind::Shift, environment, this);
     auto refuse = [this, op, environment, who](const QStringList &reasons, const QString &error) {
         audit(who.name, who.roleFor(m_plan, config::Permission::Shift), u"shift_refused"_s,
@@ -187,7 +204,7 @@ Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
         return refuse(refusals, {});
     if (!m_signIn)
         return refuse({}, tr("no operators file: the passphrase cannot be verified"));
-    if (!passphraseVerified(op, who, passphrase, u"shift"_s))
+    if (!passphraseVerified(op, who, proof, u"shift"_s))
         return op;
 
     const int next = s.phase == Phase::RolledBack ? 0 : rt.state.stageIndex + 1;
@@ -212,12 +229,19 @@ Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
 }
 
 bool CutoverEngine::passphraseVerified(Operation *op, const Operator &who,
-                                       const QString &passphrase, const QString &purpose) {
-    const store::SignInResult verified = m_signIn->verify(who.name, passphrase, purpose);
-    pullAudit();
-    if (verified.ok())
-        return true;
-    QTimer::singleShot(0, op, [op, message = verified.message] { op->finish(false, message); });
+                                       const store::PassphraseProof &proof,
+                                       const QString &purpose) {
+    QString message;
+    if (proof.operatorName() != who.name) {
+        message = tr("the passphrase was checked for another operator");
+    } else {
+        const store::SignInResult verified = m_signIn->verify(proof, purpose);
+        pullAudit();
+        if (verified.ok())
+            return true;
+        message = verified.message;
+    }
+    QTimer::singleShot(0, op, [op, message] { op->finish(false, message); });
     return false;
 }
 
@@ -247,6 +271,12 @@ CutoverEngine::moveToStage(EnvironmentRuntime &rt, const Operator &who, int targ
 Operation *CutoverEngine::stepBack(const QString &environment, const Operator &who,
                                    const QString &passphrase, int toPercent,
                                    const QString &reason) {
+    return stepBack(environment, who, proofNow(who.name, passphrase), toPercent, reason);
+}
+
+Operation *CutoverEngine::stepBack(const QString &environment, const Operator &who,
+                                   const store::PassphraseProof &proof, int toPercent,
+                                   const QString &reason) {
     auto *op = new Operation(Operation::Kind::Shift, environment, this);
     auto refuse = [this, op, environment, who, toPercent](const QStringList &reasons,
                                                           const QString &error) {
@@ -269,7 +299,7 @@ Operation *CutoverEngine::stepBack(const QString &environment, const Operator &w
         return refuse(refusals, {});
     if (!m_signIn)
         return refuse({}, tr("no operators file: the passphrase cannot be verified"));
-    if (!passphraseVerified(op, who, passphrase, u"step_back"_s))
+    if (!passphraseVerified(op, who, proof, u"step_back"_s))
         return op;
     int target = -1;
     for (int i = 0; i < rt.state.stageIndex; ++i) {
@@ -321,6 +351,13 @@ Operation *CutoverEngine::rollback(const QString &environment, const Operator &w
 Operation *CutoverEngine::breakGlassRollback(const QString &environment,
                                              const QString &operatorName, const QString &passphrase,
                                              const QString &reason) {
+    return breakGlassRollback(environment, proofNow(operatorName, passphrase), reason);
+}
+
+Operation *CutoverEngine::breakGlassRollback(const QString &environment,
+                                             const store::PassphraseProof &proof,
+                                             const QString &reason) {
+    const QString &operatorName = proof.operatorName();
     auto *op = new Operation(Operation::Kind::Rollback, environment, this);
     const auto refuse = [op](const QStringList &reasons, const QString &error) {
         QTimer::singleShot(0, op, [op, reasons, error] { op->finish(false, error, reasons); });
@@ -342,7 +379,7 @@ Operation *CutoverEngine::breakGlassRollback(const QString &environment,
             return refuse(refusals, tr("rollback refused"));
         }
     }
-    const store::SignInResult verified = m_signIn->verifyBreakGlass(operatorName, passphrase);
+    const store::SignInResult verified = m_signIn->verifyBreakGlass(proof);
     pullAudit();
     if (!verified.ok() || !who)
         return refuse({}, verified.message);

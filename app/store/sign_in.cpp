@@ -19,10 +19,11 @@ SignInResult storeFailed(const StoreError &error) {
     return result;
 }
 
-// A fixed hash to spend the same time on an unknown name as on a known one.
-const PassphraseHash &dummyHash() {
-    static const PassphraseHash hash = hashPassphrase(u"not a passphrase"_s);
-    return hash;
+SignInResult staleProof(const QString &operatorName) {
+    SignInResult result;
+    result.message = u"the operators file changed while %1's passphrase was checked: type it "
+                     u"again"_s.arg(operatorName);
+    return result;
 }
 
 } // namespace
@@ -35,10 +36,15 @@ SignInGuard::SignInGuard(Store &store, OperatorsFile operators, Clock clock, Sig
 
 SignInResult SignInGuard::verify(const QString &operatorName, const QString &passphrase,
                                  const QString &purpose) {
+    return verify(checkPassphrase(m_operators, operatorName, passphrase), purpose);
+}
+
+SignInResult SignInGuard::verify(const PassphraseProof &proof, const QString &purpose) {
     const QDateTime now = m_clock();
-    const Operator *op = m_operators.find(operatorName);
+    const Operator *op = m_operators.find(proof.operatorName());
+    if (op && !proof.isFor(*op))
+        return staleProof(op->name);
     if (!op) {
-        verifyPassphrase(passphrase, dummyHash());
         auto audited =
             m_store.appendAudit({kUnknownOperator,
                                  {},
@@ -55,7 +61,7 @@ SignInResult SignInGuard::verify(const QString &operatorName, const QString &pas
 
     auto state = m_store.signInState(op->name);
     if (!state && state.error().kind == StoreError::Kind::Io)
-        return verifyOffline(*op, passphrase, purpose, now, state.error());
+        return verifyOffline(*op, proof, purpose, now, state.error());
     if (!state)
         return storeFailed(state.error());
     if (state.value().lockedAt(now)) {
@@ -79,7 +85,7 @@ SignInResult SignInGuard::verify(const QString &operatorName, const QString &pas
         return result;
     }
 
-    if (verifyPassphrase(passphrase, op->passphrase)) {
+    if (proof.matches()) {
         auto recorded = m_store.recordSignInSuccess(
             op->name, purpose == u"sign_in"_s ? u"signed_in"_s : u"passphrase_verified"_s,
             {{u"purpose"_s, purpose}});
@@ -110,6 +116,11 @@ SignInResult SignInGuard::verify(const QString &operatorName, const QString &pas
 }
 
 SignInResult SignInGuard::verifyBreakGlass(const QString &operatorName, const QString &passphrase) {
+    return verifyBreakGlass(checkPassphrase(m_operators, operatorName, passphrase));
+}
+
+SignInResult SignInGuard::verifyBreakGlass(const PassphraseProof &proof) {
+    const QString &operatorName = proof.operatorName();
     const QDateTime now = m_clock();
     SignInResult refused;
     refused.message = u"wrong operator name or passphrase"_s;
@@ -125,10 +136,10 @@ SignInResult SignInGuard::verifyBreakGlass(const QString &operatorName, const QS
         return audited ? result : storeFailed(audited.error());
     };
     const Operator *op = m_operators.find(operatorName);
-    if (!op) {
-        verifyPassphrase(passphrase, dummyHash());
+    if (!op)
         return refuse(kUnknownOperator, u"unknown operator"_s, refused);
-    }
+    if (!proof.isFor(*op))
+        return staleProof(op->name);
     // The lock-out as the store knows it (or, while it is unreachable, as this guard counted it).
     SignInState state;
     bool offline = false;
@@ -155,7 +166,7 @@ SignInResult SignInGuard::verifyBreakGlass(const QString &operatorName, const QS
                               .arg(state.lockedUntil.toUTC().toString(u"HH:mm:ss 'UTC'"_s));
         return refuse(op->name, u"break-glass attempts used up"_s, refused);
     }
-    if (!verifyPassphrase(passphrase, op->passphrase)) {
+    if (!proof.matches()) {
         const QJsonObject details{{u"purpose"_s, u"break_glass"_s},
                                   {u"reason"_s, u"wrong passphrase"_s}};
         if (offline) {
@@ -195,7 +206,7 @@ SignInResult SignInGuard::verifyBreakGlass(const QString &operatorName, const QS
     return result;
 }
 
-SignInResult SignInGuard::verifyOffline(const Operator &op, const QString &passphrase,
+SignInResult SignInGuard::verifyOffline(const Operator &op, const PassphraseProof &proof,
                                         const QString &purpose, const QDateTime &now,
                                         const StoreError &why) {
     SignInState &local = m_offline[op.name];
@@ -216,7 +227,7 @@ SignInResult SignInGuard::verifyOffline(const Operator &op, const QString &passp
             local.lockedUntil.toUTC().toString(u"HH:mm:ss 'UTC'"_s));
         return result;
     }
-    if (verifyPassphrase(passphrase, op.passphrase)) {
+    if (proof.matches()) {
         const QString action = purpose == u"sign_in"_s ? u"signed_in"_s : u"passphrase_verified"_s;
         if (auto audited = m_store.appendAudit({op.name, {}, action, {}, op.name, details});
             !audited)

@@ -3,7 +3,7 @@
 // Passphrase checks for sign-in and for re-authentication before a shift or a signature.
 // Policy: a wrong passphrase is refused and audited; `maxFailures` wrong in a row lock that
 // operator for `lockMs`, persisted in the store (a restart does not reset it, and a second
-// console sees the same lock). While locked, the passphrase is not even checked.
+// console sees the same lock). While locked, whether the passphrase matched is ignored.
 // The audit log gets the operator, the purpose and the counts — never the passphrase. An unknown
 // name is audited as "(unknown operator)" because what was typed might be a passphrase typed in
 // the wrong field.
@@ -15,6 +15,7 @@
 
 #include "app/store/clock.h"
 #include "app/store/operators_file.h"
+#include "app/store/passphrase_proof.h"
 #include "app/store/store.h"
 
 #include <optional>
@@ -55,6 +56,11 @@ public:
     // Success is audited as "signed_in" for "sign_in", else "passphrase_verified".
     SignInResult verify(const QString &operatorName, const QString &passphrase,
                         const QString &purpose = QStringLiteral("sign_in"));
+    // The same with the derivation already done (checkPassphraseInBackground): no key
+    // derivation here. A proof made against another passphrase hash than the operator's
+    // current one is refused without counting a failure ("type it again").
+    SignInResult verify(const PassphraseProof &proof,
+                        const QString &purpose = QStringLiteral("sign_in"));
 
     // Break-glass: whether `operatorName`, locked out of signing in, typed the right passphrase,
     // so that a rollback (and only that; the engine decides) can go ahead. Refused when the
@@ -62,12 +68,13 @@ public:
     // attempts of this lock-out. Ok, with `lockedUntil`, leaves the lock in place; a wrong
     // passphrase counts as a failure. Audited as break_glass_verified / break_glass_refused.
     SignInResult verifyBreakGlass(const QString &operatorName, const QString &passphrase);
+    SignInResult verifyBreakGlass(const PassphraseProof &proof);
 
     const OperatorsFile &operators() const { return m_operators; }
     const SignInPolicy &policy() const { return m_policy; }
 
 private:
-    SignInResult verifyOffline(const Operator &op, const QString &passphrase,
+    SignInResult verifyOffline(const Operator &op, const PassphraseProof &proof,
                                const QString &purpose, const QDateTime &now, const StoreError &why);
 
     Store &m_store;

@@ -7,6 +7,7 @@
 #include "app/config/plan.h"
 #include "models/chart_series_model.h"
 #include "ui/charts/chart_panel.h"
+#include "ui/charts/unit_format.h"
 
 #include <QAreaSeries>
 #include <QCategoryAxis>
@@ -15,6 +16,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QGraphicsSimpleTextItem>
+#include <QGraphicsTextItem>
 #include <QLabel>
 #include <QLineSeries>
 #include <QSignalSpy>
@@ -72,6 +74,8 @@ private Q_SLOTS:
     void bandMarkersAndGaps();
     void themesAndPlatform();
     void savePictures();
+    void axisLabelsAreNumbers_data();
+    void axisLabelsAreNumbers();
 
 private:
     void feedHour(double otelShare, qint64 untilMs);
@@ -351,6 +355,65 @@ void TestChartPanel::savePictures() {
                      m_panel->chartView()->mapFromScene(m_panel->chart()->mapToScene(inChart)));
     QTRY_VERIFY(!m_panel->readoutLabel()->text().isEmpty());
     QVERIFY(m_panel->grab().save(QDir(dir).filePath(u"chart_panel_light.png"_s)));
+}
+
+void TestChartPanel::axisLabelsAreNumbers_data() {
+    QTest::addColumn<QString>("unit");
+    QTest::addColumn<double>("value");
+    QTest::addColumn<QSize>("size");
+    // A panel of the war room's grid at 1366×768 is about 440×260.
+    for (const QSize size : {QSize(440, 260), QSize(900, 420), QSize(440, 170), QSize(320, 150)}) {
+        const QString at = u" %1x%2"_s.arg(size.width()).arg(size.height());
+        QTest::newRow(qPrintable(u"ratio at 0"_s + at)) << u"ratio"_s << 0.0 << size;
+        QTest::newRow(qPrintable(u"ratio flat 10%"_s + at)) << u"ratio"_s << 0.1 << size;
+        QTest::newRow(qPrintable(u"ratio at 100%"_s + at)) << u"ratio"_s << 1.0 << size;
+        QTest::newRow(qPrintable(u"percent at 0"_s + at)) << u"percent"_s << 0.0 << size;
+        QTest::newRow(qPrintable(u"rate at 0/s"_s + at)) << u"per_second"_s << 0.0 << size;
+        QTest::newRow(qPrintable(u"rate 0.004/s"_s + at)) << u"per_second"_s << 0.004 << size;
+        QTest::newRow(qPrintable(u"latency 2.5 s"_s + at)) << u"seconds"_s << 2.5 << size;
+        QTest::newRow(qPrintable(u"bytes 3 GiB"_s + at)) << u"bytes"_s << 3.0 * (1 << 30) << size;
+    }
+}
+
+// Every label of the value axis is a number, never cut to "…" (Qt Charts elides a label that
+// does not fit the width it was given), whatever the unit and however flat the data.
+void TestChartPanel::axisLabelsAreNumbers() {
+    QFETCH(QString, unit);
+    QFETCH(double, value);
+    QFETCH(QSize, size);
+    cutover::config::Panel panel = ratioPanel();
+    panel.unit = unit;
+    ChartSeriesModel model;
+    model.setClock([this] { return m_now; });
+    ChartPanel chart(panel, &model);
+    chart.resize(size);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    QList<QPointF> points;
+    for (qint64 t = m_now - 600'000; t <= m_now; t += 1000)
+        points.append(QPointF(double(t), value));
+    model.appendSamples(Otel, points);
+    QTRY_VERIFY(chart.pointsInChart() > 0 && !chart.refreshPending());
+    (void)chart.grab(); // lays the chart out as it is painted
+    QStringList labels;
+    for (QGraphicsItem *item : chart.chart()->scene()->items()) {
+        QString text;
+        if (auto *rich = dynamic_cast<QGraphicsTextItem *>(item))
+            text = rich->toPlainText();
+        else if (auto *simple = dynamic_cast<QGraphicsSimpleTextItem *>(item))
+            text = simple->text();
+        if (item->isVisible() && !text.isEmpty())
+            labels.append(text);
+    }
+    const QString all = labels.join(u" | "_s);
+    QVERIFY2(!all.contains(u'…') && !all.contains(u"..."_s), qPrintable(all));
+    // The axis shows at least two numbers around the value.
+    const double scaled = value * cutover::ui::UnitFormat::forUnit(unit).scale;
+    QVERIFY2(chart.valueAxis()->min() <= scaled && scaled <= chart.valueAxis()->max(),
+             qPrintable(u"%1 outside %2..%3"_s.arg(scaled)
+                            .arg(chart.valueAxis()->min())
+                            .arg(chart.valueAxis()->max())));
+    QVERIFY(chart.valueAxis()->max() > chart.valueAxis()->min());
 }
 
 QTEST_MAIN(TestChartPanel)

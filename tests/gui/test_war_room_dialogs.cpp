@@ -314,9 +314,27 @@ void TestWarRoomDialogs::stepBackNeedsAReasonAndKeepsRollbackNear() {
         QVERIFY(!confirm->isEnabled()); // a blank reason is no reason
         QTest::keyClicks(dialog.reasonEdit(), u"cold fleet: return gradually"_s);
         saveInBothThemes(&dialog, u"step_back_dialog"_s);
+        // Enter asks for the passphrase check; the window accepts once it is verified.
+        QSignalSpy requested(&dialog, &ui::StepBackDialog::confirmRequested);
         QTest::keyClick(dialog.passphraseEdit(), Qt::Key_Return);
-        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        QCOMPARE(requested.size(), 1);
+        QVERIFY(dialog.isVisible());
         QCOMPARE(dialog.passphrase(), u"pass"_s);
+        dialog.setChecking(true);
+        QVERIFY(!confirm->isEnabled());
+        QVERIFY(!dialog.passphraseEdit()->isEnabled());
+        QVERIFY(dialog.hintLabel()->text().startsWith(u"Checking the passphrase"_s));
+        QTest::keyClick(&dialog, Qt::Key_Return);
+        QCOMPARE(requested.size(), 1); // no second submission while checking
+        dialog.setMessage(u"wrong operator name or passphrase"_s);
+        QVERIFY(!dialog.isChecking());
+        QVERIFY(dialog.passphrase().isEmpty());
+        QCOMPARE(dialog.hintLabel()->text(), u"wrong operator name or passphrase"_s);
+        QVERIFY(!confirm->isEnabled()); // typed again first
+        QTest::keyClicks(dialog.passphraseEdit(), u"pass"_s);
+        QVERIFY(confirm->isEnabled());
+        QTest::keyClick(dialog.passphraseEdit(), Qt::Key_Return);
+        QCOMPARE(requested.size(), 2);
     }
 }
 

@@ -213,6 +213,8 @@ void TestWarRoomWindow::signInShowsRefusalsThenTicksAndSigns() {
     QTest::keyClicks(signOff->passphraseEdit(), u"pass-alice"_s);
     QVERIFY(signOff->signButton()->isEnabled());
     QTest::mouseClick(signOff->signButton(), Qt::LeftButton);
+    QVERIFY(signOff->isChecking()); // the passphrase is derived off the UI thread
+    QVERIFY(!signOff->signButton()->isEnabled());
     QTRY_VERIFY_WITH_TIMEOUT(!signOff->isVisible(), 5000);
     QTRY_VERIFY_WITH_TIMEOUT(m_window->shiftPanel()->button()->isEnabled(), 10'000);
     QCOMPARE(m_window->shiftPanel()->reasonsLabel()->text(), u"Shift is allowed."_s);
@@ -251,6 +253,8 @@ void TestWarRoomWindow::shiftCarriedThroughFromTheDialog() {
     QVERIFY(confirm->isEnabled());
     QSignalSpy finished(m_window.get(), &ui::WarRoomWindow::operationFinished);
     QTest::keyClick(dialog->passphraseEdit(), Qt::Key_Return);
+    QVERIFY(dialog->isChecking()); // the passphrase is derived off the UI thread
+    QVERIFY(!confirm->isEnabled());
     QVERIFY(finished.wait(15'000));
     QVERIFY2(finished.first().first().toBool(), qPrintable(finished.first().at(1).toString()));
     screenshot(u"05-stabilizing"_s);

@@ -6,3 +6,5 @@ console_add_test(test_war_room_dialogs SOURCES test_war_room_dialogs.cpp LIBS co
     LABELS gui)
 console_add_test(test_war_room_escalation SOURCES test_war_room_escalation.cpp LIBS console_ui
     LABELS gui)
+console_add_test(test_war_room_passphrase SOURCES test_war_room_passphrase.cpp LIBS console_ui
+    LABELS gui)

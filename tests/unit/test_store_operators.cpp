@@ -6,6 +6,7 @@
 #include "app/cli/hash_passphrase.h"
 #include "app/store/operators_file.h"
 #include "app/store/passphrase.h"
+#include "app/store/passphrase_proof.h"
 #include "app/store/postgres_store.h"
 #include "app/store/sign_in.h"
 #include "app/store/sqlite_store.h"
@@ -13,6 +14,8 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFutureWatcher>
+#include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -57,6 +60,7 @@ private Q_SLOTS:
     void hashPassphraseCommand();
     void hashPassphraseCommandRefusals();
     void wrongPassphraseRefusedAndAudited();
+    void proofsFromAWorkerThread();
     void fiveFailuresLockForAMinute();
     void unknownOperatorIsAuditedWithoutTheTypedName();
     void lockOutCountedWhileTheSharedStoreIsUnreachable();
@@ -283,6 +287,53 @@ void TestStoreOperators::wrongPassphraseRefusedAndAudited() {
     QCOMPARE(audit.at(0).detailsObject().value(u"purpose"_s).toString(), u"sign_in"_s);
     QCOMPARE(audit.at(1).action, u"passphrase_verified"_s);
     QVERIFY(store->verifyAuditChain().value().ok);
+}
+
+void TestStoreOperators::proofsFromAWorkerThread() {
+    // The derivation on the passphrase pool; the guard then takes the proof (no derivation).
+    const auto waitFor = [](const QFuture<PassphraseProof> &future) {
+        QFutureWatcher<PassphraseProof> watcher;
+        QSignalSpy finished(&watcher, &QFutureWatcherBase::finished);
+        watcher.setFuture(future);
+        if (!watcher.isFinished())
+            finished.wait(10'000);
+        return future.isResultReadyAt(0) ? future.result() : PassphraseProof();
+    };
+    const PassphraseProof right =
+        waitFor(checkPassphraseInBackground(m_operators, u"alice"_s, kAlicePass));
+    QCOMPARE(right.operatorName(), u"alice"_s);
+    QVERIFY(right.matches());
+    QVERIFY(right.isFor(*m_operators.find(u"alice"_s)));
+    QVERIFY(!right.isFor(*m_operators.find(u"bob"_s)));
+    const PassphraseProof wrong =
+        waitFor(checkPassphraseInBackground(m_operators, u"alice"_s, kBobPass));
+    QVERIFY(!wrong.matches());
+    const PassphraseProof nobody =
+        waitFor(checkPassphraseInBackground(m_operators, u"mallory"_s, kAlicePass));
+    QCOMPARE(nobody.operatorName(), u"mallory"_s);
+    QVERIFY(!nobody.matches());
+    QVERIFY(!PassphraseProof().matches());
+
+    auto store = openOrFail(storePath());
+    SignInGuard guard(*store, m_operators);
+    QVERIFY(guard.verify(right, u"sign_in"_s).ok());
+    const SignInResult refused = guard.verify(wrong, u"shift"_s);
+    QCOMPARE(refused.outcome, SignInResult::Outcome::Refused);
+    QCOMPARE(refused.failures, 1);
+    QCOMPARE(guard.verify(nobody).outcome, SignInResult::Outcome::Refused);
+
+    // A proof made against a passphrase hash alice no longer has (her entry was re-hashed in
+    // between) is stale: refused, asking to type again, and not counted as a failure.
+    OperatorsFile rehashed = m_operators;
+    Operator alice = *rehashed.find(u"alice"_s);
+    alice.passphrase = hashPassphrase(kAlicePass, kMinPassphraseIterations);
+    rehashed.upsert(alice);
+    SignInGuard newGuard(*store, rehashed);
+    const SignInResult stale = newGuard.verify(right, u"sign_off"_s);
+    QCOMPARE(stale.outcome, SignInResult::Outcome::Refused);
+    QVERIFY2(stale.message.contains(u"type it again"_s), qPrintable(stale.message));
+    QCOMPARE(store->signInState(u"alice"_s).value().failures, 1);
+    QVERIFY(newGuard.verify(checkPassphrase(rehashed, u"alice"_s, kAlicePass), u"sign_off"_s).ok());
 }
 
 void TestStoreOperators::fiveFailuresLockForAMinute() {

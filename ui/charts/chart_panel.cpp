@@ -126,8 +126,9 @@ ChartPanel::ChartPanel(const config::Panel &panel, models::ChartSeriesModel *mod
     connect(m_chart, &QChart::plotAreaChanged, this, [this](const QRectF &) {
         placeMarkers();
         placeSeriesItems();
-        // A new width changes the decimation; a new height (axis labels) changes nothing.
-        if (plotPixels() / m_pixelsPerColumn != m_lastColumns)
+        // A new width changes the decimation; a new height, how many value labels fit.
+        if (plotPixels() / m_pixelsPerColumn != m_lastColumns ||
+            valueIntervals() != m_requestedIntervals)
             scheduleRefresh();
     });
     scheduleRefresh();
@@ -590,15 +591,19 @@ void ChartPanel::updateValueRange(qint64 fromMs, qint64 toMs) {
         high = 100;
     }
     const double span = high - low;
-    const double pad = span > 0 ? span * 0.08 : std::max(std::abs(high) * 0.1, 1.0);
+    // A flat series gets a range around its value (0.004/s reads as 0.004, not as a line on
+    // the floor of 0..1); a flat zero gets 0..1.
+    const double pad = span > 0 ? span * 0.08 : (high != 0 ? std::abs(high) * 0.1 : 1.0);
     const bool wholeScale = m_unit.suffix == u"%"_s && low == 0 && high == 100;
     double axisLow = wholeScale ? low : low - pad;
     double axisHigh = wholeScale ? high : high + pad;
     if (low >= 0 && axisLow < 0)
         axisLow = 0; // rates, shares and durations are never negative: don't draw below zero
     // Round to a step of 1, 2, 2.5 or 5 × 10^n giving about five intervals (applyNiceNumbers()
-    // would often widen 80..290 to 0..400).
-    const double rawStep = (axisHigh - axisLow) / 5;
+    // would often widen 80..290 to 0..400) — fewer on a short plot: Qt Charts replaces a value
+    // label that has no room for its height by "…", so each label gets at least 1.6 lines.
+    const int intervals = valueIntervals();
+    const double rawStep = (axisHigh - axisLow) / intervals;
     const double magnitude = std::pow(10.0, std::floor(std::log10(rawStep)));
     double step = 10 * magnitude;
     for (double factor : {1.0, 2.0, 2.5, 5.0}) {
@@ -609,13 +614,25 @@ void ChartPanel::updateValueRange(qint64 fromMs, qint64 toMs) {
     }
     axisLow = std::floor(axisLow / step) * step;
     axisHigh = std::ceil(axisHigh / step) * step;
+    if (m_unit.suffix == u"%"_s && high <= 100.0 && axisHigh > 100.0)
+        axisHigh = 100.0; // no share above 100% (a multiple of every step chosen below 100)
     // Compared with what was set last time: an unchanged range must not re-lay out the series.
-    if (axisLow != m_requestedLow || axisHigh != m_requestedHigh) {
+    if (axisLow != m_requestedLow || axisHigh != m_requestedHigh ||
+        intervals != m_requestedIntervals) {
         m_requestedLow = axisLow;
         m_requestedHigh = axisHigh;
+        m_requestedIntervals = intervals;
         m_valueAxis->setRange(axisLow, axisHigh);
         m_valueAxis->setTickCount(int(std::lround((axisHigh - axisLow) / step)) + 1);
     }
+}
+
+int ChartPanel::valueIntervals() const {
+    const double plotHeight = m_chart->plotArea().height();
+    if (plotHeight <= 0)
+        return 5; // not laid out yet
+    const double linePx = QFontMetricsF(m_valueAxis->labelsFont()).height();
+    return std::clamp(int(plotHeight / (linePx * 1.6)), 1, 5);
 }
 
 void ChartPanel::updateTimeLabels(qint64 fromMs, qint64 toMs) {

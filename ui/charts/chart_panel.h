@@ -122,6 +122,8 @@ private:
     void syncSeriesViews();
     bool refreshSeries(SeriesView &view, qint64 fromMs, qint64 toMs, bool force);
     void refreshBand(qint64 fromMs, qint64 toMs, bool force);
+    // How many intervals the value axis has room for (1–5), from the plot's height.
+    int valueIntervals() const;
     void updateTimeLabels(qint64 fromMs, qint64 toMs);
     void updateValueRange(qint64 fromMs, qint64 toMs);
     void updateStaleLabel();
@@ -173,6 +175,7 @@ private:
     int m_lastColumns = 0;
     double m_requestedLow = 0;
     double m_requestedHigh = 0;
+    int m_requestedIntervals = 0;
     quint64 m_structureRevision = ~quint64(0);
     quint64 m_annotationRevision = ~quint64(0);
     qint64 m_axisEndMs = 0; // the time at the right edge of the plot (x = 0)

@@ -44,7 +44,9 @@ SignInDialog::SignInDialog(const QString &planName, QWidget *parent)
     m_signIn = m_buttons->addButton(tr("&Sign in"), QDialogButtonBox::AcceptRole);
     m_signIn->setAccessibleName(tr("Sign in"));
     m_signIn->setDefault(true);
-    m_breakGlass = m_buttons->addButton(tr("Break-&glass rollback"), QDialogButtonBox::ActionRole);
+    // Joins the button box only when offered: Qt 6.4's box shows every button it holds again
+    // when the style changes (the war room's theme toggle), hidden or not.
+    m_breakGlass = new QPushButton(tr("Break-&glass rollback"), this);
     m_breakGlass->setAccessibleName(tr("Break-glass rollback"));
     m_breakGlass->setVisible(false);
     m_buttons->button(QDialogButtonBox::Cancel)->setAccessibleName(tr("Cancel sign-in"));
@@ -69,7 +71,7 @@ SignInDialog::SignInDialog(const QString &planName, QWidget *parent)
     connect(m_buttons, &QDialogButtonBox::accepted, this, &SignInDialog::request);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(m_breakGlass, &QPushButton::clicked, this, [this] {
-        if (m_breakGlass->isEnabled())
+        if (m_breakGlass->isEnabled() && !m_busy)
             Q_EMIT breakGlassRequested(name(), passphrase());
     });
     updateState();
@@ -114,12 +116,25 @@ void SignInDialog::setBusy(bool busy) {
     updateState();
 }
 
+void SignInDialog::setChecking(bool checking) {
+    // The focus leaves the fields being disabled for the dialog itself, not for the next
+    // button: Enter then finds the (disabled) default button and does nothing, instead of
+    // pressing Cancel, which would have taken the focus.
+    if (checking)
+        setFocus(Qt::OtherFocusReason);
+    setBusy(checking);
+    m_message->setText(checking ? tr("Checking the passphrase…") : QString());
+    m_message->setVisible(checking);
+}
+
 void SignInDialog::offerBreakGlass(const QString &environment) {
     m_breakGlass->setText(tr("Break-&glass rollback of %1").arg(environment));
     m_breakGlass->setToolTip(
         tr("Locked out of signing in, you can still roll back %1 with your passphrase. Only "
            "the rollback: audited as break-glass and paged at L4.")
             .arg(environment));
+    if (!m_buttons->buttons().contains(m_breakGlass))
+        m_buttons->addButton(m_breakGlass, QDialogButtonBox::ActionRole);
     m_breakGlass->setVisible(true);
     updateState();
     adjustSize();
@@ -132,7 +147,7 @@ void SignInDialog::updateState() {
 }
 
 void SignInDialog::request() {
-    if (!m_signIn->isEnabled())
+    if (!m_signIn->isEnabled() || m_busy)
         return;
     Q_EMIT signInRequested(name(), passphrase());
 }

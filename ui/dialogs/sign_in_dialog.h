@@ -26,6 +26,9 @@ public:
     QString message() const;
     // While the engine answers: the fields and the button are disabled.
     void setBusy(bool busy);
+    // While the passphrase is checked (off the UI thread): busy, and says so. Esc still closes.
+    void setChecking(bool checking);
+    bool isChecking() const { return m_busy; }
     // The operator is locked out of signing in but may roll back `environment`: shows the
     // break-glass button (Alt+G), which takes the passphrase typed again.
     void offerBreakGlass(const QString &environment);

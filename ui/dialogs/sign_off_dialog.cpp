@@ -166,7 +166,24 @@ void SignOffDialog::setGate(const engine::GateStatus &gate) {
     updateState();
 }
 
+void SignOffDialog::setChecking(bool checking) {
+    m_checking = checking;
+    // The focus leaves the fields being disabled for the dialog itself, not for the next
+    // button: Enter then finds the (disabled) default button and does nothing, instead of
+    // pressing Cancel, which would have taken the focus.
+    if (checking)
+        setFocus(Qt::OtherFocusReason);
+    for (QWidget *field : {static_cast<QWidget *>(m_role), static_cast<QWidget *>(m_meaning),
+                           static_cast<QWidget *>(m_comment), static_cast<QWidget *>(m_passphrase),
+                           static_cast<QWidget *>(m_acknowledge)})
+        field->setEnabled(!checking);
+    m_message->setText(checking ? tr("Checking the passphrase…") : QString());
+    m_message->setVisible(checking);
+    updateState();
+}
+
 void SignOffDialog::setMessage(const QString &message) {
+    setChecking(false);
     m_message->setText(message);
     m_message->setVisible(!message.isEmpty());
     if (!message.isEmpty()) {
@@ -196,6 +213,8 @@ bool SignOffDialog::acknowledgesMarginal() const {
 }
 
 bool SignOffDialog::canSign() const {
+    if (m_checking)
+        return false;
     if (m_gate.isMarginal() && (!m_acknowledge->isChecked() || comment().isEmpty()))
         return false;
     return !meaning().isEmpty() && !passphrase().isEmpty() && !role().isEmpty();

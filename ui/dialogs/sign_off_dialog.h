@@ -39,6 +39,10 @@ public:
     void setGate(const engine::GateStatus &gate);
     // Shows a refusal or error (wrong passphrase, a guard) without closing; clears the passphrase.
     void setMessage(const QString &message);
+    // While the passphrase is checked (off the UI thread): Sign and the fields are disabled and
+    // the dialog says so; Esc still closes it.
+    void setChecking(bool checking);
+    bool isChecking() const { return m_checking; }
 
     const QString &environment() const { return m_environment; }
     const QString &gateId() const { return m_gate.id; }
@@ -86,6 +90,7 @@ private:
     QLabel *m_message;
     QDialogButtonBox *m_buttons;
     QPushButton *m_signButton;
+    bool m_checking = false;
 };
 
 } // namespace cutover::ui

@@ -81,7 +81,10 @@ ShiftDialog::ShiftDialog(const engine::ShiftPreview &preview, const QString &pri
                                        QDialogButtonBox::AcceptRole);
     shift->setAccessibleName(tr("Confirm the shift"));
     shift->setDefault(true);
-    connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(m_buttons, &QDialogButtonBox::accepted, this, [this] {
+        if (!m_checking)
+            Q_EMIT confirmRequested();
+    });
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(m_target, &QLineEdit::textChanged, this, &ShiftDialog::updateState);
     connect(m_passphrase, &QLineEdit::textChanged, this, &ShiftDialog::updateState);
@@ -107,10 +110,38 @@ QString ShiftDialog::passphrase() const {
     return m_passphrase->text();
 }
 
+void ShiftDialog::setChecking(bool checking) {
+    m_checking = checking;
+    // The focus leaves the fields being disabled for the dialog itself, not for the next
+    // button: Enter then finds the (disabled) default button and does nothing, instead of
+    // pressing Cancel, which would have taken the focus.
+    if (checking)
+        setFocus(Qt::OtherFocusReason);
+    m_target->setEnabled(!checking);
+    m_passphrase->setEnabled(!checking);
+    if (checking)
+        m_message.clear();
+    updateState();
+}
+
+void ShiftDialog::setMessage(const QString &message) {
+    m_checking = false;
+    m_message = message;
+    m_target->setEnabled(true);
+    m_passphrase->setEnabled(true);
+    m_passphrase->clear(); // updates the state
+    m_passphrase->setFocus();
+    updateState();
+}
+
 void ShiftDialog::updateState() {
     const bool typed = typedPercent() == m_preview.toPercent;
-    const bool ready = typed && !m_passphrase->text().isEmpty();
-    if (!m_target->text().isEmpty() && !typed)
+    const bool ready = typed && !m_passphrase->text().isEmpty() && !m_checking;
+    if (m_checking)
+        m_hint->setText(tr("Checking the passphrase…"));
+    else if (!m_message.isEmpty() && m_passphrase->text().isEmpty())
+        m_hint->setText(m_message);
+    else if (!m_target->text().isEmpty() && !typed)
         m_hint->setText(tr("Type %1 to confirm the target.").arg(m_preview.toPercent));
     else if (!ready)
         m_hint->setText(tr("Type the target and your passphrase to sign this change."));

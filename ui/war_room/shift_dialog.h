@@ -13,7 +13,8 @@ namespace cutover::ui {
 
 // The confirmation of a shift: exactly what will change on every load balancer (before →
 // after, per server), the realized share, the target typed by hand and the passphrase (an
-// electronic signature of the change).
+// electronic signature of the change). Confirming emits confirmRequested(): the window checks the
+// passphrase off the UI thread (setChecking) and then accepts the dialog and shifts.
 class ShiftDialog : public QDialog {
     Q_OBJECT
 public:
@@ -26,6 +27,14 @@ public:
     QLineEdit *passphraseEdit() const { return m_passphrase; }
     QTableWidget *weightsTable() const { return m_table; }
     QDialogButtonBox *buttons() const { return m_buttons; }
+    // While the passphrase is checked: fields and Shift disabled, the hint says so; Esc works.
+    void setChecking(bool checking);
+    bool isChecking() const { return m_checking; }
+    // Why the confirmation did not go through (the passphrase is cleared for a retry).
+    void setMessage(const QString &message);
+
+Q_SIGNALS:
+    void confirmRequested();
 
 private:
     void updateState();
@@ -36,6 +45,8 @@ private:
     QLineEdit *m_passphrase;
     QLabel *m_hint;
     QDialogButtonBox *m_buttons;
+    QString m_message;
+    bool m_checking = false;
 };
 
 } // namespace cutover::ui

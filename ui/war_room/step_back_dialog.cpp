@@ -19,7 +19,11 @@ StepBackDialog::StepBackDialog(const QString &environment, int currentPercent,
     , m_target(new QComboBox(this))
     , m_reason(new QLineEdit(this))
     , m_passphrase(new QLineEdit(this))
-    , m_buttons(new QDialogButtonBox(QDialogButtonBox::Cancel, this)) {
+    , m_buttons(new QDialogButtonBox(QDialogButtonBox::Cancel, this))
+    , m_hint(new QLabel(this)) {
+    m_hint->setWordWrap(true);
+    m_hint->setAccessibleName(tr("Step back message"));
+    m_hint->setVisible(false);
     setWindowTitle(tr("Step back — %1").arg(environment));
     setWindowModality(Qt::WindowModal);
     setMinimumWidth(480); // a reason of a sentence stays readable
@@ -51,7 +55,10 @@ StepBackDialog::StepBackDialog(const QString &environment, int currentPercent,
     m_buttons->button(QDialogButtonBox::Cancel)->setAccessibleName(tr("Cancel the step back"));
     m_buttons->setAccessibleName(tr("Step back buttons"));
     setAccessibleName(tr("Step back dialog"));
-    connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(m_buttons, &QDialogButtonBox::accepted, this, [this] {
+        if (!m_checking)
+            Q_EMIT confirmRequested();
+    });
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(m_reason, &QLineEdit::textChanged, this, &StepBackDialog::updateState);
     connect(m_passphrase, &QLineEdit::textChanged, this, &StepBackDialog::updateState);
@@ -59,6 +66,7 @@ StepBackDialog::StepBackDialog(const QString &environment, int currentPercent,
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(intro);
     layout->addLayout(form);
+    layout->addWidget(m_hint);
     layout->addWidget(m_buttons);
     m_reason->setFocus();
     updateState();
@@ -76,10 +84,33 @@ QString StepBackDialog::passphrase() const {
     return m_passphrase->text();
 }
 
+void StepBackDialog::setChecking(bool checking) {
+    m_checking = checking;
+    // The focus leaves the fields being disabled for the dialog itself, not for the next
+    // button: Enter then finds the (disabled) default button and does nothing, instead of
+    // pressing Cancel, which would have taken the focus.
+    if (checking)
+        setFocus(Qt::OtherFocusReason);
+    for (QWidget *field : {static_cast<QWidget *>(m_target), static_cast<QWidget *>(m_reason),
+                           static_cast<QWidget *>(m_passphrase)})
+        field->setEnabled(!checking);
+    m_hint->setText(checking ? tr("Checking the passphrase…") : QString());
+    m_hint->setVisible(checking);
+    updateState();
+}
+
+void StepBackDialog::setMessage(const QString &message) {
+    setChecking(false);
+    m_hint->setText(message);
+    m_hint->setVisible(!message.isEmpty());
+    m_passphrase->clear();
+    m_passphrase->setFocus();
+}
+
 void StepBackDialog::updateState() {
     // The engine checks everything again; this only keeps an empty form from being sent.
-    const bool complete =
-        !reason().isEmpty() && !m_passphrase->text().isEmpty() && m_target->count() > 0;
+    const bool complete = !m_checking && !reason().isEmpty() && !m_passphrase->text().isEmpty() &&
+                          m_target->count() > 0;
     for (QAbstractButton *button : m_buttons->buttons()) {
         if (m_buttons->buttonRole(button) == QDialogButtonBox::AcceptRole)
             button->setEnabled(complete);

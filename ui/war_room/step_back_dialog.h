@@ -5,12 +5,14 @@
 
 class QComboBox;
 class QDialogButtonBox;
+class QLabel;
 class QLineEdit;
 
 namespace cutover::ui {
 
 // A planned step back to an earlier stage (not the emergency Rollback): which stage, why, and
-// the passphrase. The earlier stage is then validated like a shift.
+// the passphrase. The earlier stage is then validated like a shift. Confirming emits
+// confirmRequested(): the window checks the passphrase off the UI thread, then accepts.
 class StepBackDialog : public QDialog {
     Q_OBJECT
 public:
@@ -26,6 +28,15 @@ public:
     QLineEdit *reasonEdit() const { return m_reason; }
     QLineEdit *passphraseEdit() const { return m_passphrase; }
     QDialogButtonBox *buttons() const { return m_buttons; }
+    QLabel *hintLabel() const { return m_hint; }
+    // While the passphrase is checked: fields and Step back disabled, the hint says so.
+    void setChecking(bool checking);
+    bool isChecking() const { return m_checking; }
+    // Why the confirmation did not go through (the passphrase is cleared for a retry).
+    void setMessage(const QString &message);
+
+Q_SIGNALS:
+    void confirmRequested();
 
 private:
     void updateState();
@@ -34,6 +45,8 @@ private:
     QLineEdit *m_reason;
     QLineEdit *m_passphrase;
     QDialogButtonBox *m_buttons;
+    QLabel *m_hint;
+    bool m_checking = false;
 };
 
 } // namespace cutover::ui

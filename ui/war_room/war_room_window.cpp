@@ -11,6 +11,7 @@
 #include "ui/charts/chart_panel.h"
 #include "ui/charts/compare_view.h"
 #include "ui/checklist/checklist_panel.h"
+#include "ui/dialogs/passphrase_check.h"
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/dialogs/sign_off_dialog.h"
 #include "ui/executive/executive_board.h"
@@ -411,23 +412,39 @@ void WarRoomWindow::askSignIn() {
     if (!m_engine.hasOperators())
         m_signIn->setMessage(tr("No operators file could be loaded (the plan's operators.file): "
                                 "the console is view-only."));
-    connect(m_signIn, &SignInDialog::signInRequested, this,
-            [this](const QString &name, const QString &passphrase) {
-                const store::SignInResult result = m_engine.signIn(name, passphrase);
-                if (!result.ok()) {
-                    m_signIn->setMessage(result.message);
-                    offerBreakGlassIfAllowed(name, result);
-                    return;
-                }
-                setOperator(m_engine.operatorNamed(name));
-                m_signIn->accept();
+    SignInDialog *dialog = m_signIn;
+    const auto discarded = [dialog] {
+        dialog->setMessage(passphraseCheckDiscardedText());
+    };
+    connect(dialog, &SignInDialog::signInRequested, this,
+            [this, dialog, discarded](const QString &name, const QString &passphrase) {
+                dialog->setChecking(true);
+                whenPassphraseChecked(
+                    dialog, m_engine.checkPassphrase(name, passphrase),
+                    [this, dialog, name](const store::PassphraseProof &proof) {
+                        const store::SignInResult result = m_engine.signIn(proof);
+                        if (!result.ok()) {
+                            dialog->setMessage(result.message);
+                            offerBreakGlassIfAllowed(name, result);
+                            return;
+                        }
+                        setOperator(m_engine.operatorNamed(name));
+                        dialog->accept();
+                    },
+                    discarded);
             });
-    connect(m_signIn, &SignInDialog::breakGlassRequested, this,
-            [this](const QString &name, const QString &passphrase) {
-                engine::Operation *op = m_engine.breakGlassRollback(
-                    m_environment, name, passphrase, tr("war room, locked out of signing in"));
-                m_signIn->accept();
-                followRollback(op);
+    connect(dialog, &SignInDialog::breakGlassRequested, this,
+            [this, dialog, discarded](const QString &name, const QString &passphrase) {
+                dialog->setChecking(true);
+                whenPassphraseChecked(
+                    dialog, m_engine.checkPassphrase(name, passphrase),
+                    [this, dialog](const store::PassphraseProof &proof) {
+                        engine::Operation *op = m_engine.breakGlassRollback(
+                            m_environment, proof, tr("war room, locked out of signing in"));
+                        dialog->accept();
+                        followRollback(op);
+                    },
+                    discarded);
             });
     m_signIn->open();
 }
@@ -567,11 +584,18 @@ QDialog *WarRoomWindow::openShiftDialog() {
     }
     auto *dialog = new ShiftDialog(preview, m_operator->printedName, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &QDialog::accepted, this, [this, dialog] {
-        engine::Operation *op = m_engine.shift(m_environment, *m_operator, dialog->passphrase(),
-                                               dialog->typedPercent());
-        m_shiftProgress = tr("Applying…");
-        watch(op);
+    connect(dialog, &ShiftDialog::confirmRequested, this, [this, dialog] {
+        dialog->setChecking(true);
+        whenPassphraseChecked(
+            dialog, m_engine.checkPassphrase(m_operator->name, dialog->passphrase()),
+            [this, dialog](const store::PassphraseProof &proof) {
+                const int typed = dialog->typedPercent();
+                dialog->accept();
+                engine::Operation *op = m_engine.shift(m_environment, *m_operator, proof, typed);
+                m_shiftProgress = tr("Applying…");
+                watch(op);
+            },
+            [dialog] { dialog->setMessage(passphraseCheckDiscardedText()); });
     });
     dialog->open();
     return dialog;
@@ -608,15 +632,21 @@ QDialog *WarRoomWindow::openSignOffDialog(const QString &gate) {
             [this, dialog, gate](const QString &role, const QString &meaning,
                                  const QString &comment, const QString &passphrase,
                                  bool acknowledgesMarginal) {
-                const auto outcome =
-                    m_engine.signOff(m_environment, gate, role, *m_operator, passphrase, meaning,
-                                     comment, acknowledgesMarginal);
-                if (!outcome.ok) {
-                    dialog->setMessage(outcome.message());
-                    return;
-                }
-                statusBar()->showMessage(tr("%1 signed").arg(gate), 10'000);
-                dialog->accept();
+                dialog->setChecking(true);
+                whenPassphraseChecked(
+                    dialog, m_engine.checkPassphrase(m_operator->name, passphrase),
+                    [=, this](const store::PassphraseProof &proof) {
+                        const auto outcome =
+                            m_engine.signOff(m_environment, gate, role, *m_operator, proof, meaning,
+                                             comment, acknowledgesMarginal);
+                        if (!outcome.ok) {
+                            dialog->setMessage(outcome.message());
+                            return;
+                        }
+                        statusBar()->showMessage(tr("%1 signed").arg(gate), 10'000);
+                        dialog->accept();
+                    },
+                    [dialog] { dialog->setMessage(passphraseCheckDiscardedText()); });
             });
     dialog->open();
     return dialog;
@@ -706,11 +736,20 @@ QDialog *WarRoomWindow::openStepBackDialog() {
     auto *dialog =
         new StepBackDialog(m_environment, s.currentPercent, earlier, m_operator->printedName, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &QDialog::accepted, this, [this, dialog] {
-        engine::Operation *op = m_engine.stepBack(m_environment, *m_operator, dialog->passphrase(),
-                                                  dialog->percent(), dialog->reason());
-        m_shiftProgress = tr("Stepping back…");
-        watch(op);
+    connect(dialog, &StepBackDialog::confirmRequested, this, [this, dialog] {
+        dialog->setChecking(true);
+        whenPassphraseChecked(
+            dialog, m_engine.checkPassphrase(m_operator->name, dialog->passphrase()),
+            [this, dialog](const store::PassphraseProof &proof) {
+                const int percent = dialog->percent();
+                const QString reason = dialog->reason();
+                dialog->accept();
+                engine::Operation *op =
+                    m_engine.stepBack(m_environment, *m_operator, proof, percent, reason);
+                m_shiftProgress = tr("Stepping back…");
+                watch(op);
+            },
+            [dialog] { dialog->setMessage(passphraseCheckDiscardedText()); });
     });
     dialog->open();
     return dialog;
