@@ -170,7 +170,11 @@ int main(int argc, char *argv[]) {
     alice.name = u"alice"_s;
     alice.displayName = u"Alice Example"_s;
     alice.roles = {u"release_manager"_s};
-    alice.passphrase = store::hashPassphrase(u"pass-alice"_s); // the default cost
+    // "pass-alice" at the default cost, derived beforehand (Python's hashlib.pbkdf2_hmac): the
+    // first frame must not include a derivation.
+    alice.passphrase = {store::kPassphraseAlgorithm, store::kDefaultPassphraseIterations,
+                        QByteArray::fromBase64("d2luZG93LWJlbmNoLXNhbHQ="),
+                        QByteArray::fromBase64("6OGyK9FBqXZ4Qo+mMCBCOSPXaqLO+QKjWFp5a1itUuc=")};
     operators.upsert(alice);
     engine::CutoverEngine engine(plan, *opened.value(), operators, {});
     ui::WarRoomWindow window(engine);
