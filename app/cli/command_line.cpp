@@ -59,7 +59,10 @@ const QCommandLineOption kStore(u"store"_s,
 const QCommandLineOption kStatus(u"status"_s,
                                  u"Print where every environment stands (with --operator: "
                                  u"whether they may shift, and why not)."_s);
-const QCommandLineOption kJson(u"json"_s, u"With --status or --evaluate: print JSON."_s);
+const QCommandLineOption kJson(u"json"_s,
+                               u"With --status or --evaluate: print JSON. With an action "
+                               u"(--shift, --sign …): a refusal is printed as JSON with its "
+                               u"codes."_s);
 const QCommandLineOption kEvaluate(
     u"evaluate"_s,
     u"Judge a gate or one of its checks from Prometheus' history and the store: every check's "

@@ -41,12 +41,20 @@ private:
     bool settled() const;
     void finish(int code);
     // Refusals (guards, a wrong passphrase) exit 3; an attempt that failed exits 1.
-    void refuse(const QStringList &reasons, const QString &error, bool refused = true) {
+    // With --json, the refusal is also printed as {"refused": …, "error": …, "refusals":
+    // [{"code", "text", "args"}]} on standard output, for tools.
+    void refuse(const engine::Refusals &reasons, const QString &error, bool refused = true) {
         if (!error.isEmpty())
             m_err << error << '\n';
-        for (const QString &reason : reasons)
-            m_err << "refused: " << reason << '\n';
-        finish(refused || !reasons.isEmpty() ? ControlRefused : ControlFailed);
+        for (const engine::Refusal &reason : reasons)
+            m_err << "refused: " << reason.text() << '\n';
+        const bool isRefusal = refused || !reasons.isEmpty();
+        if (m_request.json)
+            m_out << QJsonDocument(QJsonObject{{u"refused"_s, isRefusal},
+                                               {u"error"_s, error},
+                                               {u"refusals"_s, engine::toJson(reasons)}})
+                         .toJson(QJsonDocument::Indented);
+        finish(isRefusal ? ControlRefused : ControlFailed);
     }
     void printStatus();
     void followOperation(engine::Operation *operation);
@@ -212,12 +220,13 @@ void ControlRun::printStatus() {
         if (!env.isEmpty() && name != env)
             continue;
         const auto snapshot = m_engine->snapshot(name);
-        const QStringList refusals =
-            m_operator ? m_engine->guards(engine::Action::Shift, *m_operator, name) : QStringList();
+        const engine::Refusals refusals = m_operator ? m_engine->refusals(engine::Action::Shift,
+                                                                          *m_operator, name)
+                                                     : engine::Refusals();
         if (m_request.json)
             environments.append(snapshotJson(snapshot, refusals));
         else
-            printSnapshot(m_out, snapshot, refusals, m_operator.has_value());
+            printSnapshot(m_out, snapshot, texts(refusals), m_operator.has_value());
     }
     if (m_request.json)
         m_out << QJsonDocument(
@@ -278,7 +287,7 @@ void ControlRun::act() {
             engine.signOff(env, m_request.gate, {}, *m_operator, m_passphrase, m_request.meaning,
                            m_request.comment, m_request.acknowledgeMarginal);
         if (!outcome.ok)
-            return refuse(outcome.refusals, outcome.error, true);
+            return refuse(outcome.refused, outcome.error, true);
         m_out << "signed " << m_request.gate << " in " << env << " as " << m_operator->printedName
               << " (" << m_request.meaning << ")\n";
         finish(ControlDone);
@@ -295,7 +304,7 @@ void ControlRun::act() {
     if (m_request.kind == ControlRequest::Kind::Tick) {
         const auto outcome = engine.tick(env, m_request.gate, m_request.item, *m_operator);
         if (!outcome.ok)
-            return refuse(outcome.refusals, outcome.error);
+            return refuse(outcome.refused, outcome.error);
         m_out << "ticked " << m_request.gate << '/' << m_request.item << " in " << env << '\n';
         finish(ControlDone);
         return;
@@ -320,8 +329,8 @@ void ControlRun::followOperation(engine::Operation *operation) {
     });
     connect(operation, &engine::Operation::finished, this,
             [this, operation](bool ok, const QString &summary) {
-                if (!ok && !operation->refusals().isEmpty())
-                    return refuse(operation->refusals(), {});
+                if (!ok && !operation->refused().isEmpty())
+                    return refuse(operation->refused(), {});
                 (ok ? m_out : m_err) << summary << '\n';
                 if (operation->kind() == engine::Operation::Kind::Rollback) {
                     afterRollback(ok ? ControlDone : ControlFailed);

@@ -26,7 +26,8 @@ QString healthName(engine::BackendHealth::State state) {
     return QString();
 }
 
-QJsonObject snapshotJson(const engine::EnvironmentSnapshot &s, const QStringList &shiftRefusals) {
+QJsonObject snapshotJson(const engine::EnvironmentSnapshot &s,
+                         const engine::Refusals &shiftRefusals) {
     QJsonArray gates;
     for (const engine::GateStatus &g : s.gates) {
         QJsonArray checks;
@@ -87,7 +88,8 @@ QJsonObject snapshotJson(const engine::EnvironmentSnapshot &s, const QStringList
                        {u"backends"_s, backends},
                        {u"firing_triggers"_s, QJsonArray::fromStringList(s.firingTriggers)},
                        {u"drift"_s, QJsonArray::fromStringList(s.driftAlarms)},
-                       {u"shift_refusals"_s, QJsonArray::fromStringList(shiftRefusals)}};
+                       {u"shift_refusals"_s, QJsonArray::fromStringList(texts(shiftRefusals))},
+                       {u"shift_refusal_codes"_s, engine::toJson(shiftRefusals)}};
     if (s.measuredShare)
         object.insert(u"measured_share"_s, *s.measuredShare);
     return object;

@@ -11,7 +11,9 @@ namespace cutover::cli {
 
 QString shareText(std::optional<double> share);
 QString healthName(engine::BackendHealth::State state);
-QJsonObject snapshotJson(const engine::EnvironmentSnapshot &s, const QStringList &shiftRefusals);
+// `shift_refusals` carries the texts; `shift_refusal_codes` each refusal's code, text and args.
+QJsonObject snapshotJson(const engine::EnvironmentSnapshot &s,
+                         const engine::Refusals &shiftRefusals);
 void printSnapshot(QTextStream &out, const engine::EnvironmentSnapshot &s,
                    const QStringList &shiftRefusals, bool withOperator);
 // Who decides, one line: "decisions: controller host-a · leading 3d · evaluated 1s ago".

@@ -35,13 +35,14 @@ void Operation::progress(const QString &text) {
     QTimer::singleShot(0, this, [this, text] { Q_EMIT progressed(text); });
 }
 
-void Operation::finish(bool ok, const QString &summary, const QStringList &refusals) {
+void Operation::finish(bool ok, const QString &summary, const Refusals &refused) {
     if (m_finished)
         return;
     m_finished = true;
     m_ok = ok;
     m_summary = summary;
-    m_refusals = refusals;
+    m_refused = refused;
+    m_refusals = texts(refused);
     Q_EMIT finished(ok, summary);
     deleteLater();
 }
@@ -225,10 +226,15 @@ QHash<QString, QStringList> CutoverEngine::situationShiftRefusals() const {
 
 QStringList CutoverEngine::guards(Action action, const Operator &who, const QString &environment,
                                   const GuardTarget &target) const {
+    return texts(refusals(action, who, environment, target));
+}
+
+Refusals CutoverEngine::refusals(Action action, const Operator &who, const QString &environment,
+                                 const GuardTarget &target) const {
     const EnvironmentRuntime *rt = runtime(environment);
     if (!rt)
-        return {u"no environment '%1' in the plan"_s.arg(environment)};
-    return engine::guards(action, who, guardInputs(*rt), target);
+        return {{RefusalCode::UnknownEnvironment, {{u"environment"_s, environment}}}};
+    return engine::refusals(action, who, guardInputs(*rt), target);
 }
 
 std::optional<CompareOutcome> CutoverEngine::compareOutcome(const QString &environment,

@@ -66,13 +66,14 @@ public:
     bool isFinished() const { return m_finished; }
     bool succeeded() const { return m_ok; }
     const QString &summary() const { return m_summary; }
-    const QStringList &refusals() const { return m_refusals; }
+    const QStringList &refusals() const { return m_refusals; } // rendered
+    const Refusals &refused() const { return m_refused; }      // typed
     const QList<backends::LbApplyResult> &results() const { return m_results; }
 
     // For the engine.
     void addResult(const backends::LbApplyResult &result);
     void progress(const QString &text);
-    void finish(bool ok, const QString &summary, const QStringList &refusals = {});
+    void finish(bool ok, const QString &summary, const Refusals &refused = {});
 
 Q_SIGNALS:
     void progressed(const QString &text);
@@ -86,6 +87,7 @@ private:
     bool m_ok = false;
     QString m_summary;
     QStringList m_refusals;
+    Refusals m_refused;
     QList<backends::LbApplyResult> m_results;
 };
 
@@ -143,6 +145,9 @@ public:
 
     QStringList guards(Action action, const Operator &who, const QString &environment,
                        const GuardTarget &target = {}) const;
+    // The same, typed: the window decides by code.
+    Refusals refusals(Action action, const Operator &who, const QString &environment,
+                      const GuardTarget &target = {}) const;
     // Per environment, why a shift to the next stage is refused now for someone holding every
     // role that may shift: the refusals left are the situation's (status reports print them).
     QHash<QString, QStringList> situationShiftRefusals() const;

@@ -11,15 +11,29 @@ using namespace Qt::StringLiterals;
 
 namespace cutover::engine {
 
+namespace {
+
+// What a refusal's audit entry carries: the text people read and the codes tools read.
+QJsonObject refusalDetails(const Refusals &refused, QJsonObject details = {}) {
+    QJsonArray codes;
+    for (const Refusal &r : refused)
+        codes.append(Refusal::codeName(r.code));
+    details.insert(u"reasons"_s, QJsonArray::fromStringList(texts(refused)));
+    details.insert(u"codes"_s, codes);
+    return details;
+}
+
+} // namespace
+
 // --- operators' actions ------------------------------------------------------------------------
 
 ActionOutcome CutoverEngine::tick(const QString &environment, const QString &gate,
                                   const QString &check, const Operator &who) {
     ActionOutcome outcome;
-    outcome.refusals = guards(Action::Tick, who, environment, GuardTarget{gate, check, {}});
-    if (!outcome.refusals.isEmpty()) {
+    outcome.addRefusals(refusals(Action::Tick, who, environment, GuardTarget{gate, check, {}}));
+    if (!outcome.refused.isEmpty()) {
         audit(who.name, {}, u"tick_refused"_s, environment, gate + u'/' + check,
-              {{u"reasons"_s, QJsonArray::fromStringList(outcome.refusals)}});
+              refusalDetails(outcome.refused));
         return outcome;
     }
     const config::Gate *g = m_plan.gate(gate);
@@ -47,7 +61,9 @@ ActionOutcome CutoverEngine::untick(const QString &environment, const QString &g
     const EnvironmentRuntime *rt = std::as_const(*this).runtime(environment);
     const config::Gate *g = m_plan.gate(gate);
     if (!rt || !g) {
-        outcome.refusals = {tr("no such environment or gate")};
+        outcome.addRefusals({!rt ? Refusal{RefusalCode::UnknownEnvironment,
+                                           {{u"environment"_s, environment}}}
+                                 : Refusal{RefusalCode::UnknownGate, {{u"gate"_s, gate}}}});
         return outcome;
     }
     QString role;
@@ -56,16 +72,19 @@ ActionOutcome CutoverEngine::untick(const QString &environment, const QString &g
             role = c.role;
     }
     if (role.isEmpty())
-        outcome.refusals.append(tr("no manual item '%1' in %2").arg(check, g->title));
+        outcome.addRefusals({{RefusalCode::UnknownCheck, {{u"check"_s, check}, {u"gate"_s, g->title}}}});
     else if (!who.roles.contains(role) || !who.may(m_plan, config::Permission::Tick))
-        outcome.refusals.append(tr("'%1' is ticked by %2; %3 is %4")
-                                    .arg(check, role, who.name, who.roles.join(u", "_s)));
+        outcome.addRefusals({{RefusalCode::TickedByAnotherRole,
+                              {{u"check"_s, check},
+                               {u"role"_s, role},
+                               {u"operator"_s, who.name},
+                               {u"roles"_s, who.roles.join(u", "_s)}}}});
     for (const store::SignOff &s : rt->signOffs) {
         if (s.gate == gate)
-            outcome.refusals.append(tr("%1 is already signed by %2: unticking would void it")
-                                        .arg(g->title, s.printedName));
+            outcome.addRefusals({{RefusalCode::SignatureWouldBeVoided,
+                                  {{u"gate"_s, g->title}, {u"by"_s, s.printedName}}}});
     }
-    if (!outcome.refusals.isEmpty())
+    if (!outcome.refused.isEmpty())
         return outcome;
     auto done = m_store.untick(environment, gate, check, who.name, role);
     if (!done) {
@@ -104,9 +123,9 @@ ActionOutcome CutoverEngine::signOff(const QString &environment, const QString &
     }
     GuardTarget target{gate, {}, signingRole};
     target.acknowledgesMarginal = acknowledgeMarginal;
-    outcome.refusals = guards(Action::Sign, who, environment, target);
+    outcome.addRefusals(refusals(Action::Sign, who, environment, target));
     if (meaning.trimmed().isEmpty())
-        outcome.refusals.append(tr("a signature needs its meaning (e.g. \"Approved\")"));
+        outcome.addRefusals({{RefusalCode::MeaningMissing, {}}});
     // The score the signer acknowledges is the one judged now, written into the signed comment.
     std::optional<analysis::GateScore> marginal;
     if (const EnvironmentRuntime *rt = std::as_const(*this).runtime(environment)) {
@@ -116,11 +135,10 @@ ActionOutcome CutoverEngine::signOff(const QString &environment, const QString &
         }
     }
     if (marginal && acknowledgeMarginal && comment.trimmed().isEmpty())
-        outcome.refusals.append(
-            tr("acknowledging a marginal score needs a comment saying why it is acceptable"));
-    if (!outcome.refusals.isEmpty()) {
+        outcome.addRefusals({{RefusalCode::MarginalCommentMissing, {}}});
+    if (!outcome.refused.isEmpty()) {
         audit(who.name, signingRole, u"sign_refused"_s, environment, gate,
-              {{u"reasons"_s, QJsonArray::fromStringList(outcome.refusals)}});
+              refusalDetails(outcome.refused));
         return outcome;
     }
     if (!m_signIn) {
@@ -174,10 +192,9 @@ Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
 Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
                                 const store::PassphraseProof &proof, int typedPercent) {
     auto *op = new Operation(Operation::Kind::Shift, environment, this);
-    auto refuse = [this, op, environment, who](const QStringList &reasons, const QString &error) {
+    auto refuse = [this, op, environment, who](const Refusals &reasons, const QString &error) {
         audit(who.name, who.roleFor(m_plan, config::Permission::Shift), u"shift_refused"_s,
-              environment, {},
-              {{u"reasons"_s, QJsonArray::fromStringList(reasons)}, {u"error"_s, error}});
+              environment, {}, refusalDetails(reasons, {{u"error"_s, error}}));
         // Finish on the next turn so the caller can connect to finished() first.
         QTimer::singleShot(0, op, [op, reasons, error] {
             op->finish(false, error.isEmpty() ? tr("shift refused") : error, reasons);
@@ -190,18 +207,15 @@ Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
             rtp = rt.get();
     }
     if (!rtp)
-        return refuse({tr("no environment '%1' in the plan").arg(environment)}, {});
+        return refuse({{RefusalCode::UnknownEnvironment, {{u"environment"_s, environment}}}}, {});
     EnvironmentRuntime &rt = *rtp;
-    QStringList refusals = guards(Action::Shift, who, environment);
+    Refusals refused = refusals(Action::Shift, who, environment);
     const EnvironmentSnapshot s = snapshot(environment);
-    if (s.nextPercent < 0 || typedPercent != s.nextPercent) {
-        refusals.append(
-            tr("confirmation typed %1, but the next stage is %2")
-                .arg(typedPercent)
-                .arg(s.nextPercent < 0 ? tr("none") : QString::number(s.nextPercent) + u'%'));
-    }
-    if (!refusals.isEmpty())
-        return refuse(refusals, {});
+    if (s.nextPercent < 0 || typedPercent != s.nextPercent)
+        refused.append({RefusalCode::ConfirmationMismatch,
+                        {{u"typed"_s, typedPercent}, {u"next"_s, s.nextPercent}}});
+    if (!refused.isEmpty())
+        return refuse(refused, {});
     if (!m_signIn)
         return refuse({}, tr("no operators file: the passphrase cannot be verified"));
     if (!passphraseVerified(op, who, proof, u"shift"_s))
@@ -217,7 +231,7 @@ Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
         // Another console changed the stage first: a refusal with who and when, not a failure.
         const bool conflict = m_globalHealth.value(u"store"_s).state != BackendHealth::State::Down;
         if (conflict)
-            return refuse({error}, error);
+            return refuse({{RefusalCode::StageChangedElsewhere, {{u"detail"_s, error}}}}, error);
         QTimer::singleShot(0, op, [op, error] { op->finish(false, error); });
         return op;
     }
@@ -278,25 +292,25 @@ Operation *CutoverEngine::stepBack(const QString &environment, const Operator &w
                                    const store::PassphraseProof &proof, int toPercent,
                                    const QString &reason) {
     auto *op = new Operation(Operation::Kind::Shift, environment, this);
-    auto refuse = [this, op, environment, who, toPercent](const QStringList &reasons,
+    auto refuse = [this, op, environment, who, toPercent](const Refusals &reasons,
                                                           const QString &error) {
         audit(who.name, who.roleFor(m_plan, config::Permission::Shift), u"step_back_refused"_s,
               environment, u"%1%"_s.arg(toPercent),
-              {{u"reasons"_s, QJsonArray::fromStringList(reasons)}, {u"error"_s, error}});
+              refusalDetails(reasons, {{u"error"_s, error}}));
         QTimer::singleShot(0, op, [op, reasons, error] {
             op->finish(false, error.isEmpty() ? tr("step back refused") : error, reasons);
         });
         return op;
     };
     if (!std::as_const(*this).runtime(environment))
-        return refuse({tr("no environment '%1' in the plan").arg(environment)}, {});
+        return refuse({{RefusalCode::UnknownEnvironment, {{u"environment"_s, environment}}}}, {});
     EnvironmentRuntime &rt = runtime(environment);
-    QStringList refusals =
-        guards(Action::StepBack, who, environment, GuardTarget{{}, {}, {}, toPercent});
+    Refusals refused =
+        refusals(Action::StepBack, who, environment, GuardTarget{{}, {}, {}, toPercent});
     if (reason.trimmed().isEmpty())
-        refusals.append(tr("a step back needs its reason (it is not an emergency: say why)"));
-    if (!refusals.isEmpty())
-        return refuse(refusals, {});
+        refused.append({RefusalCode::StepBackReasonMissing, {}});
+    if (!refused.isEmpty())
+        return refuse(refused, {});
     if (!m_signIn)
         return refuse({}, tr("no operators file: the passphrase cannot be verified"));
     if (!passphraseVerified(op, who, proof, u"step_back"_s))
@@ -316,7 +330,7 @@ Operation *CutoverEngine::stepBack(const QString &environment, const Operator &w
     if (!plan) {
         const bool conflict = m_globalHealth.value(u"store"_s).state != BackendHealth::State::Down;
         if (conflict)
-            return refuse({error}, error);
+            return refuse({{RefusalCode::StageChangedElsewhere, {{u"detail"_s, error}}}}, error);
         QTimer::singleShot(0, op, [op, error] { op->finish(false, error); });
         return op;
     }
@@ -333,13 +347,12 @@ Operation *CutoverEngine::stepBack(const QString &environment, const Operator &w
 Operation *CutoverEngine::rollback(const QString &environment, const Operator &who,
                                    const QString &reason) {
     auto *op = new Operation(Operation::Kind::Rollback, environment, this);
-    const QStringList refusals = guards(Action::Rollback, who, environment);
-    const bool known = std::as_const(*this).runtime(environment) != nullptr;
-    if (!refusals.isEmpty() || !known) {
-        audit(who.name, {}, u"rollback_refused"_s, environment, {},
-              {{u"reasons"_s, QJsonArray::fromStringList(refusals)}});
+    // An unknown environment is among the refusals (refusals() says so).
+    const Refusals refused = refusals(Action::Rollback, who, environment);
+    if (!refused.isEmpty()) {
+        audit(who.name, {}, u"rollback_refused"_s, environment, {}, refusalDetails(refused));
         QTimer::singleShot(0, op,
-                           [op, refusals] { op->finish(false, tr("rollback refused"), refusals); });
+                           [op, refused] { op->finish(false, tr("rollback refused"), refused); });
         return op;
     }
     startRollback(runtime(environment), op, who.name,
@@ -359,24 +372,24 @@ Operation *CutoverEngine::breakGlassRollback(const QString &environment,
                                              const QString &reason) {
     const QString &operatorName = proof.operatorName();
     auto *op = new Operation(Operation::Kind::Rollback, environment, this);
-    const auto refuse = [op](const QStringList &reasons, const QString &error) {
+    const auto refuse = [op](const Refusals &reasons, const QString &error) {
         QTimer::singleShot(0, op, [op, reasons, error] { op->finish(false, error, reasons); });
         return op;
     };
     if (!m_signIn)
         return refuse({}, tr("no operators file: the passphrase cannot be verified"));
     if (!std::as_const(*this).runtime(environment))
-        return refuse({tr("no environment '%1' in the plan").arg(environment)},
+        return refuse({{RefusalCode::UnknownEnvironment, {{u"environment"_s, environment}}}},
                       tr("rollback refused"));
     // The role before the passphrase, as for any rollback; a name that is no operator gets the
     // passphrase check's answer (which does not say whether the name exists).
     const std::optional<Operator> who = operatorNamed(operatorName);
     if (who) {
-        const QStringList refusals = guards(Action::Rollback, *who, environment);
-        if (!refusals.isEmpty()) {
+        const Refusals refused = refusals(Action::Rollback, *who, environment);
+        if (!refused.isEmpty()) {
             audit(who->name, {}, u"rollback_refused"_s, environment, {},
-                  {{u"reasons"_s, QJsonArray::fromStringList(refusals)}, {u"break_glass"_s, true}});
-            return refuse(refusals, tr("rollback refused"));
+                  refusalDetails(refused, {{u"break_glass"_s, true}}));
+            return refuse(refused, tr("rollback refused"));
         }
     }
     const store::SignInResult verified = m_signIn->verifyBreakGlass(proof);

@@ -97,14 +97,14 @@ void CutoverEngine::applyAuditEntry(const store::AuditEntry &entry) {
 ActionOutcome CutoverEngine::acknowledgeWarRoom(const Operator &who, const QString &comment) {
     ActionOutcome outcome;
     if (who.name.isEmpty())
-        outcome.refusals.append(tr("(not signed in) sign in to acknowledge the war room"));
+        outcome.addRefusals(
+            {{RefusalCode::NotSignedIn, {{u"action"_s, u"acknowledge_war_room"_s}}}});
     else if (!who.may(m_plan, config::Permission::Rollback) &&
              !who.may(m_plan, config::Permission::Sign))
-        outcome.refusals.append(tr("%1 (%2) may neither roll back nor sign: the war room is "
-                                   "acknowledged by someone who can act on it")
-                                    .arg(who.name, who.roles.join(u", "_s)));
+        outcome.addRefusals({{RefusalCode::MayNotAcknowledgeWarRoom,
+                              {{u"operator"_s, who.name}, {u"roles"_s, who.roles.join(u", "_s)}}}});
     if (!m_warRoom.active)
-        outcome.refusals.append(tr("no war room is active"));
+        outcome.addRefusals({{RefusalCode::NoWarRoomActive, {}}});
     if (!outcome.refusals.isEmpty())
         return outcome;
     const QString role = who.roleFor(m_plan, config::Permission::Rollback).isEmpty()

@@ -4,6 +4,7 @@
 // a shift's preview and an action's outcome. Reports and views include this header, never the
 // engine itself (DESIGN.md, dependency rule).
 
+#include "app/cutover/refusal.h"
 #include "app/cutover/gate_status.h"
 #include "app/cutover/guards.h"
 #include "app/cutover/phase.h"
@@ -111,8 +112,13 @@ struct ShiftPreview {
 // The outcome of a synchronous action (tick, untick, sign-off).
 struct ActionOutcome {
     bool ok = false;
-    QStringList refusals; // the guards that refused it; empty when it ran
+    Refusals refused;     // the guards that refused it, typed; empty when it ran
+    QStringList refusals; // the same, rendered for people
     QString error;        // store error, wrong passphrase, …
+    void addRefusals(const Refusals &more) {
+        refused += more;
+        refusals += texts(more);
+    }
     QString message() const {
         return ok ? QString() : (error.isEmpty() ? refusals.join(u'\n') : error);
     }

@@ -314,32 +314,46 @@ bool GateStatus::ready() const {
 }
 
 QStringList GateStatus::checkBlockers() const {
-    QStringList reasons;
+    return texts(checkBlockerRefusals());
+}
+
+Refusals GateStatus::checkBlockerRefusals() const {
+    Refusals reasons;
     for (const CheckStatus &c : checks) {
         // Compare checks count through the score below.
         if (c.state == State::Pass || (score && c.kind == config::Check::Kind::Compare))
             continue;
         if (c.state == State::Open)
-            reasons.append(u"%1: '%2' not ticked (%3)"_s.arg(title, c.title, c.detail));
+            reasons.append({RefusalCode::CheckNotTicked,
+                            {{u"gate"_s, title}, {u"check"_s, c.title}, {u"detail"_s, c.detail}}});
         else
-            reasons.append(
-                u"%1: '%2' is %3: %4"_s.arg(title, c.title, checkStateName(c.state), c.detail));
+            reasons.append({RefusalCode::CheckNotPassing,
+                            {{u"gate"_s, title},
+                             {u"check"_s, c.title},
+                             {u"state"_s, checkStateName(c.state)},
+                             {u"detail"_s, c.detail}}});
     }
     if (score && score->classification == analysis::GateClass::Fail)
-        reasons.append(u"%1: %2"_s.arg(title, score->reason));
+        reasons.append(
+            {RefusalCode::GateScoreFailed, {{u"gate"_s, title}, {u"reason"_s, score->reason}}});
     return reasons;
 }
 
 QStringList GateStatus::blockers() const {
-    QStringList reasons = checkBlockers();
+    return texts(blockerRefusals());
+}
+
+Refusals GateStatus::blockerRefusals() const {
+    Refusals reasons = checkBlockerRefusals();
     for (const SignatureStatus &s : signatures) {
         if (!s.signOff) {
-            reasons.append(u"%1: not signed by %2"_s.arg(title, s.role));
+            reasons.append({RefusalCode::GateNotSigned, {{u"gate"_s, title}, {u"role"_s, s.role}}});
         } else if (isMarginal() && !s.acknowledgedMarginal) {
-            reasons.append(
-                u"%1: %2; %3 signed as %4 before it was marginal, without "
-                u"acknowledging it (the score must recover, or the gate be voided by "
-                u"a step back)"_s.arg(title, score->reason, s.signOff->printedName, s.role));
+            reasons.append({RefusalCode::SignedBeforeMarginal,
+                            {{u"gate"_s, title},
+                             {u"reason"_s, score->reason},
+                             {u"by"_s, s.signOff->printedName},
+                             {u"role"_s, s.role}}});
         }
     }
     return reasons;

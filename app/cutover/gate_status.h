@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/cutover/refusal.h"
 #include "app/analysis/compare.h"
 #include "app/analysis/gate_score.h"
 #include "app/config/plan.h"
@@ -66,9 +67,11 @@ struct GateStatus {
     // Why the gate is not ready, one line per problem, e.g.
     // "Gate 1: 'No customer complaints' not ticked (release_manager)".
     QStringList blockers() const;
+    Refusals blockerRefusals() const;
     // What blocks *signing* among the checks: the non-compare checks that do not pass, and a
     // failing score. Empty when only signatures are missing.
     QStringList checkBlockers() const;
+    Refusals checkBlockerRefusals() const;
 };
 
 // The sentence a sign-off comment starts with when its signer acknowledged a marginal score:

@@ -49,41 +49,47 @@ bool beforeFirstStage(const GuardInputs &in) {
     return in.state.stageIndex < 0 || in.phase == Phase::RolledBack;
 }
 
-void permission(QStringList &reasons, const Operator &who, const config::Plan &plan,
+void permission(Refusals &reasons, const Operator &who, const config::Plan &plan,
                 Permission needed) {
     if (!who.may(plan, needed)) {
-        reasons.append(u"%1 (%2) may not %3: no role of theirs has the '%3' permission"_s.arg(
-            who.name, who.roles.join(u", "_s), config::permissionName(needed)));
+        reasons.append({RefusalCode::NoPermission,
+                        {{u"operator"_s, who.name},
+                         {u"roles"_s, who.roles.join(u", "_s)},
+                         {u"permission"_s, config::permissionName(needed)}}});
     }
 }
 
-void store(QStringList &reasons, const GuardInputs &in, const QString &what) {
+void store(Refusals &reasons, const GuardInputs &in, const QString &action) {
     if (!in.storeAvailable)
-        reasons.append(
-            u"the store is unavailable (%1): %2 cannot be recorded"_s.arg(in.storeProblem, what));
+        reasons.append({RefusalCode::StoreUnavailable,
+                        {{u"problem"_s, in.storeProblem}, {u"action"_s, action}}});
 }
 
-QStringList shiftGuards(const Operator &who, const GuardInputs &in) {
+Refusal busy(const GuardInputs &in, const QString &action) {
+    return {RefusalCode::EnvironmentBusy,
+            {{u"environment"_s, in.environment},
+             {u"phase"_s, phaseName(in.phase).toLower()},
+             {u"action"_s, action}}};
+}
+
+Refusals shiftGuards(const Operator &who, const GuardInputs &in) {
     const config::Plan &plan = *in.plan;
-    QStringList reasons;
+    Refusals reasons;
     permission(reasons, who, plan, Permission::Shift);
-    store(reasons, in, u"a shift"_s);
+    store(reasons, in, u"shift"_s);
 
     if (isBusy(in.phase)) {
-        reasons.append(
-            u"%1 is %2: wait until it ends"_s.arg(in.environment, phaseName(in.phase).toLower()));
+        reasons.append(busy(in, u"shift"_s));
         return reasons;
     }
     const int current = beforeFirstStage(in) ? -1 : in.state.stageIndex;
     const int next = current + 1;
     if (next >= plan.stages.size() || in.phase == Phase::Complete) {
-        reasons.append(u"%1 is at 100%: the cutover is complete"_s.arg(in.environment));
+        reasons.append({RefusalCode::CutoverComplete, {{u"environment"_s, in.environment}}});
         return reasons;
     }
-    if (in.validationFailed) {
-        reasons.append(u"the validation at %1 failed: roll back, or have it re-validated"_s.arg(
-            stageLabel(plan, current)));
-    }
+    if (in.validationFailed)
+        reasons.append({RefusalCode::ValidationFailed, {{u"stage"_s, stageLabel(plan, current)}}});
 
     // Progressive by environment: an environment goes to a stage only once every earlier one
     // has *validated* it (or a later one) and is not rolling back.
@@ -96,31 +102,37 @@ QStringList shiftGuards(const Operator &who, const GuardInputs &in) {
         if (const QString why =
                 notValidatedYet(plan, other == in.allEnvironments.cend() ? nullptr : &*other, next);
             !why.isEmpty())
-            reasons.append(u"%1 %2: %3 may not go to %4 before %1 has validated it"_s.arg(
-                env.name, why, in.environment, stageLabel(plan, next)));
+            reasons.append({RefusalCode::EarlierEnvironmentFirst,
+                            {{u"earlier"_s, env.name},
+                             {u"situation"_s, why},
+                             {u"environment"_s, in.environment},
+                             {u"stage"_s, stageLabel(plan, next)}}});
     }
 
     for (const QString &gateId : gatesBeforeNextShift(plan, current)) {
         const GateStatus *status = findStatus(in, gateId);
         if (!status) {
             const config::Gate *gate = plan.gate(gateId);
-            reasons.append(u"%1: status not known yet"_s.arg(gate ? gate->title : gateId));
+            reasons.append({RefusalCode::GateStatusUnknown,
+                            {{u"gate"_s, gate ? gate->title : gateId}, {u"gate_id"_s, gateId}}});
             continue;
         }
-        reasons.append(status->blockers());
+        reasons.append(status->blockerRefusals());
     }
 
     if (current >= 0) {
         const config::Stage &stage = plan.stages.at(current);
         if (!in.state.holdStartedAt.isValid()) {
-            reasons.append(u"%1 has not been validated yet: the hold of %2 has not started"_s.arg(
-                stageLabel(plan, current), stage.hold.toString()));
+            reasons.append(
+                {RefusalCode::StageNotValidated,
+                 {{u"stage"_s, stageLabel(plan, current)}, {u"hold"_s, stage.hold.toString()}}});
         } else {
             const qint64 left = stage.hold.ms() - in.state.holdStartedAt.msecsTo(in.now);
             if (left > 0) {
-                reasons.append(u"hold at %1: %2 left (until %3)"_s.arg(
-                    stageLabel(plan, current), formatSpan(left),
-                    in.now.addMSecs(left).toString(u"yyyy-MM-dd HH:mm:ss 'UTC'"_s)));
+                reasons.append({RefusalCode::HoldTimeLeft,
+                                {{u"stage"_s, stageLabel(plan, current)},
+                                 {u"left_ms"_s, left},
+                                 {u"until"_s, in.now.addMSecs(left)}}});
             }
         }
     }
@@ -128,32 +140,30 @@ QStringList shiftGuards(const Operator &who, const GuardInputs &in) {
     for (const BackendHealth &backend : in.backends) {
         if (backend.state == BackendHealth::State::Down ||
             backend.state == BackendHealth::State::Unknown) {
-            QString reason = backend.state == BackendHealth::State::Down
-                                 ? u"%1 is unreachable"_s.arg(backend.name)
-                                 : u"%1 has not answered yet"_s.arg(backend.name);
-            if (!backend.problem.isEmpty())
-                reason += u": "_s + backend.problem;
-            if (backend.lastGoodAt.isValid())
-                reason += u" (last good answer %1 ago)"_s.arg(
-                    formatSpan(backend.lastGoodAt.msecsTo(in.now)));
-            reasons.append(reason);
+            reasons.append({backend.state == BackendHealth::State::Down
+                                ? RefusalCode::BackendUnreachable
+                                : RefusalCode::BackendNotAnswered,
+                            {{u"backend"_s, backend.name},
+                             {u"problem"_s, backend.problem},
+                             {u"last_good_ms_ago"_s, backend.lastGoodAt.isValid()
+                                                         ? backend.lastGoodAt.msecsTo(in.now)
+                                                         : qint64(-1)}}});
         }
     }
     for (const QString &trigger : in.firingTriggers)
-        reasons.append(u"trigger firing: %1"_s.arg(trigger));
+        reasons.append({RefusalCode::TriggerFiring, {{u"trigger"_s, trigger}}});
     for (const QString &drift : in.driftAlarms)
-        reasons.append(u"weights drifted: %1"_s.arg(drift));
+        reasons.append({RefusalCode::WeightsDrifted, {{u"drift"_s, drift}}});
     return reasons;
 }
 
-QStringList stepBackGuards(const Operator &who, const GuardInputs &in, const GuardTarget &target) {
+Refusals stepBackGuards(const Operator &who, const GuardInputs &in, const GuardTarget &target) {
     const config::Plan &plan = *in.plan;
-    QStringList reasons;
+    Refusals reasons;
     permission(reasons, who, plan, Permission::Shift);
-    store(reasons, in, u"a step back"_s);
+    store(reasons, in, u"step_back"_s);
     if (isBusy(in.phase)) {
-        reasons.append(
-            u"%1 is %2: wait until it ends"_s.arg(in.environment, phaseName(in.phase).toLower()));
+        reasons.append(busy(in, u"step_back"_s));
         return reasons;
     }
     const int current = beforeFirstStage(in) ? -1 : in.state.stageIndex;
@@ -161,65 +171,73 @@ QStringList stepBackGuards(const Operator &who, const GuardInputs &in, const Gua
     for (int i = 0; i < current; ++i)
         earlier.append(stageLabel(plan, i));
     if (earlier.isEmpty()) {
-        reasons.append(u"%1 is at %2: there is no earlier stage to step back to (Rollback "
-                       u"returns to 0%)"_s.arg(in.environment, stageLabel(plan, current)));
+        reasons.append({RefusalCode::NoEarlierStage,
+                        {{u"environment"_s, in.environment},
+                         {u"stage"_s, stageLabel(plan, current)}}});
         return reasons;
     }
     bool known = false;
     for (int i = 0; i < current; ++i)
         known = known || plan.stages.at(i).percent == target.percent;
     if (!known)
-        reasons.append(u"step back to %1%: the earlier stages of %2 are %3"_s.arg(target.percent)
-                           .arg(in.environment, earlier.join(u", "_s)));
+        reasons.append({RefusalCode::NotAnEarlierStage,
+                        {{u"percent"_s, target.percent},
+                         {u"environment"_s, in.environment},
+                         {u"earlier"_s, earlier.join(u", "_s)}}});
     return reasons;
 }
 
-QStringList rollbackGuards(const Operator &who, const GuardInputs &in) {
+Refusals rollbackGuards(const Operator &who, const GuardInputs &in) {
     // Only the role can refuse a rollback: never a backend that looks down, never the store
     // (the rollback runs and reports per load balancer).
-    QStringList reasons;
+    Refusals reasons;
     permission(reasons, who, *in.plan, Permission::Rollback);
     if (in.phase == Phase::RollingBack)
-        reasons.append(u"a rollback of %1 is already running"_s.arg(in.environment));
+        reasons.append({RefusalCode::RollbackRunning, {{u"environment"_s, in.environment}}});
     return reasons;
 }
 
-QStringList tickGuards(const Operator &who, const GuardInputs &in, const GuardTarget &target) {
+Refusals tickGuards(const Operator &who, const GuardInputs &in, const GuardTarget &target) {
     const config::Plan &plan = *in.plan;
-    QStringList reasons;
+    Refusals reasons;
     permission(reasons, who, plan, Permission::Tick);
     const config::Gate *gate = plan.gate(target.gate);
     if (!gate)
-        return reasons << u"no gate '%1' in the plan"_s.arg(target.gate);
+        return reasons << Refusal{RefusalCode::UnknownGate, {{u"gate"_s, target.gate}}};
     const auto check = std::find_if(gate->checks.cbegin(), gate->checks.cend(),
                                     [&](const config::Check &c) { return c.id == target.check; });
     if (check == gate->checks.cend())
-        return reasons << u"no item '%1' in %2"_s.arg(target.check, gate->title);
-    if (check->kind != config::Check::Kind::Manual) {
-        return reasons << u"'%1' is checked automatically: it cannot be ticked"_s.arg(check->title);
-    }
+        return reasons << Refusal{RefusalCode::UnknownCheck,
+                                  {{u"check"_s, target.check}, {u"gate"_s, gate->title}}};
+    if (check->kind != config::Check::Kind::Manual)
+        return reasons << Refusal{RefusalCode::CheckIsAutomatic, {{u"check"_s, check->title}}};
     if (!who.roles.contains(check->role))
-        reasons.append(u"'%1' is ticked by %2; %3 is %4"_s.arg(check->title, check->role, who.name,
-                                                               who.roles.join(u", "_s)));
+        reasons.append({RefusalCode::TickedByAnotherRole,
+                        {{u"check"_s, check->title},
+                         {u"role"_s, check->role},
+                         {u"operator"_s, who.name},
+                         {u"roles"_s, who.roles.join(u", "_s)}}});
     if (const GateStatus *status = findStatus(in, gate->id)) {
         for (const CheckStatus &c : status->checks) {
             if (c.id == check->id && c.state == CheckStatus::State::Pass)
-                reasons.append(u"'%1' is already ticked by %2 at %3"_s.arg(
-                    check->title, c.tickedBy, c.tickedAt.toString(Qt::ISODate)));
+                reasons.append({RefusalCode::AlreadyTicked,
+                                {{u"check"_s, check->title},
+                                 {u"by"_s, c.tickedBy},
+                                 {u"at"_s, c.tickedAt}}});
         }
     }
-    store(reasons, in, u"a tick"_s);
+    store(reasons, in, u"tick"_s);
     return reasons;
 }
 
-QStringList signGuards(const Operator &who, const GuardInputs &in, const GuardTarget &target) {
+Refusals signGuards(const Operator &who, const GuardInputs &in, const GuardTarget &target) {
     const config::Plan &plan = *in.plan;
-    QStringList reasons;
+    Refusals reasons;
     permission(reasons, who, plan, Permission::Sign);
-    store(reasons, in, u"a signature"_s);
+    store(reasons, in, u"sign"_s);
     const config::Gate *gate = plan.gate(target.gate);
     if (!gate)
-        return reasons << u"no gate '%1' in the plan"_s.arg(target.gate);
+        return reasons << Refusal{RefusalCode::UnknownGate, {{u"gate"_s, target.gate}}};
     QString role = target.role;
     if (role.isEmpty()) {
         for (const QString &r : who.roles) {
@@ -230,47 +248,56 @@ QStringList signGuards(const Operator &who, const GuardInputs &in, const GuardTa
         }
     }
     if (role.isEmpty() || !gate->signOff.contains(role) || !who.roles.contains(role)) {
-        reasons.append(u"%1 is signed by %2; %3 is %4"_s.arg(
-            gate->title, gate->signOff.join(u", "_s), who.name, who.roles.join(u", "_s)));
+        reasons.append({RefusalCode::SignedByAnotherRole,
+                        {{u"gate"_s, gate->title},
+                         {u"roles"_s, gate->signOff.join(u", "_s)},
+                         {u"operator"_s, who.name},
+                         {u"operator_roles"_s, who.roles.join(u", "_s)}}});
     }
     const int current = beforeFirstStage(in) ? -1 : in.state.stageIndex;
     if (isBusy(in.phase)) {
-        reasons.append(
-            u"%1 is %2: sign when it holds"_s.arg(in.environment, phaseName(in.phase).toLower()));
+        reasons.append(busy(in, u"sign"_s));
     } else if (!gatesBeforeNextShift(plan, current).contains(gate->id)) {
-        reasons.append(u"%1 is not signed now: %2 is at %3"_s.arg(gate->title, in.environment,
-                                                                  stageLabel(plan, current)));
+        reasons.append({RefusalCode::GateNotSignedNow,
+                        {{u"gate"_s, gate->title},
+                         {u"environment"_s, in.environment},
+                         {u"stage"_s, stageLabel(plan, current)}}});
     } else if (plan.signsAfterStability(gate->id)) {
         // The signature attests the stability the gate's title promises: only once the hold has
         // been watched to its end with no breach (a breach or unwatched time restarts it).
         const config::Stage &stage = plan.stages.at(current);
         if (!in.state.holdStartedAt.isValid()) {
-            reasons.append(u"%1 attests %2 of stability at %3: the hold has not started (%3 not "
-                           u"validated yet)"_s.arg(gate->title, stage.hold.toString(),
-                                                   stageLabel(plan, current)));
+            reasons.append({RefusalCode::StabilityHoldNotStarted,
+                            {{u"gate"_s, gate->title},
+                             {u"hold"_s, stage.hold.toString()},
+                             {u"stage"_s, stageLabel(plan, current)}}});
         } else if (const qint64 left = stage.hold.ms() - in.state.holdStartedAt.msecsTo(in.now);
                    left > 0) {
-            reasons.append(
-                u"%1 attests %2 of stability at %3: %4 left (observed since %5, signable at %6)"_s
-                    .arg(gate->title, stage.hold.toString(), stageLabel(plan, current),
-                         formatSpan(left),
-                         in.state.holdStartedAt.toString(u"yyyy-MM-dd HH:mm:ss 'UTC'"_s),
-                         in.now.addMSecs(left).toString(u"yyyy-MM-dd HH:mm:ss 'UTC'"_s)));
+            reasons.append({RefusalCode::StabilityTimeLeft,
+                            {{u"gate"_s, gate->title},
+                             {u"hold"_s, stage.hold.toString()},
+                             {u"stage"_s, stageLabel(plan, current)},
+                             {u"left_ms"_s, left},
+                             {u"since"_s, in.state.holdStartedAt},
+                             {u"until"_s, in.now.addMSecs(left)}}});
         }
     }
     if (const GateStatus *status = findStatus(in, gate->id)) {
         for (const SignatureStatus &s : status->signatures) {
             if (s.role == role && s.signOff)
-                reasons.append(u"%1 is already signed as %2 by %3 at %4"_s.arg(
-                    gate->title, role, s.signOff->printedName,
-                    s.signOff->at.toString(Qt::ISODate)));
+                reasons.append({RefusalCode::AlreadySigned,
+                                {{u"gate"_s, gate->title},
+                                 {u"role"_s, role},
+                                 {u"by"_s, s.signOff->printedName},
+                                 {u"at"_s, s.signOff->at}}});
         }
-        reasons.append(status->checkBlockers());
+        reasons.append(status->checkBlockerRefusals());
         if (status->isMarginal() && !target.acknowledgesMarginal)
-            reasons.append(u"%1: %2 A signature must acknowledge it and say why in the "
-                           u"comment"_s.arg(gate->title, status->score->reason));
+            reasons.append({RefusalCode::MarginalNotAcknowledged,
+                            {{u"gate"_s, gate->title}, {u"reason"_s, status->score->reason}}});
     } else {
-        reasons.append(u"%1: status not known yet"_s.arg(gate->title));
+        reasons.append(
+            {RefusalCode::GateStatusUnknown, {{u"gate"_s, gate->title}, {u"gate_id"_s, gate->id}}});
     }
     return reasons;
 }
@@ -312,6 +339,11 @@ QStringList gatesBeforeNextShift(const config::Plan &plan, int stageIndex) {
 
 QStringList guards(Action action, const Operator &who, const GuardInputs &in,
                    const GuardTarget &target) {
+    return texts(refusals(action, who, in, target));
+}
+
+Refusals refusals(Action action, const Operator &who, const GuardInputs &in,
+                  const GuardTarget &target) {
     Q_ASSERT(in.plan);
     switch (action) {
     case Action::Shift:

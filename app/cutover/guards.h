@@ -6,6 +6,7 @@
 #include "app/config/plan.h"
 #include "app/cutover/gate_status.h"
 #include "app/cutover/phase.h"
+#include "app/cutover/refusal.h"
 #include "app/store/records.h"
 
 #include <QDateTime>
@@ -74,6 +75,9 @@ struct GuardInputs {
 QStringList gatesBeforeNextShift(const config::Plan &plan, int stageIndex);
 
 // Every reason `action` is refused now; empty means allowed.
+Refusals refusals(Action action, const Operator &who, const GuardInputs &in,
+                  const GuardTarget &target = {});
+// The same, rendered for people.
 QStringList guards(Action action, const Operator &who, const GuardInputs &in,
                    const GuardTarget &target = {});
 

@@ -77,6 +77,7 @@ private Q_SLOTS:
     void stepBackGoesThroughValidation();
     void tolerancePointsBandIsAbsolute();
     void compareCheckJudgesTheGate();
+    void refusalsAreTyped();
 
 private:
     void open(const config::Plan &plan);
@@ -519,6 +520,13 @@ void TestCutoverEngine::twoEnginesRaceExactlyOneWins() {
     // Both consoles see 0% and allowed; both press Shift in the same turn of the event loop.
     engine::Operation *a = m_engine->shift(kEnv, who(u"alice"_s), u"pass-alice"_s, 10);
     engine::Operation *b = other.shift(kEnv, *other.operatorNamed(u"alice"_s), u"pass-alice"_s, 10);
+    engine::Refusals loserRefused;
+    for (engine::Operation *op : {a, b}) {
+        connect(op, &engine::Operation::finished, this, [&loserRefused, op](bool ok) {
+            if (!ok)
+                loserRefused = op->refused();
+        });
+    }
     QSignalSpy aDone(a, &engine::Operation::finished);
     QSignalSpy bDone(b, &engine::Operation::finished);
     QTRY_COMPARE_WITH_TIMEOUT(aDone.size(), 1, 5000);
@@ -528,6 +536,9 @@ void TestCutoverEngine::twoEnginesRaceExactlyOneWins() {
     QVERIFY(aWon != bWon);
     const QString loser = (aWon ? bDone : aDone).first().at(1).toString();
     QVERIFY2(loser.startsWith(u"stage changed by alice at "_s), qPrintable(loser));
+    QCOMPARE(loserRefused.size(), 1);
+    QCOMPARE(loserRefused.first().code, engine::RefusalCode::StageChangedElsewhere);
+    QVERIFY(loserRefused.first().arg("detail").startsWith(u"stage changed by alice at "_s));
 }
 
 void TestCutoverEngine::signOffRecordsTheSignature() {
@@ -543,7 +554,10 @@ void TestCutoverEngine::signOffRecordsTheSignature() {
         QVERIFY(m_engine->tick(kEnv, gate->id, check.id, who(by)).ok);
     }
     // No meaning, wrong passphrase, wrong role: refused, nothing signed.
-    QVERIFY(!m_engine->signOff(kEnv, gate->id, {}, who(u"alice"_s), u"pass-alice"_s, {}, {}).ok);
+    const auto noMeaning =
+        m_engine->signOff(kEnv, gate->id, {}, who(u"alice"_s), u"pass-alice"_s, {}, {});
+    QVERIFY(!noMeaning.ok);
+    QVERIFY(engine::hasCode(noMeaning.refused, engine::RefusalCode::MeaningMissing));
     QVERIFY(
         !m_engine->signOff(kEnv, gate->id, {}, who(u"alice"_s), u"bad"_s, u"Approved"_s, {}).ok);
     QVERIFY(
@@ -565,6 +579,18 @@ void TestCutoverEngine::signOffRecordsTheSignature() {
         m_engine->signOff(kEnv, gate->id, {}, who(u"alice"_s), u"pass-alice"_s, u"Approved"_s, {});
     QVERIFY(!again.ok);
     QVERIFY(again.message().contains(u"already signed as release_manager by Alice Example"_s));
+    QVERIFY(engine::hasCode(again.refused, engine::RefusalCode::AlreadySigned));
+    // Unticking an item of the signed gate would void the signature: refused, saying whose.
+    for (const config::Check &check : gate->checks) {
+        if (check.kind != config::Check::Kind::Manual || check.role != u"release_manager")
+            continue;
+        const auto untick = m_engine->untick(kEnv, gate->id, check.id, who(u"alice"_s));
+        QVERIFY(!untick.ok);
+        QCOMPARE(untick.refused.size(), 1);
+        QCOMPARE(untick.refused.first().code, engine::RefusalCode::SignatureWouldBeVoided);
+        QCOMPARE(untick.refused.first().arg("by"), u"Alice Example"_s);
+        break;
+    }
     // Five wrong passphrases lock the operator for a minute.
     for (int i = 0; i < 5; ++i)
         (void)m_engine->signIn(u"bob"_s, u"wrong"_s);
@@ -833,6 +859,66 @@ void TestCutoverEngine::compareCheckJudgesTheGate() {
     advance(46);
     QCOMPARE(state().first, engine::CheckStatus::State::Unknown);
     QVERIFY2(state().second.startsWith(u"no comparison for 46s"_s), qPrintable(state().second));
+}
+
+// The engine's own refusals (beyond the guards, see test_cutover_guards) are typed too: a
+// code with its arguments, and the rendered text beside it.
+void TestCutoverEngine::refusalsAreTyped() {
+    using engine::RefusalCode;
+    open(lightPlan(*m_defaultPlan));
+    healthy();
+    const engine::Refusals unknown =
+        m_engine->refusals(engine::Action::Shift, who(u"alice"_s), u"nowhere"_s);
+    QCOMPARE(unknown.size(), 1);
+    QCOMPARE(unknown.first().code, RefusalCode::UnknownEnvironment);
+    QCOMPARE(unknown.first().arg("environment"), u"nowhere"_s);
+    QCOMPARE(m_engine->guards(engine::Action::Shift, who(u"alice"_s), u"nowhere"_s),
+             QStringList{u"no environment 'nowhere' in the plan"_s});
+
+    // A shift confirmed with the wrong target: the code says what was typed and what is next.
+    engine::Operation *shift = m_engine->shift(kEnv, who(u"alice"_s), u"pass-alice"_s, 50);
+    engine::Refusals refused;
+    connect(shift, &engine::Operation::finished, this,
+            [&refused, shift] { refused = shift->refused(); });
+    QSignalSpy shiftDone(shift, &engine::Operation::finished);
+    QVERIFY(shiftDone.wait(5000));
+    QVERIFY(!shiftDone.first().first().toBool());
+    QVERIFY(engine::hasCode(refused, RefusalCode::ConfirmationMismatch));
+    for (const engine::Refusal &r : refused) {
+        if (r.code == RefusalCode::ConfirmationMismatch) {
+            QCOMPARE(r.arg("typed"), u"50"_s);
+            QCOMPARE(r.args.value(u"next"_s).toInt(), m_engine->snapshot(kEnv).nextPercent);
+        }
+    }
+    // Audited with the codes.
+    const auto audit = m_store->auditEntries(0).value();
+    const auto shiftRefused = std::find_if(audit.crbegin(), audit.crend(), [](const auto &e) {
+        return e.action == u"shift_refused"_s;
+    });
+    QVERIFY(shiftRefused != audit.crend());
+    QVERIFY(shiftRefused->detailsObject()
+                .value(u"codes"_s)
+                .toArray()
+                .contains(QJsonValue(u"confirmation_mismatch"_s)));
+
+    // A step back with no reason.
+    engine::Operation *back = m_engine->stepBack(kEnv, who(u"alice"_s), u"pass-alice"_s, 0, {});
+    engine::Refusals backRefused;
+    connect(back, &engine::Operation::finished, this,
+            [&backRefused, back] { backRefused = back->refused(); });
+    QSignalSpy backDone(back, &engine::Operation::finished);
+    QVERIFY(backDone.wait(5000));
+    QVERIFY(engine::hasCode(backRefused, RefusalCode::StepBackReasonMissing));
+
+    // The war room: nobody signed in, someone who may not act, and nothing to acknowledge.
+    const auto nobody = m_engine->acknowledgeWarRoom(engine::Operator{});
+    QCOMPARE(nobody.refused.first().code, RefusalCode::NotSignedIn);
+    QCOMPARE(nobody.refused.first().arg("action"), u"acknowledge_war_room"_s);
+    QVERIFY(nobody.refusals.first().startsWith(u"(not signed in)"_s));
+    const engine::Operator viewer{u"vic"_s, u"Vic Example"_s, {u"viewer"_s}};
+    const auto cannot = m_engine->acknowledgeWarRoom(viewer);
+    QVERIFY(engine::hasCode(cannot.refused, RefusalCode::MayNotAcknowledgeWarRoom));
+    QVERIFY(engine::hasCode(cannot.refused, RefusalCode::NoWarRoomActive));
 }
 
 QTEST_GUILESS_MAIN(TestCutoverEngine)

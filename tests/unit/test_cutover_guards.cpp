@@ -3,6 +3,8 @@
 #include "app/config/plan_loader.h"
 #include "app/cutover/guards.h"
 
+#include <QJsonArray>
+#include <QSet>
 #include <QTest>
 
 using namespace Qt::StringLiterals;
@@ -84,6 +86,7 @@ private Q_SLOTS:
     void tickGuards();
     void signGuards();
     void gateScoreDecidesCompareChecks();
+    void refusalCodesCarryTheirArguments();
 
 private:
     GuardInputs atStage(int stageIndex) const;
@@ -504,6 +507,211 @@ void TestCutoverGuards::gateScoreDecidesCompareChecks() {
     gate.score = config::ScoreThresholds{100, 100};
     compares[engine::checkKey(gate.id, u"refused"_s)].result.verdict = Verdict::NoData;
     QCOMPARE(engine::evaluateGate(gate, inputs).score->classification, analysis::GateClass::Fail);
+}
+
+// Every refusal the guards give is a code with its arguments (the window decides by code, tools
+// read the codes): each guard code is reached here and its arguments checked; the codes only the
+// engine gives (a typed confirmation, a missing meaning …) are reached in test_cutover_engine.
+void TestCutoverGuards::refusalCodesCarryTheirArguments() {
+    using engine::RefusalCode;
+    using engine::Refusals;
+    using T = engine::GuardTarget;
+    QSet<RefusalCode> reached;
+    bool everyTextRenders = true;
+    // The refusal with `code` among `refused`, remembered as reached; nullopt if absent.
+    const auto find = [&](const Refusals &refused,
+                          RefusalCode code) -> std::optional<engine::Refusal> {
+        std::optional<engine::Refusal> found;
+        for (const engine::Refusal &r : refused) {
+            everyTextRenders = everyTextRenders && !r.text().isEmpty();
+            if (r.code == code && !found) {
+                reached.insert(code);
+                found = r;
+            }
+        }
+        return found;
+    };
+#define EXPECT_ARG(refused, code, key, expected)                                                   \
+    do {                                                                                           \
+        const Refusals all = (refused);                                                            \
+        const auto found = find(all, code);                                                        \
+        QVERIFY2(found, qPrintable(engine::Refusal::codeName(code) + u" not in: "_s +              \
+                                   engine::texts(all).join(u'|')));                                \
+        QCOMPARE(found->args.value(QStringLiteral(key)).toString(), QString(expected));            \
+    } while (false)
+
+    const QString stage0 = QString::number(m_plan->stages.at(0).percent) + u'%';
+    // Who.
+    EXPECT_ARG(engine::refusals(Action::Shift, bob, atStage(0)), RefusalCode::NoPermission,
+               "permission", u"shift"_s);
+    // The situation.
+    GuardInputs in = atStage(0);
+    in.storeAvailable = false;
+    in.storeProblem = u"disk full"_s;
+    EXPECT_ARG(engine::refusals(Action::Shift, alice, in), RefusalCode::StoreUnavailable, "problem",
+               u"disk full"_s);
+    in = atStage(0);
+    in.phase = Phase::Shifting;
+    EXPECT_ARG(engine::refusals(Action::Shift, alice, in), RefusalCode::EnvironmentBusy, "action",
+               u"shift"_s);
+    EXPECT_ARG(engine::refusals(Action::Sign, alice, in, T{u"gate_1"_s, {}, {}}),
+               RefusalCode::EnvironmentBusy, "action", u"sign"_s);
+    in = atStage(int(m_plan->stages.size()) - 1);
+    in.phase = Phase::Complete;
+    EXPECT_ARG(engine::refusals(Action::Shift, alice, in), RefusalCode::CutoverComplete,
+               "environment", u"staging"_s);
+    in = atStage(0);
+    in.validationFailed = true;
+    EXPECT_ARG(engine::refusals(Action::Shift, alice, in), RefusalCode::ValidationFailed, "stage",
+               stage0);
+    in = atStage(0);
+    in.environment = in.state.environment = u"production"_s;
+    EXPECT_ARG(engine::refusals(Action::Shift, alice, in), RefusalCode::EarlierEnvironmentFirst,
+               "earlier", u"staging"_s);
+    in = atStage(0);
+    in.gates.clear();
+    EXPECT_ARG(engine::refusals(Action::Shift, alice, in), RefusalCode::GateStatusUnknown,
+               "gate_id", m_plan->stages.at(0).gates.value(0));
+    in = atStage(0);
+    in.state.holdStartedAt = QDateTime();
+    EXPECT_ARG(engine::refusals(Action::Shift, alice, in), RefusalCode::StageNotValidated, "stage",
+               stage0);
+    in = atStage(0);
+    in.now = t0.addSecs(60);
+    EXPECT_ARG(engine::refusals(Action::Shift, alice, in), RefusalCode::HoldTimeLeft, "until",
+               t0.addMSecs(m_plan->stages.at(0).hold.ms()).toString(Qt::ISODateWithMs));
+    in = atStage(0);
+    in.backends = {{u"lb-a"_s, BackendHealth::State::Down, in.now.addSecs(-90), u"refused"_s},
+                   {u"prometheus"_s, BackendHealth::State::Unknown, {}, {}}};
+    EXPECT_ARG(engine::refusals(Action::Shift, alice, in), RefusalCode::BackendUnreachable,
+               "last_good_ms_ago", u"90000"_s);
+    EXPECT_ARG(engine::refusals(Action::Shift, alice, in), RefusalCode::BackendNotAnswered,
+               "last_good_ms_ago", u"-1"_s);
+    in = atStage(0);
+    in.firingTriggers = {u"Critical metric collection failure"_s};
+    in.driftAlarms = {u"lb-a: otel-collector-1 weight 0, intended 26"_s};
+    EXPECT_ARG(engine::refusals(Action::Shift, alice, in), RefusalCode::TriggerFiring, "trigger",
+               u"Critical metric collection failure"_s);
+    EXPECT_ARG(engine::refusals(Action::Shift, alice, in), RefusalCode::WeightsDrifted, "drift",
+               u"lb-a: otel-collector-1 weight 0, intended 26"_s);
+    EXPECT_ARG(engine::refusals(Action::StepBack, alice, atStage(0), T{{}, {}, {}, 0}),
+               RefusalCode::NoEarlierStage, "stage", stage0);
+    EXPECT_ARG(engine::refusals(Action::StepBack, alice, atStage(2), T{{}, {}, {}, 33}),
+               RefusalCode::NotAnEarlierStage, "percent", u"33"_s);
+    in = atStage(1);
+    in.phase = Phase::RollingBack;
+    EXPECT_ARG(engine::refusals(Action::Rollback, alice, in), RefusalCode::RollbackRunning,
+               "environment", u"staging"_s);
+
+    // Ticks.
+    const config::Gate *pre = m_plan->gate(m_plan->preCutoverGate);
+    QVERIFY(pre);
+    const auto manual = std::find_if(pre->checks.cbegin(), pre->checks.cend(), [](const auto &c) {
+        return c.kind == config::Check::Kind::Manual;
+    });
+    QVERIFY(manual != pre->checks.cend());
+    const config::Check *automatic = nullptr;
+    const config::Gate *automaticGate = nullptr;
+    for (const config::Gate &g : m_plan->gates) {
+        for (const config::Check &c : g.checks) {
+            if (!automatic && c.kind != config::Check::Kind::Manual) {
+                automatic = &c;
+                automaticGate = &g;
+            }
+        }
+    }
+    QVERIFY(automatic);
+    EXPECT_ARG(engine::refusals(Action::Tick, alice, atStage(-1), T{u"nope"_s, {}, {}}),
+               RefusalCode::UnknownGate, "gate", u"nope"_s);
+    EXPECT_ARG(engine::refusals(Action::Tick, alice, atStage(-1), T{pre->id, u"nope"_s, {}}),
+               RefusalCode::UnknownCheck, "check", u"nope"_s);
+    EXPECT_ARG(
+        engine::refusals(Action::Tick, alice, atStage(-1), T{automaticGate->id, automatic->id, {}}),
+        RefusalCode::CheckIsAutomatic, "check", automatic->title);
+    const Operator stranger{u"sam"_s, u"Sam Example"_s, {u"nobody"_s}};
+    EXPECT_ARG(engine::refusals(Action::Tick, stranger, atStage(-1), T{pre->id, manual->id, {}}),
+               RefusalCode::TickedByAnotherRole, "role", manual->role);
+    const Operator ticker{u"tom"_s, u"Tom Example"_s, {manual->role}};
+    EXPECT_ARG(engine::refusals(Action::Tick, ticker, atStage(-1), T{pre->id, manual->id, {}}),
+               RefusalCode::AlreadyTicked, "by", u"alice"_s);
+
+    // Signatures.
+    EXPECT_ARG(engine::refusals(Action::Sign, bob, atStage(0), T{u"gate_1"_s, {}, {}}),
+               RefusalCode::SignedByAnotherRole, "operator", u"bob"_s);
+    EXPECT_ARG(engine::refusals(Action::Sign, alice, atStage(-1), T{u"gate_1"_s, {}, {}}),
+               RefusalCode::GateNotSignedNow, "stage", u"0%"_s);
+    in = atStage(0);
+    in.gates = {unsignedGate(*m_plan->gate(u"gate_1"_s))};
+    in.now = t0.addSecs(3600);
+    EXPECT_ARG(engine::refusals(Action::Sign, alice, in, T{u"gate_1"_s, {}, {}}),
+               RefusalCode::StabilityTimeLeft, "since", t0.toString(Qt::ISODateWithMs));
+    in.state.holdStartedAt = QDateTime();
+    EXPECT_ARG(engine::refusals(Action::Sign, alice, in, T{u"gate_1"_s, {}, {}}),
+               RefusalCode::StabilityHoldNotStarted, "stage", stage0);
+    EXPECT_ARG(engine::refusals(Action::Sign, alice, atStage(0), T{u"gate_1"_s, {}, {}}),
+               RefusalCode::AlreadySigned, "role", u"release_manager"_s);
+
+    // What a gate's status blocks on.
+    GateStatus gate = unsignedGate(*m_plan->gate(u"gate_1"_s));
+    QVERIFY(gate.checks.size() >= 2 && !gate.signatures.isEmpty());
+    gate.checks[0].state = CheckStatus::State::Open;
+    gate.checks[0].detail = u"release_manager"_s;
+    gate.checks[1].state = CheckStatus::State::Fail;
+    gate.checks[1].kind = config::Check::Kind::Automatic;
+    gate.checks[1].detail = u"error rate 2%"_s;
+    analysis::GateScore score;
+    score.classification = analysis::GateClass::Fail;
+    score.reason = u"Score 40 (fail)"_s;
+    gate.score = score;
+    in = atStage(0);
+    in.gates = {gate};
+    const Refusals blocked = engine::refusals(Action::Shift, alice, in);
+    EXPECT_ARG(blocked, RefusalCode::CheckNotTicked, "check", gate.checks[0].title);
+    EXPECT_ARG(blocked, RefusalCode::CheckNotPassing, "detail", u"error rate 2%"_s);
+    EXPECT_ARG(blocked, RefusalCode::GateScoreFailed, "reason", u"Score 40 (fail)"_s);
+    EXPECT_ARG(blocked, RefusalCode::GateNotSigned, "role", gate.signatures.value(0).role);
+    GateStatus marginal = readyGate(*m_plan->gate(u"gate_1"_s));
+    score.classification = analysis::GateClass::Marginal;
+    score.reason = u"Score 75 (marginal: pass needs 95)."_s;
+    marginal.score = score;
+    in.gates = {marginal};
+    EXPECT_ARG(engine::refusals(Action::Shift, alice, in), RefusalCode::SignedBeforeMarginal, "by",
+               u"Alice Example"_s);
+    marginal.signatures.first().signOff.reset();
+    in.gates = {marginal};
+    in.now = t0.addDays(30);
+    EXPECT_ARG(engine::refusals(Action::Sign, alice, in, T{u"gate_1"_s, {}, {}}),
+               RefusalCode::MarginalNotAcknowledged, "reason", score.reason);
+#undef EXPECT_ARG
+    QVERIFY(everyTextRenders);
+
+    // JSON carries the code, the text and the arguments.
+    const QJsonArray json = engine::toJson(engine::refusals(Action::Shift, bob, atStage(0)));
+    QCOMPARE(json.first()[u"code"_s].toString(), u"no_permission"_s);
+    QCOMPARE(json.first()[u"args"_s][u"operator"_s].toString(), u"bob"_s);
+    QVERIFY2(json.first()[u"text"_s].toString().startsWith(u"bob (on_call) may not shift"_s),
+             qPrintable(json.first()[u"text"_s].toString()));
+
+    // Every code but the engine's own is reached above; names are unique.
+    const QSet<RefusalCode> engineCodes{RefusalCode::NotSignedIn,
+                                        RefusalCode::SignatureWouldBeVoided,
+                                        RefusalCode::NoWarRoomActive,
+                                        RefusalCode::MayNotAcknowledgeWarRoom,
+                                        RefusalCode::UnknownEnvironment,
+                                        RefusalCode::ConfirmationMismatch,
+                                        RefusalCode::MeaningMissing,
+                                        RefusalCode::StepBackReasonMissing,
+                                        RefusalCode::MarginalCommentMissing,
+                                        RefusalCode::StageChangedElsewhere};
+    QSet<QString> names;
+    for (const RefusalCode code : engine::allRefusalCodes()) {
+        names.insert(engine::Refusal::codeName(code));
+        if (!engineCodes.contains(code))
+            QVERIFY2(reached.contains(code),
+                     qPrintable(engine::Refusal::codeName(code) + u" is never reached"_s));
+    }
+    QCOMPARE(names.size(), engine::allRefusalCodes().size());
+    QVERIFY(!names.contains(u"unknown"_s));
 }
 
 QTEST_GUILESS_MAIN(TestCutoverGuards)

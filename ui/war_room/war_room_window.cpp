@@ -517,12 +517,14 @@ void WarRoomWindow::refresh() {
 
     const engine::Operator nobody{u"(not signed in)"_s, u"(not signed in)"_s, {}};
     const engine::Operator &who = m_operator ? *m_operator : nobody;
-    QStringList shiftRefusals = m_engine.guards(engine::Action::Shift, who, m_environment);
+    engine::Refusals refused = m_engine.refusals(engine::Action::Shift, who, m_environment);
     if (!m_operator) {
         // The role reason would only say "nobody may shift": say what to do instead.
-        shiftRefusals.removeIf([](const QString &r) { return r.startsWith(u"(not signed in)"); });
-        shiftRefusals.prepend(tr("sign in first (Ctrl+I)"));
+        refused.removeIf(
+            [](const engine::Refusal &r) { return r.code == engine::RefusalCode::NoPermission; });
+        refused.prepend({engine::RefusalCode::NotSignedIn, {{u"action"_s, u"shift"_s}}});
     }
+    const QStringList shiftRefusals = texts(refused);
     QString progress = m_shiftProgress;
     if (!s.progressLabel.isEmpty()) {
         progress =
