@@ -183,6 +183,10 @@ public:
     // No passphrase: a rollback must never wait on typing. Refused only for the role.
     Operation *rollback(const QString &environment, const Operator &who,
                         const QString &reason = QString());
+    // Every environment of the plan at once (the war room's "roll back all"): one rollback per
+    // environment, started in the same turn, each audited as that environment's rollback. Each
+    // is refused on its own (the role; one already rolling back keeps running).
+    QList<Operation *> rollbackAll(const Operator &who, const QString &reason = QString());
     // Break-glass: an operator with the rollback role who is locked out of signing in (wrong
     // passphrases typed under their name) rolls back with their correct passphrase. Only the
     // rollback: the lock-out stays, so nothing else is allowed to them until it ends. Audited as

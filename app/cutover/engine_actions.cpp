@@ -61,9 +61,9 @@ ActionOutcome CutoverEngine::untick(const QString &environment, const QString &g
     const EnvironmentRuntime *rt = std::as_const(*this).runtime(environment);
     const config::Gate *g = m_plan.gate(gate);
     if (!rt || !g) {
-        outcome.addRefusals({!rt ? Refusal{RefusalCode::UnknownEnvironment,
-                                           {{u"environment"_s, environment}}}
-                                 : Refusal{RefusalCode::UnknownGate, {{u"gate"_s, gate}}}});
+        outcome.addRefusals(
+            {!rt ? Refusal{RefusalCode::UnknownEnvironment, {{u"environment"_s, environment}}}
+                 : Refusal{RefusalCode::UnknownGate, {{u"gate"_s, gate}}}});
         return outcome;
     }
     QString role;
@@ -72,7 +72,8 @@ ActionOutcome CutoverEngine::untick(const QString &environment, const QString &g
             role = c.role;
     }
     if (role.isEmpty())
-        outcome.addRefusals({{RefusalCode::UnknownCheck, {{u"check"_s, check}, {u"gate"_s, g->title}}}});
+        outcome.addRefusals(
+            {{RefusalCode::UnknownCheck, {{u"check"_s, check}, {u"gate"_s, g->title}}}});
     else if (!who.roles.contains(role) || !who.may(m_plan, config::Permission::Tick))
         outcome.addRefusals({{RefusalCode::TickedByAnotherRole,
                               {{u"check"_s, check},
@@ -295,8 +296,7 @@ Operation *CutoverEngine::stepBack(const QString &environment, const Operator &w
     auto refuse = [this, op, environment, who, toPercent](const Refusals &reasons,
                                                           const QString &error) {
         audit(who.name, who.roleFor(m_plan, config::Permission::Shift), u"step_back_refused"_s,
-              environment, u"%1%"_s.arg(toPercent),
-              refusalDetails(reasons, {{u"error"_s, error}}));
+              environment, u"%1%"_s.arg(toPercent), refusalDetails(reasons, {{u"error"_s, error}}));
         QTimer::singleShot(0, op, [op, reasons, error] {
             op->finish(false, error.isEmpty() ? tr("step back refused") : error, reasons);
         });
@@ -359,6 +359,15 @@ Operation *CutoverEngine::rollback(const QString &environment, const Operator &w
                   who.roleFor(m_plan, config::Permission::Rollback),
                   reason.isEmpty() ? tr("operator decision") : reason);
     return op;
+}
+
+QList<Operation *> CutoverEngine::rollbackAll(const Operator &who, const QString &reason) {
+    QList<Operation *> operations;
+    const QString why = reason.isEmpty() ? tr("every environment rolled back at once") : reason;
+    // The commands of every environment go out before any waits: rollback() sends and returns.
+    for (const QString &environment : environments())
+        operations.append(rollback(environment, who, why));
+    return operations;
 }
 
 Operation *CutoverEngine::breakGlassRollback(const QString &environment,

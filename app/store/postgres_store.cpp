@@ -9,9 +9,11 @@
 #include "app/store/store_log.h"
 
 #include <QJsonDocument>
+#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QScopeGuard>
 #include <QSqlQuery>
+#include <QThread>
 #include <QTimeZone>
 #include <QUrlQuery>
 
@@ -218,6 +220,9 @@ StoreError PostgresStore::sqlError(const QSqlError &error, const QString &what) 
     const QString state = error.nativeErrorCode();
     if (isRetryable(state) || state == u"55P03"_s) // 55P03: lock_not_available (lock_timeout)
         return StoreError::busy(text);
+    if (state == u"57014"_s) // query_canceled: statement_timeout
+        return StoreError::busy(u"%1 (longer than the statement timeout of %2 ms)"_s.arg(
+            text, QString::number(m_options.statementTimeoutMs)));
     if (state == u"XX001"_s || state == u"XX002"_s) // data_corrupted, index_corrupted
         return StoreError::corrupt(text);
     if (state == u"23505"_s) // unique_violation: a concurrent writer won
@@ -239,8 +244,9 @@ StoreResult<void> PostgresStore::connect() {
     // Busy after busyTimeoutMs instead of hanging (SQLite's busy_timeout). client_min_messages:
     // libpq prints NOTICEs ("relation … already exists, skipping") on stderr, which is noise in
     // the console's log and on the command line.
-    if (!q.exec(u"SET lock_timeout = %1; SET client_min_messages = warning"_s.arg(
-            qMax(1, m_options.busyTimeoutMs)))) {
+    if (!q.exec(u"SET lock_timeout = %1; SET statement_timeout = %2; "
+                u"SET client_min_messages = warning"_s.arg(qMax(1, m_options.busyTimeoutMs))
+                    .arg(qMax(0, m_options.statementTimeoutMs)))) {
         const StoreError error = sqlError(q.lastError(), u"cannot configure the session"_s);
         db.close();
         m_connectionLost = true;
@@ -375,7 +381,12 @@ StoreResult<void> PostgresStore::write(const std::function<StoreResult<void>()> 
         rollback();
         last = result.error();
         if (retryable) {
-            qCInfo(lcStore) << "write retried after" << last.message;
+            // Backs off, with jitter, so that consoles that collided do not collide again in
+            // step: 10–20, 20–40, 40–80, 80–160 ms.
+            const int base = 10 << attempt;
+            const int pause = base + int(QRandomGenerator::global()->bounded(base + 1));
+            qCInfo(lcStore) << "write retried in" << pause << "ms after" << last.message;
+            QThread::msleep(ulong(pause));
             continue;
         }
         if (lost && !commitSent && !reconnected) {

@@ -53,6 +53,10 @@ public:
         QString password; // empty: the url's password, if any
         Clock clock = systemClock();
         int busyTimeoutMs = 5000; // lock_timeout
+        // statement_timeout: no statement of this session runs longer (a hung query, a server
+        // under load) — it fails with Kind::Busy instead. Above busyTimeoutMs, so a lock wait
+        // still reports as one. 0: the server's setting.
+        int statementTimeoutMs = 15'000;
         // The local audit journal (postgres_journal.h); empty: none, and appendAudit() fails
         // with Io while the server is unreachable.
         QString journalPath;

@@ -8,3 +8,5 @@ console_add_test(test_war_room_escalation SOURCES test_war_room_escalation.cpp L
     LABELS gui)
 console_add_test(test_war_room_passphrase SOURCES test_war_room_passphrase.cpp LIBS console_ui
     LABELS gui)
+console_add_test(test_war_room_alarms SOURCES test_war_room_alarms.cpp LIBS console_ui
+    LABELS gui)

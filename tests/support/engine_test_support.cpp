@@ -236,12 +236,25 @@ QList<OperationOutcome> awaitAll(const QList<QPointer<Operation>> &operations, i
 }
 
 OperationOutcome shiftTo(Console &console, int percent, int guardTimeoutMs) {
-    if (!waitFor(
-            console, [&] { return console.shiftGuards().isEmpty(); }, guardTimeoutMs,
-            u"shift to %1% allowed"_s.arg(percent), [&] { return console.shiftGuards(); }))
-        return {};
-    return awaitOperation(
-        console.engine->shift(kEnv, console.who(u"alice"_s), passphraseOf(u"alice"_s), percent));
+    QElapsedTimer clock;
+    clock.start();
+    // As in signGate(): a live check may flip back between the guards allowing the shift and
+    // the shift itself; a refusal by the guards waits again within the deadline (5 tries).
+    for (int attempt = 1;; ++attempt) {
+        const int left = int(std::max<qint64>(guardTimeoutMs - clock.elapsed(), 0));
+        if (!waitFor(
+                console, [&] { return console.shiftGuards().isEmpty(); }, left,
+                u"shift to %1% allowed"_s.arg(percent), [&] { return console.shiftGuards(); }))
+            return {};
+        OperationOutcome outcome = awaitOperation(console.engine->shift(
+            kEnv, console.who(u"alice"_s), passphraseOf(u"alice"_s), percent));
+        if (outcome.ok)
+            return outcome;
+        qWarning().noquote() << "shift to" << percent << "% failed:" << outcome.summary
+                             << outcome.refusals.join(u"; "_s);
+        if (outcome.refusals.isEmpty() || clock.elapsed() >= guardTimeoutMs || attempt == 5)
+            return outcome;
+    }
 }
 
 QList<cutover::store::AuditEntry> auditOf(cutover::store::Store &store) {

@@ -7,6 +7,7 @@
 // server as test_store_contract_postgres.
 
 #include "app/store/postgres_journal.h"
+#include "app/store/postgres_schema.h"
 #include "app/store/postgres_store.h"
 #include "app/store/postgres_watcher.h"
 #include "app/store/store_watcher.h"
@@ -73,6 +74,7 @@ private Q_SLOTS:
     void typedErrorWhenServerIsAway();
     void badPasswordIsIoWithoutThePassword();
     void urlOptionsChecked();
+    void statementTimeoutEndsALongWait();
 };
 
 void TestStorePostgres::newerSchemaRefused() {
@@ -283,6 +285,39 @@ void TestStorePostgres::urlOptionsChecked() {
              qPrintable(tls.error().message));
     o.url = QUrl(u"mysql://x/y"_s);
     QCOMPARE(PostgresStore::open(o).error().kind, StoreError::Kind::Io);
+}
+
+// A session never waits longer than its statement_timeout: another session holds the write lock
+// (lock_timeout set far longer), and the write fails as Busy, naming the timeout, in about that
+// time instead of hanging.
+void TestStorePostgres::statementTimeoutEndsALongWait() {
+    PostgresStore::Options o = options();
+    o.busyTimeoutMs = 30'000;
+    o.statementTimeoutMs = 400;
+    auto opened = PostgresStore::open(o);
+    QVERIFY2(opened, qPrintable(opened ? QString() : opened.error().toString()));
+    auto store = std::move(opened).value();
+    const QString name = u"lock-holder"_s;
+    {
+        QSqlDatabase holder = pglab::addConnection(pglab::state(), name);
+        QVERIFY2(holder.open(), qPrintable(holder.lastError().text()));
+        QSqlQuery q(holder);
+        QVERIFY(q.exec(u"SELECT pg_advisory_lock(%1)"_s.arg(kWriteLockKey)));
+        QElapsedTimer clock;
+        clock.start();
+        const auto written = store->appendAudit({u"alice"_s, {}, u"probe"_s, {}, {}, {}});
+        const qint64 took = clock.elapsed();
+        QVERIFY(!written);
+        QCOMPARE(written.error().kind, StoreError::Kind::Busy);
+        QVERIFY2(written.error().message.contains(u"statement timeout of 400 ms"_s),
+                 qPrintable(written.error().message));
+        QVERIFY2(took < 20'000, qPrintable(QString::number(took))); // not lock_timeout's 30 s
+        QVERIFY(q.exec(u"SELECT pg_advisory_unlock(%1)"_s.arg(kWriteLockKey)));
+        holder.close();
+    }
+    QSqlDatabase::removeDatabase(name);
+    // The lock released: the same store writes again.
+    QVERIFY(store->appendAudit({u"alice"_s, {}, u"probe"_s, {}, {}, {}}));
 }
 
 QTEST_GUILESS_MAIN(TestStorePostgres)

@@ -80,8 +80,14 @@ HeaderBar::HeaderBar(QWidget *parent)
     m_decision->setAccessibleName(tr("Who decides"));
     m_decision->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
+    // The plan's name and who decides give way (clipped, whole in the tooltip) rather than widen
+    // the window past a 1366-pixel screen when the operator's name is long.
+    for (QLabel *label : {m_plan, m_decision}) {
+        label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+        label->setMinimumWidth(120);
+    }
     auto *top = new QHBoxLayout;
-    top->addWidget(m_plan);
+    top->addWidget(m_plan, 1);
     top->addSpacing(16);
     top->addWidget(m_decision, 1);
     top->addWidget(envLabel);
@@ -119,6 +125,7 @@ HeaderBar::HeaderBar(QWidget *parent)
 
 void HeaderBar::setPlanName(const QString &name) {
     m_plan->setText(name);
+    m_plan->setToolTip(name);
 }
 
 void HeaderBar::setEnvironments(const QStringList &environments) {

@@ -92,11 +92,20 @@ void RollbackControl::setBusy(bool busy) {
 void RollbackControl::arm() {
     if (!m_refusals.isEmpty() || m_busy)
         return;
+    m_forAll = false;
     m_armed = true;
     m_secondsLeft = kArmSeconds;
     m_disarm->start();
     m_countdown->start();
     m_button->setFocus(Qt::ShortcutFocusReason);
+    updateLook();
+}
+
+void RollbackControl::armAll() {
+    if (!m_refusals.isEmpty() || m_busy)
+        return;
+    arm();
+    m_forAll = true;
     updateLook();
 }
 
@@ -143,6 +152,15 @@ void RollbackControl::updateLook() {
         m_button->setText(tr("ROLLING BACK…"));
         m_button->setStyleSheet(kArmedStyle);
         m_hint->setText(tr("Rollback in progress: see the result per load balancer below."));
+        return;
+    }
+    if (m_armed && m_forAll) {
+        m_button->setText(tr("CONFIRM ALL"));
+        m_button->setStyleSheet(kArmedStyle);
+        m_hint->setText(tr("<b>Armed for every environment.</b> Press again or Enter to roll "
+                           "back all of them to legacy 100 / OTel 0 on every load balancer. Esc "
+                           "cancels (%1 s).")
+                            .arg(m_secondsLeft));
         return;
     }
     if (m_armed) {

@@ -29,7 +29,11 @@ public:
     QLabel *hintLabel() const { return m_hint; }
 
     void arm();
+    // Armed like arm(), for every environment at once: the confirmation says so.
+    void armAll();
     void disarm();
+    // Whether the confirmation under way (or the last one) was for every environment.
+    bool armedForAll() const { return m_forAll; }
 
 Q_SIGNALS:
     void rollbackConfirmed();
@@ -50,6 +54,7 @@ private:
     QTimer *m_countdown;
     QTimer *m_flash;
     bool m_armed = false;
+    bool m_forAll = false;
     bool m_busy = false;
     bool m_flashOn = false;
     int m_secondsLeft = 0;

@@ -16,6 +16,7 @@
 #include "ui/dialogs/sign_off_dialog.h"
 #include "ui/executive/executive_board.h"
 #include "ui/rollback/rollback_progress_panel.h"
+#include "ui/war_room/alarm_strip.h"
 #include "ui/war_room/header_bar.h"
 #include "ui/war_room/rollback_control.h"
 #include "ui/war_room/rollback_hotkey.h"
@@ -32,6 +33,7 @@
 #include <QGridLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QMap>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
@@ -49,6 +51,7 @@
 #include <QVBoxLayout>
 
 #include <cmath>
+#include <memory>
 
 using namespace Qt::StringLiterals;
 
@@ -97,6 +100,7 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     , m_engine(engine)
     , m_header(new HeaderBar(this))
     , m_warRoomBanner(new WarRoomBanner(this))
+    , m_alarms(new AlarmStrip(this))
     , m_tabs(new QTabWidget(this))
     , m_checklist(new ChecklistPanel(this))
     , m_shift(new ShiftPanel(this))
@@ -183,6 +187,7 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     layout->setSpacing(2);
     layout->addWidget(m_header);
     layout->addWidget(m_warRoomBanner);
+    layout->addWidget(m_alarms);
     layout->addWidget(splitter, 1);
     layout->addWidget(bottom);
     setCentralWidget(central);
@@ -204,6 +209,7 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     connect(&m_engine, &engine::CutoverEngine::panelHistory, this, &WarRoomWindow::onPanelHistory);
     connect(&m_engine, &engine::CutoverEngine::splitSampled, this, &WarRoomWindow::onSplitSample);
     connect(m_header, &HeaderBar::environmentChosen, this, &WarRoomWindow::setEnvironment);
+    connect(m_alarms, &AlarmStrip::environmentChosen, this, &WarRoomWindow::setEnvironment);
     connect(m_shift, &ShiftPanel::shiftRequested, this, [this] { openShiftDialog(); });
     connect(m_rollback, &RollbackControl::rollbackConfirmed, this, &WarRoomWindow::confirmRollback);
     connect(m_rollbackHotkey, &RollbackHotkey::triggered, this, &WarRoomWindow::armFromHotkey);
@@ -274,7 +280,27 @@ QWidget *WarRoomWindow::buildDashboard() {
         m_compareView->setDarkTheme(QSettings().value(kThemeKey, true).toBool());
         connect(m_compareView, &CompareView::checkChosen, this, [this] { scheduleRefresh(); });
     }
-    for (const config::PanelGroup &group : m_engine.plan().panelGroups) {
+    // The measured split (validation.split_query) is always known: a plan whose panels do not
+    // show it (no panels at all, or other ids) gets it first on Traffic flow, with its band.
+    QList<config::PanelGroup> panelGroups = m_engine.plan().panelGroups;
+    const bool showsSplit =
+        std::any_of(panelGroups.cbegin(), panelGroups.cend(), [](const auto &g) {
+            return std::any_of(g.panels.cbegin(), g.panels.cend(),
+                               [](const config::Panel &p) { return p.id == kRatioPanel; });
+        });
+    if (!showsSplit) {
+        config::Panel split;
+        split.id = kRatioPanel;
+        split.title = tr("Measured traffic split (OTel share)");
+        split.unit = u"ratio"_s;
+        auto traffic = std::find_if(panelGroups.begin(), panelGroups.end(),
+                                    [](const auto &g) { return g.name == u"traffic_flow"; });
+        if (traffic == panelGroups.end())
+            traffic = panelGroups.insert(panelGroups.begin(), config::PanelGroup{});
+        traffic->name = u"traffic_flow"_s;
+        traffic->panels.prepend(split);
+    }
+    for (const config::PanelGroup &group : panelGroups) {
         auto *gridPage = new QWidget(groups);
         auto *grid = new QGridLayout(gridPage);
         grid->setContentsMargins(2, 2, 2, 2);
@@ -347,6 +373,12 @@ void WarRoomWindow::buildMenus() {
     auto *arm = actions->addAction(tr("&Arm rollback"), m_rollback, &RollbackControl::arm);
     arm->setShortcut(QKeySequence(tr("Ctrl+Shift+R")));
     arm->setShortcutContext(Qt::ApplicationShortcut);
+    auto *armAll = actions->addAction(tr("Arm rollback of a&ll environments"), this,
+                                      &WarRoomWindow::armRollbackAll);
+    armAll->setShortcut(QKeySequence(tr("Ctrl+Alt+Shift+R")));
+    auto *latestAlarm =
+        actions->addAction(tr("Go to the latest &alarm"), this, [this] { goToLatestAlarm(); });
+    latestAlarm->setShortcut(QKeySequence(tr("Alt+L"))); // Alt+A opens the Actions menu
     auto *nextEnv = actions->addAction(tr("Next &environment"), this, [this] {
         const QStringList envs = m_engine.environments();
         setEnvironment(envs.at((envs.indexOf(m_environment) + 1) % envs.size()));
@@ -391,6 +423,10 @@ void WarRoomWindow::showShortcuts() {
                                    "<tr><td><b>Ctrl+Shift+R</b>, then <b>Enter</b></td>"
                                    "<td>arm, then confirm the rollback (Esc disarms); also "
                                    "from inside any dialog, which steps aside</td></tr>"
+                                   "<tr><td><b>Ctrl+Alt+Shift+R</b>, then <b>Enter</b></td>"
+                                   "<td>roll back every environment at once</td></tr>"
+                                   "<tr><td><b>Alt+L</b></td><td>go to the environment of the "
+                                   "latest alarm</td></tr>"
                                    "<tr><td><b>Space</b></td><td>tick the selected checklist "
                                    "item</td></tr>"
                                    "<tr><td><b>Alt+1…4</b></td><td>dashboard, plan, audit log, "
@@ -495,6 +531,10 @@ void WarRoomWindow::setEnvironment(const QString &environment) {
     }
     m_rollbackProgress->reset();
     m_rollbackProgress->setVisible(false);
+    // A trigger alarm of the environment switched to flashes its Rollback.
+    m_rollback->setAlarm(m_alarms->kindOf(environment) == u"trigger"
+                             ? environment + u": "_s + m_alarms->textOf(environment)
+                             : QString());
     refresh();
 }
 
@@ -506,6 +546,7 @@ void WarRoomWindow::scheduleRefresh() {
 void WarRoomWindow::refresh() {
     if (m_environment.isEmpty())
         return;
+    clearSettledAlarms();
     const QDateTime now = QDateTime::currentDateTimeUtc();
     const engine::EnvironmentSnapshot s = m_engine.snapshot(m_environment);
     m_header->display(s, now);
@@ -699,7 +740,89 @@ void WarRoomWindow::armFromHotkey() {
 void WarRoomWindow::confirmRollback() {
     if (!m_operator)
         return askSignIn();
+    if (m_rollback->armedForAll())
+        return followRollbackAll(
+            m_engine.rollbackAll(*m_operator, tr("war room: every environment")));
     followRollback(m_engine.rollback(m_environment, *m_operator, tr("war room")));
+}
+
+void WarRoomWindow::armRollbackAll() {
+    if (!m_operator)
+        return askSignIn();
+    raise();
+    activateWindow();
+    m_rollback->armAll();
+    if (!m_rollback->isArmed())
+        statusBar()->showMessage(m_rollback->hintLabel()->text(), 10'000);
+}
+
+bool WarRoomWindow::goToLatestAlarm() {
+    if (m_alarms->environments().isEmpty())
+        return false;
+    setEnvironment(m_alarms->environments().constFirst());
+    return true;
+}
+
+void WarRoomWindow::followRollbackAll(const QList<engine::Operation *> &operations) {
+    // One progress table for every load balancer of every environment; the status bar says
+    // where each environment stands.
+    QStringList loadBalancers;
+    for (const QString &environment : m_engine.environments())
+        loadBalancers += m_engine.plan().environment(environment)->loadBalancers;
+    m_rollbackProgress->setVisible(true);
+    m_rollbackProgress->start(tr("every environment"), loadBalancers);
+    m_rollback->setBusy(true);
+    struct Progress {
+        QMap<QString, QString> perEnvironment;
+        int left = 0;
+        bool ok = true;
+    };
+    auto progress = std::make_shared<Progress>();
+    progress->left = int(operations.size());
+    for (engine::Operation *op : operations)
+        progress->perEnvironment.insert(op->environment(), tr("rolling back"));
+    const auto show = [this, progress] {
+        QStringList parts;
+        for (auto it = progress->perEnvironment.cbegin(); it != progress->perEnvironment.cend();
+             ++it)
+            parts.append(u"%1: %2"_s.arg(it.key(), it.value()));
+        return parts.join(u" · "_s);
+    };
+    statusBar()->showMessage(tr("Rolling back every environment — %1").arg(show()), 60'000);
+    for (engine::Operation *op : operations) {
+        connect(op, &engine::Operation::lbFinished, m_rollbackProgress,
+                &RollbackProgressPanel::addResult);
+        connect(op, &engine::Operation::finished, this,
+                [this, op, progress, show](bool ok, const QString &summary) {
+                    QString outcome = ok ? tr("verified") : summary;
+                    if (!op->refusals().isEmpty())
+                        outcome += u": "_s + op->refusals().join(u"; "_s);
+                    progress->perEnvironment.insert(op->environment(), outcome);
+                    progress->ok = progress->ok && ok;
+                    const QString text = show();
+                    statusBar()->showMessage(tr("Rolling back every environment — %1").arg(text),
+                                             60'000);
+                    if (--progress->left > 0)
+                        return;
+                    m_rollbackProgress->finish(progress->ok, text);
+                    m_rollback->setBusy(false);
+                    m_rollback->setAlarm({});
+                    Q_EMIT operationFinished(progress->ok, text);
+                    refresh();
+                });
+    }
+}
+
+void WarRoomWindow::clearSettledAlarms() {
+    for (const QString &environment : QStringList(m_alarms->environments())) {
+        const engine::EnvironmentSnapshot s = m_engine.snapshot(environment);
+        const QString kind = m_alarms->kindOf(environment);
+        const bool holds = (kind == u"trigger" && !s.firingTriggers.isEmpty()) ||
+                           (kind == u"validation" && s.validationFailed) ||
+                           (kind == u"drift" && !s.driftAlarms.isEmpty());
+        if (!holds)
+            m_alarms->clear(environment);
+    }
 }
 
 void WarRoomWindow::followRollback(engine::Operation *op) {
@@ -777,13 +900,18 @@ void WarRoomWindow::watch(engine::Operation *operation) {
 void WarRoomWindow::onAlarm(const QString &environment, const QString &kind, const QString &text) {
     const QString where = environment.isEmpty() ? QString() : environment + u": "_s;
     statusBar()->showMessage(tr("ALARM %1%2").arg(where, text), 60'000);
-    if (kind == u"trigger" && (environment.isEmpty() || environment == m_environment)) {
-        m_rollback->setAlarm(where + text);
+    // Whichever environment is shown: listed (one click or Alt+L away), notified, flashed.
+    const bool listed = kind == u"trigger" || kind == u"validation" || kind == u"drift";
+    if (listed && !environment.isEmpty())
+        m_alarms->setAlarm(environment, kind, text);
+    if (listed) {
         if (m_tray)
             m_tray->showMessage(tr("Cutover alarm"), where + text, QSystemTrayIcon::Critical,
                                 30'000);
         QApplication::alert(this);
     }
+    if (kind == u"trigger" && (environment.isEmpty() || environment == m_environment))
+        m_rollback->setAlarm(where + text);
     scheduleRefresh();
 }
 

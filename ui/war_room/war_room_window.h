@@ -22,6 +22,7 @@ class AuditLogModel;
 
 namespace cutover::ui {
 
+class AlarmStrip;
 class AuditView;
 class CompareView;
 class ChartPanel;
@@ -59,6 +60,11 @@ public:
     WarRoomBanner *warRoomBanner() const { return m_warRoomBanner; }
     ShiftPanel *shiftPanel() const { return m_shift; }
     RollbackControl *rollbackControl() const { return m_rollback; }
+    AlarmStrip *alarmStrip() const { return m_alarms; }
+    // Arms the Rollback for every environment (Ctrl+Alt+Shift+R); Enter confirms.
+    void armRollbackAll();
+    // Switches to the environment of the latest alarm (Alt+L); false when none.
+    bool goToLatestAlarm();
     RollbackHotkey *rollbackHotkey() const { return m_rollbackHotkey; }
     RollbackProgressPanel *rollbackProgress() const { return m_rollbackProgress; }
     ChecklistPanel *checklist() const { return m_checklist; }
@@ -94,6 +100,9 @@ private:
     void untick(const QString &gate, const QString &check);
     void confirmRollback();
     void followRollback(engine::Operation *op);
+    void followRollbackAll(const QList<engine::Operation *> &operations);
+    // Clears the alarm strip's environments whose alarm no longer holds.
+    void clearSettledAlarms();
     void offerBreakGlassIfAllowed(const QString &name, const store::SignInResult &result);
     void armFromHotkey();
     void acknowledgeWarRoom();
@@ -124,6 +133,7 @@ private:
     QString m_environment;
     HeaderBar *m_header;
     WarRoomBanner *m_warRoomBanner;
+    AlarmStrip *m_alarms;
     QTabWidget *m_tabs;
     ChecklistPanel *m_checklist;
     ShiftPanel *m_shift;
