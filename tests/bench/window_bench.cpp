@@ -9,6 +9,10 @@
 // 2b. Sign-in: the event loop's largest gap while an operator (default passphrase cost) signs in
 //    through the window — the key derivation on a worker thread — beside the same check run on
 //    the UI thread (what the window did before), alternating, --sign-ins times each.
+// 2c. With PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE set (tests/lab/postgres.sh start
+//    DIR; set -a; source DIR/state.env): the same window on the shared PostgreSQL store reached
+//    through tests/lab/delay_proxy.py, which adds 300 ms to every round trip; the largest gap
+//    during a sign-in, a tick, a sign-off and a shift (refused ones write their audit entry too).
 // 3. Memory: 24 h of 1 s samples for 30 series (86,400 points each) pushed through the engine's
 //    panelSampled signal into the window's chart models, refreshed; VmRSS reported. Target
 //    < 200 MB.
@@ -21,6 +25,7 @@
 #include "app/config/plan_loader.h"
 #include "app/cutover/cutover_engine.h"
 #include "app/store/passphrase.h"
+#include "app/store/postgres_store.h"
 #include "app/store/sqlite_store.h"
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/war_room/war_room_window.h"
@@ -31,6 +36,7 @@
 #include <QEventLoop>
 #include <QFile>
 #include <QLineEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -263,6 +269,88 @@ int main(int argc, char *argv[]) {
                 static_cast<long long>(onUiThread[onUiThread.size() / 2]),
                 static_cast<long long>(onUiThread.back()),
                 failures ? " — SOME SIGN-INS FAILED" : "");
+
+    // 2c. The shared store 300 ms away.
+    if (qEnvironmentVariableIsSet("PGPORT") && qEnvironmentVariableIsSet("PGUSER")) {
+        QProcess proxy;
+        proxy.start(u"/usr/bin/python3"_s,
+                    {QStringLiteral(CONSOLE_SOURCE_DIR "/tests/lab/delay_proxy.py"),
+                     qEnvironmentVariable("PGPORT"), u"300"_s, u"300"_s});
+        QEventLoop started;
+        QObject::connect(&proxy, &QProcess::readyReadStandardOutput, &started, &QEventLoop::quit);
+        QObject::connect(&proxy, &QProcess::finished, &started, &QEventLoop::quit);
+        QTimer::singleShot(10'000, &started, &QEventLoop::quit);
+        started.exec();
+        const int proxyPort = proxy.readLine().trimmed().toInt();
+        store::PostgresStore::Options pg;
+        pg.url = QUrl(u"postgresql://127.0.0.1:%1/%2?sslmode=disable"_s.arg(proxyPort).arg(
+            qEnvironmentVariable("PGDATABASE")));
+        pg.user = qEnvironmentVariable("PGUSER");
+        pg.password = qEnvironmentVariable("PGPASSWORD");
+        QElapsedTimer opening;
+        opening.start();
+        auto shared = proxyPort > 0 ? store::PostgresStore::open(pg)
+                                    : store::StoreResult<std::unique_ptr<store::PostgresStore>>(
+                                          store::StoreError::io(u"the proxy did not start"_s));
+        if (!shared) {
+            std::printf("shared store +300 ms  skipped: %s\n",
+                        qPrintable(shared.error().toString()));
+        } else {
+            const qint64 openMs = opening.elapsed();
+            engine::CutoverEngine remote(plan, *shared.value(), operators, {});
+            ui::WarRoomWindow remoteWindow(remote);
+            remoteWindow.resize(1366, 768);
+            remoteWindow.show();
+            remote.start();
+            const QString env = plan.environments.constFirst().name;
+            const config::Gate *pre = plan.gate(plan.preCutoverGate);
+            QString manual;
+            for (const config::Check &c : pre->checks)
+                if (c.kind == config::Check::Kind::Manual && manual.isEmpty() &&
+                    c.role == u"release_manager"_s)
+                    manual = c.id;
+            const qint64 signIn = largestGap([&](const std::function<void()> &done) {
+                remoteWindow.askSignIn();
+                ui::SignInDialog *dialog = remoteWindow.signInDialog();
+                dialog->nameEdit()->setText(u"alice"_s);
+                dialog->passphraseEdit()->setText(u"pass-alice"_s);
+                auto *once = new QObject(&remoteWindow);
+                QObject::connect(&remoteWindow, &ui::WarRoomWindow::operatorChanged, once,
+                                 [once, done] {
+                                     delete once;
+                                     done();
+                                 });
+                dialog->signInButton()->click();
+            });
+            const auto alicia = remote.operatorNamed(u"alice"_s);
+            const qint64 tick = largestGap([&](const std::function<void()> &done) {
+                (void)remote.tick(env, pre->id, manual, *alicia);
+                done();
+            });
+            const store::PassphraseProof proof =
+                store::checkPassphrase(operators, u"alice"_s, u"pass-alice"_s);
+            const qint64 signOff = largestGap([&](const std::function<void()> &done) {
+                (void)remote.signOff(env, pre->id, {}, *alicia, proof, u"Approved"_s, {});
+                done();
+            });
+            const qint64 shift = largestGap([&](const std::function<void()> &done) {
+                engine::Operation *op =
+                    remote.shift(env, *alicia, proof, remote.snapshot(env).nextPercent);
+                QObject::connect(op, &engine::Operation::finished, op, [done] { done(); });
+            });
+            std::printf("shared store +300 ms   largest event-loop gap: sign-in %lld ms, tick %lld "
+                        "ms, sign-off %lld ms, shift %lld ms (target < 50); opening the store "
+                        "took %lld ms\n",
+                        static_cast<long long>(signIn), static_cast<long long>(tick),
+                        static_cast<long long>(signOff), static_cast<long long>(shift),
+                        static_cast<long long>(openMs));
+        }
+        proxy.closeWriteChannel(); // the proxy exits when its standard input closes
+        proxy.waitForFinished(5000);
+    } else {
+        std::printf("shared store +300 ms   skipped (set PGHOST PGPORT PGUSER PGPASSWORD "
+                    "PGDATABASE, e.g. from tests/lab/postgres.sh's state.env)\n");
+    }
 
     // 3. 24 h of 1 s samples for 30 series, through the same signal the monitor uses.
     constexpr int SeriesCount = 30;
