@@ -220,9 +220,9 @@ void ControlRun::printStatus() {
         if (!env.isEmpty() && name != env)
             continue;
         const auto snapshot = m_engine->snapshot(name);
-        const engine::Refusals refusals = m_operator ? m_engine->refusals(engine::Action::Shift,
-                                                                          *m_operator, name)
-                                                     : engine::Refusals();
+        const engine::Refusals refusals =
+            m_operator ? m_engine->refusals(engine::Action::Shift, *m_operator, name)
+                       : engine::Refusals();
         if (m_request.json)
             environments.append(snapshotJson(snapshot, refusals));
         else

@@ -4,10 +4,10 @@
 // a shift's preview and an action's outcome. Reports and views include this header, never the
 // engine itself (DESIGN.md, dependency rule).
 
-#include "app/cutover/refusal.h"
 #include "app/cutover/gate_status.h"
 #include "app/cutover/guards.h"
 #include "app/cutover/phase.h"
+#include "app/cutover/refusal.h"
 #include "app/store/decision_lease.h"
 #include "app/store/records.h"
 

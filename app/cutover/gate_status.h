@@ -1,10 +1,10 @@
 #pragma once
 
-#include "app/cutover/refusal.h"
 #include "app/analysis/compare.h"
 #include "app/analysis/gate_score.h"
 #include "app/config/plan.h"
 #include "app/cutover/condition_tracker.h"
+#include "app/cutover/refusal.h"
 #include "app/store/records.h"
 
 #include <QDateTime>

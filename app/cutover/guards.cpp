@@ -171,9 +171,9 @@ Refusals stepBackGuards(const Operator &who, const GuardInputs &in, const GuardT
     for (int i = 0; i < current; ++i)
         earlier.append(stageLabel(plan, i));
     if (earlier.isEmpty()) {
-        reasons.append({RefusalCode::NoEarlierStage,
-                        {{u"environment"_s, in.environment},
-                         {u"stage"_s, stageLabel(plan, current)}}});
+        reasons.append(
+            {RefusalCode::NoEarlierStage,
+             {{u"environment"_s, in.environment}, {u"stage"_s, stageLabel(plan, current)}}});
         return reasons;
     }
     bool known = false;
@@ -220,10 +220,9 @@ Refusals tickGuards(const Operator &who, const GuardInputs &in, const GuardTarge
     if (const GateStatus *status = findStatus(in, gate->id)) {
         for (const CheckStatus &c : status->checks) {
             if (c.id == check->id && c.state == CheckStatus::State::Pass)
-                reasons.append({RefusalCode::AlreadyTicked,
-                                {{u"check"_s, check->title},
-                                 {u"by"_s, c.tickedBy},
-                                 {u"at"_s, c.tickedAt}}});
+                reasons.append(
+                    {RefusalCode::AlreadyTicked,
+                     {{u"check"_s, check->title}, {u"by"_s, c.tickedBy}, {u"at"_s, c.tickedAt}}});
         }
     }
     store(reasons, in, u"tick"_s);

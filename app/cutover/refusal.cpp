@@ -48,7 +48,9 @@ QString backendText(const Refusal &r, const QString &head) {
 } // namespace
 
 QString Refusal::text() const {
-    const auto a = [this](const char *key) { return arg(key); };
+    const auto a = [this](const char *key) {
+        return arg(key);
+    };
     switch (code) {
     case RefusalCode::NoPermission:
         return tr("%1 (%2) may not %3: no role of theirs has the '%3' permission")

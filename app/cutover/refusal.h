@@ -21,45 +21,45 @@ enum class RefusalCode {
     TickedByAnotherRole, // check, role, operator, roles
     SignedByAnotherRole, // gate, roles, operator, operator_roles
     // the situation
-    StoreUnavailable,            // problem, action
-    EnvironmentBusy,             // environment, phase, action
-    CutoverComplete,             // environment
-    ValidationFailed,            // stage
-    EarlierEnvironmentFirst,     // earlier, situation, environment, stage
-    GateStatusUnknown,           // gate
-    StageNotValidated,           // stage, hold
-    HoldTimeLeft,                // stage, left_ms, until
-    BackendUnreachable,          // backend, problem, last_good_ms_ago (-1: never)
-    BackendNotAnswered,          // backend, problem, last_good_ms_ago
-    TriggerFiring,               // trigger
-    WeightsDrifted,              // drift
-    NoEarlierStage,              // environment, stage
-    NotAnEarlierStage,           // percent, environment, earlier
-    RollbackRunning,             // environment
-    GateNotSignedNow,            // gate, environment, stage
-    StabilityHoldNotStarted,     // gate, hold, stage
-    StabilityTimeLeft,           // gate, hold, stage, left_ms, since, until
-    AlreadyTicked,               // check, by, at
-    AlreadySigned,               // gate, role, by, at
-    SignatureWouldBeVoided,      // gate, by
-    MarginalNotAcknowledged,     // gate, reason
-    CheckNotTicked,              // gate, check, detail
-    CheckNotPassing,             // gate, check, state, detail
-    GateScoreFailed,             // gate, reason
-    GateNotSigned,               // gate, role
-    SignedBeforeMarginal,        // gate, reason, by, role
-    NoWarRoomActive,             //
-    MayNotAcknowledgeWarRoom,    // operator, roles
+    StoreUnavailable,         // problem, action
+    EnvironmentBusy,          // environment, phase, action
+    CutoverComplete,          // environment
+    ValidationFailed,         // stage
+    EarlierEnvironmentFirst,  // earlier, situation, environment, stage
+    GateStatusUnknown,        // gate
+    StageNotValidated,        // stage, hold
+    HoldTimeLeft,             // stage, left_ms, until
+    BackendUnreachable,       // backend, problem, last_good_ms_ago (-1: never)
+    BackendNotAnswered,       // backend, problem, last_good_ms_ago
+    TriggerFiring,            // trigger
+    WeightsDrifted,           // drift
+    NoEarlierStage,           // environment, stage
+    NotAnEarlierStage,        // percent, environment, earlier
+    RollbackRunning,          // environment
+    GateNotSignedNow,         // gate, environment, stage
+    StabilityHoldNotStarted,  // gate, hold, stage
+    StabilityTimeLeft,        // gate, hold, stage, left_ms, since, until
+    AlreadyTicked,            // check, by, at
+    AlreadySigned,            // gate, role, by, at
+    SignatureWouldBeVoided,   // gate, by
+    MarginalNotAcknowledged,  // gate, reason
+    CheckNotTicked,           // gate, check, detail
+    CheckNotPassing,          // gate, check, state, detail
+    GateScoreFailed,          // gate, reason
+    GateNotSigned,            // gate, role
+    SignedBeforeMarginal,     // gate, reason, by, role
+    NoWarRoomActive,          //
+    MayNotAcknowledgeWarRoom, // operator, roles
     // the request
-    UnknownEnvironment,          // environment
-    UnknownGate,                 // gate
-    UnknownCheck,                // check, gate
-    CheckIsAutomatic,            // check
-    ConfirmationMismatch,        // typed, next (-1: none)
-    MeaningMissing,              //
-    StepBackReasonMissing,       //
-    MarginalCommentMissing,      //
-    StageChangedElsewhere,       // detail (who changed it and when, as the store said)
+    UnknownEnvironment,     // environment
+    UnknownGate,            // gate
+    UnknownCheck,           // check, gate
+    CheckIsAutomatic,       // check
+    ConfirmationMismatch,   // typed, next (-1: none)
+    MeaningMissing,         //
+    StepBackReasonMissing,  //
+    MarginalCommentMissing, //
+    StageChangedElsewhere,  // detail (who changed it and when, as the store said)
 };
 
 struct Refusal {
