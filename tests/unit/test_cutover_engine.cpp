@@ -78,6 +78,7 @@ private Q_SLOTS:
     void tolerancePointsBandIsAbsolute();
     void compareCheckJudgesTheGate();
     void refusalsAreTyped();
+    void marginalScoreNeedsAnAcknowledgementAndWhy();
 
 private:
     void open(const config::Plan &plan);
@@ -919,6 +920,63 @@ void TestCutoverEngine::refusalsAreTyped() {
     const auto cannot = m_engine->acknowledgeWarRoom(viewer);
     QVERIFY(engine::hasCode(cannot.refused, RefusalCode::MayNotAcknowledgeWarRoom));
     QVERIFY(engine::hasCode(cannot.refused, RefusalCode::NoWarRoomActive));
+}
+
+// A gate judged marginal by its compare checks (3 of 4 pass: 75, the plan's marginal bar) is
+// signed only with an acknowledgement, and the acknowledgement needs a comment saying why.
+void TestCutoverEngine::marginalScoreNeedsAnAcknowledgementAndWhy() {
+    using engine::RefusalCode;
+    config::Plan plan = lightPlan(*m_defaultPlan);
+    config::Gate gate;
+    gate.id = u"parity_gate"_s;
+    gate.title = u"Parity"_s;
+    gate.signOff = {u"release_manager"_s};
+    for (const QString &id : {u"a"_s, u"b"_s, u"c"_s, u"d"_s}) {
+        config::Check check;
+        check.id = id;
+        check.title = id;
+        check.kind = config::Check::Kind::Compare;
+        check.compare.legacy = u"legacy_"_s + id;
+        check.compare.otel = u"otel_"_s + id;
+        check.compare.window = config::Duration::minutes(15);
+        check.compare.step = config::Duration::seconds(15);
+        check.compare.direction = config::CompareSpec::Direction::Increase;
+        check.compare.allowedIncrease = 1.05;
+        check.compare.minSamples = 50;
+        gate.checks.append(check);
+    }
+    plan.gates.append(gate);
+    plan.preCutoverGate = gate.id; // signed before the first stage
+    open(plan);
+    healthy();
+    QList<double> legacy, same, slower;
+    for (int i = 0; i <= 60; ++i) {
+        const double v = 0.200 + 0.004 * ((i * 7) % 11 - 5);
+        legacy.append(v);
+        same.append(0.200 + 0.004 * ((i * 5) % 11 - 5));
+        slower.append(v * 1.15);
+    }
+    for (const QString &id : {u"a"_s, u"b"_s, u"c"_s})
+        m_engine->recordCompareSamples(kEnv, gate.id, id, m_now, legacy, same);
+    m_engine->recordCompareSamples(kEnv, gate.id, u"d"_s, m_now, legacy, slower);
+    const auto status = [&] {
+        for (const engine::GateStatus &g : m_engine->snapshot(kEnv).gates)
+            if (g.id == gate.id)
+                return g;
+        return engine::GateStatus();
+    }();
+    QVERIFY2(status.isMarginal(), qPrintable(status.score ? status.score->reason : u"no score"_s));
+
+    const auto unacknowledged =
+        m_engine->signOff(kEnv, gate.id, {}, who(u"alice"_s), u"pass-alice"_s, u"Approved"_s, {});
+    QVERIFY(engine::hasCode(unacknowledged.refused, RefusalCode::MarginalNotAcknowledged));
+    const auto noWhy = m_engine->signOff(kEnv, gate.id, {}, who(u"alice"_s), u"pass-alice"_s,
+                                         u"Approved"_s, u"  "_s, true);
+    QCOMPARE(noWhy.refused.size(), 1);
+    QCOMPARE(noWhy.refused.first().code, RefusalCode::MarginalCommentMissing);
+    const auto signedOff = m_engine->signOff(kEnv, gate.id, {}, who(u"alice"_s), u"pass-alice"_s,
+                                             u"Approved"_s, u"d is a known slow path"_s, true);
+    QVERIFY2(signedOff.ok, qPrintable(signedOff.message()));
 }
 
 QTEST_GUILESS_MAIN(TestCutoverEngine)
