@@ -50,6 +50,22 @@ config::Plan lightPlan(config::Plan plan) {
     return plan;
 }
 
+// 61 samples a side with the same noise, and a series 15% slower than legacy: a compare check
+// passes on (legacy, same) and fails on (legacy, slower).
+struct ParitySamples {
+    QList<double> legacy, same, slower;
+};
+ParitySamples paritySamples() {
+    ParitySamples p;
+    for (int i = 0; i <= 60; ++i) {
+        const double v = 0.200 + 0.004 * ((i * 7) % 11 - 5);
+        p.legacy.append(v);
+        p.same.append(0.200 + 0.004 * ((i * 5) % 11 - 5));
+        p.slower.append(v * 1.15);
+    }
+    return p;
+}
+
 } // namespace
 
 class TestCutoverEngine : public QObject {
@@ -828,13 +844,7 @@ void TestCutoverEngine::compareCheckJudgesTheGate() {
     QCOMPARE(state().first, engine::CheckStatus::State::Unknown); // not compared yet
 
     // 61 samples a side with the same noise: no change, a pass.
-    QList<double> legacy, same, slower;
-    for (int i = 0; i <= 60; ++i) {
-        const double v = 0.200 + 0.004 * ((i * 7) % 11 - 5);
-        legacy.append(v);
-        same.append(0.200 + 0.004 * ((i * 5) % 11 - 5));
-        slower.append(v * 1.15);
-    }
+    const auto [legacy, same, slower] = paritySamples();
     m_engine->recordCompareSamples(kEnv, u"gate_1"_s, parity.id, m_now, legacy, same);
     QCOMPARE(state().first, engine::CheckStatus::State::Pass);
 
@@ -949,13 +959,7 @@ void TestCutoverEngine::marginalScoreNeedsAnAcknowledgementAndWhy() {
     plan.preCutoverGate = gate.id; // signed before the first stage
     open(plan);
     healthy();
-    QList<double> legacy, same, slower;
-    for (int i = 0; i <= 60; ++i) {
-        const double v = 0.200 + 0.004 * ((i * 7) % 11 - 5);
-        legacy.append(v);
-        same.append(0.200 + 0.004 * ((i * 5) % 11 - 5));
-        slower.append(v * 1.15);
-    }
+    const auto [legacy, same, slower] = paritySamples();
     for (const QString &id : {u"a"_s, u"b"_s, u"c"_s})
         m_engine->recordCompareSamples(kEnv, gate.id, id, m_now, legacy, same);
     m_engine->recordCompareSamples(kEnv, gate.id, u"d"_s, m_now, legacy, slower);
