@@ -7,6 +7,7 @@
 #include "app/store/operators_file.h"
 #include "app/store/rehearsal_store.h"
 #include "app/store/store.h"
+#include "app/store/store_runner.h"
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/main_window.h"
 #include "ui/war_room/theme.h"
@@ -75,17 +76,12 @@ int runWindow(int &argc, char **argv, const WindowOptions &options) {
     config::StoreConfig storeConfig = plan.store;
     if (!options.storePath.isEmpty())
         storeConfig.path = options.storePath;
-    // The window starts without a reachable shared store: Rollback must not wait for it. A
-    // rehearsal (--dry-run) runs on its own copy of the store and never writes the live one.
-    StoreResultOf opened = openForWindow(plan, storeConfig, options.dryRun);
-    if (!opened) {
-        return runPlanWindow(planFile,
-                             QObject::tr("The store could not be opened, so nothing can be "
-                                         "recorded:\n%1")
-                                 .arg(opened.error().toString()));
-    }
-    std::unique_ptr<store::Store> store = std::move(opened.value());
-
+    // The store opens and works on a thread of its own: the window never waits on a database,
+    // and starts without a reachable shared store (Rollback must not wait for it). A rehearsal
+    // (--dry-run) runs on its own copy of the store and never writes the live one.
+    store::StoreRunner storeRunner([plan, storeConfig, dryRun = options.dryRun] {
+        return openForWindow(plan, storeConfig, dryRun);
+    });
     std::optional<store::OperatorsFile> operators;
     QString operatorsProblem;
     if (plan.operators.file.isEmpty()) {
@@ -100,9 +96,23 @@ int runWindow(int &argc, char **argv, const WindowOptions &options) {
 
     engine::CutoverEngine::Options engineOptions;
     engineOptions.dryRun = options.dryRun;
-    engine::CutoverEngine engine(plan, *store, operators, engineOptions);
+    engine::CutoverEngine engine(plan, storeRunner, operators, engineOptions);
     WarRoomWindow window(engine);
     window.show();
+    QObject::connect(&storeRunner, &store::StoreRunner::opened, &window,
+                     [&window](bool ok, const QString &error) {
+                         if (ok)
+                             return;
+                         // Rollback still works (its commands go out first); nothing is recorded.
+                         auto *box = new QMessageBox(
+                             QMessageBox::Critical, QObject::tr("Cutover Console"),
+                             QObject::tr("The store could not be opened, so nothing can be "
+                                         "recorded:\n%1")
+                                 .arg(error),
+                             QMessageBox::Close, &window);
+                         box->setAttribute(Qt::WA_DeleteOnClose);
+                         box->open();
+                     });
     // The first frame first; then the store, the monitor and the sign-in.
     QTimer::singleShot(0, &window, [&window, &engine, options, operatorsProblem] {
         engine.start();

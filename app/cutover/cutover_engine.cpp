@@ -54,11 +54,27 @@ CutoverEngine::CutoverEngine(const config::Plan &plan, store::Store &store,
                              QObject *parent)
     : QObject(parent)
     , m_plan(plan)
-    , m_store(store)
+    , m_ownedRunner(std::make_unique<store::StoreRunner>(store))
+    , m_runner(*m_ownedRunner)
     , m_operators(std::move(operators))
     , m_options(std::move(options)) {
+    setUp();
+}
+
+CutoverEngine::CutoverEngine(const config::Plan &plan, store::StoreRunner &runner,
+                             std::optional<store::OperatorsFile> operators, Options options,
+                             QObject *parent)
+    : QObject(parent)
+    , m_plan(plan)
+    , m_runner(runner)
+    , m_operators(std::move(operators))
+    , m_options(std::move(options)) {
+    setUp();
+}
+
+void CutoverEngine::setUp() {
     if (m_operators)
-        m_signIn = std::make_unique<store::SignInGuard>(m_store, *m_operators, m_options.clock);
+        m_signIn = std::make_shared<SignInDesk>(SignInDesk{*m_operators, m_options.clock, {}});
     for (const config::Environment &env : m_plan.environments) {
         auto rt = std::make_unique<EnvironmentRuntime>();
         rt->env = &env;
@@ -105,29 +121,52 @@ void CutoverEngine::start() {
         rt->fleet = new backends::LbFleet(m_plan, *rt->env, this);
 
     reload();
-    if (auto recorded = store::recordPlanLoaded(m_store, m_plan, u"system"_s); !recorded)
-        setGlobalHealth(u"store"_s, false, recorded.error().toString());
+    m_runner.run<store::AuditEntry>(
+        this,
+        [plan = m_plan](store::Store &store) {
+            return store::recordPlanLoaded(store, plan, u"system"_s);
+        },
+        [this](const store::StoreResult<store::AuditEntry> &recorded) {
+            if (!recorded)
+                setGlobalHealth(u"store"_s, false, recorded.error().toString());
+            pullAudit();
+        });
 
     // Resuming what a crash interrupted (the store holds the intent, the LBs may not) is an
     // automatic decision: the decider does it once it has judged the unwatched time (an engine
-    // that decides alone does it now).
-    startDecisionLease();
-    if (!m_lease) {
-        for (auto &rt : m_environments) {
-            if (rt->phase() == Phase::Shifting || rt->phase() == Phase::RollingBack)
-                resumeInterrupted(*rt, tr("after a restart"));
-        }
-    }
+    // that decides alone does it now). The lease needs the store open; jobs answer in order, so
+    // the states read above are in when it starts.
+    using Backend = std::shared_ptr<std::unique_ptr<store::LeaseBackend>>;
+    m_runner.run<Backend>(
+        this,
+        [](store::Store &store) {
+            return store::StoreResult<Backend>(
+                std::make_shared<std::unique_ptr<store::LeaseBackend>>(store.createLeaseBackend()));
+        },
+        [this](const store::StoreResult<Backend> &backend) {
+            startDecisionLease(backend ? std::move(*backend.value()) : nullptr);
+            if (!m_lease) {
+                for (auto &rt : m_environments) {
+                    if (rt->phase() == Phase::Shifting || rt->phase() == Phase::RollingBack)
+                        resumeInterrupted(*rt, tr("after a restart"));
+                }
+            }
+        },
+        store::StoreRunner::kOpenDeadline);
 
-    m_watcher = m_store.createWatcher(this, m_options.storePollMs);
-    connect(m_watcher, &store::StoreWatcher::changed, this, [this] { reload(); });
-    connect(m_watcher, &store::StoreWatcher::failed, this, [this](const store::StoreError &e) {
-        setGlobalHealth(u"store"_s, false, e.toString());
-    });
-    connect(m_watcher, &store::StoreWatcher::recovered, this, [this] {
-        writePendingStates();
-        setGlobalHealth(u"store"_s, true, {});
-        reload();
+    m_runner.createWatcher(m_options.storePollMs, this, [this](store::StoreWatcher *watcher) {
+        m_watcher = watcher;
+        if (!watcher)
+            return;
+        connect(watcher, &store::StoreWatcher::changed, this, [this] { reload(); });
+        connect(watcher, &store::StoreWatcher::failed, this, [this](const store::StoreError &e) {
+            setGlobalHealth(u"store"_s, false, e.toString());
+        });
+        connect(watcher, &store::StoreWatcher::recovered, this, [this] {
+            writePendingStates();
+            setGlobalHealth(u"store"_s, true, {});
+            reload();
+        });
     });
     m_stepTimer.start();
     if (m_options.monitor) {
@@ -303,7 +342,8 @@ EnvironmentSnapshot CutoverEngine::snapshot(const QString &environment) const {
         s.backends.append(rt->lbHealth.value(lb));
     s.backends.append(m_globalHealth.value(u"prometheus"_s));
     s.backends.append(m_globalHealth.value(u"store"_s));
-    s.auditEntriesWaiting = m_store.auditEntriesWaiting();
+    s.auditEntriesWaiting = m_runner.auditEntriesWaiting();
+    s.observedWeights = rt->observed;
     for (const config::Trigger &trigger : m_plan.rollback.triggers) {
         const bool firing = rt->firedTriggers.contains(trigger.id);
         if (firing)
@@ -356,18 +396,75 @@ QFuture<store::PassphraseProof> CutoverEngine::checkPassphrase(const QString &na
 }
 
 store::SignInResult CutoverEngine::signIn(const store::PassphraseProof &proof) {
-    const QString &name = proof.operatorName();
+    std::optional<store::SignInResult> answered;
+    if (!m_runner.isThreaded())
+        signIn(proof, [&answered](const store::SignInResult &result) { answered = result; });
+    if (answered)
+        return *answered;
+    store::SignInResult pending;
+    pending.outcome = store::SignInResult::Outcome::Refused;
+    pending.message = tr("the store answers asynchronously here: sign in with a callback");
+    return pending;
+}
+
+void CutoverEngine::signIn(const store::PassphraseProof &proof, SignInDone done) {
+    const QString name = proof.operatorName();
     if (!m_signIn) {
         store::SignInResult result;
         result.outcome = store::SignInResult::Outcome::Refused;
         result.message = tr("no operators file: the plan's operators.file could not be loaded");
-        return result;
+        done(result);
+        return;
     }
-    auto result = m_signIn->verify(proof, u"sign_in"_s);
-    pullAudit();
-    if (result.ok())
-        setDeskOperator(name);
-    return result;
+    verifyProof(proof, u"sign_in"_s, [this, name, done](const store::SignInResult &result) {
+        if (result.ok())
+            setDeskOperator(name);
+        done(result);
+    });
+}
+
+void CutoverEngine::verifyProof(const store::PassphraseProof &proof, const QString &purpose,
+                                std::function<void(const store::SignInResult &)> done,
+                                bool breakGlass) {
+    // The lock-out reads and writes the store: a job. It never fails as a StoreResult (an
+    // unreachable store is judged by the guard's offline policy), so the job's own error is
+    // only a deadline or a store that never opened.
+    m_runner.run<store::SignInResult>(
+        this,
+        [desk = m_signIn, proof, purpose, breakGlass](store::Store &store) {
+            store::SignInGuard &guard = desk->on(store);
+            return store::StoreResult<store::SignInResult>(
+                breakGlass ? guard.verifyBreakGlass(proof) : guard.verify(proof, purpose));
+        },
+        [this, done = std::move(done)](const store::StoreResult<store::SignInResult> &verified) {
+            noteLocalWrite();
+            pullAudit();
+            if (verified) {
+                done(verified.value());
+                return;
+            }
+            store::SignInResult failed;
+            failed.outcome = store::SignInResult::Outcome::Refused;
+            failed.message =
+                tr("the passphrase could not be checked: %1").arg(verified.error().toString());
+            done(failed);
+        });
+}
+
+ActionOutcome CutoverEngine::waitedOutcome(const std::function<void(ActionDone)> &action) const {
+    if (m_runner.isThreaded()) {
+        // The answer would come after this returns: not started at all.
+        ActionOutcome refused;
+        refused.error = tr("the store answers asynchronously here: pass a callback");
+        return refused;
+    }
+    std::optional<ActionOutcome> answered;
+    action([&answered](const ActionOutcome &outcome) { answered = outcome; });
+    if (answered)
+        return *answered;
+    ActionOutcome pending;
+    pending.error = tr("the store answers asynchronously here: pass a callback");
+    return pending;
 }
 
 std::optional<Operator> CutoverEngine::operatorNamed(const QString &name) const {
@@ -381,52 +478,105 @@ std::optional<Operator> CutoverEngine::operatorNamed(const QString &name) const 
 
 // --- persistence -------------------------------------------------------------------------------
 
-bool CutoverEngine::writeState(EnvironmentRuntime &rt, store::StageState next, const QString &actor,
+namespace {
+
+// One store job: the write and, when another console moved first, its state.
+struct StateWrite {
+    std::optional<store::StageState> state;
+    std::optional<store::StoreError> error;
+    std::optional<store::StageState> fresh;
+};
+
+} // namespace
+
+void CutoverEngine::writeState(EnvironmentRuntime &rt, store::StageState next, const QString &actor,
                                const QString &role, const QString &action,
-                               const QJsonObject &details, QString *error) {
+                               const QJsonObject &details, StateWritten then) {
     next.environment = rt.env->name;
     next.changedBy = actor;
     next.changedAt = now();
-    auto written = m_store.updateStageState(rt.state.version, next,
-                                            store::AuditContext{action, role, details});
-    if (!written) {
-        const store::StoreError &e = written.error();
-        if (e.kind == store::StoreError::Kind::Conflict) {
-            // Another console moved first: take its state; the caller decides what to do.
-            if (auto fresh = m_store.stageState(rt.env->name); fresh && fresh.value())
-                rt.state = *fresh.value();
-        } else {
-            setGlobalHealth(u"store"_s, false, e.toString());
-        }
-        if (error)
-            *error = e.kind == store::StoreError::Kind::Conflict ? e.message : e.toString();
-        if (e.kind == store::StoreError::Kind::Conflict)
-            qCInfo(lcEngine) << rt.env->name << action << "lost to another console:" << e.message;
-        else
-            qCWarning(lcEngine) << rt.env->name << action << "not recorded:" << e.toString();
-        changed(rt.env->name);
-        return false;
-    }
-    setGlobalHealth(u"store"_s, true, {});
-    rt.state = written.value();
-    pullAudit();
-    changed(rt.env->name);
-    return true;
+    const qint64 expected = rt.state.version;
+    const QString environment = rt.env->name;
+    const store::AuditContext context{action, role, details};
+    ++rt.stateWritesInFlight;
+    EnvironmentRuntime *written = &rt; // owned by the engine, which the answer needs alive
+    m_runner.run<StateWrite>(
+        this,
+        [=](store::Store &store) {
+            StateWrite w;
+            auto result = store.updateStageState(expected, next, context);
+            if (result) {
+                w.state = result.value();
+            } else {
+                w.error = result.error();
+                if (result.error().kind == store::StoreError::Kind::Conflict) {
+                    if (auto fresh = store.stageState(environment); fresh && fresh.value())
+                        w.fresh = *fresh.value();
+                }
+            }
+            return store::StoreResult<StateWrite>(std::move(w));
+        },
+        [this, written, action, then](const store::StoreResult<StateWrite> &job) {
+            EnvironmentRuntime &env = *written;
+            --env.stateWritesInFlight;
+            noteLocalWrite();
+            if (!job || job.value().error) {
+                const store::StoreError e = job ? *job.value().error : job.error();
+                if (e.kind == store::StoreError::Kind::Conflict) {
+                    // Another console moved first: take its state; the caller decides.
+                    if (job.value().fresh)
+                        env.state = *job.value().fresh;
+                    qCInfo(lcEngine)
+                        << env.env->name << action << "lost to another console:" << e.message;
+                } else {
+                    setGlobalHealth(u"store"_s, false, e.toString());
+                    qCWarning(lcEngine)
+                        << env.env->name << action << "not recorded:" << e.toString();
+                }
+                changed(env.env->name);
+                if (then)
+                    then(false,
+                         e.kind == store::StoreError::Kind::Conflict ? e.message : e.toString());
+                return;
+            }
+            setGlobalHealth(u"store"_s, true, {});
+            env.state = *job.value().state;
+            pullAudit();
+            changed(env.env->name);
+            if (then)
+                then(true, {});
+        });
 }
 
-bool CutoverEngine::writeStateForced(EnvironmentRuntime &rt, store::StageState next,
+void CutoverEngine::writeStateForced(EnvironmentRuntime &rt, store::StageState next,
                                      const QString &actor, const QString &role,
-                                     const QString &action, const QJsonObject &details) {
+                                     const QString &action, const QJsonObject &details,
+                                     StateWritten then, int attempt) {
     // A rollback's record must not be lost to a race with another console: retry on the
     // newest version a few times.
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        QString error;
-        if (writeState(rt, next, actor, role, action, details, &error))
-            return true;
-        if (m_globalHealth.value(u"store"_s).state == BackendHealth::State::Down)
-            break;
-    }
-    if (m_globalHealth.value(u"store"_s).state == BackendHealth::State::Down) {
+    EnvironmentRuntime *target = &rt;
+    writeState(rt, next, actor, role, action, details, [=, this](bool ok, const QString &error) {
+        if (ok) {
+            if (then)
+                then(true, {});
+            return;
+        }
+        const bool down = m_globalHealth.value(u"store"_s).state == BackendHealth::State::Down;
+        if (!down && attempt < 2) {
+            writeStateForced(*target, next, actor, role, action, details, then, attempt + 1);
+            return;
+        }
+        keepUnwrittenState(*target, next, actor, role, action, details, down);
+        if (then)
+            then(false, error);
+    });
+}
+
+void CutoverEngine::keepUnwrittenState(EnvironmentRuntime &rt, store::StageState next,
+                                       const QString &actor, const QString &role,
+                                       const QString &action, const QJsonObject &details,
+                                       bool storeDown) {
+    if (storeDown) {
         // The store is unreachable: the load balancers already hold the new weights, so the
         // console must show them. Keep the state in memory, put the decision in the audit
         // journal (appendAudit queues it locally when the store supports that), and write the
@@ -450,28 +600,53 @@ bool CutoverEngine::writeStateForced(EnvironmentRuntime &rt, store::StageState n
     }
     Q_EMIT alarm(rt.env->name, u"store"_s,
                  tr("%1 could not be written to the store yet").arg(action));
-    return false;
 }
 
 void CutoverEngine::writePendingStates() {
     for (auto &rt : m_environments) {
-        for (const QString &gate : QSet<QString>(rt->pendingGateResets)) {
-            if (m_store.resetGate(rt->env->name, gate, u"engine"_s, {}, tr("rollback")))
-                rt->pendingGateResets.remove(gate);
-        }
-        if (!rt->pendingState)
+        if ((rt->pendingGateResets.isEmpty() && !rt->pendingState) || rt->pendingWriteInFlight)
             continue;
-        // The store's version may have moved meanwhile (another console): write on top of it.
-        auto current = m_store.stageState(rt->env->name);
-        if (!current)
-            return;
-        if (current.value())
-            rt->state.version = current.value()->version;
-        store::StageState next = *rt->pendingState;
-        QString error;
-        if (writeState(*rt, next, next.changedBy, {}, u"state_recovered"_s,
-                       {{u"phase"_s, next.phase}, {u"stage_index"_s, next.stageIndex}}, &error))
-            rt->pendingState.reset();
+        // One job: the gate resets a rollback could not write, and the stored version (another
+        // console may have moved meanwhile: the state is written on top of it).
+        struct Pending {
+            QStringList reset;
+            std::optional<qint64> version; // unset: the store did not answer
+        };
+        rt->pendingWriteInFlight = true;
+        EnvironmentRuntime *target = rt.get();
+        const QString environment = rt->env->name;
+        const QStringList gates = rt->pendingGateResets.values();
+        const QString reason = tr("rollback");
+        m_runner.run<Pending>(
+            this,
+            [environment, gates, reason](store::Store &store) {
+                Pending p;
+                for (const QString &gate : gates) {
+                    if (store.resetGate(environment, gate, u"engine"_s, {}, reason))
+                        p.reset.append(gate);
+                }
+                if (auto current = store.stageState(environment))
+                    p.version = current.value() ? current.value()->version : 0;
+                return store::StoreResult<Pending>(std::move(p));
+            },
+            [this, target](const store::StoreResult<Pending> &pending) {
+                target->pendingWriteInFlight = false;
+                noteLocalWrite();
+                if (!pending || !pending.value().version)
+                    return;
+                for (const QString &gate : pending.value().reset)
+                    target->pendingGateResets.remove(gate);
+                if (!target->pendingState)
+                    return;
+                target->state.version = *pending.value().version;
+                const store::StageState next = *target->pendingState;
+                writeState(*target, next, next.changedBy, {}, u"state_recovered"_s,
+                           {{u"phase"_s, next.phase}, {u"stage_index"_s, next.stageIndex}},
+                           [target](bool ok, const QString &) {
+                               if (ok)
+                                   target->pendingState.reset();
+                           });
+            });
     }
 }
 
@@ -479,58 +654,133 @@ void CutoverEngine::audit(const QString &actor, const QString &role, const QStri
                           const QString &environment, const QString &subject, QJsonObject details) {
     if (m_options.dryRun)
         details.insert(u"dry_run"_s, true);
-    auto appended =
-        m_store.appendAudit(store::AuditEvent{actor, role, action, environment, subject, details});
-    if (!appended) {
-        setGlobalHealth(u"store"_s, false, appended.error().toString());
-        qCWarning(lcEngine) << "audit" << action << "not recorded:" << appended.error().toString();
-        return;
-    }
-    // seq 0: queued in the local journal because the store is unreachable, so not a sign that
-    // the store is back.
-    if (appended.value().seq > 0)
-        setGlobalHealth(u"store"_s, true, {});
-    pullAudit();
+    // Posted, not waited for: entries keep their order (jobs run in order) and the record of an
+    // action was written with the action itself.
+    const store::AuditEvent event{actor, role, action, environment, subject, details};
+    m_runner.run<store::AuditEntry>(
+        this, [event](store::Store &store) { return store.appendAudit(event); },
+        [this, action](const store::StoreResult<store::AuditEntry> &appended) {
+            if (!appended) {
+                setGlobalHealth(u"store"_s, false, appended.error().toString());
+                qCWarning(lcEngine)
+                    << "audit" << action << "not recorded:" << appended.error().toString();
+                return;
+            }
+            // seq 0: queued in the local journal because the store is unreachable, so not a
+            // sign that the store is back.
+            if (appended.value().seq > 0)
+                setGlobalHealth(u"store"_s, true, {});
+            pullAudit();
+        });
 }
 
 void CutoverEngine::pullAudit() {
-    auto entries = m_store.auditEntries(m_lastAuditSeq);
-    if (!entries)
+    // One read in flight at a time; a request meanwhile reads again after it.
+    if (m_pullInFlight) {
+        m_pullAgain = true;
         return;
-    for (const store::AuditEntry &entry : entries.value()) {
-        m_lastAuditSeq = std::max(m_lastAuditSeq, entry.seq);
-        applyAuditEntry(entry);
-        Q_EMIT auditAppended(entry);
     }
+    m_pullInFlight = true;
+    const qint64 after = m_lastAuditSeq;
+    m_runner.run<QList<store::AuditEntry>>(
+        this, [after](store::Store &store) { return store.auditEntries(after); },
+        [this](const store::StoreResult<QList<store::AuditEntry>> &entries) {
+            m_pullInFlight = false;
+            if (entries) {
+                for (const store::AuditEntry &entry : entries.value()) {
+                    if (entry.seq <= m_lastAuditSeq)
+                        continue;
+                    m_lastAuditSeq = entry.seq;
+                    applyAuditEntry(entry);
+                    Q_EMIT auditAppended(entry);
+                }
+            }
+            if (m_pullAgain) {
+                m_pullAgain = false;
+                pullAudit();
+            }
+        });
 }
 
 void CutoverEngine::reload() {
     for (auto &rt : m_environments) {
-        bool different = false;
         if (rt->pendingState)
             writePendingStates();
-        if (auto state = m_store.stageState(rt->env->name); state) {
-            if (!rt->stateKnown) {
-                rt->stateKnown = true;
-                different = true;
+    }
+    QStringList names;
+    for (const auto &rt : m_environments)
+        names.append(rt->env->name);
+    const quint64 generation = ++m_storeGeneration;
+    m_latestReload = generation;
+    m_runner.run<StoreReading>(
+        this,
+        [names, generation](store::Store &store) {
+            StoreReading reading;
+            reading.generation = generation;
+            for (const QString &name : names) {
+                StoreReading::Environment env;
+                env.name = name;
+                auto state = store.stageState(name);
+                if (!state) {
+                    env.error = state.error();
+                    reading.environments.append(env);
+                    continue;
+                }
+                env.state = state.value();
+                if (auto ticks = store.ticks(name))
+                    env.ticks = ticks.value();
+                if (auto signOffs = store.signOffs(name))
+                    env.signOffs = signOffs.value();
+                reading.environments.append(env);
             }
-            if (rt->pendingState) {
-                // Still not written: what the load balancers hold wins over the stored row.
-            } else if (state.value() && !(*state.value() == rt->state)) {
-                rt->state = *state.value();
-                different = true;
+            return store::StoreResult<StoreReading>(std::move(reading));
+        },
+        [this](const store::StoreResult<StoreReading> &reading) {
+            if (!reading) {
+                setGlobalHealth(u"store"_s, false, reading.error().toString());
+                return;
             }
-        } else {
-            setGlobalHealth(u"store"_s, false, state.error().toString());
+            applyReading(reading.value());
+        });
+}
+
+void CutoverEngine::applyReading(const StoreReading &reading) {
+    if (reading.generation != m_latestReload)
+        return; // a newer reading is on its way
+    if (reading.generation != m_storeGeneration) {
+        // Read before a write of this engine was applied: it would undo that write.
+        reload();
+        return;
+    }
+    for (const StoreReading::Environment &read : reading.environments) {
+        EnvironmentRuntime *rt = nullptr;
+        for (auto &candidate : m_environments) {
+            if (candidate->env->name == read.name)
+                rt = candidate.get();
+        }
+        if (!rt)
+            continue;
+        if (read.error) {
+            setGlobalHealth(u"store"_s, false, read.error->toString());
             continue;
         }
-        if (auto ticks = m_store.ticks(rt->env->name); ticks && !(ticks.value() == rt->ticks)) {
-            rt->ticks = ticks.value();
+        bool different = false;
+        if (!rt->stateKnown) {
+            rt->stateKnown = true;
             different = true;
         }
-        if (auto signOffs = m_store.signOffs(rt->env->name);
-            signOffs && !(signOffs.value() == rt->signOffs)) {
-            rt->signOffs = signOffs.value();
+        if (rt->pendingState) {
+            // Still not written: what the load balancers hold wins over the stored row.
+        } else if (read.state && !(*read.state == rt->state)) {
+            rt->state = *read.state;
+            different = true;
+        }
+        if (read.ticks && !(*read.ticks == rt->ticks)) {
+            rt->ticks = *read.ticks;
+            different = true;
+        }
+        if (read.signOffs && !(*read.signOffs == rt->signOffs)) {
+            rt->signOffs = *read.signOffs;
             different = true;
         }
         if (different)

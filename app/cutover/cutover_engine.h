@@ -49,6 +49,7 @@ struct PromSample;
 namespace cutover::store {
 class LeaseKeeper;
 class Store;
+class StoreRunner;
 class StoreWatcher;
 } // namespace cutover::store
 
@@ -91,6 +92,8 @@ private:
     QList<backends::LbApplyResult> m_results;
 };
 
+struct SignInDesk;
+
 class CutoverEngine : public QObject {
     Q_OBJECT
 public:
@@ -113,7 +116,14 @@ public:
         QString actorForAutomatic = QStringLiteral("engine");
     };
 
+    // On `store`, used on this thread: every store call answers at once (the command line, the
+    // controller, tests).
     CutoverEngine(const config::Plan &plan, store::Store &store,
+                  std::optional<store::OperatorsFile> operators, Options options,
+                  QObject *parent = nullptr);
+    // On a store behind `runner` (the window: a store on its own thread). The calls that write
+    // answer through their callbacks; the synchronous twins below are for an inline runner.
+    CutoverEngine(const config::Plan &plan, store::StoreRunner &runner,
                   std::optional<store::OperatorsFile> operators, Options options,
                   QObject *parent = nullptr);
     ~CutoverEngine() override;
@@ -136,6 +146,9 @@ public:
     // tests pass the passphrase (derived on the calling thread).
     store::SignInResult signIn(const QString &name, const QString &passphrase);
     store::SignInResult signIn(const store::PassphraseProof &proof);
+    // The asynchronous form: `done` once the store has answered (at once on an inline runner).
+    using SignInDone = std::function<void(const store::SignInResult &)>;
+    void signIn(const store::PassphraseProof &proof, SignInDone done);
     // The slow half of any passphrase check, on a worker thread (an unknown name, or no
     // operators file, yields a proof that matches nothing).
     QFuture<store::PassphraseProof> checkPassphrase(const QString &name,
@@ -153,10 +166,18 @@ public:
     QHash<QString, QStringList> situationShiftRefusals() const;
     ShiftPreview previewShift(const QString &environment, const Operator &who) const;
 
+    // Each action has an asynchronous form taking `done`: called once, after the store has
+    // committed the record and its audit entry (or refused, or failed), at once when refused by
+    // a guard or on an inline runner. The forms returning ActionOutcome need an inline runner.
+    using ActionDone = std::function<void(const ActionOutcome &)>;
     ActionOutcome tick(const QString &environment, const QString &gate, const QString &check,
                        const Operator &who);
+    void tick(const QString &environment, const QString &gate, const QString &check,
+              const Operator &who, ActionDone done);
     ActionOutcome untick(const QString &environment, const QString &gate, const QString &check,
                          const Operator &who);
+    void untick(const QString &environment, const QString &gate, const QString &check,
+                const Operator &who, ActionDone done);
     // `role` empty: the operator's first role that signs this gate. A gate whose score is
     // marginal is signed only with `acknowledgeMarginal` and a comment saying why; the stored
     // comment then starts with marginalAcknowledgement() (gate_status.h).
@@ -167,6 +188,9 @@ public:
                           const Operator &who, const store::PassphraseProof &proof,
                           const QString &meaning, const QString &comment,
                           bool acknowledgeMarginal = false);
+    void signOff(const QString &environment, const QString &gate, const QString &role,
+                 const Operator &who, const store::PassphraseProof &proof, const QString &meaning,
+                 const QString &comment, bool acknowledgeMarginal, ActionDone done);
 
     // `typedPercent` is what the operator typed to confirm ("25"): it must be the next stage.
     Operation *shift(const QString &environment, const Operator &who, const QString &passphrase,
@@ -241,6 +265,7 @@ public:
     // A signed-in operator acknowledges the WAR ROOM (audited); refused without a role that may
     // roll back or sign.
     ActionOutcome acknowledgeWarRoom(const Operator &who, const QString &comment = QString());
+    void acknowledgeWarRoom(const Operator &who, const QString &comment, ActionDone done);
     // The operator signed in at this desk (shown to other desks while this one decides).
     void setDeskOperator(const QString &name);
     // Reads every load balancer of `environment` back (both pools), for a command that reports
@@ -286,11 +311,20 @@ private:
     GuardInputs guardInputs(const EnvironmentRuntime &rt) const;
     QList<GateStatus> evaluateGates(const EnvironmentRuntime &rt) const;
 
-    bool writeState(EnvironmentRuntime &rt, store::StageState next, const QString &actor,
+    // The state write (optimistic concurrency) and its audit entry, answered through `then`
+    // (ok, or why: another console's change — then taken — or the store's error).
+    using StateWritten = std::function<void(bool ok, const QString &error)>;
+    void writeState(EnvironmentRuntime &rt, store::StageState next, const QString &actor,
                     const QString &role, const QString &action, const QJsonObject &details,
-                    QString *error);
-    bool writeStateForced(EnvironmentRuntime &rt, store::StageState next, const QString &actor,
-                          const QString &role, const QString &action, const QJsonObject &details);
+                    StateWritten then = {});
+    // The same, retried on the newest version; when the store is unreachable, the state is kept
+    // in memory and written when it is back.
+    void writeStateForced(EnvironmentRuntime &rt, store::StageState next, const QString &actor,
+                          const QString &role, const QString &action, const QJsonObject &details,
+                          StateWritten then = {}, int attempt = 0);
+    void keepUnwrittenState(EnvironmentRuntime &rt, store::StageState next, const QString &actor,
+                            const QString &role, const QString &action, const QJsonObject &details,
+                            bool storeDown);
     void pullAudit();
     void writePendingStates();
     void applyWeights(EnvironmentRuntime &rt, Operation *operation,
@@ -311,6 +345,10 @@ private:
                        const QString &role, const QString &reason, bool automatic = false,
                        std::optional<config::EscalationLevel> level = std::nullopt,
                        const QString &cause = QString());
+    // One decision per event: an automatic rollback claimed in the store before it runs.
+    void claimAutomaticRollback(EnvironmentRuntime &rt, Operation *operation,
+                                store::StageState next, const QString &actor, const QString &role,
+                                const QJsonObject &details, int attempt);
     void validate(EnvironmentRuntime &rt);
     void onValidationFailed(EnvironmentRuntime &rt, const QString &why);
     void evaluateTriggers(EnvironmentRuntime &rt);
@@ -323,15 +361,31 @@ private:
     void queryEnvironment(EnvironmentRuntime &rt);
     void queryAlertDelivery(EnvironmentRuntime &rt, const QString &gate, const config::Check &check,
                             const QDateTime &issuedAt, const std::function<void()> &done);
-    // Shift and step back: the passphrase check (false: `op` finishes with why), and the
-    // audited state write towards stage `target` (its weight plan; nullopt with `error`).
-    bool passphraseVerified(Operation *op, const Operator &who, const store::PassphraseProof &proof,
-                            const QString &purpose);
+    // Shift and step back: the passphrase check, then `then` (when it failed, `op` finishes with
+    // why and `then` is not called); and the audited state write towards stage `target` (its
+    // weight plan; nullopt with `error`).
+    void whenPassphraseVerified(Operation *op, const Operator &who,
+                                const store::PassphraseProof &proof, const QString &purpose,
+                                std::function<void()> then);
+    // The lock-out bookkeeping of a passphrase check, on the store's thread.
+    void verifyProof(const store::PassphraseProof &proof, const QString &purpose,
+                     std::function<void(const store::SignInResult &)> done,
+                     bool breakGlass = false);
+    // The synchronous form of an asynchronous action (inline runner; else a "use the callback"
+    // error).
+    ActionOutcome waitedOutcome(const std::function<void(ActionDone)> &action) const;
+    // A break-glass rollback whose passphrase passed: the commands, then the record and the page.
+    void breakGlassVerified(const QString &environment, Operation *op, const Operator &who,
+                            const store::SignInResult &verified, const QString &reason);
+    // A shift whose guards and passphrase passed: the state write, then the weights.
+    void startShift(EnvironmentRuntime &rt, Operation *op, const Operator &who,
+                    const EnvironmentSnapshot &s);
     // A passphrase checked now, on this thread (the twins that take a passphrase).
     store::PassphraseProof proofNow(const QString &name, const QString &passphrase) const;
-    std::optional<backends::WeightPlan> moveToStage(EnvironmentRuntime &rt, const Operator &who,
-                                                    int target, int from, const QString &action,
-                                                    QJsonObject details, QString *error);
+    using MovedToStage =
+        std::function<void(const std::optional<backends::WeightPlan> &plan, const QString &error)>;
+    void moveToStage(EnvironmentRuntime &rt, const Operator &who, int target, int from,
+                     const QString &action, QJsonObject details, MovedToStage then);
     void queryCompare(EnvironmentRuntime &rt, const QString &gate, const config::Check &check,
                       const QDateTime &issuedAt, const std::function<void()> &done);
     void checkDrift(EnvironmentRuntime &rt);
@@ -342,7 +396,7 @@ private:
     void applyAuditEntry(const store::AuditEntry &entry);
 
     // engine_decisions.cpp: the lease, back-fill, resuming.
-    void startDecisionLease();
+    void startDecisionLease(std::unique_ptr<store::LeaseBackend> backend);
     void onDecidingChanged(bool deciding);
     void onLeaseObserved(const store::LeaseReading &reading);
     bool decidesRollbacks() const;
@@ -374,11 +428,19 @@ private:
     void setGlobalHealth(const QString &name, bool ok, const QString &problem);
     void changed(const QString &environment);
     QDateTime now() const { return m_options.clock(); }
+    void setUp();
+    // A reload requested before a write of this engine was applied must not undo it.
+    void noteLocalWrite() { ++m_storeGeneration; }
+    struct StoreReading;
+    void applyReading(const StoreReading &reading);
 
     config::Plan m_plan;
-    store::Store &m_store;
+    std::unique_ptr<store::StoreRunner> m_ownedRunner; // the inline runner of the Store& form
+    store::StoreRunner &m_runner;
     std::optional<store::OperatorsFile> m_operators;
-    std::unique_ptr<store::SignInGuard> m_signIn;
+    // Lock-out bookkeeping, used only inside store jobs (on the store's thread); null without an
+    // operators file. Shared so that a job in flight keeps it alive.
+    std::shared_ptr<SignInDesk> m_signIn;
     Options m_options;
     std::vector<std::unique_ptr<EnvironmentRuntime>> m_environments;
     backends::PrometheusClient *m_prometheus = nullptr;
@@ -390,6 +452,10 @@ private:
     QHash<QString, BackendHealth> m_globalHealth; // prometheus, alertmanager, store
     bool m_started = false;
     qint64 m_lastAuditSeq = 0;
+    quint64 m_storeGeneration = 0; // bumped by every local write and reload request
+    quint64 m_latestReload = 0;    // the generation of the newest reload request
+    bool m_pullInFlight = false;
+    bool m_pullAgain = false;
     int m_pendingNotifications = 0;
     int m_pendingFollowUps = 0;
 

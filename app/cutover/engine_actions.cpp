@@ -29,12 +29,18 @@ QJsonObject refusalDetails(const Refusals &refused, QJsonObject details = {}) {
 
 ActionOutcome CutoverEngine::tick(const QString &environment, const QString &gate,
                                   const QString &check, const Operator &who) {
+    return waitedOutcome([&](ActionDone done) { tick(environment, gate, check, who, done); });
+}
+
+void CutoverEngine::tick(const QString &environment, const QString &gate, const QString &check,
+                         const Operator &who, ActionDone done) {
     ActionOutcome outcome;
     outcome.addRefusals(refusals(Action::Tick, who, environment, GuardTarget{gate, check, {}}));
     if (!outcome.refused.isEmpty()) {
         audit(who.name, {}, u"tick_refused"_s, environment, gate + u'/' + check,
               refusalDetails(outcome.refused));
-        return outcome;
+        done(outcome);
+        return;
     }
     const config::Gate *g = m_plan.gate(gate);
     QString role;
@@ -42,21 +48,34 @@ ActionOutcome CutoverEngine::tick(const QString &environment, const QString &gat
         if (c.id == check)
             role = c.role;
     }
-    auto ticked = m_store.tick(store::Tick{environment, gate, check, who.name, role, now()});
-    if (!ticked) {
-        outcome.error = ticked.error().kind == store::StoreError::Kind::Conflict
-                            ? ticked.error().message
-                            : ticked.error().toString();
-        reload();
-        return outcome;
-    }
-    outcome.ok = true;
-    reload();
-    return outcome;
+    const store::Tick tick{environment, gate, check, who.name, role, now()};
+    m_runner.run<store::Tick>(
+        this, [tick](store::Store &store) { return store.tick(tick); },
+        [this, environment, done](const store::StoreResult<store::Tick> &ticked) {
+            noteLocalWrite();
+            ActionOutcome answer;
+            if (!ticked) {
+                answer.error = ticked.error().kind == store::StoreError::Kind::Conflict
+                                   ? ticked.error().message
+                                   : ticked.error().toString();
+            } else {
+                answer.ok = true;
+                // Shown at once; the reload that follows confirms it.
+                runtime(environment).ticks.append(ticked.value());
+                changed(environment);
+            }
+            reload();
+            done(answer);
+        });
 }
 
 ActionOutcome CutoverEngine::untick(const QString &environment, const QString &gate,
                                     const QString &check, const Operator &who) {
+    return waitedOutcome([&](ActionDone done) { untick(environment, gate, check, who, done); });
+}
+
+void CutoverEngine::untick(const QString &environment, const QString &gate, const QString &check,
+                           const Operator &who, ActionDone done) {
     ActionOutcome outcome;
     const EnvironmentRuntime *rt = std::as_const(*this).runtime(environment);
     const config::Gate *g = m_plan.gate(gate);
@@ -64,7 +83,8 @@ ActionOutcome CutoverEngine::untick(const QString &environment, const QString &g
         outcome.addRefusals(
             {!rt ? Refusal{RefusalCode::UnknownEnvironment, {{u"environment"_s, environment}}}
                  : Refusal{RefusalCode::UnknownGate, {{u"gate"_s, gate}}}});
-        return outcome;
+        done(outcome);
+        return;
     }
     QString role;
     for (const config::Check &c : g->checks) {
@@ -85,18 +105,32 @@ ActionOutcome CutoverEngine::untick(const QString &environment, const QString &g
             outcome.addRefusals({{RefusalCode::SignatureWouldBeVoided,
                                   {{u"gate"_s, g->title}, {u"by"_s, s.printedName}}}});
     }
-    if (!outcome.refused.isEmpty())
-        return outcome;
-    auto done = m_store.untick(environment, gate, check, who.name, role);
-    if (!done) {
-        outcome.error = done.error().toString();
-        return outcome;
+    if (!outcome.refused.isEmpty()) {
+        done(outcome);
+        return;
     }
-    outcome.ok = done.value();
-    if (!outcome.ok)
-        outcome.error = tr("'%1' was not ticked").arg(check);
-    reload();
-    return outcome;
+    m_runner.run<bool>(
+        this,
+        [environment, gate, check, name = who.name, role](store::Store &store) {
+            return store.untick(environment, gate, check, name, role);
+        },
+        [this, environment, gate, check, done](const store::StoreResult<bool> &unticked) {
+            noteLocalWrite();
+            ActionOutcome answer;
+            if (!unticked) {
+                answer.error = unticked.error().toString();
+            } else {
+                answer.ok = unticked.value();
+                if (!answer.ok)
+                    answer.error = tr("'%1' was not ticked").arg(check);
+                QList<store::Tick> &ticks = runtime(environment).ticks;
+                ticks.removeIf(
+                    [&](const store::Tick &t) { return t.gate == gate && t.check == check; });
+                changed(environment);
+            }
+            reload();
+            done(answer);
+        });
 }
 
 ActionOutcome CutoverEngine::signOff(const QString &environment, const QString &gate,
@@ -111,6 +145,15 @@ ActionOutcome CutoverEngine::signOff(const QString &environment, const QString &
                                      const QString &role, const Operator &who,
                                      const store::PassphraseProof &proof, const QString &meaning,
                                      const QString &comment, bool acknowledgeMarginal) {
+    return waitedOutcome([&](ActionDone done) {
+        signOff(environment, gate, role, who, proof, meaning, comment, acknowledgeMarginal, done);
+    });
+}
+
+void CutoverEngine::signOff(const QString &environment, const QString &gate, const QString &role,
+                            const Operator &who, const store::PassphraseProof &proof,
+                            const QString &meaning, const QString &comment,
+                            bool acknowledgeMarginal, ActionDone done) {
     ActionOutcome outcome;
     const config::Gate *g = m_plan.gate(gate);
     QString signingRole = role;
@@ -140,21 +183,18 @@ ActionOutcome CutoverEngine::signOff(const QString &environment, const QString &
     if (!outcome.refused.isEmpty()) {
         audit(who.name, signingRole, u"sign_refused"_s, environment, gate,
               refusalDetails(outcome.refused));
-        return outcome;
+        done(outcome);
+        return;
     }
     if (!m_signIn) {
         outcome.error = tr("no operators file: the passphrase cannot be verified");
-        return outcome;
+        done(outcome);
+        return;
     }
     if (proof.operatorName() != who.name) {
         outcome.error = tr("the passphrase was checked for another operator");
-        return outcome;
-    }
-    const store::SignInResult verified = m_signIn->verify(proof, u"sign_off"_s);
-    pullAudit();
-    if (!verified.ok()) {
-        outcome.error = verified.message;
-        return outcome;
+        done(outcome);
+        return;
     }
     store::SignOff signature;
     signature.environment = environment;
@@ -165,24 +205,44 @@ ActionOutcome CutoverEngine::signOff(const QString &environment, const QString &
     signature.meaning = meaning.trimmed();
     signature.comment = marginal ? marginalAcknowledgement(*marginal) + u' ' + comment.trimmed()
                                  : comment.trimmed();
-    signature.at = now();
-    auto signedOff = m_store.signOff(signature);
-    if (!signedOff) {
-        outcome.error = signedOff.error().kind == store::StoreError::Kind::Conflict
-                            ? signedOff.error().message
-                            : signedOff.error().toString();
-        reload();
-        return outcome;
-    }
-    outcome.ok = true;
-    reload();
-    notify(u"sign_off"_s, environment,
-           {{u"gate"_s, gate},
-            {u"title"_s, g->title},
-            {u"role"_s, signingRole},
-            {u"signed_by"_s, who.printedName},
-            {u"meaning"_s, signature.meaning}});
-    return outcome;
+    verifyProof(proof, u"sign_off"_s,
+                [this, signature, done, title = g->title](const store::SignInResult &verified) {
+                    if (!verified.ok()) {
+                        ActionOutcome refused;
+                        refused.error = verified.message;
+                        done(refused);
+                        return;
+                    }
+                    store::SignOff signing = signature;
+                    signing.at = now();
+                    m_runner.run<store::SignOff>(
+                        this, [signing](store::Store &store) { return store.signOff(signing); },
+                        [this, done, title](const store::StoreResult<store::SignOff> &signedOff) {
+                            noteLocalWrite();
+                            ActionOutcome answer;
+                            if (!signedOff) {
+                                answer.error =
+                                    signedOff.error().kind == store::StoreError::Kind::Conflict
+                                        ? signedOff.error().message
+                                        : signedOff.error().toString();
+                                reload();
+                                done(answer);
+                                return;
+                            }
+                            const store::SignOff &s = signedOff.value();
+                            answer.ok = true;
+                            runtime(s.environment).signOffs.append(s);
+                            changed(s.environment);
+                            reload();
+                            notify(u"sign_off"_s, s.environment,
+                                   {{u"gate"_s, s.gate},
+                                    {u"title"_s, title},
+                                    {u"role"_s, s.role},
+                                    {u"signed_by"_s, s.printedName},
+                                    {u"meaning"_s, s.meaning}});
+                            done(answer);
+                        });
+                });
 }
 
 Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
@@ -209,60 +269,92 @@ Operation *CutoverEngine::shift(const QString &environment, const Operator &who,
     }
     if (!rtp)
         return refuse({{RefusalCode::UnknownEnvironment, {{u"environment"_s, environment}}}}, {});
-    EnvironmentRuntime &rt = *rtp;
-    Refusals refused = refusals(Action::Shift, who, environment);
-    const EnvironmentSnapshot s = snapshot(environment);
-    if (s.nextPercent < 0 || typedPercent != s.nextPercent)
-        refused.append({RefusalCode::ConfirmationMismatch,
-                        {{u"typed"_s, typedPercent}, {u"next"_s, s.nextPercent}}});
-    if (!refused.isEmpty())
+    const auto shiftRefusals = [this, who, environment, typedPercent] {
+        Refusals refused = refusals(Action::Shift, who, environment);
+        const int next = snapshot(environment).nextPercent;
+        if (next < 0 || typedPercent != next)
+            refused.append({RefusalCode::ConfirmationMismatch,
+                            {{u"typed"_s, typedPercent}, {u"next"_s, next}}});
+        return refused;
+    };
+    if (const Refusals refused = shiftRefusals(); !refused.isEmpty())
         return refuse(refused, {});
     if (!m_signIn)
         return refuse({}, tr("no operators file: the passphrase cannot be verified"));
-    if (!passphraseVerified(op, who, proof, u"shift"_s))
-        return op;
-
-    const int next = s.phase == Phase::RolledBack ? 0 : rt.state.stageIndex + 1;
-    const int from = s.phase == Phase::RolledBack ? -1 : rt.state.stageIndex;
-    const config::Stage &stage = m_plan.stages.at(next);
-    QString error;
-    const auto plan = moveToStage(rt, who, next, from, u"shift_started"_s,
-                                  {{u"from_percent"_s, s.currentPercent}}, &error);
-    if (!plan) {
-        // Another console changed the stage first: a refusal with who and when, not a failure.
-        const bool conflict = m_globalHealth.value(u"store"_s).state != BackendHealth::State::Down;
-        if (conflict)
-            return refuse({{RefusalCode::StageChangedElsewhere, {{u"detail"_s, error}}}}, error);
-        QTimer::singleShot(0, op, [op, error] { op->finish(false, error); });
-        return op;
-    }
-    rt.operation = op;
-    op->progress(
-        tr("applying %1% to %2").arg(stage.percent).arg(rt.env->loadBalancers.join(u", "_s)));
-    applyWeights(rt, op, plan->weights, false, who.name);
+    whenPassphraseVerified(op, who, proof, u"shift"_s,
+                           [this, op, who, rtp, refuse, shiftRefusals, environment] {
+                               // The store answered after the guards were judged (another
+                               // console may have moved meanwhile): judge them again.
+                               if (const Refusals refused = shiftRefusals(); !refused.isEmpty()) {
+                                   refuse(refused, {});
+                                   return;
+                               }
+                               startShift(*rtp, op, who, snapshot(environment));
+                           });
     return op;
 }
 
-bool CutoverEngine::passphraseVerified(Operation *op, const Operator &who,
-                                       const store::PassphraseProof &proof,
-                                       const QString &purpose) {
-    QString message;
-    if (proof.operatorName() != who.name) {
-        message = tr("the passphrase was checked for another operator");
-    } else {
-        const store::SignInResult verified = m_signIn->verify(proof, purpose);
-        pullAudit();
-        if (verified.ok())
-            return true;
-        message = verified.message;
-    }
-    QTimer::singleShot(0, op, [op, message] { op->finish(false, message); });
-    return false;
+void CutoverEngine::startShift(EnvironmentRuntime &rt, Operation *op, const Operator &who,
+                               const EnvironmentSnapshot &s) {
+    const QString environment = rt.env->name;
+    auto refuse = [this, op, environment, who](const Refusals &reasons, const QString &error) {
+        audit(who.name, who.roleFor(m_plan, config::Permission::Shift), u"shift_refused"_s,
+              environment, {}, refusalDetails(reasons, {{u"error"_s, error}}));
+        QTimer::singleShot(0, op, [op, reasons, error] {
+            op->finish(false, error.isEmpty() ? tr("shift refused") : error, reasons);
+        });
+    };
+    const int next = s.phase == Phase::RolledBack ? 0 : rt.state.stageIndex + 1;
+    const int from = s.phase == Phase::RolledBack ? -1 : rt.state.stageIndex;
+    const config::Stage &stage = m_plan.stages.at(next);
+    moveToStage(
+        rt, who, next, from, u"shift_started"_s, {{u"from_percent"_s, s.currentPercent}},
+        [this, &rt, op, who, refuse, &stage](const std::optional<backends::WeightPlan> &plan,
+                                             const QString &error) {
+            if (!plan) {
+                // Another console changed the stage first: a refusal with who and when,
+                // not a failure.
+                const bool conflict =
+                    m_globalHealth.value(u"store"_s).state != BackendHealth::State::Down;
+                if (conflict) {
+                    refuse({{RefusalCode::StageChangedElsewhere, {{u"detail"_s, error}}}}, error);
+                    return;
+                }
+                QTimer::singleShot(0, op, [op, error] { op->finish(false, error); });
+                return;
+            }
+            rt.operation = op;
+            op->progress(tr("applying %1% to %2")
+                             .arg(stage.percent)
+                             .arg(rt.env->loadBalancers.join(u", "_s)));
+            applyWeights(rt, op, plan->weights, false, who.name);
+        });
 }
 
-std::optional<backends::WeightPlan>
-CutoverEngine::moveToStage(EnvironmentRuntime &rt, const Operator &who, int target, int from,
-                           const QString &action, QJsonObject details, QString *error) {
+void CutoverEngine::whenPassphraseVerified(Operation *op, const Operator &who,
+                                           const store::PassphraseProof &proof,
+                                           const QString &purpose, std::function<void()> then) {
+    const auto fail = [op](const QString &message) {
+        QTimer::singleShot(0, op, [op, message] { op->finish(false, message); });
+    };
+    if (proof.operatorName() != who.name) {
+        fail(tr("the passphrase was checked for another operator"));
+        return;
+    }
+    op->progress(tr("checking the passphrase"));
+    QPointer<Operation> guarded(op);
+    verifyProof(proof, purpose, [guarded, fail, then](const store::SignInResult &verified) {
+        if (!guarded || guarded->isFinished())
+            return;
+        if (verified.ok())
+            then();
+        else
+            fail(verified.message);
+    });
+}
+
+void CutoverEngine::moveToStage(EnvironmentRuntime &rt, const Operator &who, int target, int from,
+                                const QString &action, QJsonObject details, MovedToStage then) {
     const config::Stage &stage = m_plan.stages.at(target);
     const auto plan =
         backends::weightsFor(stage.percent / 100.0, m_plan.pools.legacy, m_plan.pools.otel);
@@ -277,10 +369,10 @@ CutoverEngine::moveToStage(EnvironmentRuntime &rt, const Operator &who, int targ
     details.insert(u"weights"_s, weightsJson(plan.weights));
     details.insert(u"realized_share"_s, plan.realizedShare);
     details.insert(u"dry_run"_s, m_options.dryRun);
-    if (!writeState(rt, nextState, who.name, who.roleFor(m_plan, config::Permission::Shift), action,
-                    details, error))
-        return std::nullopt;
-    return plan;
+    writeState(rt, nextState, who.name, who.roleFor(m_plan, config::Permission::Shift), action,
+               details, [plan, then](bool ok, const QString &error) {
+                   then(ok ? std::optional<backends::WeightPlan>(plan) : std::nullopt, error);
+               });
 }
 
 Operation *CutoverEngine::stepBack(const QString &environment, const Operator &who,
@@ -305,42 +397,58 @@ Operation *CutoverEngine::stepBack(const QString &environment, const Operator &w
     if (!std::as_const(*this).runtime(environment))
         return refuse({{RefusalCode::UnknownEnvironment, {{u"environment"_s, environment}}}}, {});
     EnvironmentRuntime &rt = runtime(environment);
-    Refusals refused =
-        refusals(Action::StepBack, who, environment, GuardTarget{{}, {}, {}, toPercent});
-    if (reason.trimmed().isEmpty())
-        refused.append({RefusalCode::StepBackReasonMissing, {}});
-    if (!refused.isEmpty())
+    const auto stepBackRefusals = [this, who, environment, toPercent, reason] {
+        Refusals refused =
+            refusals(Action::StepBack, who, environment, GuardTarget{{}, {}, {}, toPercent});
+        if (reason.trimmed().isEmpty())
+            refused.append({RefusalCode::StepBackReasonMissing, {}});
+        return refused;
+    };
+    if (const Refusals refused = stepBackRefusals(); !refused.isEmpty())
         return refuse(refused, {});
     if (!m_signIn)
         return refuse({}, tr("no operators file: the passphrase cannot be verified"));
-    if (!passphraseVerified(op, who, proof, u"step_back"_s))
-        return op;
-    int target = -1;
-    for (int i = 0; i < rt.state.stageIndex; ++i) {
-        if (m_plan.stages.at(i).percent == toPercent)
-            target = i;
-    }
-    const int from = rt.state.stageIndex;
-    const config::Stage &stage = m_plan.stages.at(target);
-    QString error;
-    const auto plan = moveToStage(
-        rt, who, target, from, u"step_back_started"_s,
-        {{u"from_percent"_s, m_plan.stages.at(from).percent}, {u"reason"_s, reason.trimmed()}},
-        &error);
-    if (!plan) {
-        const bool conflict = m_globalHealth.value(u"store"_s).state != BackendHealth::State::Down;
-        if (conflict)
-            return refuse({{RefusalCode::StageChangedElsewhere, {{u"detail"_s, error}}}}, error);
-        QTimer::singleShot(0, op, [op, error] { op->finish(false, error); });
-        return op;
-    }
-    // What the stages stepped back over attested no longer holds.
-    resetGates(rt, gatesRolledBackOver(from, target), who.name, tr("step back"));
-    rt.operation = op;
-    op->progress(tr("stepping back to %1% on %2: %3")
-                     .arg(stage.percent)
-                     .arg(rt.env->loadBalancers.join(u", "_s), reason.trimmed()));
-    applyWeights(rt, op, plan->weights, false, who.name);
+    whenPassphraseVerified(
+        op, who, proof, u"step_back"_s,
+        [this, op, who, &rt, refuse, stepBackRefusals, toPercent, reason] {
+            // Judged again: the store answered after the guards were judged.
+            if (const Refusals refused = stepBackRefusals(); !refused.isEmpty()) {
+                refuse(refused, {});
+                return;
+            }
+            int target = -1;
+            for (int i = 0; i < rt.state.stageIndex; ++i) {
+                if (m_plan.stages.at(i).percent == toPercent)
+                    target = i;
+            }
+            const int from = rt.state.stageIndex;
+            const config::Stage &stage = m_plan.stages.at(target);
+            moveToStage(
+                rt, who, target, from, u"step_back_started"_s,
+                {{u"from_percent"_s, m_plan.stages.at(from).percent},
+                 {u"reason"_s, reason.trimmed()}},
+                [this, op, who, &rt, refuse, reason, from, target,
+                 &stage](const std::optional<backends::WeightPlan> &plan, const QString &error) {
+                    if (!plan) {
+                        const bool conflict =
+                            m_globalHealth.value(u"store"_s).state != BackendHealth::State::Down;
+                        if (conflict) {
+                            refuse({{RefusalCode::StageChangedElsewhere, {{u"detail"_s, error}}}},
+                                   error);
+                            return;
+                        }
+                        QTimer::singleShot(0, op, [op, error] { op->finish(false, error); });
+                        return;
+                    }
+                    // What the stages stepped back over attested no longer holds.
+                    resetGates(rt, gatesRolledBackOver(from, target), who.name, tr("step back"));
+                    rt.operation = op;
+                    op->progress(tr("stepping back to %1% on %2: %3")
+                                     .arg(stage.percent)
+                                     .arg(rt.env->loadBalancers.join(u", "_s), reason.trimmed()));
+                    applyWeights(rt, op, plan->weights, false, who.name);
+                });
+        });
     return op;
 }
 
@@ -401,10 +509,23 @@ Operation *CutoverEngine::breakGlassRollback(const QString &environment,
             return refuse(refused, tr("rollback refused"));
         }
     }
-    const store::SignInResult verified = m_signIn->verifyBreakGlass(proof);
-    pullAudit();
-    if (!verified.ok() || !who)
-        return refuse({}, verified.message);
+    verifyProof(
+        proof, u"rollback"_s,
+        [this, op, who, environment, reason, refuse](const store::SignInResult &verified) {
+            if (!verified.ok() || !who) {
+                refuse({}, verified.message);
+                return;
+            }
+            breakGlassVerified(environment, op, *who, verified, reason);
+        },
+        true);
+    return op;
+}
+
+void CutoverEngine::breakGlassVerified(const QString &environment, Operation *op,
+                                       const Operator &operatorWho,
+                                       const store::SignInResult &verified, const QString &reason) {
+    const Operator *who = &operatorWho;
     const QString role = who->roleFor(m_plan, config::Permission::Rollback);
     const QString why = reason.isEmpty() ? tr("operator locked out of signing in") : reason;
     // The commands first; then the record and the page (the war room) of how they were allowed.
@@ -421,7 +542,7 @@ Operation *CutoverEngine::breakGlassRollback(const QString &environment,
                                 verified.lockedUntil.toUTC().toString(u"HH:mm:ss 'UTC'"_s), why)},
          {u"locked_until"_s, lockedUntil}},
         config::EscalationLevel::L4);
-    return op;
+    Q_UNUSED(op)
 }
 
 // --- applying weights --------------------------------------------------------------------------
@@ -455,26 +576,8 @@ void CutoverEngine::startRollback(EnvironmentRuntime &rt, Operation *operation,
         // version-checked write, ~1 ms), so that two engines that judged the same samples do not
         // both roll back, page and audit. Another engine's change (a hold restart, a tick) is
         // not a claim: take the new version and claim again.
-        for (int attempt = 0; attempt < 3; ++attempt) {
-            QString error;
-            next.stageIndex = rt.state.stageIndex;
-            if (writeState(rt, next, actor, role, u"rollback_started"_s, details, &error)) {
-                operation->progress(tr("rolling back %1: legacy 100 / OTel 0 on %2")
-                                        .arg(rt.env->name, rt.env->loadBalancers.join(u", "_s)));
-                applyWeights(rt, operation, weights.weights, true, actor);
-                return;
-            }
-            if (m_globalHealth.value(u"store"_s).state == BackendHealth::State::Down)
-                break; // unreachable: roll back without the claim (below)
-            if (rt.phase() == Phase::RollingBack || rt.phase() == Phase::RolledBack) {
-                qCInfo(lcEngine) << rt.env->name << "rollback already decided by"
-                                 << rt.state.changedBy;
-                QTimer::singleShot(0, operation, [operation, by = rt.state.changedBy] {
-                    operation->finish(false, tr("%1 rolled back first").arg(by));
-                });
-                return;
-            }
-        }
+        claimAutomaticRollback(rt, operation, next, actor, role, details, 0);
+        return;
     }
     operation->progress(tr("rolling back %1: legacy 100 / OTel 0 on %2")
                             .arg(rt.env->name, rt.env->loadBalancers.join(u", "_s)));
@@ -482,6 +585,52 @@ void CutoverEngine::startRollback(EnvironmentRuntime &rt, Operation *operation,
     // is written right after the commands are on their way.
     applyWeights(rt, operation, weights.weights, true, actor);
     writeStateForced(rt, next, actor, role, u"rollback_started"_s, details);
+}
+
+void CutoverEngine::claimAutomaticRollback(EnvironmentRuntime &rt, Operation *operation,
+                                           store::StageState next, const QString &actor,
+                                           const QString &role, const QJsonObject &details,
+                                           int attempt) {
+    const auto weights = backends::rollbackWeights(m_plan.pools.legacy, m_plan.pools.otel);
+    const auto rollBack = [this, &rt, operation, weights, actor] {
+        operation->progress(tr("rolling back %1: legacy 100 / OTel 0 on %2")
+                                .arg(rt.env->name, rt.env->loadBalancers.join(u", "_s)));
+        applyWeights(rt, operation, weights.weights, true, actor);
+    };
+    next.stageIndex = rt.state.stageIndex;
+    QPointer<Operation> guarded(operation);
+    writeState(rt, next, actor, role, u"rollback_started"_s, details,
+               [=, this, &rt](bool ok, const QString &) {
+                   if (!guarded || guarded->isFinished())
+                       return;
+                   if (ok) {
+                       rollBack();
+                       return;
+                   }
+                   if (m_globalHealth.value(u"store"_s).state == BackendHealth::State::Down) {
+                       // Unreachable: roll back without the claim, record when it is back.
+                       rollBack();
+                       writeStateForced(rt, next, actor, role, u"rollback_started"_s, details);
+                       return;
+                   }
+                   if (rt.phase() == Phase::RollingBack || rt.phase() == Phase::RolledBack) {
+                       qCInfo(lcEngine)
+                           << rt.env->name << "rollback already decided by" << rt.state.changedBy;
+                       QTimer::singleShot(0, operation, [operation, by = rt.state.changedBy] {
+                           operation->finish(false, tr("%1 rolled back first").arg(by));
+                       });
+                       return;
+                   }
+                   // Another engine's change (a hold restart, a tick) is not a claim: take the
+                   // new version and claim again.
+                   if (attempt < 2) {
+                       claimAutomaticRollback(rt, operation, next, actor, role, details,
+                                              attempt + 1);
+                       return;
+                   }
+                   rollBack();
+                   writeStateForced(rt, next, actor, role, u"rollback_started"_s, details);
+               });
 }
 
 void CutoverEngine::applyWeights(EnvironmentRuntime &rt, Operation *operation,
@@ -537,9 +686,13 @@ void CutoverEngine::applyWeights(EnvironmentRuntime &rt, Operation *operation,
                 op->finish(false, result.error().toString());
             return;
         }
-        for (const auto &lb : result.value().lbs)
+        for (const auto &lb : result.value().lbs) {
             setBackendHealth(r, lb.lb, lb.sent || lb.verified,
                              lb.error ? lb.error->toString() : QString());
+            // The apply's own read-back is the newest look at the LB (shown per server).
+            if (!lb.readBack.isEmpty() && !m_options.dryRun)
+                r.observed.insert(lb.lb, lb.readBack);
+        }
         if (isRollback)
             finishRollback(r, op, result.value(), actor);
         else
@@ -556,20 +709,31 @@ void CutoverEngine::finishShift(EnvironmentRuntime &rt, Operation *operation,
         store::StageState next = rt.state;
         next.phase = phaseName(Phase::Stabilizing);
         next.enteredAt = now();
-        writeState(rt, next, actor, {}, u"shift_applied"_s,
-                   {{u"percent"_s, stage.percent},
-                    {u"load_balancers"_s, lbResultsJson(result.lbs)},
-                    {u"elapsed_ms"_s, double(result.elapsedMs)}},
-                   nullptr);
-        notify(u"shift"_s, rt.env->name,
-               {{u"percent"_s, stage.percent}, {u"load_balancers"_s, lbResultsJson(result.lbs)}});
-        if (operation) {
-            operation->finish(true, tr("%1 at %2%: verified on %3; stabilizing for %4")
-                                        .arg(rt.env->name)
-                                        .arg(stage.percent)
-                                        .arg(rt.env->loadBalancers.join(u", "_s),
-                                             stage.stabilization.toString()));
-        }
+        QPointer<Operation> guarded(operation);
+        // "Verified" is said once the store holds it: the operator's done means recorded.
+        writeState(
+            rt, next, actor, {}, u"shift_applied"_s,
+            {{u"percent"_s, stage.percent},
+             {u"load_balancers"_s, lbResultsJson(result.lbs)},
+             {u"elapsed_ms"_s, double(result.elapsedMs)}},
+            [this, &rt, &stage, guarded, lbs = result.lbs](bool ok, const QString &error) {
+                notify(u"shift"_s, rt.env->name,
+                       {{u"percent"_s, stage.percent}, {u"load_balancers"_s, lbResultsJson(lbs)}});
+                if (!guarded || guarded->isFinished())
+                    return;
+                if (!ok) {
+                    guarded->finish(false, tr("%1 at %2%: verified on %3, but not recorded: %4")
+                                               .arg(rt.env->name)
+                                               .arg(stage.percent)
+                                               .arg(rt.env->loadBalancers.join(u", "_s), error));
+                    return;
+                }
+                guarded->finish(true, tr("%1 at %2%: verified on %3; stabilizing for %4")
+                                          .arg(rt.env->name)
+                                          .arg(stage.percent)
+                                          .arg(rt.env->loadBalancers.join(u", "_s),
+                                               stage.stabilization.toString()));
+            });
         return;
     }
     // Not verified everywhere: a split that differs between LBs is worse than either stage.
@@ -589,8 +753,7 @@ void CutoverEngine::finishShift(EnvironmentRuntime &rt, Operation *operation,
     writeState(rt, next, actor, {}, u"shift_failed"_s,
                {{u"percent"_s, stage.percent},
                 {u"failed"_s, QJsonArray::fromStringList(failed)},
-                {u"load_balancers"_s, lbResultsJson(result.lbs)}},
-               nullptr);
+                {u"load_balancers"_s, lbResultsJson(result.lbs)}});
     QStringList problems; // an error names its LB already
     for (const auto &lb : result.lbs) {
         if (!lb.verified)
@@ -692,19 +855,15 @@ QStringList CutoverEngine::gatesRolledBackOver(int fromStage, int toStage) const
 
 void CutoverEngine::resetGates(EnvironmentRuntime &rt, const QStringList &gates,
                                const QString &actor, const QString &reason) {
-    QStringList reset;
+    QStringList withRecords;
     for (const QString &gate : gates) {
         const bool hasRecords =
             std::any_of(rt.ticks.cbegin(), rt.ticks.cend(),
                         [&](const store::Tick &t) { return t.gate == gate; }) ||
             std::any_of(rt.signOffs.cbegin(), rt.signOffs.cend(),
                         [&](const store::SignOff &s) { return s.gate == gate; });
-        if (!hasRecords)
-            continue;
-        if (m_store.resetGate(rt.env->name, gate, actor, {}, reason))
-            reset.append(gate);
-        else
-            rt.pendingGateResets.insert(gate); // the store is back later: reset then
+        if (hasRecords)
+            withRecords.append(gate);
     }
     QStringList kept;
     for (const config::Gate &gate : m_plan.gates) {
@@ -713,12 +872,33 @@ void CutoverEngine::resetGates(EnvironmentRuntime &rt, const QStringList &gates,
                         [&](const store::SignOff &s) { return s.gate == gate.id; }))
             kept.append(gate.id);
     }
-    audit(actor, {}, u"gates_reset"_s, rt.env->name, reason,
-          {{u"scope"_s, m_plan.rollback.reset == config::RollbackConfig::Reset::All
-                            ? u"all"_s
-                            : u"stage_gates"_s},
-           {u"reset"_s, QJsonArray::fromStringList(reset)},
-           {u"kept_signed"_s, QJsonArray::fromStringList(kept)}});
+    // One job for every gate; then the record of what was reset and what stays signed.
+    EnvironmentRuntime *target = &rt;
+    m_runner.run<QStringList>(
+        this,
+        [environment = rt.env->name, withRecords, actor, reason](store::Store &store) {
+            QStringList reset;
+            for (const QString &gate : withRecords) {
+                if (store.resetGate(environment, gate, actor, {}, reason))
+                    reset.append(gate);
+            }
+            return store::StoreResult<QStringList>(reset);
+        },
+        [this, target, withRecords, kept, actor, reason](const store::StoreResult<QStringList> &r) {
+            noteLocalWrite();
+            const QStringList reset = r ? r.value() : QStringList();
+            for (const QString &gate : withRecords) {
+                if (!reset.contains(gate))
+                    target->pendingGateResets.insert(gate); // the store is back later: then
+            }
+            audit(actor, {}, u"gates_reset"_s, target->env->name, reason,
+                  {{u"scope"_s, m_plan.rollback.reset == config::RollbackConfig::Reset::All
+                                    ? u"all"_s
+                                    : u"stage_gates"_s},
+                   {u"reset"_s, QJsonArray::fromStringList(reset)},
+                   {u"kept_signed"_s, QJsonArray::fromStringList(kept)}});
+            reload();
+        });
 }
 
 void CutoverEngine::finishRollback(EnvironmentRuntime &rt, Operation *operation,
@@ -741,8 +921,44 @@ void CutoverEngine::finishRollback(EnvironmentRuntime &rt, Operation *operation,
                               {u"from_stage"_s, fromStage},
                               {u"load_balancers"_s, lbResultsJson(result.lbs)},
                               {u"elapsed_ms"_s, double(result.elapsedMs)}};
+    // The outcome is stored and audited, then said: the operation finishes once the store has
+    // answered (or, unreachable, once the state is kept on this desk for it). The follow-up reads
+    // the recent audit log for the evidence, which grows with the cutover (measured by
+    // rollback_latency: the time to "verified" went from 10 to 67 ms over 1,800 audit entries
+    // while it ran first). What it needs is taken first: a slot of finished() may already start
+    // the next operation.
+    const QString followUpReason = rt.rollbackReason;
+    const QDateTime followUpSince = rt.rollbackStartedAt.isValid() ? rt.rollbackStartedAt : now();
+    const QString summary =
+        verified ? tr("rolled back: verified on %1 load balancer(s) in %2 ms")
+                       .arg(result.lbs.size())
+                       .arg(result.elapsedMs)
+                 : tr("rollback NOT verified on %1").arg(rt.rollbackProblems.join(u"; "_s));
+    QPointer<Operation> guarded(operation);
+    EnvironmentRuntime *target = &rt;
+    const auto conclude = [this, guarded, target, verified, summary, result, followUpReason,
+                           followUpSince](bool recorded) {
+        if (guarded && !guarded->isFinished())
+            guarded->finish(verified, recorded ? summary
+                                               : tr("%1 (not recorded in the store yet: kept on "
+                                                    "this desk)")
+                                                     .arg(summary));
+        // Steps 2 and 4: verify legacy collection, preserve the evidence (and upload it).
+        if (!m_options.dryRun)
+            startRollbackFollowUp(*target, followUpReason, result, followUpSince);
+    };
+    // An inline store answers inside writeStateForced: conclude after the rest below, as a
+    // threaded one would.
+    auto answeredAtOnce = std::make_shared<std::optional<bool>>();
+    auto finishing = std::make_shared<bool>(true);
     writeStateForced(rt, next, actor, {},
-                     verified ? u"rollback_completed"_s : u"rollback_incomplete"_s, details);
+                     verified ? u"rollback_completed"_s : u"rollback_incomplete"_s, details,
+                     [conclude, answeredAtOnce, finishing](bool recorded, const QString &) {
+                         if (*finishing)
+                             *answeredAtOnce = recorded;
+                         else
+                             conclude(recorded);
+                     });
     rt.firedTriggers.clear();
     // The gates of the stages rolled back over attest what no longer holds: void them. The
     // pre-cutover checklist stays signed unless the plan says `reset: all`.
@@ -762,23 +978,9 @@ void CutoverEngine::finishRollback(EnvironmentRuntime &rt, Operation *operation,
     if (!verified)
         Q_EMIT alarm(rt.env->name, u"rollback"_s,
                      tr("rollback NOT verified on %1").arg(rt.rollbackProblems.join(u"; "_s)));
-    // The outcome is stored and audited: say it now. The follow-up reads the recent audit log for
-    // the evidence, which grows with the cutover (measured by rollback_latency: the time to
-    // "verified" went from 10 to 67 ms over 1,800 audit entries while it ran first). What it
-    // needs is taken first: a slot of finished() may already start the next operation.
-    const QString followUpReason = rt.rollbackReason;
-    const QDateTime followUpSince = rt.rollbackStartedAt.isValid() ? rt.rollbackStartedAt : now();
-    if (operation) {
-        operation->finish(
-            verified,
-            verified ? tr("rolled back: verified on %1 load balancer(s) in %2 ms")
-                           .arg(result.lbs.size())
-                           .arg(result.elapsedMs)
-                     : tr("rollback NOT verified on %1").arg(rt.rollbackProblems.join(u"; "_s)));
-    }
-    // Steps 2 and 4: verify legacy collection, preserve the evidence (and upload it).
-    if (!m_options.dryRun)
-        startRollbackFollowUp(rt, followUpReason, result, followUpSince);
+    *finishing = false;
+    if (answeredAtOnce->has_value())
+        conclude(**answeredAtOnce);
 }
 
 } // namespace cutover::engine

@@ -34,11 +34,8 @@ std::chrono::milliseconds backfillStep(const config::Plan &plan, qint64 spanMs) 
 
 // --- the lease ---------------------------------------------------------------------------------
 
-void CutoverEngine::startDecisionLease() {
-    if (!m_options.coordinate)
-        return;
-    auto backend = m_store.createLeaseBackend();
-    if (!backend)
+void CutoverEngine::startDecisionLease(std::unique_ptr<store::LeaseBackend> backend) {
+    if (!m_options.coordinate || !backend)
         return;
     store::LeaseHolder candidate;
     candidate.kind = m_options.role == Role::Controller ? store::LeaseHolderKind::Controller

@@ -139,27 +139,6 @@ void CutoverEngine::preserveEvidence(const QString &environment, const QString &
     collection->reason = reason;
     collection->incidentStart = incidentStart;
 
-    // The audit slice: this environment's entries (and the store's own) since the span began.
-    QJsonArray audit;
-    if (auto entries = m_store.auditEntries(std::max<qint64>(0, m_lastAuditSeq - 5000)); entries) {
-        for (const store::AuditEntry &e : entries.value()) {
-            if (e.at < start || (!e.environment.isEmpty() && e.environment != environment))
-                continue;
-            audit.append(QJsonObject{{u"seq"_s, double(e.seq)},
-                                     {u"at"_s, e.at.toString(Qt::ISODateWithMs)},
-                                     {u"actor"_s, e.actor},
-                                     {u"role"_s, e.role},
-                                     {u"action"_s, e.action},
-                                     {u"environment"_s, e.environment},
-                                     {u"subject"_s, e.subject},
-                                     {u"details"_s, e.detailsObject()},
-                                     {u"prev_hash"_s, e.prevHash},
-                                     {u"hash"_s, e.hash}});
-        }
-    } else {
-        collection->problems.append(tr("audit log: %1").arg(entries.error().toString()));
-    }
-    collection->files.append({u"audit.json"_s, json(audit)});
     collection->files.append({u"rollback.json"_s, json(lbResultsJson(result.lbs))});
 
     auto finishOne = [this, collection] {
@@ -283,6 +262,37 @@ void CutoverEngine::preserveEvidence(const QString &environment, const QString &
                 finishOne();
             });
     }
+
+    // The audit slice: this environment's entries (and the store's own) since the span began.
+    // Last: an inline store answers at once, and the count must not reach 0 before the others.
+    ++collection->pending;
+    const qint64 after = std::max<qint64>(0, m_lastAuditSeq - 5000);
+    m_runner.run<QList<store::AuditEntry>>(
+        this, [after](store::Store &store) { return store.auditEntries(after); },
+        [collection, finishOne, start,
+         environment](const store::StoreResult<QList<store::AuditEntry>> &entries) {
+            QJsonArray audit;
+            if (entries) {
+                for (const store::AuditEntry &e : entries.value()) {
+                    if (e.at < start || (!e.environment.isEmpty() && e.environment != environment))
+                        continue;
+                    audit.append(QJsonObject{{u"seq"_s, double(e.seq)},
+                                             {u"at"_s, e.at.toString(Qt::ISODateWithMs)},
+                                             {u"actor"_s, e.actor},
+                                             {u"role"_s, e.role},
+                                             {u"action"_s, e.action},
+                                             {u"environment"_s, e.environment},
+                                             {u"subject"_s, e.subject},
+                                             {u"details"_s, e.detailsObject()},
+                                             {u"prev_hash"_s, e.prevHash},
+                                             {u"hash"_s, e.hash}});
+                }
+            } else {
+                collection->problems.append(tr("audit log: %1").arg(entries.error().toString()));
+            }
+            collection->files.append({u"audit.json"_s, json(audit)});
+            finishOne();
+        });
 }
 
 void CutoverEngine::uploadEvidence(const QString &environment, const QString &archive) {

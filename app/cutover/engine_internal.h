@@ -8,6 +8,9 @@
 #include "app/backends/weight_plan.h"
 #include "app/cutover/cutover_engine.h"
 #include "app/net/result.h"
+#include "app/store/sign_in.h"
+#include "app/store/store.h"
+#include "app/store/store_runner.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -98,7 +101,11 @@ struct CutoverEngine::EnvironmentRuntime {
     // False until the store has answered for this environment (a console started while a shared
     // store was unreachable), or a rollback put the load balancers in a known state.
     bool stateKnown = false;
-    QSet<QString> pendingGateResets; // gates a rollback could not reset while the store was down
+    QSet<QString> pendingGateResets;   // gates a rollback could not reset while the store was down
+    bool pendingWriteInFlight = false; // writePendingStates() is at it
+    // State writes posted and not answered yet: automatic decisions wait for them rather than
+    // decide twice on a state about to change.
+    int stateWritesInFlight = 0;
     backends::LbFleet *fleet = nullptr;
     QHash<QString, ConditionTracker> checks;   // by checkKey(gate, check)
     QHash<QString, CompareOutcome> compares;   // by checkKey(gate, check)
@@ -132,6 +139,34 @@ struct CutoverEngine::EnvironmentRuntime {
     bool validationFailed() const {
         return state.intendedWeights.value(kValidationFailedKey).toBool();
     }
+};
+
+// The engine's sign-in guard, made on first use with the store a job runs against: the store of a
+// threaded runner exists only on its thread (and only once it has opened).
+struct SignInDesk {
+    store::OperatorsFile operators;
+    store::Clock clock;
+    std::unique_ptr<store::SignInGuard> guard;
+
+    store::SignInGuard &on(store::Store &store) {
+        if (!guard)
+            guard = std::make_unique<store::SignInGuard>(store, operators, clock);
+        return *guard;
+    }
+};
+
+// Everything reload() reads, in one store job. Per environment: its row (nullopt: never
+// written), its ticks and its sign-offs; a read that failed leaves its error instead.
+struct CutoverEngine::StoreReading {
+    struct Environment {
+        QString name;
+        std::optional<store::StoreError> error;
+        std::optional<store::StageState> state;
+        std::optional<QList<store::Tick>> ticks;
+        std::optional<QList<store::SignOff>> signOffs;
+    };
+    QList<Environment> environments;
+    quint64 generation = 0;
 };
 
 // A range query's one series as time (ms since the epoch) -> value; empty when the query failed

@@ -25,7 +25,8 @@ void CutoverEngine::step() {
     if (decides())
         resumeStale();
     for (auto &rt : m_environments) {
-        if (!decides() || rt->phase() != Phase::Stabilizing || rt->state.stageIndex < 0)
+        if (!decides() || rt->phase() != Phase::Stabilizing || rt->state.stageIndex < 0 ||
+            rt->stateWritesInFlight > 0)
             continue;
         const config::Stage &stage = m_plan.stages.at(rt->state.stageIndex);
         if (rt->state.enteredAt.addMSecs(stage.stabilization.ms()) <= now()) {
@@ -33,7 +34,7 @@ void CutoverEngine::step() {
             next.phase = phaseName(Phase::Validating);
             // enteredAt stays the time the weights were applied: validation measures from it.
             writeState(*rt, next, m_options.actorForAutomatic, u"automatic"_s,
-                       u"stabilization_over"_s, {{u"percent"_s, stage.percent}}, nullptr);
+                       u"stabilization_over"_s, {{u"percent"_s, stage.percent}});
         }
     }
     // The store watcher polls it every storePollMs and reports failures: while it reports none,
@@ -46,7 +47,8 @@ void CutoverEngine::step() {
 }
 
 void CutoverEngine::validate(EnvironmentRuntime &rt) {
-    if (rt.phase() != Phase::Validating || rt.state.stageIndex < 0)
+    // A verdict waits for the state it judges to be written.
+    if (rt.phase() != Phase::Validating || rt.state.stageIndex < 0 || rt.stateWritesInFlight > 0)
         return;
     // A verdict is an automatic decision; an engine that cannot see who decides may still roll
     // back on a failure (the safe direction), never pass a stage.
@@ -96,8 +98,7 @@ void CutoverEngine::validate(EnvironmentRuntime &rt) {
                    {{u"percent"_s, stage.percent},
                     {u"measured_share"_s, share},
                     {u"lower"_s, stage.lowerBound()},
-                    {u"upper"_s, stage.upperBound()}},
-                   nullptr);
+                    {u"upper"_s, stage.upperBound()}});
         return;
     }
     onValidationFailed(rt, tr("measured %1, outside %2").arg(percentText(share), band));
@@ -117,8 +118,7 @@ void CutoverEngine::onValidationFailed(EnvironmentRuntime &rt, const QString &wh
         next.phase = phaseName(Phase::Holding);
         next.intendedWeights = intended(weightsOf(rt.state), true, text);
         writeState(rt, next, m_options.actorForAutomatic, u"automatic"_s, u"validation_failed"_s,
-                   {{u"percent"_s, stage.percent}, {u"problem"_s, why}, {u"policy"_s, u"hold"_s}},
-                   nullptr);
+                   {{u"percent"_s, stage.percent}, {u"problem"_s, why}, {u"policy"_s, u"hold"_s}});
         return;
     }
     audit(m_options.actorForAutomatic, u"automatic"_s, u"validation_failed"_s, rt.env->name,
@@ -134,13 +134,15 @@ void CutoverEngine::onValidationFailed(EnvironmentRuntime &rt, const QString &wh
         next.intendedWeights = intended(plan.weights, false, text);
         next.enteredAt = now();
         next.holdStartedAt = QDateTime();
-        if (writeState(rt, next, m_options.actorForAutomatic, u"automatic"_s, u"shift_started"_s,
-                       {{u"to_percent"_s, m_plan.stages.at(previous).percent}, {u"reason"_s, text}},
-                       nullptr)) {
-            auto *op = new Operation(Operation::Kind::Shift, rt.env->name, this);
-            rt.operation = op;
-            applyWeights(rt, op, plan.weights, false, m_options.actorForAutomatic);
-        }
+        writeState(rt, next, m_options.actorForAutomatic, u"automatic"_s, u"shift_started"_s,
+                   {{u"to_percent"_s, m_plan.stages.at(previous).percent}, {u"reason"_s, text}},
+                   [this, &rt, weights = plan.weights](bool ok, const QString &) {
+                       if (!ok)
+                           return;
+                       auto *op = new Operation(Operation::Kind::Shift, rt.env->name, this);
+                       rt.operation = op;
+                       applyWeights(rt, op, weights, false, m_options.actorForAutomatic);
+                   });
         return;
     }
     auto *op = new Operation(Operation::Kind::Rollback, rt.env->name, this);
@@ -185,9 +187,12 @@ void CutoverEngine::restartHold(EnvironmentRuntime &rt, const QDateTime &at,
     next.holdStartedAt = at;
     QJsonObject recorded = details;
     recorded.insert(u"hold_restarted_at"_s, at.toString(Qt::ISODateWithMs));
-    if (writeState(rt, next, m_options.actorForAutomatic, u"automatic"_s, u"hold_restarted"_s,
-                   recorded, nullptr))
-        notify(u"hold_restarted"_s, rt.env->name, recorded);
+    const QString environment = rt.env->name;
+    writeState(rt, next, m_options.actorForAutomatic, u"automatic"_s, u"hold_restarted"_s, recorded,
+               [this, environment, recorded](bool ok, const QString &) {
+                   if (ok)
+                       notify(u"hold_restarted"_s, environment, recorded);
+               });
 }
 
 QString CutoverEngine::checkTitle(const QString &key) const {
@@ -203,8 +208,9 @@ QString CutoverEngine::checkTitle(const QString &key) const {
 }
 
 void CutoverEngine::checkHoldBreaches(EnvironmentRuntime &rt) {
+    // While a state write is in flight the next round judges (a restart is not made twice).
     if (rt.phase() != Phase::Holding || rt.state.stageIndex < 0 ||
-        !rt.state.holdStartedAt.isValid())
+        !rt.state.holdStartedAt.isValid() || rt.stateWritesInFlight > 0)
         return;
     const QDateTime current = now();
     for (const QString &key : holdCheckKeys(rt)) {

@@ -95,6 +95,11 @@ void CutoverEngine::applyAuditEntry(const store::AuditEntry &entry) {
 }
 
 ActionOutcome CutoverEngine::acknowledgeWarRoom(const Operator &who, const QString &comment) {
+    return waitedOutcome([&](ActionDone done) { acknowledgeWarRoom(who, comment, done); });
+}
+
+void CutoverEngine::acknowledgeWarRoom(const Operator &who, const QString &comment,
+                                       ActionDone done) {
     ActionOutcome outcome;
     if (who.name.isEmpty())
         outcome.addRefusals(
@@ -105,34 +110,46 @@ ActionOutcome CutoverEngine::acknowledgeWarRoom(const Operator &who, const QStri
                               {{u"operator"_s, who.name}, {u"roles"_s, who.roles.join(u", "_s)}}}});
     if (!m_warRoom.active)
         outcome.addRefusals({{RefusalCode::NoWarRoomActive, {}}});
-    if (!outcome.refusals.isEmpty())
-        return outcome;
+    if (!outcome.refusals.isEmpty()) {
+        done(outcome);
+        return;
+    }
     const QString role = who.roleFor(m_plan, config::Permission::Rollback).isEmpty()
                              ? who.roleFor(m_plan, config::Permission::Sign)
                              : who.roleFor(m_plan, config::Permission::Rollback);
     const WarRoomStatus raised = m_warRoom;
-    auto appended = m_store.appendAudit(store::AuditEvent{
-        who.name, role, u"war_room_acknowledged"_s, raised.environment, raised.event,
+    const store::AuditEvent event{
+        who.name,
+        role,
+        u"war_room_acknowledged"_s,
+        raised.environment,
+        raised.event,
         QJsonObject{{u"comment"_s, comment.trimmed()},
                     {u"activated_at"_s, raised.activatedAt.toString(Qt::ISODateWithMs)},
-                    {u"reason"_s, raised.reason}}});
-    if (!appended) {
-        outcome.error = appended.error().toString();
-        return outcome;
-    }
-    pullAudit();
-    if (m_warRoom.active) {
-        // Queued in the journal (store away): acknowledged on this desk now.
-        m_warRoom.active = false;
-        m_warRoom.acknowledgedBy = who.name;
-        m_warRoom.acknowledgedAt = now();
-        for (const auto &rt : m_environments)
-            changed(rt->env->name);
-    }
-    outcome.ok = true;
-    notify(u"war_room_acknowledged"_s, raised.environment,
-           {{u"acknowledged_by"_s, who.printedName}, {u"reason"_s, raised.reason}});
-    return outcome;
+                    {u"reason"_s, raised.reason}}};
+    m_runner.run<store::AuditEntry>(
+        this, [event](store::Store &store) { return store.appendAudit(event); },
+        [this, who, raised, done](const store::StoreResult<store::AuditEntry> &appended) {
+            ActionOutcome answer;
+            if (!appended) {
+                answer.error = appended.error().toString();
+                done(answer);
+                return;
+            }
+            pullAudit();
+            if (m_warRoom.active) {
+                // Queued in the journal (store away): acknowledged on this desk now.
+                m_warRoom.active = false;
+                m_warRoom.acknowledgedBy = who.name;
+                m_warRoom.acknowledgedAt = now();
+                for (const auto &rt : m_environments)
+                    changed(rt->env->name);
+            }
+            answer.ok = true;
+            notify(u"war_room_acknowledged"_s, raised.environment,
+                   {{u"acknowledged_by"_s, who.printedName}, {u"reason"_s, raised.reason}});
+            done(answer);
+        });
 }
 
 } // namespace cutover::engine

@@ -69,6 +69,8 @@ struct EnvironmentSnapshot {
     double upperBound = 0;
     QMap<QString, int> intendedWeights;
     double realizedShare = 0; // of the intended weights
+    // lb -> server -> weight, as last read back (drift checks); an LB not read yet is missing.
+    QMap<QString, QMap<QString, int>> observedWeights;
 
     std::optional<double> measuredShare; // last split sample; empty: unknown
     QDateTime measuredAt;

@@ -20,6 +20,8 @@ QString storeErrorKindName(StoreError::Kind kind) {
         return u"corrupt"_s;
     case StoreError::Kind::Schema:
         return u"schema"_s;
+    case StoreError::Kind::Timeout:
+        return u"timeout"_s;
     }
     return u"unknown"_s;
 }

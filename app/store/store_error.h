@@ -20,6 +20,7 @@ struct StoreError {
         Conflict, // a concurrent change won (version moved, already ticked or signed)
         Corrupt,  // the file is not a store, or its contents are damaged
         Schema,   // schema newer than this program knows, or a migration failed
+        Timeout,  // no answer within the caller's deadline (the call may still complete later)
     };
 
     Kind kind = Kind::Io;
@@ -34,6 +35,9 @@ struct StoreError {
     static StoreError busy(QString message) { return {Kind::Busy, std::move(message), {}, {}, 0}; }
     static StoreError corrupt(QString message) {
         return {Kind::Corrupt, std::move(message), {}, {}, 0};
+    }
+    static StoreError timeout(QString message) {
+        return {Kind::Timeout, std::move(message), {}, {}, 0};
     }
     static StoreError schema(QString message) {
         return {Kind::Schema, std::move(message), {}, {}, 0};

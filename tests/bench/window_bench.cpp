@@ -27,6 +27,7 @@
 #include "app/store/passphrase.h"
 #include "app/store/postgres_store.h"
 #include "app/store/sqlite_store.h"
+#include "app/store/store_runner.h"
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/war_room/war_room_window.h"
 
@@ -38,6 +39,8 @@
 #include <QLineEdit>
 #include <QProcess>
 #include <QPushButton>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -287,21 +290,74 @@ int main(int argc, char *argv[]) {
             qEnvironmentVariable("PGDATABASE")));
         pg.user = qEnvironmentVariable("PGUSER");
         pg.password = qEnvironmentVariable("PGPASSWORD");
-        QElapsedTimer opening;
-        opening.start();
-        auto shared = proxyPort > 0 ? store::PostgresStore::open(pg)
-                                    : store::StoreResult<std::unique_ptr<store::PostgresStore>>(
-                                          store::StoreError::io(u"the proxy did not start"_s));
-        if (!shared) {
-            std::printf("shared store +300 ms  skipped: %s\n",
-                        qPrintable(shared.error().toString()));
-        } else {
-            const qint64 openMs = opening.elapsed();
-            engine::CutoverEngine remote(plan, *shared.value(), operators, {});
-            ui::WarRoomWindow remoteWindow(remote);
-            remoteWindow.resize(1366, 768);
-            remoteWindow.show();
-            remote.start();
+        // Each mode starts from an empty store: the same sign-in, tick, sign-off and shift.
+        const auto emptyTheStore = [&] {
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQL"_s, u"bench-reset"_s);
+            db.setHostName(u"127.0.0.1"_s);
+            db.setPort(qEnvironmentVariableIntValue("PGPORT"));
+            db.setDatabaseName(qEnvironmentVariable("PGDATABASE"));
+            db.setUserName(pg.user);
+            db.setPassword(pg.password);
+            bool ok = db.open();
+            if (ok) {
+                QSqlQuery q(db);
+                ok = q.exec(u"TRUNCATE audit_log, checklist_ticks, sign_in_failures, sign_offs, "
+                            u"stage_state, watch_mark, decision_lease"_s) &&
+                     q.exec(u"UPDATE audit_head SET seq = 0, hash = '%1' WHERE id = 1"_s.arg(
+                         QString(64, u'0')));
+            }
+            db = QSqlDatabase();
+            QSqlDatabase::removeDatabase(u"bench-reset"_s);
+            return ok;
+        };
+        struct SharedFigures {
+            qint64 open = 0, signIn = 0, tick = 0, signOff = 0, shift = 0;
+            QString problem;
+        };
+        const auto measureShared = [&](bool storeOnItsOwnThread) {
+            SharedFigures f;
+            std::unique_ptr<store::Store> inlineStore;
+            std::unique_ptr<store::StoreRunner> runner;
+            std::unique_ptr<engine::CutoverEngine> remote;
+            std::unique_ptr<ui::WarRoomWindow> remoteWindow;
+            // Opening: the largest gap from the window asked for to the store's first answer.
+            f.open = largestGap([&](const std::function<void()> &done) {
+                if (storeOnItsOwnThread) {
+                    runner = std::make_unique<store::StoreRunner>(
+                        [pg]() -> store::StoreResult<std::unique_ptr<store::Store>> {
+                            auto reached = store::PostgresStore::open(pg);
+                            if (!reached)
+                                return reached.error();
+                            return std::unique_ptr<store::Store>(std::move(reached.value()));
+                        });
+                    remote = std::make_unique<engine::CutoverEngine>(
+                        plan, *runner, operators, engine::CutoverEngine::Options{});
+                } else {
+                    auto reached = store::PostgresStore::open(pg);
+                    if (!reached) {
+                        f.problem = reached.error().toString();
+                        done();
+                        return;
+                    }
+                    inlineStore = std::move(reached.value());
+                    remote = std::make_unique<engine::CutoverEngine>(
+                        plan, *inlineStore, operators, engine::CutoverEngine::Options{});
+                }
+                remoteWindow = std::make_unique<ui::WarRoomWindow>(*remote);
+                remoteWindow->resize(1366, 768);
+                remoteWindow->show();
+                remote->start();
+                auto *poll = new QTimer(remoteWindow.get());
+                QObject::connect(poll, &QTimer::timeout, poll, [&, poll, done] {
+                    if (remote->snapshot(plan.environments.constFirst().name).stateKnown) {
+                        delete poll;
+                        done();
+                    }
+                });
+                poll->start(5);
+            });
+            if (!f.problem.isEmpty())
+                return f;
             const QString env = plan.environments.constFirst().name;
             const config::Gate *pre = plan.gate(plan.preCutoverGate);
             QString manual;
@@ -309,41 +365,63 @@ int main(int argc, char *argv[]) {
                 if (c.kind == config::Check::Kind::Manual && manual.isEmpty() &&
                     c.role == u"release_manager"_s)
                     manual = c.id;
-            const qint64 signIn = largestGap([&](const std::function<void()> &done) {
-                remoteWindow.askSignIn();
-                ui::SignInDialog *dialog = remoteWindow.signInDialog();
+            f.signIn = largestGap([&](const std::function<void()> &done) {
+                remoteWindow->askSignIn();
+                ui::SignInDialog *dialog = remoteWindow->signInDialog();
                 dialog->nameEdit()->setText(u"alice"_s);
                 dialog->passphraseEdit()->setText(u"pass-alice"_s);
-                auto *once = new QObject(&remoteWindow);
-                QObject::connect(&remoteWindow, &ui::WarRoomWindow::operatorChanged, once,
+                auto *once = new QObject(remoteWindow.get());
+                QObject::connect(remoteWindow.get(), &ui::WarRoomWindow::operatorChanged, once,
                                  [once, done] {
                                      delete once;
                                      done();
                                  });
                 dialog->signInButton()->click();
             });
-            const auto alicia = remote.operatorNamed(u"alice"_s);
-            const qint64 tick = largestGap([&](const std::function<void()> &done) {
-                (void)remote.tick(env, pre->id, manual, *alicia);
-                done();
+            const auto alicia = remote->operatorNamed(u"alice"_s);
+            f.tick = largestGap([&](const std::function<void()> &done) {
+                remote->tick(env, pre->id, manual, *alicia,
+                             [done](const engine::ActionOutcome &) { done(); });
             });
             const store::PassphraseProof proof =
                 store::checkPassphrase(operators, u"alice"_s, u"pass-alice"_s);
-            const qint64 signOff = largestGap([&](const std::function<void()> &done) {
-                (void)remote.signOff(env, pre->id, {}, *alicia, proof, u"Approved"_s, {});
-                done();
+            f.signOff = largestGap([&](const std::function<void()> &done) {
+                remote->signOff(env, pre->id, {}, *alicia, proof, u"Approved"_s, {}, false,
+                                [done](const engine::ActionOutcome &) { done(); });
             });
-            const qint64 shift = largestGap([&](const std::function<void()> &done) {
+            f.shift = largestGap([&](const std::function<void()> &done) {
                 engine::Operation *op =
-                    remote.shift(env, *alicia, proof, remote.snapshot(env).nextPercent);
+                    remote->shift(env, *alicia, proof, remote->snapshot(env).nextPercent);
                 QObject::connect(op, &engine::Operation::finished, op, [done] { done(); });
             });
-            std::printf("shared store +300 ms   largest event-loop gap: sign-in %lld ms, tick %lld "
-                        "ms, sign-off %lld ms, shift %lld ms (target < 50); opening the store "
-                        "took %lld ms\n",
-                        static_cast<long long>(signIn), static_cast<long long>(tick),
-                        static_cast<long long>(signOff), static_cast<long long>(shift),
-                        static_cast<long long>(openMs));
+            remoteWindow.reset();
+            remote.reset();
+            runner.reset();
+            return f;
+        };
+        if (proxyPort <= 0 || !emptyTheStore()) {
+            std::printf("shared store +300 ms   skipped: the proxy did not start or the store "
+                        "could not be emptied\n");
+        } else {
+            const SharedFigures before = measureShared(false);
+            const bool emptied = emptyTheStore();
+            const SharedFigures after = measureShared(true);
+            const auto line = [](const char *what, const SharedFigures &f) {
+                if (!f.problem.isEmpty()) {
+                    std::printf("shared store +300 ms   %s: %s\n", what, qPrintable(f.problem));
+                    return;
+                }
+                std::printf("shared store +300 ms   %s — largest event-loop gap: opening %lld ms, "
+                            "sign-in %lld ms, tick %lld ms, sign-off %lld ms, shift %lld ms "
+                            "(target < 50)\n",
+                            what, static_cast<long long>(f.open), static_cast<long long>(f.signIn),
+                            static_cast<long long>(f.tick), static_cast<long long>(f.signOff),
+                            static_cast<long long>(f.shift));
+            };
+            line("store on the UI thread (before)", before);
+            line(emptied ? "store on its own thread (after)"
+                         : "store on its own thread (after; store NOT emptied between)",
+                 after);
         }
         proxy.closeWriteChannel(); // the proxy exits when its standard input closes
         proxy.waitForFinished(5000);

@@ -6,6 +6,7 @@
 #include "app/cutover/cutover_engine.h"
 #include "app/store/passphrase.h"
 #include "app/store/sqlite_store.h"
+#include "app/store/store_runner.h"
 #include "tests/support/lab.h"
 #include "ui/charts/compare_view.h"
 #include "ui/checklist/checklist_panel.h"
@@ -25,6 +26,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
+#include <QPointer>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -66,7 +68,7 @@ private:
     QHash<QString, QString> m_state;
     std::optional<config::Plan> m_plan;
     QTemporaryDir m_dir;
-    std::unique_ptr<store::SqliteStore> m_store;
+    std::unique_ptr<store::StoreRunner> m_store; // on its own thread, as the application runs it
     std::unique_ptr<engine::CutoverEngine> m_engine;
     std::unique_ptr<ui::WarRoomWindow> m_window;
     QString m_shots;
@@ -80,9 +82,14 @@ void TestWarRoomWindow::initTestCase() {
         QSKIP("no lab state (CUTOVER_LAB_STATE): run through ctest, which starts the lab");
     m_plan = lab::loadPlan(m_state);
     QVERIFY(m_plan);
-    auto opened = store::SqliteStore::open({m_dir.filePath(u"store.sqlite"_s)});
-    QVERIFY(opened.ok());
-    m_store = std::move(opened.value());
+    m_store = std::make_unique<store::StoreRunner>(
+        [path = m_dir.filePath(
+             u"store.sqlite"_s)]() -> store::StoreResult<std::unique_ptr<store::Store>> {
+            auto opened = store::SqliteStore::open({path});
+            if (!opened)
+                return opened.error();
+            return std::unique_ptr<store::Store>(std::move(opened.value()));
+        });
     store::OperatorsFile operators;
     operators.upsert(makeOperator(u"alice"_s, u"release_manager"_s));
     operators.upsert(makeOperator(u"bob"_s, u"on_call"_s));
@@ -108,6 +115,7 @@ void TestWarRoomWindow::cleanupTestCase() {
     }
     m_window.reset();
     m_engine.reset();
+    m_store.reset();
 }
 
 void TestWarRoomWindow::waitForMonitor() {
@@ -205,7 +213,9 @@ void TestWarRoomWindow::signInShowsRefusalsThenTicksAndSigns() {
     screenshot(u"02-checklist-ticked"_s);
 
     // Sign the gate through the dialog: what is signed is shown; Sign needs meaning + passphrase.
-    auto *signOff = qobject_cast<ui::SignOffDialog *>(m_window->openSignOffDialog(gate->id));
+    // Deleted once accepted (WA_DeleteOnClose): watched through a QPointer.
+    QPointer<ui::SignOffDialog> signOff =
+        qobject_cast<ui::SignOffDialog *>(m_window->openSignOffDialog(gate->id));
     QVERIFY(signOff);
     QTRY_VERIFY_WITH_TIMEOUT(signOff->isVisible(), 5000);
     QVERIFY(!signOff->signButton()->isEnabled());
@@ -215,7 +225,7 @@ void TestWarRoomWindow::signInShowsRefusalsThenTicksAndSigns() {
     QTest::mouseClick(signOff->signButton(), Qt::LeftButton);
     QVERIFY(signOff->isChecking()); // the passphrase is derived off the UI thread
     QVERIFY(!signOff->signButton()->isEnabled());
-    QTRY_VERIFY_WITH_TIMEOUT(!signOff->isVisible(), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(!signOff || !signOff->isVisible(), 5000);
     QTRY_VERIFY_WITH_TIMEOUT(m_window->shiftPanel()->button()->isEnabled(), 10'000);
     QCOMPARE(m_window->shiftPanel()->reasonsLabel()->text(), u"Shift is allowed."_s);
     screenshot(u"03-signed-shift-allowed"_s);

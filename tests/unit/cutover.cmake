@@ -9,3 +9,5 @@ console_add_test(test_decision_lease_sqlite TARGET test_decision_lease
 # The controller's metrics text and endpoints, the --listen parser, the evidence archive.
 console_add_test(test_controller_parts SOURCES test_controller_parts.cpp LIBS Qt6::HttpServer
     LABELS unit)
+# The store on its own thread, and the engine's actions that do not wait for it.
+console_add_test(test_store_runner SOURCES test_store_runner.cpp LABELS unit TIMEOUT 120)

@@ -1,11 +1,13 @@
 // The war room's item models under QAbstractItemModelTester: the gate checklist across a second's
 // worth of updates (in place, selection-preserving) and across structure changes, the audit log
-// and its filter, and the rollback progress table.
+// and its filter, the rollback progress table, and each load balancer's weights beside the
+// intended ones.
 
 #include "app/config/plan_loader.h"
 #include "app/cutover/gate_status.h"
 #include "models/audit_log_model.h"
 #include "models/gate_checklist_model.h"
+#include "models/lb_weights_model.h"
 #include "models/rollback_progress_model.h"
 
 #include <QAbstractItemModelTester>
@@ -90,6 +92,7 @@ private Q_SLOTS:
     void auditLogAppendsOnlyNewEntries();
     void auditFilterByActorActionAndTime();
     void rollbackProgressCountsResults();
+    void lbWeightsShowEachReadBackBesideTheIntended();
 };
 
 void TestWarRoomModels::checklistShowsGatesItemsAndSignatures() {
@@ -364,6 +367,55 @@ void TestWarRoomModels::rollbackProgressCountsResults() {
     QCOMPARE(model.rowCount(), 3);
     model.clear();
     QCOMPARE(model.rowCount(), 0);
+}
+
+void TestWarRoomModels::lbWeightsShowEachReadBackBesideTheIntended() {
+    using models::LbWeightsModel;
+    LbWeightsModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setPools({u"old-1"_s, u"old-2"_s}, {u"new-1"_s});
+    model.setLoadBalancers({u"edge-a"_s, u"edge-b"_s});
+    QCOMPARE(model.rowCount(), 3); // intended, edge-a, edge-b
+    QCOMPARE(model.columnCount(), 3);
+    QCOMPARE(model.headerData(1, Qt::Vertical).toString(), u"edge-a"_s);
+    QCOMPARE(model.headerData(2, Qt::Horizontal).toString(), u"new-1"_s);
+    QVERIFY(model.headerData(2, Qt::Horizontal, Qt::ToolTipRole).toString().contains(u"OTel"_s));
+    // Nothing known yet: dashes, no difference claimed.
+    QCOMPARE(model.index(LbWeightsModel::IntendedRow, 0).data().toString(), u"—"_s);
+    QVERIFY(model.differingLoadBalancers().isEmpty());
+
+    const QMap<QString, int> intended{{u"old-1"_s, 90}, {u"old-2"_s, 90}, {u"new-1"_s, 20}};
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+    model.setWeights(intended, {{u"edge-a"_s, intended}});
+    QCOMPARE(reset.size(), 0);   // numbers move in place
+    QCOMPARE(changed.size(), 2); // the intended row and edge-a's; edge-b still unread
+    QCOMPARE(model.index(LbWeightsModel::IntendedRow, 2).data().toString(), u"20"_s);
+    QCOMPARE(model.index(1, 2).data(LbWeightsModel::WeightRole).toInt(), 20);
+    QCOMPARE(model.index(2, 2).data().toString(), u"—"_s);
+    QVERIFY(!model.index(2, 2).data(LbWeightsModel::WeightRole).isValid());
+    QVERIFY(model.differingLoadBalancers().isEmpty());
+
+    // edge-b was reloaded: its config weights came back. Only its row changes.
+    QMap<QString, int> reloaded = intended;
+    reloaded[u"new-1"_s] = 0;
+    changed.clear();
+    model.setWeights(intended, {{u"edge-a"_s, intended}, {u"edge-b"_s, reloaded}});
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(changed.first().at(0).toModelIndex().row(), 2);
+    QCOMPARE(model.differingLoadBalancers(), QStringList{u"edge-b"_s});
+    QVERIFY(model.index(2, 2).data(LbWeightsModel::DiffersRole).toBool());
+    QVERIFY(!model.index(2, 0).data(LbWeightsModel::DiffersRole).toBool());
+    QVERIFY(model.index(2, 2).data(Qt::ToolTipRole).toString().contains(u"intends 20"_s));
+    // The same again: nothing to redraw.
+    changed.clear();
+    model.setWeights(intended, {{u"edge-a"_s, intended}, {u"edge-b"_s, reloaded}});
+    QCOMPARE(changed.size(), 0);
+    // Other load balancers (another environment): a reset, the read-backs forgotten.
+    model.setLoadBalancers({u"edge-c"_s});
+    QCOMPARE(reset.size(), 1);
+    QCOMPARE(model.rowCount(), 2);
+    QVERIFY(model.differingLoadBalancers().isEmpty());
 }
 
 QTEST_MAIN(TestWarRoomModels)

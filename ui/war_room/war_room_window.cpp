@@ -6,6 +6,7 @@
 #include "app/store/audit_export.h"
 #include "models/audit_log_model.h"
 #include "models/chart_series_model.h"
+#include "models/lb_weights_model.h"
 #include "models/plan_overview_model.h"
 #include "ui/audit/audit_view.h"
 #include "ui/charts/chart_panel.h"
@@ -31,6 +32,7 @@
 #include <QCloseEvent>
 #include <QFileDialog>
 #include <QGridLayout>
+#include <QGroupBox>
 #include <QHeaderView>
 #include <QLabel>
 #include <QMap>
@@ -39,6 +41,7 @@
 #include <QPushButton>
 #include <QSaveFile>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QShortcut>
 #include <QSplitter>
@@ -315,6 +318,13 @@ QWidget *WarRoomWindow::buildDashboard() {
             m_charts.insert(panel.id, chart);
             ++index;
         }
+        if (group.name == u"traffic_flow") {
+            // A strip across the page, as high as its rows: the charts keep the space.
+            const int row = (index + 1) / 2;
+            grid->addWidget(buildWeightsTable(gridPage), row, 0, 1, 2);
+            for (int r = 0; r < row; ++r)
+                grid->setRowStretch(r, 1);
+        }
         QString title = group.name;
         title.replace(u'_', u' ');
         title[0] = title[0].toUpper();
@@ -341,6 +351,55 @@ QWidget *WarRoomWindow::buildDashboard() {
         groups->addTab(m_compareView, tr("Parity"));
     }
     return groups;
+}
+
+QWidget *WarRoomWindow::buildWeightsTable(QWidget *parent) {
+    // What each load balancer holds beside what the stage intends: a reload that brought the
+    // config's weights back shows here, per server, before anyone reads a drift alarm.
+    m_weightsBox = new QGroupBox(tr("Weights per load balancer"), parent);
+    auto *layout = new QVBoxLayout(m_weightsBox);
+    layout->setContentsMargins(4, 4, 4, 4);
+    m_lbWeights = new models::LbWeightsModel(this);
+    auto *view = new QTableView(m_weightsBox);
+    view->setModel(m_lbWeights);
+    view->setAccessibleName(tr("Weights per load balancer: intended and read back"));
+    view->setSelectionMode(QAbstractItemView::NoSelection);
+    view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    view->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    view->setWordWrap(false);
+    view->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    view->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+    m_weightsView = view;
+    layout->addWidget(view);
+    m_weightsBox->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+    return m_weightsBox;
+}
+
+void WarRoomWindow::showWeights(const engine::EnvironmentSnapshot &s) {
+    if (!m_lbWeights)
+        return;
+    const config::Environment *env = nullptr;
+    for (const config::Environment &e : m_engine.plan().environments) {
+        if (e.name == m_environment)
+            env = &e;
+    }
+    m_lbWeights->setPools(m_engine.plan().pools.legacy, m_engine.plan().pools.otel);
+    m_lbWeights->setLoadBalancers(env ? env->loadBalancers : QStringList());
+    m_lbWeights->setWeights(s.intendedWeights, s.observedWeights);
+    // Exactly its rows high (and a horizontal scroll bar's when a wide fleet needs one).
+    int height =
+        m_weightsView->horizontalHeader()->sizeHint().height() + 2 * m_weightsView->frameWidth();
+    for (int row = 0; row < m_lbWeights->rowCount(); ++row)
+        height += m_weightsView->verticalHeader()->sectionSizeHint(row);
+    if (m_weightsView->horizontalScrollBar()->isVisible())
+        height += m_weightsView->horizontalScrollBar()->sizeHint().height();
+    if (m_weightsView->height() != height)
+        m_weightsView->setFixedHeight(height);
+    const QStringList differing = m_lbWeights->differingLoadBalancers();
+    m_weightsBox->setTitle(differing.isEmpty()
+                               ? tr("Weights per load balancer")
+                               : tr("Weights per load balancer — %1 differ from the stage")
+                                     .arg(differing.join(u", "_s)));
 }
 
 models::ChartSeriesModel *WarRoomWindow::seriesModel(const QString &environment,
@@ -458,14 +517,25 @@ void WarRoomWindow::askSignIn() {
                 whenPassphraseChecked(
                     dialog, m_engine.checkPassphrase(name, passphrase),
                     [this, dialog, name](const store::PassphraseProof &proof) {
-                        const store::SignInResult result = m_engine.signIn(proof);
-                        if (!result.ok()) {
-                            dialog->setMessage(result.message);
-                            offerBreakGlassIfAllowed(name, result);
-                            return;
-                        }
-                        setOperator(m_engine.operatorNamed(name));
-                        dialog->accept();
+                        // The lock-out is read and the sign-in recorded by the store's thread;
+                        // the dialog stays "checking" until it has answered.
+                        QPointer<SignInDialog> guarded(dialog);
+                        m_engine.signIn(proof, [this, self = QPointer<WarRoomWindow>(this), guarded,
+                                                name](const store::SignInResult &result) {
+                            if (!self)
+                                return;
+                            if (!result.ok()) {
+                                if (guarded) {
+                                    guarded->setMessage(result.message);
+                                    offerBreakGlassIfAllowed(name, result);
+                                }
+                                return;
+                            }
+                            // Recorded: signed in, even if the dialog was closed meanwhile.
+                            setOperator(m_engine.operatorNamed(name));
+                            if (guarded)
+                                guarded->accept();
+                        });
                     },
                     discarded);
             });
@@ -552,6 +622,7 @@ void WarRoomWindow::refresh() {
     m_header->display(s, now);
     m_warRoomBanner->display(s.warRoom, now);
     m_checklist->setGates(s.gates);
+    showWeights(s);
     if (m_compareView && m_compareView->isVisible())
         m_compareView->setOutcome(m_engine.compareOutcome(
             m_environment, m_compareView->currentGate(), m_compareView->currentCheck()));
@@ -679,15 +750,24 @@ QDialog *WarRoomWindow::openSignOffDialog(const QString &gate) {
                 whenPassphraseChecked(
                     dialog, m_engine.checkPassphrase(m_operator->name, passphrase),
                     [=, this](const store::PassphraseProof &proof) {
-                        const auto outcome =
-                            m_engine.signOff(m_environment, gate, role, *m_operator, proof, meaning,
-                                             comment, acknowledgesMarginal);
-                        if (!outcome.ok) {
-                            dialog->setMessage(outcome.message());
-                            return;
-                        }
-                        statusBar()->showMessage(tr("%1 signed").arg(gate), 10'000);
-                        dialog->accept();
+                        QPointer<SignOffDialog> guarded(dialog);
+                        m_engine.signOff(m_environment, gate, role, *m_operator, proof, meaning,
+                                         comment, acknowledgesMarginal,
+                                         [this, self = QPointer<WarRoomWindow>(this), guarded,
+                                          gate](const auto &outcome) {
+                                             if (!self)
+                                                 return;
+                                             if (!outcome.ok) {
+                                                 if (guarded)
+                                                     guarded->setMessage(outcome.message());
+                                                 return;
+                                             }
+                                             // Committed with its audit entry: now it may say so.
+                                             statusBar()->showMessage(tr("%1 signed").arg(gate),
+                                                                      10'000);
+                                             if (guarded)
+                                                 guarded->accept();
+                                         });
                     },
                     [dialog] { dialog->setMessage(passphraseCheckDiscardedText()); });
             });
@@ -698,17 +778,31 @@ QDialog *WarRoomWindow::openSignOffDialog(const QString &gate) {
 void WarRoomWindow::tick(const QString &gate, const QString &check) {
     if (!m_operator)
         return askSignIn();
-    const auto outcome = m_engine.tick(m_environment, gate, check, *m_operator);
-    m_checklist->setRefusals(outcome.ok ? QStringList() : QStringList{outcome.message()});
-    if (outcome.ok)
-        statusBar()->showMessage(tr("Ticked %1/%2").arg(gate, check), 5000);
+    statusBar()->showMessage(tr("Ticking %1/%2…").arg(gate, check));
+    m_engine.tick(m_environment, gate, check, *m_operator,
+                  [this, self = QPointer<WarRoomWindow>(this), gate,
+                   check](const engine::ActionOutcome &outcome) {
+                      if (!self)
+                          return;
+                      m_checklist->setRefusals(outcome.ok ? QStringList()
+                                                          : QStringList{outcome.message()});
+                      if (outcome.ok)
+                          statusBar()->showMessage(tr("Ticked %1/%2").arg(gate, check), 5000);
+                      else
+                          statusBar()->clearMessage();
+                  });
 }
 
 void WarRoomWindow::untick(const QString &gate, const QString &check) {
     if (!m_operator)
         return askSignIn();
-    const auto outcome = m_engine.untick(m_environment, gate, check, *m_operator);
-    m_checklist->setRefusals(outcome.ok ? QStringList() : QStringList{outcome.message()});
+    m_engine.untick(
+        m_environment, gate, check, *m_operator,
+        [this, self = QPointer<WarRoomWindow>(this)](const engine::ActionOutcome &outcome) {
+            if (!self)
+                return;
+            m_checklist->setRefusals(outcome.ok ? QStringList() : QStringList{outcome.message()});
+        });
 }
 
 void WarRoomWindow::acknowledgeWarRoom() {
@@ -716,12 +810,18 @@ void WarRoomWindow::acknowledgeWarRoom() {
         askSignIn();
         return;
     }
-    const auto outcome = m_engine.acknowledgeWarRoom(*m_operator);
-    statusBar()->showMessage(
-        outcome.ok ? tr("War room acknowledged by %1 (recorded)").arg(m_operator->printedName)
-                   : outcome.message(),
-        10'000);
-    scheduleRefresh();
+    const QString name = m_operator->printedName;
+    m_engine.acknowledgeWarRoom(
+        *m_operator, {},
+        [this, self = QPointer<WarRoomWindow>(this), name](const engine::ActionOutcome &outcome) {
+            if (!self)
+                return;
+            statusBar()->showMessage(outcome.ok
+                                         ? tr("War room acknowledged by %1 (recorded)").arg(name)
+                                         : outcome.message(),
+                                     10'000);
+            scheduleRefresh();
+        });
 }
 
 void WarRoomWindow::armFromHotkey() {

@@ -8,6 +8,7 @@
 
 #include <optional>
 
+class QGroupBox;
 class QLabel;
 class QSystemTrayIcon;
 class QTabWidget;
@@ -16,6 +17,7 @@ class QTimer;
 
 namespace cutover::models {
 class ChartSeriesModel;
+class LbWeightsModel;
 class PlanOverviewModel;
 class AuditLogModel;
 } // namespace cutover::models
@@ -95,6 +97,8 @@ protected:
 private:
     void buildMenus();
     QWidget *buildDashboard();
+    QWidget *buildWeightsTable(QWidget *parent);
+    void showWeights(const engine::EnvironmentSnapshot &s);
     void scheduleRefresh();
     void tick(const QString &gate, const QString &check);
     void untick(const QString &gate, const QString &check);
@@ -151,6 +155,9 @@ private:
     QHash<QString, ChartPanel *> m_charts; // by panel id (current environment)
     QTabWidget *m_dashboardTabs = nullptr;
     CompareView *m_compareView = nullptr;
+    models::LbWeightsModel *m_lbWeights = nullptr;
+    QGroupBox *m_weightsBox = nullptr;
+    QTableView *m_weightsView = nullptr;
     QWidget *m_comparePage = nullptr; // the dashboard tab that holds m_compareView
     QHash<QString, models::ChartSeriesModel *> m_series; // by "env/panel"
     QHash<QString, int> m_lastStage;                     // env -> stage index, for markers
