@@ -707,11 +707,17 @@ void CutoverEngine::reload() {
         if (rt->pendingState)
             writePendingStates();
     }
+    // One reading in flight at a time: a store that answers slowly must not collect a queue of
+    // them (every change another desk makes asks for one); a request meanwhile reads again after.
+    if (m_reloadInFlight) {
+        m_reloadAgain = true;
+        return;
+    }
+    m_reloadInFlight = true;
     QStringList names;
     for (const auto &rt : m_environments)
         names.append(rt->env->name);
     const quint64 generation = ++m_storeGeneration;
-    m_latestReload = generation;
     m_runner.run<StoreReading>(
         this,
         [names, generation](store::Store &store) {
@@ -736,20 +742,22 @@ void CutoverEngine::reload() {
             return store::StoreResult<StoreReading>(std::move(reading));
         },
         [this](const store::StoreResult<StoreReading> &reading) {
-            if (!reading) {
+            m_reloadInFlight = false;
+            if (!reading)
                 setGlobalHealth(u"store"_s, false, reading.error().toString());
-                return;
+            else
+                applyReading(reading.value());
+            if (m_reloadAgain) {
+                m_reloadAgain = false;
+                reload();
             }
-            applyReading(reading.value());
         });
 }
 
 void CutoverEngine::applyReading(const StoreReading &reading) {
-    if (reading.generation != m_latestReload)
-        return; // a newer reading is on its way
     if (reading.generation != m_storeGeneration) {
         // Read before a write of this engine was applied: it would undo that write.
-        reload();
+        m_reloadAgain = true;
         return;
     }
     for (const StoreReading::Environment &read : reading.environments) {

@@ -453,7 +453,8 @@ private:
     bool m_started = false;
     qint64 m_lastAuditSeq = 0;
     quint64 m_storeGeneration = 0; // bumped by every local write and reload request
-    quint64 m_latestReload = 0;    // the generation of the newest reload request
+    bool m_reloadInFlight = false;
+    bool m_reloadAgain = false;
     bool m_pullInFlight = false;
     bool m_pullAgain = false;
     int m_pendingNotifications = 0;
