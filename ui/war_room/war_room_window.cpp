@@ -46,6 +46,7 @@
 #include <QShortcut>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QStyledItemDelegate>
 #include <QSystemTrayIcon>
 #include <QTabWidget>
 #include <QTableView>
@@ -67,6 +68,18 @@ const auto kSplitterKey = u"warRoom/splitter"_s;
 const auto kThemeKey = u"warRoom/darkTheme"_s;
 const auto kEnvironmentKey = u"warRoom/environment"_s;
 const auto kRatioPanel = u"legacy_vs_otel_traffic_ratio"_s;
+
+// The live feed shows the time of day ("07:35:13.177"): the header says UTC, the date is today's,
+// and the Audit log tab keeps the whole timestamp. The width saved goes to the action.
+class TimeOfDayDelegate : public QStyledItemDelegate {
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    QString displayText(const QVariant &value, const QLocale &locale) const override {
+        const QString text = QStyledItemDelegate::displayText(value, locale);
+        const QStringList parts = text.split(u' ');
+        return parts.size() >= 2 ? parts.at(1) : text;
+    }
+};
 
 QString seriesKeyOf(const backends::Labels &labels) {
     QStringList parts;
@@ -164,9 +177,22 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     m_auditFeed->setWordWrap(false);
     m_auditFeed->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_auditFeed->verticalHeader()->setDefaultSectionSize(m_auditFeed->fontMetrics().height() + 6);
-    m_auditFeed->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    connect(auditModel, &QAbstractItemModel::rowsInserted, m_auditFeed,
-            [this] { m_auditFeed->scrollToBottom(); });
+    m_auditFeed->setItemDelegateForColumn(models::AuditLogModel::TimeColumn,
+                                          new TimeOfDayDelegate(m_auditFeed));
+    // Time, actor and action whole (sized again as entries arrive: ResizeToContents alone kept
+    // the width of the first rows and cut "passphrase_verified"); the subject takes what is left
+    // and is elided.
+    m_auditFeed->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    m_auditFeed->horizontalHeader()->setSectionResizeMode(models::AuditLogModel::SubjectColumn,
+                                                          QHeaderView::Stretch);
+    m_auditFeed->setTextElideMode(Qt::ElideMiddle);
+    connect(auditModel, &QAbstractItemModel::rowsInserted, m_auditFeed, [this] {
+        for (const int column :
+             {int(models::AuditLogModel::TimeColumn), int(models::AuditLogModel::ActorColumn),
+              int(models::AuditLogModel::ActionColumn)})
+            m_auditFeed->resizeColumnToContents(column);
+        m_auditFeed->scrollToBottom();
+    });
 
     auto *rollbackBox = new QWidget(this);
     auto *rollbackLayout = new QVBoxLayout(rollbackBox);
