@@ -535,8 +535,7 @@ void CutoverEngine::writeState(EnvironmentRuntime &rt, store::StageState next, c
                 }
                 changed(env.env->name);
                 if (then)
-                    then(false,
-                         e.kind == store::StoreError::Kind::Conflict ? e.message : e.toString());
+                    then(false, e.forPeople());
                 return;
             }
             setGlobalHealth(u"store"_s, true, {});
@@ -703,10 +702,7 @@ void CutoverEngine::pullAudit() {
 }
 
 void CutoverEngine::reload() {
-    for (auto &rt : m_environments) {
-        if (rt->pendingState)
-            writePendingStates();
-    }
+    writePendingStates(); // nothing to do unless a state or gate reset waits for the store
     // One reading in flight at a time: a store that answers slowly must not collect a queue of
     // them (every change another desk makes asks for one); a request meanwhile reads again after.
     if (m_reloadInFlight) {

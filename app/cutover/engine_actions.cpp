@@ -55,9 +55,7 @@ void CutoverEngine::tick(const QString &environment, const QString &gate, const 
             noteLocalWrite();
             ActionOutcome answer;
             if (!ticked) {
-                answer.error = ticked.error().kind == store::StoreError::Kind::Conflict
-                                   ? ticked.error().message
-                                   : ticked.error().toString();
+                answer.error = ticked.error().forPeople();
             } else {
                 answer.ok = true;
                 // Shown at once; the reload that follows confirms it.
@@ -221,10 +219,7 @@ void CutoverEngine::signOff(const QString &environment, const QString &gate, con
                             noteLocalWrite();
                             ActionOutcome answer;
                             if (!signedOff) {
-                                answer.error =
-                                    signedOff.error().kind == store::StoreError::Kind::Conflict
-                                        ? signedOff.error().message
-                                        : signedOff.error().toString();
+                                answer.error = signedOff.error().forPeople();
                                 reload();
                                 done(answer);
                                 return;

@@ -51,6 +51,8 @@ struct StoreError {
 
     // "conflict: stage changed by alice at …" — never contains a secret.
     QString toString() const;
+    // For an operator: a lost race says only who changed what and when; anything else its kind.
+    QString forPeople() const { return kind == Kind::Conflict ? message : toString(); }
 };
 
 QString storeErrorKindName(StoreError::Kind kind);
