@@ -3,6 +3,8 @@
 // The cutover plan as plain, validated values. Produced only by PlanLoader (plan_loader.h);
 // everything else in the product reads these structs and never sees YAML.
 
+#include "app/config/condition.h"
+#include "app/config/decommission_plan.h"
 #include "app/config/duration.h"
 #include "app/config/secret.h"
 
@@ -91,17 +93,6 @@ struct Environment {
     QStringList loadBalancers;
     // PromQL label matchers without braces (e.g. env="prod"); replaces {{selector}} in queries.
     QString selector;
-};
-
-// A comparison of a sampled value against a threshold, e.g. "< 0.01" or ">= 0.99".
-struct Condition {
-    enum class Op { Less, LessEqual, Greater, GreaterEqual, Equal, NotEqual };
-    Op op = Op::Less;
-    double threshold = 0;
-
-    // NaN never satisfies a condition: missing data is unknown, never a pass.
-    bool holds(double value) const;
-    QString toString() const;
 };
 
 // A `compare` check: legacy and OTel delivering the same thing, judged by statistics over a
@@ -385,6 +376,7 @@ struct Plan {
     EscalationConfig escalation;
     ControllerConfig controller;
     QList<PanelGroup> panelGroups;
+    DecommissionConfig decommission; // weeks 9-12; unset (no steps) when the plan has none
 
     const Role *role(const QString &name) const;
     const Gate *gate(const QString &id) const;

@@ -4,6 +4,7 @@
 // the plan): the reader of the plan's schema and the value readers the sections have in common.
 // Not part of the loader's interface.
 
+#include "app/config/named_list_reader.h"
 #include "app/config/plan_loader.h"
 #include "app/config/yaml_reader.h"
 
@@ -109,6 +110,14 @@ private:
     void readEscalation(MapReader &root, Plan &plan);
     void readEscalationEvents(const YAML::Node &node, const QString &path, Plan &plan);
     void checkEveryNotificationIsReached(const Plan &plan);
+
+    // Weeks 9-12 (plan_loader_decommission.cpp).
+    void readDecommission(MapReader &root, Plan &plan);
+    std::optional<DecommissionStep> readStep(const YAML::Node &node, const QString &path,
+                                             yaml::ItemName &name, const Plan &plan);
+    void readStepAction(MapReader &map, DecommissionStep &step, const Plan &plan);
+    std::optional<StepValidation> readStepValidation(const YAML::Node &node, const QString &path);
+    std::optional<QStringList> argvList(const YAML::Node &node, const QString &path);
 
     // Charts (plan_loader_panels.cpp).
     void readPanels(MapReader &root, Plan &plan);

@@ -1,0 +1,3 @@
+# The decommission (issue 12): the plan section and the ledger, no lab needed.
+console_add_test(test_decommission_plan SOURCES test_decommission_plan.cpp
+    LIBS console_decommission LABELS unit)
