@@ -247,6 +247,7 @@ GuardInputs CutoverEngine::guardInputs(const EnvironmentRuntime &rt) const {
             in.firingTriggers.append(trigger.title);
     }
     in.driftAlarms = rt.driftAlarms;
+    in.pointOfNoReturn = m_decommission.progress(rt.env->name).pointOfNoReturn;
     in.now = now();
     return in;
 }
@@ -694,6 +695,7 @@ void CutoverEngine::pullAudit() {
                     Q_EMIT auditAppended(entry);
                 }
             }
+            runAfterAudit();
             if (m_pullAgain) {
                 m_pullAgain = false;
                 pullAudit();

@@ -20,6 +20,7 @@
 #include "app/cutover/guards.h"
 #include "app/cutover/history.h"
 #include "app/cutover/phase.h"
+#include "app/decommission/step_runner.h"
 #include "app/store/clock.h"
 #include "app/store/decision_lease.h"
 #include "app/store/operators_file.h"
@@ -266,6 +267,38 @@ public:
     // roll back or sign.
     ActionOutcome acknowledgeWarRoom(const Operator &who, const QString &comment = QString());
     void acknowledgeWarRoom(const Operator &who, const QString &comment, ActionDone done);
+
+    // The decommission (engine_decommission.cpp). Steps run on an operator's request; a wait
+    // that runs out is validated again by whoever decides. Every transition is an audit entry,
+    // committed before the next command goes out.
+    struct DecommissionRequest {
+        QString confirmation; // an irreversible step: exactly decommissionConfirmation()
+        QString evidence;     // the step's evidence: a note, a URL or a file path
+        // Said by the operator when the LBs' configured weights are not the 100% assignment
+        // because they keep a server-state-file (a reload then keeps the runtime weights).
+        QString permanenceEvidence;
+    };
+    bool hasDecommission() const;
+    decommission::EnvironmentProgress decommissionProgress(const QString &environment) const;
+    decommission::CostSummary decommissionCost(const QString &environment) const;
+    // "REMOVE legacy-collector-1 legacy-collector-2 FROM lb-a lb-b"; empty for a reversible step.
+    QString decommissionConfirmation(const QString &environment, const QString &step) const;
+    Refusals decommissionRefusals(const QString &environment, const QString &step,
+                                  const Operator &who,
+                                  const DecommissionRequest &request = {}) const;
+    Refusals approvalRefusals(const QString &environment, const QString &step, const Operator &who,
+                              const QString &role) const;
+    // An approval is a signature: the passphrase is checked as for a gate.
+    void approveDecommissionStep(const QString &environment, const QString &step,
+                                 const QString &role, const Operator &who,
+                                 const store::PassphraseProof &proof, ActionDone done);
+    // The synchronous form (inline runner: the CLI, tests); the passphrase is derived here.
+    ActionOutcome approveDecommissionStep(const QString &environment, const QString &step,
+                                          const QString &role, const Operator &who,
+                                          const QString &passphrase);
+    // Done when the step is done, waiting, failed (error) or refused.
+    void runDecommissionStep(const QString &environment, const QString &step, const Operator &who,
+                             const DecommissionRequest &request, ActionDone done);
     // The operator signed in at this desk (shown to other desks while this one decides).
     void setDeskOperator(const QString &name);
     // Reads every load balancer of `environment` back (both pools), for a command that reports
@@ -303,6 +336,9 @@ Q_SIGNALS:
     // A rollback follow-up step finished: "legacy_verified", "legacy_unverified",
     // "evidence_preserved", "evidence_failed", "evidence_uploaded", "upload_failed".
     void rollbackFollowUp(const QString &environment, const QString &step, const QString &text);
+    // A decommission step moved on ("running 'Drain legacy collectors'").
+    void decommissionProgressed(const QString &environment, const QString &step,
+                                const QString &text);
 
 private:
     struct EnvironmentRuntime;
@@ -392,6 +428,28 @@ private:
     void notify(const QString &event, const QString &environment, const QJsonObject &payload,
                 std::optional<config::EscalationLevel> level = std::nullopt);
     void raiseWarRoom(const QString &event, const QString &environment, const QString &reason);
+    // engine_decommission.cpp.
+    Refusals decommissionEntryRefusals(const EnvironmentRuntime &rt) const;
+    decommission::StepContext stepContext(const EnvironmentRuntime &rt) const;
+    // Appends a decommission entry (hashing `evidenceFile` into it on the store's thread) and
+    // calls `then` once the store committed it and the ledger has applied it.
+    void recordDecommission(const QString &actor, const QString &role, const QString &action,
+                            const QString &environment, const QString &step, QJsonObject details,
+                            const QString &evidenceFile,
+                            std::function<void(bool ok, const QString &error)> then);
+    void whenAuditApplied(qint64 seq, std::function<void()> then);
+    void runAfterAudit();
+    void failStep(EnvironmentRuntime &rt, const config::DecommissionStep &step,
+                  const decommission::StepResult &result, ActionDone finish);
+    void completeStep(EnvironmentRuntime &rt, const config::DecommissionStep &step,
+                      QJsonObject result, ActionDone finish);
+    void finalValidation(EnvironmentRuntime &rt, const config::DecommissionStep &step,
+                         const QString &actor, const QString &role, ActionDone finish);
+    void completeWaits();
+    // A rollback before the point of no return: drained legacy servers back to ready, and the
+    // decommission starts over.
+    void restoreLegacyServers(EnvironmentRuntime &rt, const QString &actor);
+
     // What the engine learns from every audit entry, whoever wrote it (war room, triggers).
     void applyAuditEntry(const store::AuditEntry &entry);
 
@@ -469,6 +527,10 @@ private:
     qint64 m_decidedTerm = -1; // the lease term this engine last started deciding under
     WarRoomStatus m_warRoom;
     QHash<QString, QDateTime> m_triggerFiredAt; // "env/trigger" -> last trigger_fired (any engine)
+    // Every environment's decommission, from the audit log (whoever wrote it).
+    decommission::DecommissionLedger m_decommission{&m_plan.decommission};
+    QSet<QString> m_decommissionRunning; // "environment/step" running in this engine
+    QList<std::pair<qint64, std::function<void()>>> m_afterAudit; // seq -> then
 };
 
 } // namespace cutover::engine

@@ -11,20 +11,6 @@ using namespace Qt::StringLiterals;
 
 namespace cutover::engine {
 
-namespace {
-
-// What a refusal's audit entry carries: the text people read and the codes tools read.
-QJsonObject refusalDetails(const Refusals &refused, QJsonObject details = {}) {
-    QJsonArray codes;
-    for (const Refusal &r : refused)
-        codes.append(Refusal::codeName(r.code));
-    details.insert(u"reasons"_s, QJsonArray::fromStringList(texts(refused)));
-    details.insert(u"codes"_s, codes);
-    return details;
-}
-
-} // namespace
-
 // --- operators' actions ------------------------------------------------------------------------
 
 ActionOutcome CutoverEngine::tick(const QString &environment, const QString &gate,
@@ -546,6 +532,16 @@ void CutoverEngine::startRollback(EnvironmentRuntime &rt, Operation *operation,
                                   const QString &actor, const QString &role, const QString &reason,
                                   bool automatic, std::optional<config::EscalationLevel> level,
                                   const QString &cause) {
+    // Automatic, resumed and break-glass rollbacks come here without the guards: past the point
+    // of no return the legacy servers are gone, and weights sent to them would only fail.
+    if (const auto pointOfNoReturn = m_decommission.progress(rt.env->name).pointOfNoReturn) {
+        const Refusals refused{pastPointOfNoReturn(rt.env->name, *pointOfNoReturn)};
+        audit(actor, role, u"rollback_refused"_s, rt.env->name, {}, refusalDetails(refused));
+        QTimer::singleShot(0, operation, [operation, refused] {
+            operation->finish(false, tr("rollback refused"), refused);
+        });
+        return;
+    }
     if (rt.operation && rt.operation != operation && !rt.operation->isFinished())
         rt.operation->finish(false, tr("interrupted by a rollback"));
     rt.operation = operation;
@@ -579,6 +575,7 @@ void CutoverEngine::startRollback(EnvironmentRuntime &rt, Operation *operation,
     // The load balancers first: recording must never delay an operator's rollback. The intent
     // is written right after the commands are on their way.
     applyWeights(rt, operation, weights.weights, true, actor);
+    restoreLegacyServers(rt, actor);
     writeStateForced(rt, next, actor, role, u"rollback_started"_s, details);
 }
 
@@ -591,6 +588,7 @@ void CutoverEngine::claimAutomaticRollback(EnvironmentRuntime &rt, Operation *op
         operation->progress(tr("rolling back %1: legacy 100 / OTel 0 on %2")
                                 .arg(rt.env->name, rt.env->loadBalancers.join(u", "_s)));
         applyWeights(rt, operation, weights.weights, true, actor);
+        restoreLegacyServers(rt, actor);
     };
     next.stageIndex = rt.state.stageIndex;
     QPointer<Operation> guarded(operation);

@@ -35,6 +35,16 @@ inline const auto kValidationKey = u"validation"_s;
 // While shifting: the stage the shift left (a shift that cannot be verified returns there).
 inline const auto kFromStageKey = u"from_stage"_s;
 
+// What a refusal's audit entry carries: the text people read and the codes tools read.
+inline QJsonObject refusalDetails(const Refusals &refused, QJsonObject details = {}) {
+    QJsonArray codes;
+    for (const Refusal &r : refused)
+        codes.append(Refusal::codeName(r.code));
+    details.insert(u"reasons"_s, QJsonArray::fromStringList(texts(refused)));
+    details.insert(u"codes"_s, codes);
+    return details;
+}
+
 inline QMap<QString, int> weightsOf(const store::StageState &state) {
     QMap<QString, int> weights;
     const QJsonObject object = state.intendedWeights.value(kWeightsKey).toObject();

@@ -24,6 +24,7 @@ namespace cutover::engine {
 void CutoverEngine::step() {
     if (decides())
         resumeStale();
+    completeWaits();
     for (auto &rt : m_environments) {
         if (!decides() || rt->phase() != Phase::Stabilizing || rt->state.stageIndex < 0 ||
             rt->stateWritesInFlight > 0)

@@ -73,6 +73,12 @@ void CutoverEngine::raiseWarRoom(const QString &event, const QString &environmen
 }
 
 void CutoverEngine::applyAuditEntry(const store::AuditEntry &entry) {
+    if (entry.action.startsWith(u"decommission_"_s)) {
+        m_decommission.apply(entry);
+        if (m_plan.environment(entry.environment))
+            changed(entry.environment);
+        return;
+    }
     if (entry.action == u"war_room_activated"_s) {
         m_warRoom.active = true;
         m_warRoom.activatedAt = entry.at;

@@ -189,9 +189,12 @@ Refusals stepBackGuards(const Operator &who, const GuardInputs &in, const GuardT
 
 Refusals rollbackGuards(const Operator &who, const GuardInputs &in) {
     // Only the role can refuse a rollback: never a backend that looks down, never the store
-    // (the rollback runs and reports per load balancer).
+    // (the rollback runs and reports per load balancer) - and a decommission that has removed
+    // the legacy servers, which no rollback can bring back.
     Refusals reasons;
     permission(reasons, who, *in.plan, Permission::Rollback);
+    if (in.pointOfNoReturn)
+        reasons.append(pastPointOfNoReturn(in.environment, *in.pointOfNoReturn));
     if (in.phase == Phase::RollingBack)
         reasons.append({RefusalCode::RollbackRunning, {{u"environment"_s, in.environment}}});
     return reasons;
@@ -256,7 +259,9 @@ Refusals signGuards(const Operator &who, const GuardInputs &in, const GuardTarge
     const int current = beforeFirstStage(in) ? -1 : in.state.stageIndex;
     if (isBusy(in.phase)) {
         reasons.append(busy(in, u"sign"_s));
-    } else if (!gatesBeforeNextShift(plan, current).contains(gate->id)) {
+    } else if (!gatesBeforeNextShift(plan, current).contains(gate->id) &&
+               !(gate->id == plan.decommission.approvalGate && in.phase == Phase::Complete)) {
+        // The decommission's approval is signed once the cutover is complete, and only then.
         reasons.append({RefusalCode::GateNotSignedNow,
                         {{u"gate"_s, gate->title},
                          {u"environment"_s, in.environment},
@@ -302,6 +307,15 @@ Refusals signGuards(const Operator &who, const GuardInputs &in, const GuardTarge
 }
 
 } // namespace
+
+Refusal pastPointOfNoReturn(const QString &environment, const decommission::PointOfNoReturn &p) {
+    return {RefusalCode::PastPointOfNoReturn,
+            {{u"environment"_s, environment},
+             {u"step"_s, p.stepTitle},
+             {u"by"_s, p.by},
+             {u"at"_s, p.at},
+             {u"servers"_s, p.servers.join(u", "_s)}}};
+}
 
 QString actionName(Action action) {
     switch (action) {

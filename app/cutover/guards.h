@@ -7,6 +7,7 @@
 #include "app/cutover/gate_status.h"
 #include "app/cutover/phase.h"
 #include "app/cutover/refusal.h"
+#include "app/decommission/decommission_ledger.h"
 #include "app/store/records.h"
 
 #include <QDateTime>
@@ -68,8 +69,14 @@ struct GuardInputs {
     QString storeProblem;
     QStringList firingTriggers; // titles of triggers firing now
     QStringList driftAlarms;    // "lb-a: otel-collector-1 weight 0, intended 26"
+    // Set once an irreversible decommission step has started: Rollback is refused from then on.
+    std::optional<decommission::PointOfNoReturn> pointOfNoReturn;
     QDateTime now;
 };
+
+// "production is past the decommission's point of no return: …" - the one refusal of a
+// rollback besides the role.
+Refusal pastPointOfNoReturn(const QString &environment, const decommission::PointOfNoReturn &p);
 
 // The gates that must be ready before the next shift of an environment at `stageIndex`.
 QStringList gatesBeforeNextShift(const config::Plan &plan, int stageIndex);

@@ -167,6 +167,63 @@ QString Refusal::text() const {
         return tr("acknowledging a marginal score needs a comment saying why it is acceptable");
     case RefusalCode::StageChangedElsewhere:
         return a("detail");
+    case RefusalCode::PastPointOfNoReturn:
+        return tr("%1 is past the decommission's point of no return: '%2' started at %3 by %4%5 "
+                  "- the legacy servers cannot take the traffic back")
+            .arg(a("environment"), a("step"), utc(args.value(u"at"_s)), a("by"),
+                 a("servers").isEmpty() ? QString() : tr(" (removed: %1)").arg(a("servers")));
+    case RefusalCode::NoDecommission:
+        return tr("the plan has no decommission section");
+    case RefusalCode::DecommissionNotEntered:
+        return tr("%1 is at %2: the decommission starts only once the cutover is complete")
+            .arg(a("environment"), a("stage"));
+    case RefusalCode::DecommissionNotApproved:
+        return tr("%1 is not signed for %2: the decommission needs its approval")
+            .arg(a("gate"), a("environment"));
+    case RefusalCode::ExitHoldNotPassed:
+        return tr("%1 has held %2 for less than its hold: %3 left (until %4)")
+            .arg(a("environment"), a("stage"), formatSpan(args.value(u"left_ms"_s).toLongLong()),
+                 utc(args.value(u"until"_s)));
+    case RefusalCode::StepBlocked:
+        return tr("'%1' waits for '%2' to be done").arg(a("step"), a("earlier"));
+    case RefusalCode::StepApprovalsMissing:
+        return a("roles").isEmpty()
+                   ? tr("'%1' cannot be undone: it needs a second person's approval").arg(a("step"))
+                   : tr("'%1' needs the approval of %2%3")
+                         .arg(a("step"), a("roles"),
+                              a("second_person") == u"true"_s
+                                  ? tr(" (two distinct people: it cannot be undone)")
+                                  : QString());
+    case RefusalCode::StepNotRunnable:
+        return tr("'%1' is %2").arg(a("step"), a("state"));
+    case RefusalCode::StepNotConfigured:
+        return tr("'%1' is not configured: its command still has the placeholder %2")
+            .arg(a("step"), a("argument"));
+    case RefusalCode::StepActionUnavailable:
+        return tr("'%1': the %2 action is not available in this version; do it by hand and "
+                  "record it as a manual step")
+            .arg(a("step"), a("action"));
+    case RefusalCode::StepAlreadyApproved:
+        return tr("%1 already approved '%2' (as %3)").arg(a("operator"), a("step"), a("role"));
+    case RefusalCode::StepConfirmationMismatch:
+        return tr("this step cannot be undone: type exactly \"%1\" to confirm (typed \"%2\")")
+            .arg(a("expected"), a("typed"));
+    case RefusalCode::StepEvidenceMissing:
+        return tr("'%1' needs its evidence: %2").arg(a("step"), a("evidence"));
+    case RefusalCode::StepWaitLeft:
+        return tr("'%1' is waiting: %2 left (until %3)")
+            .arg(a("step"), formatSpan(args.value(u"left_ms"_s).toLongLong()),
+                 utc(args.value(u"until"_s)));
+    case RefusalCode::ServersStillServing:
+        return tr("'%1' removes only servers in maintenance with no session and an empty queue: "
+                  "%2")
+            .arg(a("step"), a("detail"));
+    case RefusalCode::WeightsNotPermanent:
+        return tr("a reload would undo the cutover - %1\n(or, if the load balancers keep a "
+                  "server-state-file, say so as the permanence evidence)")
+            .arg(a("detail"));
+    case RefusalCode::UnknownStep:
+        return tr("unknown decommission step '%1' (steps: %2)").arg(a("step"), a("known"));
     }
     return codeName(code);
 }
@@ -218,6 +275,23 @@ QString Refusal::codeName(RefusalCode code) {
         CUTOVER_REFUSAL_NAME(StepBackReasonMissing, "step_back_reason_missing")
         CUTOVER_REFUSAL_NAME(MarginalCommentMissing, "marginal_comment_missing")
         CUTOVER_REFUSAL_NAME(StageChangedElsewhere, "stage_changed_elsewhere")
+        CUTOVER_REFUSAL_NAME(PastPointOfNoReturn, "past_point_of_no_return")
+        CUTOVER_REFUSAL_NAME(NoDecommission, "no_decommission")
+        CUTOVER_REFUSAL_NAME(DecommissionNotEntered, "decommission_not_entered")
+        CUTOVER_REFUSAL_NAME(DecommissionNotApproved, "decommission_not_approved")
+        CUTOVER_REFUSAL_NAME(ExitHoldNotPassed, "exit_hold_not_passed")
+        CUTOVER_REFUSAL_NAME(StepBlocked, "step_blocked")
+        CUTOVER_REFUSAL_NAME(StepApprovalsMissing, "step_approvals_missing")
+        CUTOVER_REFUSAL_NAME(StepNotRunnable, "step_not_runnable")
+        CUTOVER_REFUSAL_NAME(StepNotConfigured, "step_not_configured")
+        CUTOVER_REFUSAL_NAME(StepActionUnavailable, "step_action_unavailable")
+        CUTOVER_REFUSAL_NAME(StepAlreadyApproved, "step_already_approved")
+        CUTOVER_REFUSAL_NAME(StepConfirmationMismatch, "step_confirmation_mismatch")
+        CUTOVER_REFUSAL_NAME(StepEvidenceMissing, "step_evidence_missing")
+        CUTOVER_REFUSAL_NAME(StepWaitLeft, "step_wait_left")
+        CUTOVER_REFUSAL_NAME(ServersStillServing, "servers_still_serving")
+        CUTOVER_REFUSAL_NAME(WeightsNotPermanent, "weights_not_permanent")
+        CUTOVER_REFUSAL_NAME(UnknownStep, "unknown_step")
 #undef CUTOVER_REFUSAL_NAME
     }
     return u"unknown"_s;

@@ -50,10 +50,28 @@ enum class RefusalCode {
     SignedBeforeMarginal,     // gate, reason, by, role
     NoWarRoomActive,          //
     MayNotAcknowledgeWarRoom, // operator, roles
+    // the decommission (issue 12)
+    PastPointOfNoReturn,      // environment, step, by, at, servers
+    NoDecommission,           //
+    DecommissionNotEntered,   // environment, stage (the cutover is not complete)
+    DecommissionNotApproved,  // gate, environment
+    ExitHoldNotPassed,        // environment, stage, left_ms, until
+    StepBlocked,              // step, earlier
+    StepApprovalsMissing,     // step, roles, second_person ("true" when two people are needed)
+    StepNotRunnable,          // step, state
+    StepNotConfigured,        // step, argument
+    StepActionUnavailable,    // step, action
+    StepAlreadyApproved,      // step, operator, role
+    StepConfirmationMismatch, // expected, typed
+    StepEvidenceMissing,      // step, evidence
+    StepWaitLeft,             // step, left_ms, until
+    ServersStillServing,      // step, detail (per LB: status, sessions, queue)
+    WeightsNotPermanent,      // detail (per LB: the haproxy.cfg lines a reload needs)
     // the request
     UnknownEnvironment,     // environment
     UnknownGate,            // gate
     UnknownCheck,           // check, gate
+    UnknownStep,            // step, known
     CheckIsAutomatic,       // check
     ConfirmationMismatch,   // typed, next (-1: none)
     MeaningMissing,         //

@@ -124,6 +124,9 @@ void DecommissionLedger::apply(const store::AuditEntry &entry) {
         r.validatedAt = {};
         r.error.clear();
         r.last = Record::Last::Started;
+        if (const QString said = details.value(u"permanence_evidence"_s).toString();
+            !said.isEmpty())
+            env.permanenceEvidence = said;
         if (step->isIrreversible() && !env.pointOfNoReturn) {
             PointOfNoReturn p{step->id, step->title, entry.actor, entry.at, {}};
             if (step->action == config::DecommissionStep::Action::RemoveFromLb)
@@ -155,6 +158,7 @@ EnvironmentProgress DecommissionLedger::progress(const QString &environment) con
         return out;
     const Environment env = m_environments.value(environment);
     out.pointOfNoReturn = env.pointOfNoReturn;
+    out.permanenceEvidence = env.permanenceEvidence;
     bool earlierDone = true;
     for (const config::DecommissionStep &step : m_config->steps) {
         StepProgress p;

@@ -81,6 +81,9 @@ struct PointOfNoReturn {
 struct EnvironmentProgress {
     QList<StepProgress> steps; // in plan order
     std::optional<PointOfNoReturn> pointOfNoReturn;
+    // What an operator said when the LBs' configured weights were not the 100% assignment
+    // (they keep a server-state-file): said once, recorded with the step that needed it.
+    QString permanenceEvidence;
 
     int doneCount() const;
     bool complete() const { return !steps.isEmpty() && doneCount() == steps.size(); }
@@ -139,6 +142,7 @@ private:
     struct Environment {
         QHash<QString, Record> steps;
         std::optional<PointOfNoReturn> pointOfNoReturn;
+        QString permanenceEvidence;
     };
 
     const config::DecommissionConfig *m_config;

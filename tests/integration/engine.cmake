@@ -37,6 +37,7 @@ foreach(test test_engine_crash_recovery test_engine_audit_tamper test_control_cl
     add_dependencies(${test} cutover-console)
 endforeach()
 console_add_engine_test(test_engine_drift 180)
+console_add_engine_test(test_engine_decommission 180)
 console_add_engine_test(test_engine_panel_history 180)
 
 # The controller (--serve), the real binary on the lab with a SQLite store.

@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QSet>
 #include <QTest>
+#include <QTimeZone>
 
 using namespace Qt::StringLiterals;
 using namespace cutover;
@@ -331,6 +332,19 @@ void TestCutoverGuards::rollbackOnlyNeedsTheRole() {
     // Even at 0% a rollback re-asserts legacy 100 / OTel 0: never refused for that.
     in = atStage(-1);
     QVERIFY(engine::guards(Action::Rollback, bob, in).isEmpty());
+    // Past the decommission's point of no return: the one refusal besides the role, whoever
+    // asks and whatever the backends say.
+    in = atStage(1);
+    in.pointOfNoReturn =
+        decommission::PointOfNoReturn{u"remove"_s,
+                                      u"Remove from load balancers"_s,
+                                      u"alice"_s,
+                                      QDateTime(QDate(2026, 12, 1), QTime(10, 0), QTimeZone::utc()),
+                                      {u"legacy-1"_s}};
+    QCOMPARE(engine::guards(Action::Rollback, bob, in),
+             QStringList{u"staging is past the decommission's point of no return: 'Remove from "
+                         u"load balancers' started at 2026-12-01 10:00:00 UTC by alice (removed: "
+                         u"legacy-1) - the legacy servers cannot take the traffic back"_s});
 }
 
 void TestCutoverGuards::tickGuards() {
@@ -541,6 +555,13 @@ void TestCutoverGuards::refusalCodesCarryTheirArguments() {
     } while (false)
 
     const QString stage0 = QString::number(m_plan->stages.at(0).percent) + u'%';
+    {
+        GuardInputs past = atStage(1);
+        past.pointOfNoReturn =
+            decommission::PointOfNoReturn{u"remove"_s, u"Remove"_s, u"alice"_s, t0, {}};
+        EXPECT_ARG(engine::refusals(Action::Rollback, bob, past), RefusalCode::PastPointOfNoReturn,
+                   "step", u"Remove"_s);
+    }
     // Who.
     EXPECT_ARG(engine::refusals(Action::Shift, bob, atStage(0)), RefusalCode::NoPermission,
                "permission", u"shift"_s);
@@ -693,7 +714,25 @@ void TestCutoverGuards::refusalCodesCarryTheirArguments() {
              qPrintable(json.first()[u"text"_s].toString()));
 
     // Every code but the engine's own is reached above; names are unique.
-    const QSet<RefusalCode> engineCodes{RefusalCode::NotSignedIn,
+    // The decommission step codes come from the engine; test_engine_decommission reaches those
+    // a decommission on the lab meets.
+    const QSet<RefusalCode> engineCodes{RefusalCode::NoDecommission,
+                                        RefusalCode::DecommissionNotEntered,
+                                        RefusalCode::DecommissionNotApproved,
+                                        RefusalCode::ExitHoldNotPassed,
+                                        RefusalCode::StepBlocked,
+                                        RefusalCode::StepApprovalsMissing,
+                                        RefusalCode::StepNotRunnable,
+                                        RefusalCode::StepNotConfigured,
+                                        RefusalCode::StepActionUnavailable,
+                                        RefusalCode::StepAlreadyApproved,
+                                        RefusalCode::StepConfirmationMismatch,
+                                        RefusalCode::StepEvidenceMissing,
+                                        RefusalCode::StepWaitLeft,
+                                        RefusalCode::ServersStillServing,
+                                        RefusalCode::WeightsNotPermanent,
+                                        RefusalCode::UnknownStep,
+                                        RefusalCode::NotSignedIn,
                                         RefusalCode::SignatureWouldBeVoided,
                                         RefusalCode::NoWarRoomActive,
                                         RefusalCode::MayNotAcknowledgeWarRoom,

@@ -1,0 +1,493 @@
+#include "app/decommission/step_runner.h"
+
+#include "app/backends/haproxy_runtime_client.h"
+
+#include <QCryptographicHash>
+#include <QJsonArray>
+#include <QPointer>
+#include <QProcess>
+#include <QTimer>
+
+#include <memory>
+#include <optional>
+
+using namespace Qt::StringLiterals;
+
+namespace cutover::decommission {
+
+namespace {
+
+using config::DecommissionStep;
+using config::LoadBalancer;
+using Action = DecommissionStep::Action;
+
+// HAProxy's srv_admin_state bits (`show servers state`): forced maintenance, forced drain.
+constexpr int kAdminForcedMaint = 0x01;
+constexpr int kAdminForcedDrain = 0x08;
+// What a command's output may keep in the audit log; the whole output is hashed.
+constexpr qsizetype kOutputKept = 4096;
+
+void finishLater(QObject *context, StepDone done, StepResult result) {
+    QTimer::singleShot(0, context, [done = std::move(done), result] { done(result); });
+}
+
+// Calls every LB of the environment at once; `all` gets each LB's result in the plan's order.
+template <typename T, typename Call, typename All>
+void eachLb(QObject *context, const StepContext &ctx, Call call, All all) {
+    using Results = QList<std::pair<LoadBalancer, std::optional<net::Result<T>>>>;
+    struct Pending {
+        Results results;
+        qsizetype left = 0;
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->left = ctx.loadBalancers.size();
+    for (const LoadBalancer &lb : ctx.loadBalancers)
+        pending->results.append({lb, std::nullopt});
+    if (pending->left == 0) {
+        QTimer::singleShot(0, context, [all, pending] { all(pending->results); });
+        return;
+    }
+    for (qsizetype i = 0; i < ctx.loadBalancers.size(); ++i) {
+        const LoadBalancer &lb = ctx.loadBalancers.at(i);
+        auto *client = new backends::HaproxyRuntimeClient(lb, context);
+        call(*client, lb)->onFinished(context, [=](const net::Result<T> &result) {
+            pending->results[i].second = result;
+            client->deleteLater();
+            if (--pending->left == 0)
+                all(pending->results);
+        });
+    }
+}
+
+QString adminCommand(Action action) {
+    switch (action) {
+    case Action::Drain:
+        return u"drain"_s;
+    case Action::Maintenance:
+        return u"maint"_s;
+    default:
+        break;
+    }
+    return u"ready"_s;
+}
+
+bool inState(Action action, int adminState) {
+    switch (action) {
+    case Action::Drain:
+        return adminState & kAdminForcedDrain;
+    case Action::Maintenance:
+        return adminState & kAdminForcedMaint;
+    case Action::Ready:
+        return !(adminState & (kAdminForcedMaint | kAdminForcedDrain));
+    default:
+        break;
+    }
+    return false;
+}
+
+QString stateWord(int adminState) {
+    if (adminState & kAdminForcedMaint)
+        return u"maint"_s;
+    if (adminState & kAdminForcedDrain)
+        return u"drain"_s;
+    return u"ready"_s;
+}
+
+// Sets the targets' state on every LB, then reads `show servers state` back.
+void setStates(QObject *context, const DecommissionStep &step, const StepContext &ctx,
+               StepDone done) {
+    const QString word = adminCommand(step.action);
+    const QStringList targets = step.targets;
+    eachLb<QList<QStringList>>(
+        context, ctx,
+        [targets, word](backends::HaproxyRuntimeClient &client, const LoadBalancer &lb) {
+            QStringList commands;
+            for (const QString &server : targets)
+                commands.append(u"set server %1/%2 state %3"_s.arg(lb.backend, server, word));
+            commands.append(u"show servers state "_s + lb.backend);
+            return client.execute(commands);
+        },
+        [done, targets, action = step.action, word](const auto &results) {
+            StepResult out;
+            out.ok = true;
+            QStringList problems;
+            QJsonObject perLb;
+            for (const auto &[lb, result] : results) {
+                QJsonObject states;
+                if (!result->ok()) {
+                    problems.append(u"%1: %2"_s.arg(lb.name, result->error().toString()));
+                    perLb.insert(lb.name, QJsonObject{{u"error"_s, result->error().toString()}});
+                    continue;
+                }
+                const QList<QStringList> &replies = result->value();
+                for (qsizetype i = 0; i < targets.size(); ++i) {
+                    const QString reply = replies.value(i).join(u' ').trimmed();
+                    if (!reply.isEmpty())
+                        problems.append(u"%1: %2: %3"_s.arg(lb.name, targets.at(i), reply));
+                }
+                // The read-back: what HAProxy now holds for each target.
+                QHash<QString, int> admin;
+                for (const QString &line : replies.value(targets.size())) {
+                    const QStringList f = line.split(u' ', Qt::SkipEmptyParts);
+                    // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state …
+                    if (f.size() > 6 && !line.startsWith(u'#') && f.at(1) == lb.backend)
+                        admin.insert(f.at(3), f.at(6).toInt());
+                }
+                for (const QString &server : targets) {
+                    if (!admin.contains(server)) {
+                        problems.append(u"%1: %2 is not in %3"_s.arg(lb.name, server, lb.backend));
+                        continue;
+                    }
+                    states.insert(server, stateWord(admin.value(server)));
+                    if (!inState(action, admin.value(server)))
+                        problems.append(u"%1: %2 reads %3 after 'state %4'"_s.arg(
+                            lb.name, server, stateWord(admin.value(server)), word));
+                }
+                perLb.insert(lb.name, states);
+            }
+            out.details.insert(u"load_balancers"_s, perLb);
+            if (!problems.isEmpty()) {
+                out.ok = false;
+                out.error = problems.join(u"; "_s);
+            }
+            done(out);
+        });
+}
+
+struct ServerLoad {
+    bool present = false;
+    QString status;
+    qint64 sessions = 0;
+    qint64 queued = 0;
+};
+
+// Every target's status, sessions and queue on every LB (`show stat`).
+template <typename Judge>
+void readLoad(QObject *context, const DecommissionStep &step, const StepContext &ctx, StepDone done,
+              Judge judge) {
+    const QStringList targets = step.targets;
+    eachLb<QList<backends::StatRow>>(
+        context, ctx,
+        [](backends::HaproxyRuntimeClient &client, const LoadBalancer &) {
+            return client.showStat();
+        },
+        [done, judge, targets](const auto &results) {
+            StepResult out;
+            out.ok = true;
+            QStringList problems;
+            QJsonObject perLb;
+            for (const auto &[lb, result] : results) {
+                if (!result->ok()) {
+                    problems.append(u"%1: %2"_s.arg(lb.name, result->error().toString()));
+                    continue;
+                }
+                QJsonObject servers;
+                for (const QString &server : targets) {
+                    ServerLoad load;
+                    for (const backends::StatRow &row : result->value()) {
+                        if (row.proxy == lb.backend && row.server == server) {
+                            load = {true, row.status, row.currentSessions, row.currentQueue};
+                            break;
+                        }
+                    }
+                    servers.insert(server, load.present
+                                               ? QJsonObject{{u"status"_s, load.status},
+                                                             {u"sessions"_s, load.sessions},
+                                                             {u"queued"_s, load.queued}}
+                                               : QJsonObject{{u"status"_s, u"removed"_s}});
+                    const QString problem = judge(load);
+                    if (!problem.isEmpty())
+                        problems.append(u"%1: %2 %3"_s.arg(lb.name, server, problem));
+                }
+                perLb.insert(lb.name, servers);
+            }
+            out.details.insert(u"load_balancers"_s, perLb);
+            if (!problems.isEmpty()) {
+                out.ok = false;
+                out.error = problems.join(u"; "_s);
+            }
+            done(out);
+        });
+}
+
+// `del server` answers "Server deleted." or an error without the empty line that frames the
+// replies of a multi-command connection, so each goes in a connection of its own; then every LB
+// is read back.
+void removeServers(QObject *context, const DecommissionStep &step, const StepContext &ctx,
+                   StepDone done) {
+    const QStringList targets = step.targets;
+    struct Replies {
+        QHash<QString, QString> text; // "lb/server" -> HAProxy's answer or the error
+        qsizetype left = 0;
+    };
+    auto replies = std::make_shared<Replies>();
+    replies->left = ctx.loadBalancers.size() * targets.size();
+    auto readBack = [context, ctx, targets, replies, done] {
+        eachLb<QList<backends::ServerStateRow>>(
+            context, ctx,
+            [](backends::HaproxyRuntimeClient &client, const LoadBalancer &lb) {
+                return client.showServersState(lb.backend);
+            },
+            [done, targets, replies](const auto &results) {
+                StepResult out;
+                out.ok = true;
+                QStringList problems;
+                QJsonObject perLb;
+                for (const auto &[lb, result] : results) {
+                    QJsonObject servers;
+                    for (const QString &server : targets)
+                        servers.insert(server, replies->text.value(lb.name + u'/' + server));
+                    perLb.insert(lb.name, servers);
+                    if (!result->ok()) {
+                        problems.append(u"%1: %2"_s.arg(lb.name, result->error().toString()));
+                        continue;
+                    }
+                    for (const backends::ServerStateRow &row : result->value()) {
+                        if (row.backend == lb.backend && targets.contains(row.server))
+                            problems.append(u"%1: %2 is still there (%3)"_s.arg(
+                                lb.name, row.server,
+                                replies->text.value(lb.name + u'/' + row.server)));
+                    }
+                }
+                out.details.insert(u"load_balancers"_s, perLb);
+                if (!problems.isEmpty()) {
+                    out.ok = false;
+                    out.error = problems.join(u"; "_s);
+                }
+                done(out);
+            });
+    };
+    if (replies->left == 0) {
+        QTimer::singleShot(0, context, readBack);
+        return;
+    }
+    for (const LoadBalancer &lb : ctx.loadBalancers) {
+        for (const QString &server : targets) {
+            auto *client = new backends::HaproxyRuntimeClient(lb, context);
+            // Once: a second `del` of a deleted server answers "No such server.", and the
+            // read-back decides either way.
+            net::CallOptions once = client->defaultOptions();
+            once.idempotent = false;
+            once.retry = net::RetryPolicy::none();
+            const QString key = lb.name + u'/' + server;
+            client->execute({u"del server %1/%2"_s.arg(lb.backend, server)}, once)
+                ->onFinished(context, [client, key, replies,
+                                       readBack](const net::Result<QList<QStringList>> &r) {
+                    client->deleteLater();
+                    QString text;
+                    if (r.ok()) {
+                        for (const QStringList &lines : r.value())
+                            text += lines.join(u' ');
+                    } else {
+                        text = r.error().toString();
+                    }
+                    replies->text.insert(key, text.trimmed());
+                    if (--replies->left == 0)
+                        readBack();
+                });
+        }
+    }
+}
+
+QByteArray sha256Hex(const QByteArray &bytes) {
+    return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex();
+}
+
+// An argv run without a shell, with a deadline; its output is hashed and its tail kept.
+void runCommand(QObject *context, const QStringList &argv, const QProcessEnvironment &environment,
+                const QString &workingDirectory, std::chrono::milliseconds timeout, StepDone done) {
+    auto *process = new QProcess(context);
+    auto *deadline = new QTimer(process);
+    deadline->setSingleShot(true);
+    auto finished = std::make_shared<bool>(false);
+    auto finish = [process, done, finished, argv](StepResult result) {
+        if (*finished)
+            return;
+        *finished = true;
+        const QByteArray out = process->readAllStandardOutput();
+        const QByteArray err = process->readAllStandardError();
+        result.details.insert(u"argv"_s, QJsonArray::fromStringList(argv));
+        result.details.insert(u"stdout_sha256"_s, QString::fromLatin1(sha256Hex(out)));
+        result.details.insert(u"stderr_sha256"_s, QString::fromLatin1(sha256Hex(err)));
+        result.details.insert(u"stdout"_s, QString::fromUtf8(out.right(kOutputKept)));
+        result.details.insert(u"stderr"_s, QString::fromUtf8(err.right(kOutputKept)));
+        process->deleteLater();
+        done(result);
+    };
+    QObject::connect(process, &QProcess::finished, context,
+                     [process, finish, argv](int code, QProcess::ExitStatus status) {
+                         StepResult r;
+                         r.ok = status == QProcess::NormalExit && code == 0;
+                         r.details.insert(u"exit_code"_s, code);
+                         if (!r.ok)
+                             r.error = status == QProcess::NormalExit
+                                           ? u"%1 exited with %2"_s.arg(argv.first()).arg(code)
+                                           : u"%1 crashed"_s.arg(argv.first());
+                         finish(r);
+                     });
+    QObject::connect(
+        process, &QProcess::errorOccurred, context,
+        [process, finish, argv](QProcess::ProcessError error) {
+            if (error != QProcess::FailedToStart)
+                return; // finished() follows
+            finish(
+                {false, u"%1 did not start: %2"_s.arg(argv.first(), process->errorString()), {}});
+        });
+    QObject::connect(deadline, &QTimer::timeout, context, [process, finish, argv, timeout] {
+        process->kill();
+        finish({false,
+                u"%1 ran past its timeout of %2 s and was killed"_s.arg(argv.first())
+                    .arg(timeout.count() / 1000.0),
+                {}});
+    });
+    process->setProcessEnvironment(environment);
+    if (!workingDirectory.isEmpty())
+        process->setWorkingDirectory(workingDirectory);
+    process->setProgram(argv.first());
+    process->setArguments(argv.mid(1));
+    deadline->start(timeout);
+    process->start();
+}
+
+QProcessEnvironment environmentOf(const DecommissionStep &step) {
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    for (const auto &[name, value] : step.environment)
+        environment.insert(name, value);
+    for (const auto &[name, secret] : step.secretEnvironment)
+        environment.insert(name, secret.value());
+    return environment;
+}
+
+} // namespace
+
+QString unavailablePart(const DecommissionStep &step) {
+    switch (step.action) {
+    case Action::ArchiveFiles:
+    case Action::PrometheusSnapshot:
+    case Action::ExportMetrics:
+    case Action::HttpBackup:
+        return config::actionName(step.action);
+    default:
+        break;
+    }
+    using V = config::StepValidation::Kind;
+    if (step.validation.kind == V::ZeroTraffic || step.validation.kind == V::Query)
+        return u"validation "_s + config::validationKindName(step.validation.kind);
+    return {};
+}
+
+void runAction(QObject *context, const DecommissionStep &step, const StepContext &ctx,
+               StepDone done) {
+    switch (step.action) {
+    case Action::Drain:
+    case Action::Maintenance:
+    case Action::Ready:
+        setStates(context, step, ctx, std::move(done));
+        return;
+    case Action::RemoveFromLb:
+        removeServers(context, step, ctx, std::move(done));
+        return;
+    case Action::Command:
+        runCommand(context, step.argv, environmentOf(step), step.workingDirectory,
+                   step.timeout.value(), std::move(done));
+        return;
+    case Action::Manual:
+        finishLater(context, std::move(done), {true, {}, {}});
+        return;
+    default:
+        break;
+    }
+    finishLater(
+        context, std::move(done),
+        {false,
+         u"the %1 action is not available in this version"_s.arg(config::actionName(step.action)),
+         {}});
+}
+
+void runValidation(QObject *context, const DecommissionStep &step, const StepContext &ctx,
+                   StepDone done) {
+    using V = config::StepValidation::Kind;
+    switch (step.validation.kind) {
+    case V::None:
+        finishLater(context, std::move(done), {true, {}, {}});
+        return;
+    case V::NoActiveConnections:
+        readLoad(context, step, ctx, std::move(done), [](const ServerLoad &load) -> QString {
+            if (!load.present || load.sessions + load.queued == 0)
+                return {};
+            return u"has %1 sessions and %2 queued"_s.arg(load.sessions).arg(load.queued);
+        });
+        return;
+    case V::Command:
+        runCommand(context, step.validation.argv, environmentOf(step), step.workingDirectory,
+                   step.validation.timeout.value(), std::move(done));
+        return;
+    default:
+        break;
+    }
+    finishLater(context, std::move(done),
+                {false,
+                 u"the %1 validation is not available in this version"_s.arg(
+                     config::validationKindName(step.validation.kind)),
+                 {}});
+}
+
+void checkRemovable(QObject *context, const DecommissionStep &step, const StepContext &ctx,
+                    StepDone done) {
+    readLoad(context, step, ctx, std::move(done), [](const ServerLoad &load) -> QString {
+        if (!load.present)
+            return {}; // already removed
+        QStringList why;
+        if (!load.status.startsWith(u"MAINT"_s))
+            why.append(u"is %1, not in maintenance"_s.arg(load.status));
+        if (load.sessions > 0)
+            why.append(u"has %1 sessions"_s.arg(load.sessions));
+        if (load.queued > 0)
+            why.append(u"has %1 queued"_s.arg(load.queued));
+        return why.join(u", "_s);
+    });
+}
+
+void checkPermanence(QObject *context, const StepContext &ctx, StepDone done) {
+    const QMap<QString, int> intended = ctx.intendedWeights;
+    eachLb<QMap<QString, backends::ServerWeight>>(
+        context, ctx,
+        [intended](backends::HaproxyRuntimeClient &client, const LoadBalancer &lb) {
+            return client.getWeights(lb.backend, intended.keys());
+        },
+        [done, intended](const auto &results) {
+            StepResult out;
+            out.ok = true;
+            QStringList problems;
+            QJsonObject perLb;
+            for (const auto &[lb, result] : results) {
+                if (!result->ok()) {
+                    problems.append(u"%1: %2"_s.arg(lb.name, result->error().toString()));
+                    continue;
+                }
+                QStringList lines;
+                QJsonObject initial;
+                for (auto it = intended.cbegin(); it != intended.cend(); ++it) {
+                    const int configured = result->value().value(it.key()).initial;
+                    initial.insert(it.key(), configured);
+                    if (configured != it.value())
+                        lines.append(u"    server %1 … weight %2   (configured: %3)"_s.arg(it.key())
+                                         .arg(it.value())
+                                         .arg(configured));
+                }
+                perLb.insert(lb.name, initial);
+                if (!lines.isEmpty())
+                    problems.append(u"%1 (backend %2) would go back to its configured weights on "
+                                    u"a reload; set in haproxy.cfg:\n%3"_s.arg(lb.name, lb.backend,
+                                                                               lines.join(u'\n')));
+            }
+            out.details.insert(u"configured_weights"_s, perLb);
+            if (!problems.isEmpty()) {
+                out.ok = false;
+                out.error = problems.join(u"\n"_s);
+            }
+            done(out);
+        });
+}
+
+} // namespace cutover::decommission

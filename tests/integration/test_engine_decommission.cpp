@@ -1,0 +1,396 @@
+// The decommission on the real lab (issue 12): legacy servers drained, in maintenance and
+// deleted from both HAProxy LBs (checked with the test's own `show servers state`), the wait
+// that survives a restart, approvals by two people, the typed confirmation, removal refused
+// with HAProxy's numbers, the point of no return refusing Rollback, a failing command retried
+// after a fix, the cost, and the audit chain. Runs on `decommission_backend`, a copy of the
+// lab's backend that carries no traffic, so the other tests keep their servers; the LBs are
+// reloaded at the end, which brings the deleted servers back.
+
+#include "app/backends/haproxy_runtime_client.h"
+#include "app/cutover/phase.h"
+#include "app/decommission/decommission_ledger.h"
+#include "tests/support/engine_test_support.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+
+using namespace enginetest;
+using namespace cutover;
+using decommission::StepState;
+using engine::RefusalCode;
+
+namespace {
+
+const QString kBackend = u"decommission_backend"_s;
+const QStringList kLegacy = {u"legacy-collector-1"_s, u"legacy-collector-2"_s};
+
+QByteArray readFile(const QString &path) {
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+// lab.yaml with the decommission approval gate, the fixture's decommission section, and every
+// LB pointed at decommission_backend.
+std::optional<config::Plan> decommissionPlan() {
+    QByteArray text = readFile(QStringLiteral(CONSOLE_SOURCE_DIR "/resources/plans/lab.yaml"));
+    text.replace("\ngates:\n",
+                 "\ngates:\n  decommission_approval:\n    title: \"Decommission plan approval\"\n"
+                 "    checks:\n      - { id: dependencies_mapped, title: \"Dependency mapping "
+                 "done\", manual: true, role: release_manager }\n    sign_off: [executive]\n");
+    text.replace("backend: telemetry_backend", "backend: decommission_backend");
+    text += '\n' +
+            readFile(QStringLiteral(CONSOLE_SOURCE_DIR "/tests/data/plans/lab_decommission.yaml"));
+    auto result = config::loadPlanBytes(text, u"lab+decommission.yaml"_s,
+                                        QStringLiteral(CONSOLE_SOURCE_DIR "/resources/plans"));
+    if (!result.ok())
+        qWarning().noquote() << result.errorText();
+    return result.plan;
+}
+
+// The test's own look at HAProxy: server -> srv_admin_state on `lb`'s decommission_backend
+// (a deleted server is absent).
+std::optional<QHash<QString, int>> adminStates(const config::LoadBalancer &lb, QObject *context) {
+    backends::HaproxyRuntimeClient client(lb);
+    std::optional<QHash<QString, int>> out;
+    bool finished = false;
+    client.showServersState(kBackend)->onFinished(
+        context, [&](const net::Result<QList<backends::ServerStateRow>> &rows) {
+            finished = true;
+            if (!rows.ok())
+                return;
+            QHash<QString, int> states;
+            for (const auto &row : rows.value())
+                states.insert(row.server, row.adminState);
+            out = states;
+        });
+    if (!QTest::qWaitFor([&] { return finished; }, 5000))
+        qWarning() << "show servers state: no answer from" << lb.name;
+    return out;
+}
+
+bool runtimeCommand(const config::LoadBalancer &lb, const QString &command, QObject *context) {
+    backends::HaproxyRuntimeClient client(lb);
+    bool finished = false;
+    bool ok = false;
+    client.execute({command})->onFinished(context, [&](const net::Result<QList<QStringList>> &r) {
+        finished = true;
+        ok = r.ok();
+    });
+    return QTest::qWaitFor([&] { return finished; }, 5000) && ok;
+}
+
+using Request = engine::CutoverEngine::DecommissionRequest;
+
+struct Answer {
+    bool finished = false;
+    engine::ActionOutcome outcome;
+};
+
+// Runs a step and waits (bounded) for its answer.
+engine::ActionOutcome run(Console &console, const QString &step, const QString &who,
+                          Request request = {}, int timeoutMs = 30'000) {
+    auto answer = std::make_shared<Answer>();
+    console.engine->runDecommissionStep(kEnv, step, console.who(who), request,
+                                        [answer](const engine::ActionOutcome &o) {
+                                            answer->finished = true;
+                                            answer->outcome = o;
+                                        });
+    if (!QTest::qWaitFor([&] { return answer->finished; }, timeoutMs))
+        answer->outcome.error = u"no answer within %1 ms"_s.arg(timeoutMs);
+    return answer->outcome;
+}
+
+StepState stateOf(const Console &console, const QString &step) {
+    return console.engine->decommissionProgress(kEnv).step(step)->state;
+}
+
+Request evidence(const QString &text) {
+    Request r;
+    r.evidence = text;
+    return r;
+}
+
+Request permanent(const QString &why) {
+    Request r;
+    r.permanenceEvidence = why;
+    return r;
+}
+
+Request confirmed(const QString &text) {
+    Request r;
+    r.confirmation = text;
+    return r;
+}
+
+bool has(const engine::ActionOutcome &o, RefusalCode code) {
+    return engine::hasCode(o.refused, code);
+}
+
+} // namespace
+
+class TestEngineDecommission : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanupTestCase();
+    void rollbackBeforePointOfNoReturnRestoresReady();
+    void wholeDecommission();
+
+private:
+    // A store whose environment has completed the cutover (100% held past its hold), the 100%
+    // weights on both LBs, and a console on it.
+    bool openCompleted(Console &console, const QString &name);
+    bool approveGate(Console &console);
+    QMap<QString, QHash<QString, int>> statesOnEveryLb();
+
+    QTemporaryDir m_dir;
+    std::optional<config::Plan> m_plan;
+    QHash<QString, QString> m_state;
+    QString m_script;
+};
+
+void TestEngineDecommission::initTestCase() {
+    m_state = lab::loadState();
+    REQUIRE_LAB(m_state);
+    QVERIFY(m_dir.isValid());
+    m_script = m_dir.filePath(u"release_storage.sh"_s);
+    qputenv("CUTOVER_TEST_STEP_SCRIPT", m_script.toUtf8());
+    QVERIFY(labPlanWithOperators(m_state, m_dir.path())); // the environment and operators file
+    m_plan = decommissionPlan();
+    QVERIFY(m_plan);
+    QVERIFY(m_plan->decommission.isSet());
+}
+
+void TestEngineDecommission::init() {
+    // Every server back in decommission_backend (a reload re-reads the config) and ready.
+    for (const config::LoadBalancer &lb : m_plan->loadBalancers) {
+        auto states = adminStates(lb, this);
+        QVERIFY2(states, qPrintable(lb.name));
+        if (!states->contains(kLegacy.first()))
+            QVERIFY(lab::run({u"reload"_s, lb.name}, m_state));
+        for (const QString &server : m_plan->pools.legacy + m_plan->pools.otel)
+            QVERIFY(
+                runtimeCommand(lb, u"set server %1/%2 state ready"_s.arg(kBackend, server), this));
+    }
+}
+
+void TestEngineDecommission::cleanupTestCase() {
+    if (!m_plan)
+        return;
+    for (const config::LoadBalancer &lb : m_plan->loadBalancers)
+        lab::run({u"reload"_s, lb.name}, m_state);
+}
+
+QMap<QString, QHash<QString, int>> TestEngineDecommission::statesOnEveryLb() {
+    QMap<QString, QHash<QString, int>> all;
+    for (const config::LoadBalancer &lb : m_plan->loadBalancers)
+        all.insert(lb.name, adminStates(lb, this).value_or(QHash<QString, int>{}));
+    return all;
+}
+
+bool TestEngineDecommission::openCompleted(Console &console, const QString &name) {
+    const QString path = m_dir.filePath(name);
+    const auto weights = backends::weightsFor(1.0, m_plan->pools.legacy, m_plan->pools.otel);
+    {
+        store::SqliteStore::Options options;
+        options.path = path;
+        auto opened = store::SqliteStore::open(options);
+        if (!opened)
+            return false;
+        QJsonObject w;
+        for (auto it = weights.weights.cbegin(); it != weights.weights.cend(); ++it)
+            w.insert(it.key(), it.value());
+        store::StageState complete;
+        complete.environment = kEnv;
+        complete.stageIndex = int(m_plan->stages.size()) - 1;
+        complete.phase = engine::phaseName(engine::Phase::Complete);
+        complete.intendedWeights = QJsonObject{{u"weights"_s, w}};
+        complete.enteredAt = QDateTime::currentDateTimeUtc().addSecs(-120);
+        complete.holdStartedAt = QDateTime::currentDateTimeUtc().addSecs(-90); // 30 s hold
+        if (!opened.value()->updateStageState(0, complete))
+            return false;
+    }
+    // The 100% weights on decommission_backend, as the cutover left them.
+    backends::LbFleet fleet(*m_plan, *m_plan->environment(kEnv));
+    bool applied = false;
+    fleet.apply(weights.weights, backends::ApplyOptions{})
+        ->onFinished(this, [&](const net::Result<backends::FleetApplyResult> &r) {
+            applied = r.ok() && r.value().allVerified();
+        });
+    if (!QTest::qWaitFor([&] { return applied; }, 10'000))
+        return false;
+    return console.open(*m_plan, path);
+}
+
+bool TestEngineDecommission::approveGate(Console &console) {
+    return tickGate(console, u"decommission_approval"_s) &&
+           signGate(console, u"decommission_approval"_s);
+}
+
+void TestEngineDecommission::rollbackBeforePointOfNoReturnRestoresReady() {
+    Console console;
+    QVERIFY(openCompleted(console, u"rollback.sqlite"_s));
+    QVERIFY(approveGate(console));
+    QVERIFY(run(console, u"plan_reviewed"_s, u"alice"_s, evidence(u"reviewed with the team"_s)).ok);
+    QVERIFY(console.engine
+                ->approveDecommissionStep(kEnv, u"drain"_s, u"release_manager"_s,
+                                          console.who(u"alice"_s), passphraseOf(u"alice"_s))
+                .ok);
+    const auto drained =
+        run(console, u"drain"_s, u"alice"_s, permanent(u"lab LBs keep a server-state-file"_s));
+    QVERIFY2(drained.ok, qPrintable(drained.message()));
+    for (const auto &[lb, states] : statesOnEveryLb().asKeyValueRange()) {
+        for (const QString &server : kLegacy)
+            QVERIFY2(states.value(server) & 0x08, qPrintable(lb + u": "_s + server));
+    }
+    QCOMPARE(console.engine->decommissionProgress(kEnv).pointOfNoReturn.has_value(), false);
+
+    // Before the point of no return Rollback works, and sets the drained servers back to ready.
+    const auto rolledBack = awaitOperation(console.engine->rollback(kEnv, console.who(u"bob"_s)));
+    QVERIFY2(rolledBack.ok, qPrintable(rolledBack.summary));
+    QTRY_VERIFY_WITH_TIMEOUT(!console.engine->decommissionProgress(kEnv).started(), 10'000);
+    for (const auto &[lb, states] : statesOnEveryLb().asKeyValueRange()) {
+        for (const QString &server : kLegacy)
+            QVERIFY2((states.value(server, -1) & 0x09) == 0, qPrintable(lb + u": "_s + server));
+    }
+    QVERIFY(actionsOf(auditOf(*console.store)).contains(decommission::audit::kReset));
+}
+
+void TestEngineDecommission::wholeDecommission() {
+    auto console = std::make_unique<Console>();
+    QVERIFY(openCompleted(*console, u"whole.sqlite"_s));
+
+    // The entry guard: the approval gate first; a note is the first step's evidence.
+    auto refused = run(*console, u"plan_reviewed"_s, u"alice"_s);
+    QVERIFY(has(refused, RefusalCode::DecommissionNotApproved));
+    QVERIFY(has(refused, RefusalCode::StepEvidenceMissing));
+    QVERIFY(approveGate(*console));
+    QVERIFY(run(*console, u"plan_reviewed"_s, u"alice"_s, evidence(u"reviewed"_s)).ok);
+    QCOMPARE(stateOf(*console, u"plan_reviewed"_s), StepState::Done);
+
+    // Drain: approval, then the permanence check with HAProxy's configured weights.
+    QVERIFY(has(run(*console, u"drain"_s, u"alice"_s), RefusalCode::StepApprovalsMissing));
+    QVERIFY(console->engine
+                ->approveDecommissionStep(kEnv, u"drain"_s, u"release_manager"_s,
+                                          console->who(u"alice"_s), passphraseOf(u"alice"_s))
+                .ok);
+    refused = run(*console, u"drain"_s, u"alice"_s);
+    QVERIFY2(has(refused, RefusalCode::WeightsNotPermanent), qPrintable(refused.message()));
+    QVERIFY2(refused.message().contains(u"server legacy-collector-1 … weight 0"_s),
+             qPrintable(refused.message()));
+    QVERIFY(run(*console, u"drain"_s, u"alice"_s, permanent(u"server-state-file kept"_s)).ok);
+    QCOMPARE(stateOf(*console, u"drain"_s), StepState::Waiting);
+    const QDateTime waitUntil =
+        console->engine->decommissionProgress(kEnv).step(u"drain"_s)->waitUntil;
+    QVERIFY(waitUntil > QDateTime::currentDateTimeUtc());
+
+    // A restart in the middle of the wait: the same end, from the audit log.
+    console.reset();
+    console = std::make_unique<Console>();
+    QVERIFY(console->open(*m_plan, m_dir.filePath(u"whole.sqlite"_s)));
+    QTRY_COMPARE_WITH_TIMEOUT(
+        console->engine->decommissionProgress(kEnv).step(u"drain"_s)->waitUntil, waitUntil, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*console, u"drain"_s), StepState::Done, 15'000);
+    for (const auto &[lb, states] : statesOnEveryLb().asKeyValueRange()) {
+        for (const QString &server : kLegacy)
+            QVERIFY2(states.value(server) & 0x08, qPrintable(lb + u" drain: "_s + server));
+    }
+
+    // The permanence evidence was said once (drain): not asked again.
+    QVERIFY(run(*console, u"maintenance"_s, u"alice"_s).ok);
+    QCOMPARE(stateOf(*console, u"maintenance"_s), StepState::Done);
+
+    // Removal: two people, the typed confirmation, and HAProxy's numbers.
+    QVERIFY(console->engine
+                ->approveDecommissionStep(kEnv, u"remove"_s, u"release_manager"_s,
+                                          console->who(u"alice"_s), passphraseOf(u"alice"_s))
+                .ok);
+    QVERIFY(has(run(*console, u"remove"_s, u"alice"_s), RefusalCode::StepApprovalsMissing));
+    QVERIFY(console->engine
+                ->approveDecommissionStep(kEnv, u"remove"_s, u"executive"_s,
+                                          console->who(u"erin"_s), passphraseOf(u"erin"_s))
+                .ok);
+    const QString confirmation = console->engine->decommissionConfirmation(kEnv, u"remove"_s);
+    QCOMPARE(confirmation, u"REMOVE legacy-collector-1 legacy-collector-2 FROM lb-a lb-b"_s);
+    QVERIFY(has(run(*console, u"remove"_s, u"alice"_s, confirmed(u"REMOVE"_s)),
+                RefusalCode::StepConfirmationMismatch));
+    // Someone put a server back in rotation on lb-b: refused with what HAProxy says of it.
+    const config::LoadBalancer &lbB = *m_plan->loadBalancer(u"lb-b"_s);
+    QVERIFY(
+        runtimeCommand(lbB, u"set server %1/legacy-collector-1 state ready"_s.arg(kBackend), this));
+    refused = run(*console, u"remove"_s, u"alice"_s, confirmed(confirmation));
+    QVERIFY2(has(refused, RefusalCode::ServersStillServing), qPrintable(refused.message()));
+    QVERIFY2(refused.message().contains(u"lb-b: legacy-collector-1 is "_s) &&
+                 refused.message().contains(u"not in maintenance"_s),
+             qPrintable(refused.message()));
+    QVERIFY(!console->engine->decommissionProgress(kEnv).pointOfNoReturn);
+    QCOMPARE(statesOnEveryLb().value(u"lb-a"_s).contains(kLegacy.first()), true);
+    QVERIFY(
+        runtimeCommand(lbB, u"set server %1/legacy-collector-1 state maint"_s.arg(kBackend), this));
+
+    const auto removed = run(*console, u"remove"_s, u"alice"_s, confirmed(confirmation));
+    QVERIFY2(removed.ok, qPrintable(removed.message()));
+    QCOMPARE(stateOf(*console, u"remove"_s), StepState::Done);
+    for (const auto &[lb, states] : statesOnEveryLb().asKeyValueRange()) {
+        QVERIFY2(!states.isEmpty(), qPrintable(lb));
+        for (const QString &server : kLegacy)
+            QVERIFY2(!states.contains(server), qPrintable(lb + u" still has "_s + server));
+        QVERIFY(states.contains(u"otel-collector-1"_s));
+    }
+
+    // Past the point of no return, Rollback is refused with exactly that reason.
+    const auto point = console->engine->decommissionProgress(kEnv).pointOfNoReturn;
+    QVERIFY(point);
+    QCOMPARE(point->by, u"alice"_s);
+    const QStringList why =
+        console->engine->guards(engine::Action::Rollback, console->who(u"bob"_s), kEnv);
+    QCOMPARE(why.size(), 1);
+    QVERIFY2(why.first().contains(u"point of no return"_s), qPrintable(why.first()));
+    const auto rollback = awaitOperation(console->engine->rollback(kEnv, console->who(u"bob"_s)));
+    QVERIFY(rollback.finished && !rollback.ok);
+    QVERIFY(rollback.refusals.join(u' ').contains(u"point of no return"_s));
+
+    // A failing command stops the sequence; after the fix it runs again.
+    {
+        QFile script(m_script);
+        QVERIFY(script.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        script.write("echo 'volume vol-1 is attached' >&2\nexit 3\n");
+    }
+    const auto failed = run(*console, u"release_storage"_s, u"alice"_s);
+    QVERIFY(!failed.ok);
+    QVERIFY2(failed.error.contains(u"exited with 3"_s), qPrintable(failed.error));
+    QCOMPARE(stateOf(*console, u"release_storage"_s), StepState::Failed);
+    QVERIFY(has(
+        run(*console, u"remove_dns"_s, u"alice"_s, evidence(u"https://dns.example/change/42"_s)),
+        RefusalCode::StepBlocked));
+    {
+        QFile script(m_script);
+        QVERIFY(script.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        script.write("echo detached\nexit 0\n");
+    }
+    QVERIFY(run(*console, u"release_storage"_s, u"alice"_s).ok);
+    QCOMPARE(stateOf(*console, u"release_storage"_s), StepState::Done);
+    QVERIFY(has(run(*console, u"remove_dns"_s, u"alice"_s, evidence(u"not a url"_s)),
+                RefusalCode::StepEvidenceMissing));
+    QVERIFY(run(*console, u"remove_dns"_s, u"alice"_s, evidence(u"https://dns.example/change/42"_s))
+                .ok);
+    QVERIFY(console->engine->decommissionProgress(kEnv).complete());
+
+    // The saving: every retired component, against the baseline and the 30-40% target.
+    const auto cost = console->engine->decommissionCost(kEnv);
+    QCOMPARE(cost.retiredPerMonth, 13050.0);
+    QVERIFY(qAbs(cost.realizedPercent() - 32.625) < 1e-9);
+    QVERIFY(cost.targetMet());
+
+    const auto entries = auditOf(*console->store);
+    const QStringList actions = actionsOf(entries);
+    QCOMPARE(actions.count(decommission::audit::kDone), 6);
+    QCOMPARE(actions.count(decommission::audit::kFailed), 1);
+    QVERIFY(actions.contains(u"decommission_step_refused"_s));
+    const auto chain = console->store->verifyAuditChain();
+    QVERIFY(chain && chain.value().ok);
+}
+
+QTEST_MAIN(TestEngineDecommission)
+#include "test_engine_decommission.moc"
