@@ -108,6 +108,28 @@ const QCommandLineOption
          u"Environment for --tick, --sign, --status and --evaluate (default: the "
          u"plan's first)."_s,
          u"environment"_s);
+const QCommandLineOption kDecommission(
+    u"decommission"_s,
+    u"Run a decommission step (needs --step and --operator; passphrase on standard input)."_s,
+    u"environment"_s);
+const QCommandLineOption kStep(u"step"_s, u"With --decommission: the step's id."_s, u"id"_s);
+const QCommandLineOption kConfirm(u"confirm"_s,
+                                  u"With --decommission: the typed confirmation of an "
+                                  u"irreversible step (e.g. \"REMOVE legacy-1 FROM lb-a\")."_s,
+                                  u"text"_s);
+const QCommandLineOption kEvidence(u"evidence"_s,
+                                   u"With --decommission: the step's evidence (a file, a URL or "
+                                   u"a note, as the plan asks)."_s,
+                                   u"file|url|text"_s);
+const QCommandLineOption kApprove(u"approve"_s,
+                                  u"With --decommission: approve the step in this role instead "
+                                  u"of running it (a signature: passphrase on standard input)."_s,
+                                  u"role"_s);
+const QCommandLineOption kPermanence(
+    u"permanence"_s,
+    u"With --decommission: the load balancers keep a server-state-file, so a reload keeps the "
+    u"runtime weights although the configured ones differ (recorded as evidence)."_s,
+    u"text"_s);
 const QCommandLineOption kDryRun(u"dry-run"_s,
                                  u"Rehearse: everything but writing weights; the audit log says "
                                  u"what would have been sent."_s);
@@ -139,8 +161,9 @@ const QCommandLineOption kListen(u"listen"_s,
 
 const QList<QCommandLineOption> &headlessCommands() {
     static const QList<QCommandLineOption> commands{
-        kCheckPlan, kPreflight, kHashPassphrase, kVerifyAudit, kExportAudit,   kStatus, kShift,
-        kRollback,  kTick,      kSign,           kReport,      kSignoffRecord, kServe,  kEvaluate};
+        kCheckPlan, kPreflight,     kHashPassphrase, kVerifyAudit, kExportAudit,
+        kStatus,    kShift,         kRollback,       kTick,        kSign,
+        kReport,    kSignoffRecord, kServe,          kEvaluate,    kDecommission};
     return commands;
 }
 
@@ -176,6 +199,12 @@ CommandLine::CommandLine() {
                          kReason,
                          kTick,
                          kSign,
+                         kDecommission,
+                         kStep,
+                         kConfirm,
+                         kEvidence,
+                         kApprove,
+                         kPermanence,
                          kMeaning,
                          kComment,
                          kEnv,
@@ -398,6 +427,19 @@ int CommandLine::runHeadless() const {
         }
         request.gate = parts.at(0);
         request.item = parts.at(1);
+    } else if (m_parser.isSet(kDecommission)) {
+        request.kind = m_parser.isSet(kApprove) ? ControlRequest::Kind::Approve
+                                                : ControlRequest::Kind::Decommission;
+        request.environment = m_parser.value(kDecommission);
+        request.step = m_parser.value(kStep);
+        request.role = m_parser.value(kApprove);
+        request.confirmation = m_parser.value(kConfirm);
+        request.evidence = m_parser.value(kEvidence);
+        request.permanence = m_parser.value(kPermanence);
+        if (request.step.isEmpty()) {
+            err << "--decommission ENV needs --step ID (see --status for the steps)\n";
+            return ExitUsage;
+        }
     } else if (m_parser.isSet(kSign)) {
         request.kind = ControlRequest::Kind::Sign;
         request.gate = m_parser.value(kSign);

@@ -43,6 +43,9 @@ private:
     // Refusals (guards, a wrong passphrase) exit 3; an attempt that failed exits 1.
     // With --json, the refusal is also printed as {"refused": …, "error": …, "refusals":
     // [{"code", "text", "args"}]} on standard output, for tools.
+    void runDecommissionStep();
+    QJsonObject withDecommission(QJsonObject environment, const QString &name) const;
+    void printDecommission(const QString &name);
     void refuse(const engine::Refusals &reasons, const QString &error, bool refused = true) {
         if (!error.isEmpty())
             m_err << error << '\n';
@@ -227,6 +230,12 @@ void ControlRun::printStatus() {
             environments.append(snapshotJson(snapshot, refusals));
         else
             printSnapshot(m_out, snapshot, texts(refusals), m_operator.has_value());
+        if (m_engine->hasDecommission()) {
+            if (m_request.json)
+                environments.last() = withDecommission(environments.last().toObject(), name);
+            else
+                printDecommission(name);
+        }
     }
     if (m_request.json)
         m_out << QJsonDocument(
@@ -234,6 +243,66 @@ void ControlRun::printStatus() {
                      .toJson(QJsonDocument::Indented);
     else
         printDecision(m_out, m_engine->decisionStatus());
+}
+
+QJsonObject ControlRun::withDecommission(QJsonObject environment, const QString &name) const {
+    const auto progress = m_engine->decommissionProgress(name);
+    const auto cost = m_engine->decommissionCost(name);
+    QJsonArray steps;
+    for (const auto &p : progress.steps) {
+        QJsonObject step{{u"id"_s, p.step->id},
+                         {u"phase"_s, config::phaseName(p.step->phase)},
+                         {u"state"_s, decommission::stepStateName(p.state)}};
+        if (p.waitUntil.isValid())
+            step.insert(u"wait_until"_s, p.waitUntil.toUTC().toString(Qt::ISODate));
+        if (!p.error.isEmpty())
+            step.insert(u"error"_s, p.error);
+        steps.append(step);
+    }
+    QJsonObject d{{u"steps"_s, steps},
+                  {u"done"_s, progress.doneCount()},
+                  {u"currency"_s, cost.currency},
+                  {u"baseline_per_month"_s, cost.baselinePerMonth},
+                  {u"retired_per_month"_s, cost.retiredPerMonth},
+                  {u"realized_percent"_s, cost.realizedPercent()},
+                  {u"target_percent"_s, QJsonArray{cost.targetLowPercent, cost.targetHighPercent}}};
+    if (progress.pointOfNoReturn)
+        d.insert(
+            u"point_of_no_return"_s,
+            QJsonObject{{u"step"_s, progress.pointOfNoReturn->stepId},
+                        {u"by"_s, progress.pointOfNoReturn->by},
+                        {u"at"_s, progress.pointOfNoReturn->at.toUTC().toString(Qt::ISODate)}});
+    environment.insert(u"decommission"_s, d);
+    return environment;
+}
+
+void ControlRun::printDecommission(const QString &name) {
+    const auto progress = m_engine->decommissionProgress(name);
+    const auto cost = m_engine->decommissionCost(name);
+    m_out << "  decommission: " << progress.doneCount() << "/" << progress.steps.size()
+          << " steps done\n";
+    for (const auto &p : progress.steps) {
+        QString line =
+            u"    %1 %2 [%3]"_s.arg(p.state == decommission::StepState::Done ? u"[x]"_s : u"[ ]"_s,
+                                    p.step->title, decommission::stepStateName(p.state));
+        if (p.state == decommission::StepState::Waiting)
+            line += u" until "_s + p.waitUntil.toUTC().toString(Qt::ISODate);
+        if (p.state == decommission::StepState::AwaitingApproval)
+            line += u" needs: "_s + (p.missingRoles().isEmpty() ? u"a second person"_s
+                                                                : p.missingRoles().join(u", "_s));
+        if (!p.error.isEmpty())
+            line += u": "_s + p.error;
+        m_out << line << '\n';
+    }
+    if (progress.pointOfNoReturn)
+        m_out << "    point of no return passed: " << progress.pointOfNoReturn->stepTitle << " at "
+              << progress.pointOfNoReturn->at.toUTC().toString(Qt::ISODate) << " by "
+              << progress.pointOfNoReturn->by << " (rollback refused)\n";
+    m_out << "    saving: " << QString::number(cost.retiredPerMonth, 'f', 0) << ' ' << cost.currency
+          << "/month = " << QString::number(cost.realizedPercent(), 'f', 1) << "% of "
+          << QString::number(cost.baselinePerMonth, 'f', 0) << " (target " << cost.targetLowPercent
+          << "-" << cost.targetHighPercent << "%; planned "
+          << QString::number(cost.plannedPercent(), 'f', 1) << "%)\n";
 }
 
 void ControlRun::act() {
@@ -293,14 +362,31 @@ void ControlRun::act() {
         finish(ControlDone);
         return;
     }
+    case ControlRequest::Kind::Approve: {
+        if (!m_operator)
+            return refuse({}, u"refused: wrong operator name or passphrase"_s);
+        const auto outcome = engine.approveDecommissionStep(env, m_request.step, m_request.role,
+                                                            *m_operator, m_passphrase);
+        if (!outcome.ok)
+            return refuse(outcome.refused, outcome.error, outcome.error.isEmpty());
+        m_out << "approved " << m_request.step << " in " << env << " as " << m_operator->printedName
+              << " (" << m_request.role << ")\n";
+        finish(ControlDone);
+        return;
+    }
     case ControlRequest::Kind::Rollback:
     case ControlRequest::Kind::Tick:
+    case ControlRequest::Kind::Decommission:
         break;
     }
     // Rollback and tick carry no passphrase of their own in the engine: sign in first.
     const auto signedIn = engine.signIn(m_request.operatorName, m_passphrase);
     if (!signedIn.ok() || !m_operator)
         return refuse({}, u"refused: "_s + signedIn.message);
+    if (m_request.kind == ControlRequest::Kind::Decommission) {
+        runDecommissionStep();
+        return;
+    }
     if (m_request.kind == ControlRequest::Kind::Tick) {
         const auto outcome = engine.tick(env, m_request.gate, m_request.item, *m_operator);
         if (!outcome.ok)
@@ -320,6 +406,34 @@ void ControlRun::act() {
                 m_out.flush();
             });
     followOperation(operation);
+}
+
+void ControlRun::runDecommissionStep() {
+    engine::CutoverEngine::DecommissionRequest request;
+    request.confirmation = m_request.confirmation;
+    request.evidence = m_request.evidence;
+    request.permanenceEvidence = m_request.permanence;
+    const QString env = m_request.environment;
+    connect(m_engine.get(), &engine::CutoverEngine::decommissionProgressed, this,
+            [this](const QString &, const QString &, const QString &text) {
+                m_out << text << '\n';
+                m_out.flush();
+            });
+    // Only what the store recorded is reported: the answer comes after the audit entry.
+    m_engine->runDecommissionStep(
+        env, m_request.step, *m_operator, request, [this, env](const engine::ActionOutcome &o) {
+            if (!o.ok)
+                return refuse(o.refused, o.error, o.error.isEmpty());
+            const auto progress = m_engine->decommissionProgress(env);
+            const decommission::StepProgress *p = progress.step(m_request.step);
+            if (p && p->state == decommission::StepState::Waiting)
+                m_out << m_request.step << " in " << env << ": validated; waiting until "
+                      << p->waitUntil.toUTC().toString(Qt::ISODate)
+                      << " (the validation must still hold then; the controller checks it)\n";
+            else
+                m_out << m_request.step << " in " << env << ": done\n";
+            finish(ControlDone);
+        });
 }
 
 void ControlRun::followOperation(engine::Operation *operation) {

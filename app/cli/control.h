@@ -10,6 +10,9 @@
 //   cutover-console --tick GATE/ITEM --env ENV --operator NAME          (passphrase on stdin)
 //   cutover-console --sign GATE --env ENV --meaning TEXT [--comment TEXT] --operator NAME
 //                   [--acknowledge-marginal]   (a marginal score: needs --comment saying why)
+//   cutover-console --decommission ENV --step ID --operator NAME [--confirm TEXT]
+//                   [--evidence FILE|URL|TEXT] [--permanence TEXT]        (passphrase on stdin)
+//   cutover-console --decommission ENV --step ID --approve ROLE --operator NAME (passphrase)
 //
 // Exit codes: 0 done, 1 failed (tried and did not work), 2 usage or unreadable input,
 // 3 refused (the reasons are printed, one a line).
@@ -24,7 +27,7 @@ namespace cutover::cli {
 enum ControlExit : int { ControlDone = 0, ControlFailed = 1, ControlUsage = 2, ControlRefused = 3 };
 
 struct ControlRequest {
-    enum class Kind { Status, Shift, Rollback, StepBack, Tick, Sign };
+    enum class Kind { Status, Shift, Rollback, StepBack, Tick, Sign, Decommission, Approve };
     Kind kind = Kind::Status;
     QString environment;
     int percent = -1;
@@ -38,6 +41,13 @@ struct ControlRequest {
     bool dryRun = false;
     bool wait = false;                // shift: wait for the validation
     bool acknowledgeMarginal = false; // sign: the gate's marginal score is acknowledged
+    // decommission: the step, the typed confirmation of an irreversible one, its evidence, the
+    // approving role (Approve), and what the operator says of the LBs' permanence.
+    QString step;
+    QString confirmation;
+    QString evidence;
+    QString role;
+    QString permanence;
 };
 
 // Runs one control request to completion on the application's event loop (which must exist and

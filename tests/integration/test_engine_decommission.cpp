@@ -31,7 +31,7 @@ QByteArray readFile(const QString &path) {
 
 // lab.yaml with the decommission approval gate, the fixture's decommission section, and every
 // LB pointed at decommission_backend.
-std::optional<config::Plan> decommissionPlan() {
+QByteArray decommissionPlanText() {
     QByteArray text = readFile(QStringLiteral(CONSOLE_SOURCE_DIR "/resources/plans/lab.yaml"));
     text.replace("\ngates:\n",
                  "\ngates:\n  decommission_approval:\n    title: \"Decommission plan approval\"\n"
@@ -40,11 +40,7 @@ std::optional<config::Plan> decommissionPlan() {
     text.replace("backend: telemetry_backend", "backend: decommission_backend");
     text += '\n' +
             readFile(QStringLiteral(CONSOLE_SOURCE_DIR "/tests/data/plans/lab_decommission.yaml"));
-    auto result = config::loadPlanBytes(text, u"lab+decommission.yaml"_s,
-                                        QStringLiteral(CONSOLE_SOURCE_DIR "/resources/plans"));
-    if (!result.ok())
-        qWarning().noquote() << result.errorText();
-    return result.plan;
+    return text;
 }
 
 // The test's own look at HAProxy: server -> srv_admin_state on `lb`'s decommission_backend
@@ -148,6 +144,7 @@ private:
     std::optional<config::Plan> m_plan;
     QHash<QString, QString> m_state;
     QString m_script;
+    QString m_planFile;
 };
 
 void TestEngineDecommission::initTestCase() {
@@ -157,8 +154,16 @@ void TestEngineDecommission::initTestCase() {
     m_script = m_dir.filePath(u"release_storage.sh"_s);
     qputenv("CUTOVER_TEST_STEP_SCRIPT", m_script.toUtf8());
     QVERIFY(labPlanWithOperators(m_state, m_dir.path())); // the environment and operators file
-    m_plan = decommissionPlan();
-    QVERIFY(m_plan);
+    // A file, so that the command line reads the same plan.
+    m_planFile = m_dir.filePath(u"plan.yaml"_s);
+    {
+        QFile file(m_planFile);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(decommissionPlanText());
+    }
+    auto loaded = config::loadPlanFile(m_planFile);
+    QVERIFY2(loaded.ok(), qPrintable(loaded.errorText()));
+    m_plan = loaded.plan;
     QVERIFY(m_plan->decommission.isSet());
 }
 
@@ -351,6 +356,21 @@ void TestEngineDecommission::wholeDecommission() {
     QVERIFY(rollback.finished && !rollback.ok);
     QVERIFY(rollback.refusals.join(u' ').contains(u"point of no return"_s));
 
+    // The command line says the same, and reports only what the store holds.
+    const QString store = m_dir.filePath(u"whole.sqlite"_s);
+    const ProcessRun cliRollback = runConsole({u"--plan"_s, m_planFile, u"--store"_s, store,
+                                               u"--rollback"_s, kEnv, u"--operator"_s, u"bob"_s},
+                                              passphraseOf(u"bob"_s).toUtf8() + '\n');
+    QCOMPARE(cliRollback.exitCode, 3);
+    QVERIFY2(cliRollback.err.contains(u"past the decommission's point of no return"_s),
+             qPrintable(cliRollback.err));
+    const ProcessRun cliStatus =
+        runConsole({u"--plan"_s, m_planFile, u"--store"_s, store, u"--status"_s});
+    QCOMPARE(cliStatus.exitCode, 0);
+    QVERIFY2(cliStatus.out.contains(u"decommission: 4/6 steps done"_s) &&
+                 cliStatus.out.contains(u"point of no return passed: Remove from load balancers"_s),
+             qPrintable(cliStatus.out));
+
     // A failing command stops the sequence; after the fix it runs again.
     {
         QFile script(m_script);
@@ -369,8 +389,14 @@ void TestEngineDecommission::wholeDecommission() {
         QVERIFY(script.open(QIODevice::WriteOnly | QIODevice::Truncate));
         script.write("echo detached\nexit 0\n");
     }
-    QVERIFY(run(*console, u"release_storage"_s, u"alice"_s).ok);
-    QCOMPARE(stateOf(*console, u"release_storage"_s), StepState::Done);
+    // The retry from the command line.
+    const ProcessRun cliRetry =
+        runConsole({u"--plan"_s, m_planFile, u"--store"_s, store, u"--decommission"_s, kEnv,
+                    u"--step"_s, u"release_storage"_s, u"--operator"_s, u"alice"_s},
+                   passphraseOf(u"alice"_s).toUtf8() + '\n');
+    QVERIFY2(cliRetry.exitCode == 0, qPrintable(cliRetry.out + cliRetry.err));
+    QVERIFY2(cliRetry.out.contains(u"release_storage in lab: done"_s), qPrintable(cliRetry.out));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*console, u"release_storage"_s), StepState::Done, 10'000);
     QVERIFY(has(run(*console, u"remove_dns"_s, u"alice"_s, evidence(u"not a url"_s)),
                 RefusalCode::StepEvidenceMissing));
     QVERIFY(run(*console, u"remove_dns"_s, u"alice"_s, evidence(u"https://dns.example/change/42"_s))
