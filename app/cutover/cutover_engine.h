@@ -134,6 +134,8 @@ public:
     void start();
 
     const config::Plan &plan() const { return m_plan; }
+    // The engine's clock (a test's may be simulated): what countdowns are measured against.
+    QDateTime currentTime() const { return m_options.clock(); }
     bool isDryRun() const { return m_options.dryRun; }
     QStringList environments() const;
     EnvironmentSnapshot snapshot(const QString &environment) const;

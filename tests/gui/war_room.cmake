@@ -10,3 +10,6 @@ console_add_test(test_war_room_passphrase SOURCES test_war_room_passphrase.cpp L
     LABELS gui)
 console_add_test(test_war_room_alarms SOURCES test_war_room_alarms.cpp LIBS console_ui
     LABELS gui)
+# The Decommission tab (issue 12): a real engine and SQLite store, no backend reached.
+console_add_test(test_decommission_panel SOURCES test_decommission_panel.cpp LIBS console_ui
+    LABELS gui)

@@ -12,6 +12,7 @@
 #include "ui/charts/chart_panel.h"
 #include "ui/charts/compare_view.h"
 #include "ui/checklist/checklist_panel.h"
+#include "ui/decommission/decommission_panel.h"
 #include "ui/dialogs/passphrase_check.h"
 #include "ui/dialogs/sign_in_dialog.h"
 #include "ui/dialogs/sign_off_dialog.h"
@@ -152,6 +153,13 @@ WarRoomWindow::WarRoomWindow(engine::CutoverEngine &engine, QWidget *parent)
     m_tabs->addTab(m_auditView, tr("&Audit log"));
     m_tabs->addTab(m_executive, tr("E&xecutive board"));
     m_executive->setPlanName(plan.name);
+    if (m_engine.hasDecommission()) {
+        // Weeks 9-12: only for a plan that has them.
+        m_decommission = new DecommissionPanel(m_engine, this);
+        m_tabs->addTab(m_decommission, tr("Deco&mmission"));
+        connect(m_decommission, &DecommissionPanel::message, this,
+                [this](const QString &text) { statusBar()->showMessage(text, 10'000); });
+    }
     connect(m_tabs, &QTabWidget::currentChanged, this, [this] { scheduleRefresh(); });
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
@@ -601,6 +609,8 @@ void WarRoomWindow::setOperator(const std::optional<engine::Operator> &who) {
                                     .arg(who->printedName.toHtmlEscaped(), who->roles.join(u", "_s))
                               : tr("<b>Not signed in</b> (view only)"));
     m_checklist->setReadOnly(!who);
+    if (m_decommission)
+        m_decommission->setOperator(who);
     statusBar()->showMessage(who ? tr("Signed in as %1").arg(who->printedName)
                                  : tr("Not signed in: view only. Ctrl+I to sign in."));
     Q_EMIT operatorChanged();
@@ -612,6 +622,8 @@ void WarRoomWindow::setEnvironment(const QString &environment) {
         return;
     m_environment = environment;
     m_checklist->setEnvironment(environment);
+    if (m_decommission)
+        m_decommission->setEnvironment(environment);
     // The charts follow the environment: each (environment, panel) has its own buffers.
     for (auto it = m_charts.begin(); it != m_charts.end(); ++it) {
         const config::Panel panel = it.value()->panel();
@@ -684,6 +696,8 @@ void WarRoomWindow::refresh() {
     if (s.firingTriggers.isEmpty() && m_rollback->isFlashing())
         m_rollback->setAlarm({});
 
+    if (m_decommission && m_tabs->currentWidget() == m_decommission)
+        m_decommission->refresh();
     // The board re-renders a whole document: only while someone looks at it.
     if (m_tabs->currentWidget() == m_executive) {
         QList<engine::EnvironmentSnapshot> all;

@@ -29,6 +29,7 @@ class AuditView;
 class CompareView;
 class ChartPanel;
 class ChecklistPanel;
+class DecommissionPanel;
 class ExecutiveBoard;
 class HeaderBar;
 class WarRoomBanner;
@@ -72,6 +73,7 @@ public:
     ChecklistPanel *checklist() const { return m_checklist; }
     AuditView *auditView() const { return m_auditView; }
     ExecutiveBoard *executiveBoard() const { return m_executive; }
+    DecommissionPanel *decommissionPanel() const { return m_decommission; }
     QTabWidget *tabs() const { return m_tabs; }
     SignInDialog *signInDialog() const { return m_signIn; }
     ChartPanel *chartPanel(const QString &panelId) const { return m_charts.value(panelId); }
@@ -147,6 +149,7 @@ private:
     AuditView *m_auditView;
     QTableView *m_auditFeed;
     ExecutiveBoard *m_executive;
+    DecommissionPanel *m_decommission = nullptr; // only when the plan has a decommission
     models::PlanOverviewModel *m_planModel;
     QPointer<SignInDialog> m_signIn;
     QSystemTrayIcon *m_tray = nullptr;
