@@ -356,6 +356,20 @@ EnvironmentSnapshot CutoverEngine::snapshot(const QString &environment) const {
     s.decision = decisionStatus();
     s.warRoom = m_warRoom;
     s.rehearsal = m_options.dryRun;
+    if (hasDecommission()) {
+        const decommission::EnvironmentProgress progress = m_decommission.progress(environment);
+        const decommission::CostSummary cost = m_decommission.cost(environment);
+        s.decommission = {true,
+                          progress.doneCount(),
+                          int(progress.steps.size()),
+                          progress.pointOfNoReturn.has_value(),
+                          cost.currency,
+                          cost.baselinePerMonth,
+                          cost.retiredPerMonth,
+                          cost.plannedPerMonth,
+                          cost.targetLowPercent,
+                          cost.targetHighPercent};
+    }
     return s;
 }
 

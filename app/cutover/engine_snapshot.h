@@ -51,6 +51,20 @@ struct WarRoomStatus {
     QDateTime acknowledgedAt;
 };
 
+// Where the decommission (weeks 9-12) stands, for reports: plain numbers, from the audit log.
+struct DecommissionSummary {
+    bool planned = false; // the plan has a decommission section
+    int stepsDone = 0;
+    int steps = 0;
+    bool pastPointOfNoReturn = false;
+    QString currency;
+    double baselinePerMonth = 0;
+    double retiredPerMonth = 0; // the components retired by done steps
+    double plannedPerMonth = 0;
+    double targetLowPercent = 0;
+    double targetHighPercent = 0;
+};
+
 // Everything a screen or `--status` shows about one environment, computed at one instant.
 struct EnvironmentSnapshot {
     QString environment;
@@ -94,6 +108,7 @@ struct EnvironmentSnapshot {
     DecisionStatus decision;      // the same for every environment
     WarRoomStatus warRoom;
     bool rehearsal = false; // a dry run on a copy of the store: nothing here is real
+    DecommissionSummary decommission;
 };
 
 // What pressing Shift would do, for the confirmation dialog.

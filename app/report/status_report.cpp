@@ -403,7 +403,28 @@ StatusReport buildStatusReport(const ReportInputs &in) {
 
     for (const KeyMetricSpec &spec : keyMetricSpecs())
         report.keyMetrics.append(keyMetricLine(spec, in));
-    report.costSavings = u"not measured by the console"_s;
+    // From the decommission's inventory and the steps done: never estimated.
+    QStringList savings;
+    for (const engine::EnvironmentSnapshot &s : in.snapshots) {
+        const engine::DecommissionSummary &d = s.decommission;
+        if (!d.planned)
+            continue;
+        const double percent =
+            d.baselinePerMonth > 0 ? 100 * d.retiredPerMonth / d.baselinePerMonth : 0;
+        savings.append(u"%1: %2 %3/month (%4% of the %5 %3 baseline; target %6-%7%; %8 of %9 "
+                       u"decommission steps done)"_s.arg(s.environment)
+                           .arg(d.retiredPerMonth, 0, 'f', 0)
+                           .arg(d.currency)
+                           .arg(percent, 0, 'f', 1)
+                           .arg(d.baselinePerMonth, 0, 'f', 0)
+                           .arg(d.targetLowPercent)
+                           .arg(d.targetHighPercent)
+                           .arg(d.stepsDone)
+                           .arg(d.steps));
+    }
+    report.costSavings = savings.isEmpty()
+                             ? u"not measured by the console (the plan has no decommission)"_s
+                             : savings.join(u"; "_s);
 
     for (const engine::EnvironmentSnapshot &s : in.snapshots) {
         addUpcoming(s, in, report);

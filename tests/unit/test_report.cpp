@@ -143,6 +143,7 @@ private Q_SLOTS:
     void initTestCase();
     void markdownHasEverySectionOfTheTemplate();
     void unmeasuredMetricsAreUnknown();
+    void costSavingsComeFromTheDecommission();
     void blockersAreTheEngineRefusals();
     void issuesResolvedFromTheAuditLog();
     void nothingToReportSaysSo();
@@ -214,7 +215,8 @@ void TestReport::markdownHasEverySectionOfTheTemplate() {
         md.contains(u"production: 10% OTel / 90% Legacy (Holding; measured OTel share 10.1%)"_s));
     QVERIFY(md.contains(u"staging: 100% OTel / 0% Legacy"_s));
     QVERIFY(md.contains(u"- Systems migrated: 1 of 2"_s));
-    QVERIFY(md.contains(u"- Cost savings realized: not measured by the console"_s));
+    QVERIFY(md.contains(u"- Cost savings realized: not measured by the console (the plan has no "
+                        u"decommission)"_s));
     // Upcoming: the next shift when the hold ends, the gate still to pass, the exit criterion.
     QVERIFY2(md.contains(u"[2025-04-03 06:00 UTC]: Shift production to 25% (when the hold ends"_s),
              qPrintable(md));
@@ -226,6 +228,18 @@ void TestReport::markdownHasEverySectionOfTheTemplate() {
     QVERIFY(md.contains(u"Check failing in production: \"Check error_rate\""_s));
     QVERIFY(md.contains(u"Check unknown in production: \"Check latency\""_s));
     QVERIFY(md.contains(u"Weight drift in production (lb-b: otel-collector-1 weight 0"_s));
+}
+
+void TestReport::costSavingsComeFromTheDecommission() {
+    // Issue 12: the retired components' cost, against the baseline; never invented.
+    report::ReportInputs in = inputs();
+    in.snapshots[0].decommission = {true, 4, 6, true, u"USD"_s, 40000, 13050, 13050, 30, 40};
+    const report::StatusReport r = report::buildStatusReport(in);
+    QCOMPARE(r.costSavings,
+             in.snapshots[0].environment +
+                 u": 13050 USD/month (32.6% of the 40000 USD baseline; target 30-40%; 4 of 6 "
+                 u"decommission steps done)"_s);
+    QVERIFY(report::toMarkdown(r).contains(u"- Cost savings realized: "_s + r.costSavings));
 }
 
 void TestReport::unmeasuredMetricsAreUnknown() {
