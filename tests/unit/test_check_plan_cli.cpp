@@ -52,7 +52,7 @@ void TestCheckPlanCli::defaultPlanIsOk() {
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(
         r.out.trimmed(),
-        u"OK: OTel cutover: production telemetry: 2 environments, 4 stages, 5 gates, 33 checks"_s);
+        u"OK: OTel cutover: production telemetry: 2 environments, 4 stages, 8 gates, 48 checks"_s);
     QVERIFY(r.err.isEmpty());
 }
 

@@ -6,6 +6,7 @@
 
 #include <QFile>
 #include <QRegularExpression>
+#include <QSet>
 #include <QTest>
 
 using namespace Qt::StringLiterals;
@@ -82,6 +83,7 @@ private Q_SLOTS:
     void rollbackStepsMirrorTheSeed();
     void preCutoverVerifiedWhereItCanBe();
     void gatesSignAfterTheirHold();
+    void decommissionMirrorsTheSeed();
     void labPlanLoadsWithItsEscalation();
     void labPlanProvesAlertDelivery();
     void installedCopyMatchesTheResource();
@@ -522,6 +524,32 @@ void TestPlanDefault::installedCopyMatchesTheResource() {
     QVERIFY(onDisk.open(QIODevice::ReadOnly));
     QVERIFY(embedded.open(QIODevice::ReadOnly));
     QCOMPARE(onDisk.readAll(), embedded.readAll());
+}
+
+void TestPlanDefault::decommissionMirrorsTheSeed() {
+    // Weeks 9-12: every week has steps, the sequence drains, stops and removes the legacy pool,
+    // the removal cannot be undone, and the Exit Criteria and Handoff Checklist are gates.
+    const DecommissionConfig &d = m_plan->decommission;
+    QVERIFY(d.isSet());
+    QCOMPARE(d.approvalGate, u"decommission_approval"_s);
+    QSet<int> phases;
+    for (const auto &step : d.steps)
+        phases.insert(int(step.phase));
+    QCOMPARE(phases.size(), 4);
+    const DecommissionStep *remove = d.step(u"remove_from_lb"_s);
+    QVERIFY(remove && remove->isIrreversible());
+    QCOMPARE(remove->targets, m_plan->pools.legacy);
+    QVERIFY(d.indexOf(u"drain_collectors"_s) < d.indexOf(u"stop_collectors"_s));
+    QVERIFY(d.indexOf(u"stop_collectors"_s) < d.indexOf(u"remove_from_lb"_s));
+    QCOMPARE(d.step(u"drain_collectors"_s)->wait, Duration::hours(24));
+    QVERIFY(!d.step(u"terminate_instances"_s)->isConfigured()); // <placeholders> to fill in
+    QCOMPARE(m_plan->gate(u"exit_criteria"_s)->checks.size(), 6);
+    QCOMPARE(m_plan->gate(u"handoff"_s)->checks.size(), 6);
+    double planned = 0;
+    for (const auto &c : d.components)
+        planned += c.costPerMonth;
+    const double percent = 100 * planned / d.baselineCostPerMonth;
+    QVERIFY(percent >= d.targetLowPercent && percent <= d.targetHighPercent);
 }
 
 QTEST_GUILESS_MAIN(TestPlanDefault)

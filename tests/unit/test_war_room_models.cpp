@@ -101,7 +101,9 @@ void TestWarRoomModels::checklistShowsGatesItemsAndSignatures() {
     Fixture f = defaultPlan();
     model.setGates(f.gates());
 
-    QCOMPARE(model.rowCount(), 5);
+    // Pre-cutover, Gates 1-4, then the decommission approval, exit criteria and handoff.
+    QCOMPARE(model.rowCount(), 8);
+    QVERIFY(model.indexOfGate(u"handoff"_s).isValid());
     QCOMPARE(model.columnCount(), 3);
     const QModelIndex gate1 = model.indexOfGate(u"gate_1"_s);
     QVERIFY(gate1.isValid());
@@ -201,7 +203,8 @@ void TestWarRoomModels::checklistFollowsStructureChanges() {
     GateChecklistModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     Fixture f = defaultPlan();
-    const QList<engine::GateStatus> full = f.gates();
+    // The seed's five cutover gates (the decommission's follow them in the plan).
+    const QList<engine::GateStatus> full = f.gates().mid(0, 5);
     model.setGates(full);
     const QPersistentModelIndex latency = model.indexOfCheck(u"gate_1"_s, u"latency"_s);
     QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
