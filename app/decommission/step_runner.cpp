@@ -1,11 +1,17 @@
 #include "app/decommission/step_runner.h"
 
 #include "app/backends/haproxy_runtime_client.h"
+#include "app/store/evidence_archive.h"
 
 #include <QCryptographicHash>
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QPointer>
 #include <QProcess>
+#include <QThreadPool>
 #include <QTimer>
 
 #include <memory>
@@ -314,12 +320,19 @@ void runCommand(QObject *context, const QStringList &argv, const QProcessEnviron
         process->deleteLater();
         done(result);
     };
+    // Killed at its deadline: the answer waits for the process to be reaped (SIGKILL ends it at
+    // once), so that nothing is destroyed while it still runs.
+    auto killed = std::make_shared<bool>(false);
     QObject::connect(process, &QProcess::finished, context,
-                     [process, finish, argv](int code, QProcess::ExitStatus status) {
+                     [finish, argv, killed, timeout](int code, QProcess::ExitStatus status) {
                          StepResult r;
-                         r.ok = status == QProcess::NormalExit && code == 0;
+                         r.ok = !*killed && status == QProcess::NormalExit && code == 0;
                          r.details.insert(u"exit_code"_s, code);
-                         if (!r.ok)
+                         if (*killed)
+                             r.error = u"%1 ran past its timeout of %2 s and was killed"_s
+                                           .arg(argv.first())
+                                           .arg(timeout.count() / 1000.0);
+                         else if (!r.ok)
                              r.error = status == QProcess::NormalExit
                                            ? u"%1 exited with %2"_s.arg(argv.first()).arg(code)
                                            : u"%1 crashed"_s.arg(argv.first());
@@ -333,12 +346,9 @@ void runCommand(QObject *context, const QStringList &argv, const QProcessEnviron
             finish(
                 {false, u"%1 did not start: %2"_s.arg(argv.first(), process->errorString()), {}});
         });
-    QObject::connect(deadline, &QTimer::timeout, context, [process, finish, argv, timeout] {
+    QObject::connect(deadline, &QTimer::timeout, context, [process, killed] {
+        *killed = true;
         process->kill();
-        finish({false,
-                u"%1 ran past its timeout of %2 s and was killed"_s.arg(argv.first())
-                    .arg(timeout.count() / 1000.0),
-                {}});
     });
     process->setProcessEnvironment(environment);
     if (!workingDirectory.isEmpty())
@@ -347,6 +357,89 @@ void runCommand(QObject *context, const QStringList &argv, const QProcessEnviron
     process->setArguments(argv.mid(1));
     deadline->start(timeout);
     process->start();
+}
+
+// What an archive may hold: configuration and documents, read into memory before writing.
+constexpr qint64 kMaxArchivedBytes = 1024LL * 1024 * 1024;
+
+bool isGlob(const QString &path) {
+    return path.contains(u'*') || path.contains(u'?') || path.contains(u'[');
+}
+
+// Every file the paths name (folders recursively, globs in their folder), in a stable order;
+// a path that names nothing is an error: an archive that silently lacks a folder is no backup.
+StepResult collectAndArchive(const QStringList &paths, const QString &output) {
+    QStringList files;
+    for (const QString &path : paths) {
+        QStringList found;
+        const QFileInfo info(path);
+        if (isGlob(path)) {
+            const QDir dir = info.absoluteDir();
+            for (const QFileInfo &match :
+                 dir.entryInfoList({info.fileName()},
+                                   QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
+                found.append(match.absoluteFilePath());
+        } else if (info.exists()) {
+            found.append(info.absoluteFilePath());
+        }
+        if (found.isEmpty())
+            return {false, u"%1: no such file or folder"_s.arg(path), {}};
+        for (const QString &entry : std::as_const(found)) {
+            if (QFileInfo(entry).isDir()) {
+                QDirIterator it(entry, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+                QStringList inside;
+                while (it.hasNext())
+                    inside.append(it.next());
+                inside.sort();
+                files += inside;
+            } else {
+                files.append(entry);
+            }
+        }
+    }
+    files.removeDuplicates();
+    QList<store::EvidenceFile> contents;
+    qint64 total = 0;
+    for (const QString &file : std::as_const(files)) {
+        QFile in(file);
+        if (!in.open(QIODevice::ReadOnly))
+            return {false, u"%1: %2"_s.arg(file, in.errorString()), {}};
+        total += in.size();
+        if (total > kMaxArchivedBytes)
+            return {false,
+                    u"the files come to more than %1 MiB: archive data with export_metrics or a "
+                    u"command, not archive_files"_s.arg(kMaxArchivedBytes / (1024 * 1024)),
+                    {}};
+        // Inside the archive each file keeps its absolute path (without the leading '/').
+        contents.append({QDir::cleanPath(file).mid(1), in.readAll()});
+    }
+    const auto written =
+        store::writeEvidenceArchive(output, contents, QDateTime::currentDateTimeUtc());
+    if (!written)
+        return {false, written.error().toString(), {}};
+    QJsonArray names;
+    for (qsizetype i = 0; i < contents.size() && i < 200; ++i)
+        names.append(contents.at(i).name);
+    return {true,
+            {},
+            {{u"archive"_s, written.value().path},
+             {u"sha256"_s, QString::fromLatin1(written.value().sha256Hex)},
+             {u"bytes"_s, double(written.value().bytes)},
+             {u"files"_s, double(contents.size())},
+             {u"names"_s, names}}};
+}
+
+// Disk work off the caller's thread; the answer comes back on it (never if it is gone).
+void archiveFiles(QObject *context, const DecommissionStep &step, StepDone done) {
+    QPointer<QObject> guard(context);
+    QThreadPool::globalInstance()->start(
+        [guard, paths = step.paths, output = step.output, done = std::move(done)] {
+            const StepResult result = collectAndArchive(paths, output);
+            QMetaObject::invokeMethod(guard.data(), [guard, result, done] {
+                if (guard)
+                    done(result);
+            });
+        });
 }
 
 QProcessEnvironment environmentOf(const DecommissionStep &step) {
@@ -362,7 +455,6 @@ QProcessEnvironment environmentOf(const DecommissionStep &step) {
 
 QString unavailablePart(const DecommissionStep &step) {
     switch (step.action) {
-    case Action::ArchiveFiles:
     case Action::PrometheusSnapshot:
     case Action::ExportMetrics:
     case Action::HttpBackup:
@@ -393,6 +485,9 @@ void runAction(QObject *context, const DecommissionStep &step, const StepContext
         return;
     case Action::Manual:
         finishLater(context, std::move(done), {true, {}, {}});
+        return;
+    case Action::ArchiveFiles:
+        archiveFiles(context, step, std::move(done));
         return;
     default:
         break;
