@@ -1,6 +1,7 @@
 #include "app/decommission/step_runner.h"
 
 #include "app/backends/haproxy_runtime_client.h"
+#include "app/net/http_client.h"
 #include "app/store/evidence_archive.h"
 
 #include <QCryptographicHash>
@@ -9,6 +10,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QPointer>
 #include <QProcess>
 #include <QThreadPool>
@@ -442,6 +444,49 @@ void archiveFiles(QObject *context, const DecommissionStep &step, StepDone done)
         });
 }
 
+// POST /api/v1/admin/tsdb/snapshot: Prometheus writes the snapshot under its data folder and
+// answers its name. Not retried: each call makes another snapshot.
+void prometheusSnapshot(QObject *context, const DecommissionStep &step, StepDone done) {
+    net::HttpSettings settings;
+    settings.backend = u"prometheus"_s;
+    settings.baseUrl = step.endpointUrl;
+    if (step.bearerToken.isSet())
+        settings.authorization = "Bearer " + step.bearerToken.value().toUtf8();
+    auto *client = new net::HttpClient(settings, context);
+    net::HttpRequestSpec spec;
+    spec.method = net::HttpRequestSpec::Method::Post;
+    spec.url = client->resolve(u"api/v1/admin/tsdb/snapshot"_s);
+    net::CallOptions options;
+    options.deadline = std::chrono::minutes(5); // a large TSDB takes a while to hard-link
+    const QString where = net::HttpClient::displayUrl(spec.url);
+    client
+        ->send<QString>(spec, options,
+                        [where](const net::HttpResponse &r) -> net::Result<QString> {
+                            const QJsonObject body = QJsonDocument::fromJson(r.body).object();
+                            const QString name =
+                                body.value(u"data"_s).toObject().value(u"name"_s).toString();
+                            if (r.status == 200 && !name.isEmpty())
+                                return name;
+                            QString why = body.value(u"error"_s).toString();
+                            if (why.isEmpty())
+                                why = QString::fromUtf8(r.body.left(200)).trimmed();
+                            return net::Error{net::ErrorKind::Protocol, u"prometheus"_s,
+                                              u"%1 answered HTTP %2: %3 (is Prometheus started "
+                                              u"with --web.enable-admin-api?)"_s.arg(where)
+                                                  .arg(r.status)
+                                                  .arg(why),
+                                              r.status, u"snapshot_refused"_s};
+                        })
+        ->onFinished(context, [client, done, where](const net::Result<QString> &r) {
+            client->deleteLater();
+            if (!r.ok()) {
+                done({false, r.error().toString(), {}});
+                return;
+            }
+            done({true, {}, {{u"prometheus"_s, where}, {u"snapshot"_s, r.value()}}});
+        });
+}
+
 QProcessEnvironment environmentOf(const DecommissionStep &step) {
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     for (const auto &[name, value] : step.environment)
@@ -455,7 +500,6 @@ QProcessEnvironment environmentOf(const DecommissionStep &step) {
 
 QString unavailablePart(const DecommissionStep &step) {
     switch (step.action) {
-    case Action::PrometheusSnapshot:
     case Action::ExportMetrics:
     case Action::HttpBackup:
         return config::actionName(step.action);
@@ -488,6 +532,9 @@ void runAction(QObject *context, const DecommissionStep &step, const StepContext
         return;
     case Action::ArchiveFiles:
         archiveFiles(context, step, std::move(done));
+        return;
+    case Action::PrometheusSnapshot:
+        prometheusSnapshot(context, step, std::move(done));
         return;
     default:
         break;

@@ -11,6 +11,7 @@
 #include "app/decommission/decommission_ledger.h"
 #include "tests/support/engine_test_support.h"
 
+#include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
 
@@ -132,6 +133,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void rollbackBeforePointOfNoReturnRestoresReady();
     void wholeDecommission();
+    void prometheusSnapshotIsTaken();
 
 private:
     // A store whose environment has completed the cutover (100% held past its hold), the 100%
@@ -416,6 +418,24 @@ void TestEngineDecommission::wholeDecommission() {
     QVERIFY(actions.contains(u"decommission_step_refused"_s));
     const auto chain = console->store->verifyAuditChain();
     QVERIFY(chain && chain.value().ok);
+}
+
+void TestEngineDecommission::prometheusSnapshotIsTaken() {
+    // Week 9's TSDB snapshot on the lab's Prometheus (started with --web.enable-admin-api).
+    config::DecommissionStep step;
+    step.action = config::DecommissionStep::Action::PrometheusSnapshot;
+    step.endpointUrl = m_plan->prometheus.url;
+    std::optional<decommission::StepResult> result;
+    decommission::runAction(this, step, {}, [&](const decommission::StepResult &r) { result = r; });
+    QTRY_VERIFY_WITH_TIMEOUT(result.has_value(), 60'000);
+    QVERIFY2(result->ok, qPrintable(result->error));
+    const QString name = result->details.value(u"snapshot"_s).toString();
+    QVERIFY(!name.isEmpty());
+    // The lab's folder holds its state file.
+    QDir snapshots(QFileInfo(qEnvironmentVariable("CUTOVER_LAB_STATE")).absolutePath() +
+                   u"/prometheus/data/snapshots"_s);
+    QVERIFY2(snapshots.exists(name), qPrintable(snapshots.filePath(name)));
+    QDir(snapshots.filePath(name)).removeRecursively();
 }
 
 QTEST_MAIN(TestEngineDecommission)
