@@ -376,6 +376,8 @@ decommission::StepContext CutoverEngine::stepContext(const EnvironmentRuntime &r
             ctx.loadBalancers.append(*l);
     }
     ctx.intendedWeights = weightsOf(rt.state);
+    ctx.prometheus = m_plan.prometheus;
+    ctx.environment = *rt.env;
     return ctx;
 }
 

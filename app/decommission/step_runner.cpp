@@ -1,6 +1,8 @@
 #include "app/decommission/step_runner.h"
 
 #include "app/backends/haproxy_runtime_client.h"
+#include "app/backends/prometheus_client.h"
+#include "app/config/plan_loader.h"
 #include "app/net/http_client.h"
 #include "app/store/evidence_archive.h"
 
@@ -16,6 +18,7 @@
 #include <QThreadPool>
 #include <QTimer>
 
+#include <cmath>
 #include <memory>
 #include <optional>
 
@@ -487,6 +490,83 @@ void prometheusSnapshot(QObject *context, const DecommissionStep &step, StepDone
         });
 }
 
+// zero_traffic: the query's largest value over the window must be exactly 0; query: the
+// condition must hold at every evaluation over `for` (or now, without one). No data is never a
+// pass: "no traffic" must be written so that it is 0 (e.g. `… or vector(0)`).
+void promqlValidation(QObject *context, const DecommissionStep &step, const StepContext &ctx,
+                      StepDone done) {
+    if (!ctx.prometheus) {
+        QTimer::singleShot(0, context, [done] {
+            done({false, u"no Prometheus to ask: the plan names none"_s, {}});
+        });
+        return;
+    }
+    using V = config::StepValidation::Kind;
+    const config::StepValidation v = step.validation;
+    const QString query = config::expandQuery(v.query, ctx.environment);
+    auto *client = new backends::PrometheusClient(*ctx.prometheus, context);
+    net::Reply<backends::QueryResult> *reply = nullptr;
+    QString asked;
+    if (v.kind == V::ZeroTraffic) {
+        asked = u"max_over_time((%1)[%2s:])"_s.arg(query).arg(v.window.ms() / 1000);
+        reply = client->query(asked);
+    } else if (v.forDuration.isZero()) {
+        asked = query;
+        reply = client->query(asked);
+    } else {
+        asked = query;
+        const QDateTime end = QDateTime::currentDateTimeUtc();
+        const qint64 stepMs = std::max<qint64>(1000, v.forDuration.ms() / 200);
+        reply = client->queryRange(asked, end.addMSecs(-v.forDuration.ms()), end,
+                                   std::chrono::milliseconds(stepMs));
+    }
+    reply->onFinished(context, [client, done, v,
+                                asked](const net::Result<backends::QueryResult> &r) {
+        client->deleteLater();
+        StepResult out;
+        out.details.insert(u"query"_s, asked);
+        if (!r.ok()) {
+            out.error = r.error().toString();
+            done(out);
+            return;
+        }
+        QList<double> values;
+        if (r.value().type == backends::QueryResult::Type::Matrix) {
+            if (r.value().matrix.size() == 1) {
+                for (const backends::PromPoint &p : r.value().matrix.first().points)
+                    values.append(p.value);
+            }
+        } else {
+            values.append(r.value().singleValue());
+        }
+        if (values.isEmpty() || std::isnan(values.first())) {
+            out.error = u"no data (one series expected): unknown is never a pass%1"_s.arg(
+                v.kind == V::ZeroTraffic ? u"; write the query so that no traffic is 0, e.g. "
+                                           u"'… or vector(0)'"_s
+                                         : QString());
+            done(out);
+            return;
+        }
+        out.details.insert(u"values"_s, double(values.size()));
+        out.details.insert(u"last"_s, values.last());
+        if (v.kind == V::ZeroTraffic) {
+            out.ok = values.first() == 0;
+            if (!out.ok)
+                out.error = u"traffic is not zero: %1 over the window"_s.arg(values.first());
+        } else {
+            out.ok = true;
+            for (double value : std::as_const(values)) {
+                if (!v.condition.holds(value)) {
+                    out.ok = false;
+                    out.error = u"%1 does not hold: %2"_s.arg(v.condition.toString()).arg(value);
+                    break;
+                }
+            }
+        }
+        done(out);
+    });
+}
+
 QProcessEnvironment environmentOf(const DecommissionStep &step) {
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     for (const auto &[name, value] : step.environment)
@@ -506,9 +586,6 @@ QString unavailablePart(const DecommissionStep &step) {
     default:
         break;
     }
-    using V = config::StepValidation::Kind;
-    if (step.validation.kind == V::ZeroTraffic || step.validation.kind == V::Query)
-        return u"validation "_s + config::validationKindName(step.validation.kind);
     return {};
 }
 
@@ -559,6 +636,10 @@ void runValidation(QObject *context, const DecommissionStep &step, const StepCon
                 return {};
             return u"has %1 sessions and %2 queued"_s.arg(load.sessions).arg(load.queued);
         });
+        return;
+    case V::ZeroTraffic:
+    case V::Query:
+        promqlValidation(context, step, ctx, std::move(done));
         return;
     case V::Command:
         runCommand(context, step.validation.argv, environmentOf(step), step.workingDirectory,

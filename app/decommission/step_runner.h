@@ -14,6 +14,7 @@
 #include <QString>
 
 #include <functional>
+#include <optional>
 
 namespace cutover::decommission {
 
@@ -29,6 +30,9 @@ struct StepContext {
     // The weights the last stage intends (100% OTel): what each LB's configured ("initial")
     // weights must equal before legacy servers go, or a reload puts traffic back on them.
     QMap<QString, int> intendedWeights;
+    // For the PromQL validations: where to ask, and the environment's {{selector}}.
+    std::optional<config::HttpEndpoint> prometheus;
+    config::Environment environment;
 };
 
 // The step's action. HAProxy actions are verified by reading the servers' state back.

@@ -134,6 +134,7 @@ private Q_SLOTS:
     void rollbackBeforePointOfNoReturnRestoresReady();
     void wholeDecommission();
     void prometheusSnapshotIsTaken();
+    void promqlValidations();
 
 private:
     // A store whose environment has completed the cutover (100% held past its hold), the 100%
@@ -436,6 +437,53 @@ void TestEngineDecommission::prometheusSnapshotIsTaken() {
                    u"/prometheus/data/snapshots"_s);
     QVERIFY2(snapshots.exists(name), qPrintable(snapshots.filePath(name)));
     QDir(snapshots.filePath(name)).removeRecursively();
+}
+
+void TestEngineDecommission::promqlValidations() {
+    decommission::StepContext ctx;
+    ctx.prometheus = m_plan->prometheus;
+    ctx.environment = *m_plan->environment(kEnv);
+    auto validate = [&](config::StepValidation v) {
+        config::DecommissionStep step;
+        step.action = config::DecommissionStep::Action::Manual;
+        step.validation = v;
+        std::optional<decommission::StepResult> result;
+        decommission::runValidation(this, step, ctx,
+                                    [&](const decommission::StepResult &r) { result = r; });
+        if (!QTest::qWaitFor([&] { return result.has_value(); }, 20'000))
+            return decommission::StepResult{false, u"no answer"_s, {}};
+        return *result;
+    };
+    using K = config::StepValidation::Kind;
+    config::StepValidation zero;
+    zero.kind = K::ZeroTraffic;
+    zero.window = config::Duration::seconds(30);
+    // decommission_backend carries no traffic; the lab's own backend does.
+    zero.query = u"sum(rate(haproxy_server_http_responses_total{proxy=\"decommission_backend\","
+                 u"{{selector}}}[5s])) or vector(0)"_s;
+    auto r = validate(zero);
+    QVERIFY2(r.ok, qPrintable(r.error));
+    zero.query = u"sum(rate(haproxy_server_http_responses_total{proxy=\"telemetry_backend\","
+                 u"{{selector}}}[5s]))"_s;
+    r = validate(zero);
+    QVERIFY(!r.ok);
+    QVERIFY2(r.error.startsWith(u"traffic is not zero"_s), qPrintable(r.error));
+    zero.query = u"sum(no_such_metric_anywhere)"_s;
+    r = validate(zero);
+    QVERIFY(!r.ok);
+    QVERIFY2(r.error.startsWith(u"no data"_s), qPrintable(r.error));
+
+    config::StepValidation held;
+    held.kind = K::Query;
+    held.query = u"count(up{job=~\".+\"})"_s;
+    held.condition = {config::Condition::Op::Greater, 0};
+    held.forDuration = config::Duration::seconds(3);
+    r = validate(held);
+    QVERIFY2(r.ok, qPrintable(r.error));
+    held.condition = {config::Condition::Op::Greater, 100000};
+    r = validate(held);
+    QVERIFY(!r.ok);
+    QVERIFY2(r.error.contains(u"does not hold"_s), qPrintable(r.error));
 }
 
 QTEST_MAIN(TestEngineDecommission)
