@@ -15,6 +15,7 @@
 #include <QJsonDocument>
 #include <QPointer>
 #include <QProcess>
+#include <QSaveFile>
 #include <QThreadPool>
 #include <QTimer>
 
@@ -567,6 +568,98 @@ void promqlValidation(QObject *context, const DecommissionStep &step, const Step
     });
 }
 
+// A file name for what `url` fetched: its path, with anything but letters, digits, '.', '-'
+// and '_' turned into '_' ("api/search?query=" -> "api_search_query_.json").
+QString backupName(const QString &url, int index) {
+    QString name = QUrl(url).path(QUrl::FullyDecoded) + u'_' + QUrl(url).query();
+    for (QChar &c : name) {
+        if (!c.isLetterOrNumber() && c != u'.' && c != u'-' && c != u'_')
+            c = u'_';
+    }
+    while (name.startsWith(u'_'))
+        name.remove(0, 1);
+    while (name.endsWith(u'_'))
+        name.chop(1);
+    return u"%1-%2.json"_s.arg(index + 1, 2, 10, QChar(u'0')).arg(name.left(100));
+}
+
+// GETs every URL (the plan's auth), then writes each answer whole (QSaveFile) into the output
+// folder off the caller's thread; any answer but 2xx fails the step with its URL and status.
+void httpBackup(QObject *context, const DecommissionStep &step, StepDone done) {
+    net::HttpSettings settings;
+    settings.backend = u"backup"_s;
+    settings.baseUrl = step.endpointUrl;
+    if (step.bearerToken.isSet())
+        settings.authorization = "Bearer " + step.bearerToken.value().toUtf8();
+    auto *client = new net::HttpClient(settings, context);
+    struct Fetched {
+        QList<std::pair<QString, QByteArray>> files; // name -> body
+        QStringList problems;
+        qsizetype left = 0;
+    };
+    auto fetched = std::make_shared<Fetched>();
+    fetched->left = step.urls.size();
+    const QString output = step.output;
+    auto write = [context, client, fetched, output, done] {
+        client->deleteLater();
+        if (!fetched->problems.isEmpty()) {
+            done({false, fetched->problems.join(u"; "_s), {}});
+            return;
+        }
+        QPointer<QObject> guard(context);
+        QThreadPool::globalInstance()->start([guard, fetched, output, done] {
+            StepResult result{true, {}, {}};
+            QDir().mkpath(output);
+            QJsonObject files;
+            for (const auto &[name, body] : fetched->files) {
+                QSaveFile file(QDir(output).filePath(name));
+                if (!file.open(QIODevice::WriteOnly) || file.write(body) != body.size() ||
+                    !file.commit()) {
+                    result = {false, u"%1: %2"_s.arg(file.fileName(), file.errorString()), {}};
+                    break;
+                }
+                files.insert(name, QString::fromLatin1(sha256Hex(body)));
+            }
+            if (result.ok)
+                result.details = {{u"folder"_s, output}, {u"sha256"_s, files}};
+            QMetaObject::invokeMethod(guard.data(), [guard, result, done] {
+                if (guard)
+                    done(result);
+            });
+        });
+    };
+    for (int i = 0; i < step.urls.size(); ++i) {
+        net::HttpRequestSpec spec;
+        spec.url = client->resolve(step.urls.at(i));
+        net::CallOptions options;
+        options.deadline = std::chrono::minutes(2);
+        options.idempotent = true;
+        options.retry = net::RetryPolicy::attempts(3, std::chrono::milliseconds(200));
+        const QString where = net::HttpClient::displayUrl(spec.url);
+        const QString name = backupName(step.urls.at(i), i);
+        client
+            ->send<QByteArray>(spec, options,
+                               [where](const net::HttpResponse &r) -> net::Result<QByteArray> {
+                                   if (r.status >= 200 && r.status < 300)
+                                       return r.body;
+                                   return net::Error{
+                                       net::ErrorKind::Http,
+                                       u"backup"_s,
+                                       u"%1 answered HTTP %2"_s.arg(where).arg(r.status),
+                                       r.status,
+                                       {}};
+                               })
+            ->onFinished(context, [fetched, name, write](const net::Result<QByteArray> &r) {
+                if (r.ok())
+                    fetched->files.append({name, r.value()});
+                else
+                    fetched->problems.append(r.error().toString());
+                if (--fetched->left == 0)
+                    write();
+            });
+    }
+}
+
 QProcessEnvironment environmentOf(const DecommissionStep &step) {
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     for (const auto &[name, value] : step.environment)
@@ -581,7 +674,6 @@ QProcessEnvironment environmentOf(const DecommissionStep &step) {
 QString unavailablePart(const DecommissionStep &step) {
     switch (step.action) {
     case Action::ExportMetrics:
-    case Action::HttpBackup:
         return config::actionName(step.action);
     default:
         break;
@@ -612,6 +704,9 @@ void runAction(QObject *context, const DecommissionStep &step, const StepContext
         return;
     case Action::PrometheusSnapshot:
         prometheusSnapshot(context, step, std::move(done));
+        return;
+    case Action::HttpBackup:
+        httpBackup(context, step, std::move(done));
         return;
     default:
         break;

@@ -11,6 +11,7 @@
 #include "app/decommission/decommission_ledger.h"
 #include "tests/support/engine_test_support.h"
 
+#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
@@ -135,6 +136,7 @@ private Q_SLOTS:
     void wholeDecommission();
     void prometheusSnapshotIsTaken();
     void promqlValidations();
+    void httpBackupWritesEachAnswer();
 
 private:
     // A store whose environment has completed the cutover (100% held past its hold), the 100%
@@ -484,6 +486,41 @@ void TestEngineDecommission::promqlValidations() {
     r = validate(held);
     QVERIFY(!r.ok);
     QVERIFY2(r.error.contains(u"does not hold"_s), qPrintable(r.error));
+}
+
+void TestEngineDecommission::httpBackupWritesEachAnswer() {
+    // The seed's "backup dashboards", against the lab's Prometheus as the HTTP API.
+    config::DecommissionStep step;
+    step.action = config::DecommissionStep::Action::HttpBackup;
+    step.endpointUrl = m_plan->prometheus.url;
+    step.urls = {u"api/v1/status/buildinfo"_s, u"api/v1/label/job/values"_s};
+    step.output = m_dir.filePath(u"backup"_s);
+    auto run = [&] {
+        std::optional<decommission::StepResult> result;
+        decommission::runAction(this, step, {},
+                                [&](const decommission::StepResult &r) { result = r; });
+        if (!QTest::qWaitFor([&] { return result.has_value(); }, 30'000))
+            return decommission::StepResult{false, u"no answer"_s, {}};
+        return *result;
+    };
+    auto result = run();
+    QVERIFY2(result.ok, qPrintable(result.error));
+    const QJsonObject hashes = result.details.value(u"sha256"_s).toObject();
+    QCOMPARE(hashes.size(), 2);
+    for (auto it = hashes.begin(); it != hashes.end(); ++it) {
+        const QByteArray body = readFile(QDir(step.output).filePath(it.key()));
+        QVERIFY2(body.contains("\"status\":\"success\""), qPrintable(it.key()));
+        QCOMPARE(it.value().toString(),
+                 QString::fromLatin1(
+                     QCryptographicHash::hash(body, QCryptographicHash::Sha256).toHex()));
+    }
+    QVERIFY(hashes.contains(u"01-api_v1_status_buildinfo.json"_s));
+
+    step.urls = {u"api/v1/no_such_endpoint"_s};
+    result = run();
+    QVERIFY(!result.ok);
+    QVERIFY2(result.error.contains(u"api/v1/no_such_endpoint answered HTTP 404"_s),
+             qPrintable(result.error));
 }
 
 QTEST_MAIN(TestEngineDecommission)
