@@ -236,9 +236,14 @@ void SchemaReader::readStepAction(MapReader &map, DecommissionStep &step, const 
         }
         optionalDuration(map, "range", step.range, {Duration::minutes(1), Duration::days(3650)});
         optionalDuration(map, "step", step.step, {Duration::seconds(1), Duration::days(1)});
-        if (auto n = map.required("output", u"the file to write (.json.gz)"_s)) {
-            if (auto out = yaml::readString(d, *n, map.pathOf("output")))
+        if (auto n = map.required("output", u"the archive to write (.tar.gz)"_s)) {
+            if (auto out = yaml::readString(d, *n, map.pathOf("output"))) {
+                if (!out->endsWith(u".tar.gz"_s) && !out->endsWith(u".tgz"_s))
+                    d.error(n->Mark(), map.pathOf("output"),
+                            u"expected a file name ending in .tar.gz or .tgz (one JSON file per "
+                            u"query inside), found '%1'"_s.arg(*out));
                 step.output = resolvePath(*out);
+            }
         }
         break;
     }

@@ -9,6 +9,7 @@
 #include "app/backends/haproxy_runtime_client.h"
 #include "app/cutover/phase.h"
 #include "app/decommission/decommission_ledger.h"
+#include "app/store/evidence_archive.h"
 #include "tests/support/engine_test_support.h"
 
 #include <QCryptographicHash>
@@ -137,6 +138,7 @@ private Q_SLOTS:
     void prometheusSnapshotIsTaken();
     void promqlValidations();
     void httpBackupWritesEachAnswer();
+    void exportMetricsInChunks();
 
 private:
     // A store whose environment has completed the cutover (100% held past its hold), the 100%
@@ -521,6 +523,43 @@ void TestEngineDecommission::httpBackupWritesEachAnswer() {
     QVERIFY(!result.ok);
     QVERIFY2(result.error.contains(u"api/v1/no_such_endpoint answered HTTP 404"_s),
              qPrintable(result.error));
+}
+
+void TestEngineDecommission::exportMetricsInChunks() {
+    // 20 h at 5 s is 14,400 points a series: more than Prometheus' 11,000, so two requests.
+    config::DecommissionStep step;
+    step.action = config::DecommissionStep::Action::ExportMetrics;
+    step.endpointUrl = m_plan->prometheus.url;
+    step.queries = {
+        {u"up"_s, u"up{{{selector}}}"_s},
+        {u"responses"_s, u"sum(rate(haproxy_server_http_responses_total{{{selector}}}[5s]))"_s}};
+    step.range = config::Duration::hours(20);
+    step.step = config::Duration::seconds(5);
+    step.output = m_dir.filePath(u"export/legacy_metrics_final.tar.gz"_s);
+    decommission::StepContext ctx;
+    ctx.environment = *m_plan->environment(kEnv);
+    std::optional<decommission::StepResult> result;
+    decommission::runAction(this, step, ctx,
+                            [&](const decommission::StepResult &r) { result = r; });
+    QTRY_VERIFY_WITH_TIMEOUT(result.has_value(), 60'000);
+    QVERIFY2(result->ok, qPrintable(result->error));
+    const QJsonObject queries = result->details.value(u"queries"_s).toObject();
+    QCOMPARE(queries.value(u"up"_s).toObject().value(u"requests"_s).toInt(), 2);
+    QVERIFY(queries.value(u"up"_s).toObject().value(u"points"_s).toDouble() > 0);
+    QCOMPARE(
+        result->details.value(u"sha256"_s).toString(),
+        QString::fromLatin1(
+            QCryptographicHash::hash(readFile(step.output), QCryptographicHash::Sha256).toHex()));
+    const auto files = store::readEvidenceArchive(step.output);
+    QVERIFY(files);
+    QCOMPARE(files.value().size(), 2);
+    QJsonObject up;
+    for (const auto &file : files.value()) {
+        if (file.name == u"up.json"_s)
+            up = QJsonDocument::fromJson(file.data).object();
+    }
+    QCOMPARE(up.value(u"query"_s).toString(), u"up{env=\"lab\"}"_s);
+    QVERIFY(!up.value(u"series"_s).toArray().isEmpty());
 }
 
 QTEST_MAIN(TestEngineDecommission)
