@@ -305,24 +305,39 @@ QByteArray sha256Hex(const QByteArray &bytes) {
     return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex();
 }
 
-// An argv run without a shell, with a deadline; its output is hashed and its tail kept.
+// The output kept in the audit log, with every secret the step passed replaced by its
+// variable's name (a command may echo its token).
+QString redacted(const QByteArray &output,
+                 const QList<std::pair<QString, config::Secret>> &secrets) {
+    QString text = QString::fromUtf8(output.right(kOutputKept));
+    for (const auto &[name, secret] : secrets) {
+        if (secret.value().size() >= 4)
+            text.replace(secret.value(), secret.redacted());
+    }
+    return text;
+}
+
+// An argv run without a shell, with a deadline; its output is hashed and its tail kept. Only the
+// program is recorded, not its arguments: the plan may have expanded a variable into them.
 void runCommand(QObject *context, const QStringList &argv, const QProcessEnvironment &environment,
+                const QList<std::pair<QString, config::Secret>> &secrets,
                 const QString &workingDirectory, std::chrono::milliseconds timeout, StepDone done) {
     auto *process = new QProcess(context);
     auto *deadline = new QTimer(process);
     deadline->setSingleShot(true);
     auto finished = std::make_shared<bool>(false);
-    auto finish = [process, done, finished, argv](StepResult result) {
+    auto finish = [process, done, finished, argv, secrets](StepResult result) {
         if (*finished)
             return;
         *finished = true;
         const QByteArray out = process->readAllStandardOutput();
         const QByteArray err = process->readAllStandardError();
-        result.details.insert(u"argv"_s, QJsonArray::fromStringList(argv));
+        result.details.insert(u"program"_s, argv.first());
+        result.details.insert(u"arguments"_s, double(argv.size() - 1));
         result.details.insert(u"stdout_sha256"_s, QString::fromLatin1(sha256Hex(out)));
         result.details.insert(u"stderr_sha256"_s, QString::fromLatin1(sha256Hex(err)));
-        result.details.insert(u"stdout"_s, QString::fromUtf8(out.right(kOutputKept)));
-        result.details.insert(u"stderr"_s, QString::fromUtf8(err.right(kOutputKept)));
+        result.details.insert(u"stdout"_s, redacted(out, secrets));
+        result.details.insert(u"stderr"_s, redacted(err, secrets));
         process->deleteLater();
         done(result);
     };
@@ -774,8 +789,8 @@ void runAction(QObject *context, const DecommissionStep &step, const StepContext
         removeServers(context, step, ctx, std::move(done));
         return;
     case Action::Command:
-        runCommand(context, step.argv, environmentOf(step), step.workingDirectory,
-                   step.timeout.value(), std::move(done));
+        runCommand(context, step.argv, environmentOf(step), step.secretEnvironment,
+                   step.workingDirectory, step.timeout.value(), std::move(done));
         return;
     case Action::Manual:
         finishLater(context, std::move(done), {true, {}, {}});
@@ -821,8 +836,8 @@ void runValidation(QObject *context, const DecommissionStep &step, const StepCon
         promqlValidation(context, step, ctx, std::move(done));
         return;
     case V::Command:
-        runCommand(context, step.validation.argv, environmentOf(step), step.workingDirectory,
-                   step.validation.timeout.value(), std::move(done));
+        runCommand(context, step.validation.argv, environmentOf(step), step.secretEnvironment,
+                   step.workingDirectory, step.validation.timeout.value(), std::move(done));
         return;
     default:
         break;

@@ -110,11 +110,16 @@ void TestDecommissionActions::commandExitCodeAndOutput() {
              QString::fromLatin1(
                  QCryptographicHash::hash("detached\n", QCryptographicHash::Sha256).toHex()));
 
-    // The secret reaches the command's environment, never the result.
-    step.argv = {u"/bin/sh"_s, u"-c"_s, u"test \"$TOKEN\" = \"$EXPECTED\""_s};
+    QCOMPARE(result->details.value(u"program"_s).toString(), u"/bin/sh"_s);
+
+    // The secret reaches the command's environment, never the result: echoed, it is redacted,
+    // and the arguments (which the plan may have expanded) are not recorded.
+    step.argv = {u"/bin/sh"_s, u"-c"_s,
+                 u"test \"$TOKEN\" = \"$EXPECTED\" && echo \"token $TOKEN\""_s};
     step.environment = {{u"EXPECTED"_s, u"s3cr3t"_s}};
     result = runAction(this, step);
     QVERIFY(result && result->ok);
+    QCOMPARE(result->details.value(u"stdout"_s).toString(), u"token ${TOKEN}\n"_s);
     QVERIFY(!QString::fromUtf8(QJsonDocument(result->details).toJson()).contains(u"s3cr3t"_s));
 
     step.argv = {u"/nonexistent/terraform"_s};
