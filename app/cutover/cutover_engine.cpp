@@ -358,7 +358,7 @@ EnvironmentSnapshot CutoverEngine::snapshot(const QString &environment) const {
     s.rehearsal = m_options.dryRun;
     if (hasDecommission()) {
         const decommission::EnvironmentProgress progress = m_decommission.progress(environment);
-        const decommission::CostSummary cost = m_decommission.cost(environment);
+        const decommission::CostSummary cost = m_decommission.cost(progress);
         s.decommission = {true,
                           progress.doneCount(),
                           int(progress.steps.size()),

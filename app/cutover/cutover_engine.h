@@ -441,6 +441,8 @@ private:
                             std::function<void(bool ok, const QString &error)> then);
     void whenAuditApplied(qint64 seq, std::function<void()> then);
     void runAfterAudit();
+    void refuseStep(const EnvironmentRuntime &rt, const config::DecommissionStep &step,
+                    const Refusal &refusal, const QJsonObject &found, ActionDone finish);
     void failStep(EnvironmentRuntime &rt, const config::DecommissionStep &step,
                   const decommission::StepResult &result, ActionDone finish);
     void completeStep(EnvironmentRuntime &rt, const config::DecommissionStep &step,

@@ -497,14 +497,10 @@ void CutoverEngine::runDecommissionStep(const QString &environment, const QStrin
             this, step, ctx,
             [this, &rt, &step, start, finish, checked](const decommission::StepResult &r) {
                 if (!r.ok) {
-                    const Refusals refused{{RefusalCode::ServersStillServing,
-                                            {{u"step"_s, step.title}, {u"detail"_s, r.error}}}};
-                    audit(m_options.actorForAutomatic, u"automatic"_s,
-                          u"decommission_step_refused"_s, rt.env->name, step.id,
-                          refusalDetails(refused, r.details));
-                    ActionOutcome answer;
-                    answer.addRefusals(refused);
-                    finish(answer);
+                    refuseStep(rt, step,
+                               {RefusalCode::ServersStillServing,
+                                {{u"step"_s, step.title}, {u"detail"_s, r.error}}},
+                               r.details, finish);
                     return;
                 }
                 QJsonObject more = checked;
@@ -527,14 +523,9 @@ void CutoverEngine::runDecommissionStep(const QString &environment, const QStrin
                                          ? m_decommission.progress(rt.env->name).permanenceEvidence
                                          : request.permanenceEvidence.trimmed();
                 if (said.isEmpty()) {
-                    const Refusals refused{
-                        {RefusalCode::WeightsNotPermanent, {{u"detail"_s, r.error}}}};
-                    audit(m_options.actorForAutomatic, u"automatic"_s,
-                          u"decommission_step_refused"_s, rt.env->name, step.id,
-                          refusalDetails(refused, r.details));
-                    ActionOutcome answer;
-                    answer.addRefusals(refused);
-                    finish(answer);
+                    refuseStep(rt, step,
+                               {RefusalCode::WeightsNotPermanent, {{u"detail"_s, r.error}}},
+                               r.details, finish);
                     return;
                 }
                 // The operator says the LBs keep a server-state-file: recorded with the step.
@@ -542,6 +533,18 @@ void CutoverEngine::runDecommissionStep(const QString &environment, const QStrin
             }
             afterPermanence(checked);
         });
+}
+
+void CutoverEngine::refuseStep(const EnvironmentRuntime &rt, const config::DecommissionStep &step,
+                               const Refusal &refusal, const QJsonObject &found,
+                               ActionDone finish) {
+    // A precondition HAProxy answered: refused (nothing recorded as started), with its numbers.
+    const Refusals refused{refusal};
+    audit(m_options.actorForAutomatic, u"automatic"_s, u"decommission_step_refused"_s, rt.env->name,
+          step.id, refusalDetails(refused, found));
+    ActionOutcome answer;
+    answer.addRefusals(refused);
+    finish(answer);
 }
 
 void CutoverEngine::failStep(EnvironmentRuntime &rt, const config::DecommissionStep &step,

@@ -198,7 +198,7 @@ EnvironmentProgress DecommissionLedger::progress(const QString &environment) con
     return out;
 }
 
-CostSummary DecommissionLedger::cost(const QString &environment) const {
+CostSummary DecommissionLedger::cost(const EnvironmentProgress &progress) const {
     CostSummary cost;
     if (!m_config)
         return cost;
@@ -206,7 +206,6 @@ CostSummary DecommissionLedger::cost(const QString &environment) const {
     cost.baselinePerMonth = m_config->baselineCostPerMonth;
     cost.targetLowPercent = m_config->targetLowPercent;
     cost.targetHighPercent = m_config->targetHighPercent;
-    const EnvironmentProgress progress = this->progress(environment);
     QSet<QString> planned;
     for (const StepProgress &s : progress.steps) {
         for (const QString &id : s.step->retires) {

@@ -125,7 +125,8 @@ public:
     // The steps' states as of `now` (a wait that has run out stays Waiting until its final
     // validation is recorded: only a verified step is done).
     EnvironmentProgress progress(const QString &environment) const;
-    CostSummary cost(const QString &environment) const;
+    CostSummary cost(const QString &environment) const { return cost(progress(environment)); }
+    CostSummary cost(const EnvironmentProgress &progress) const;
 
 private:
     struct Record {

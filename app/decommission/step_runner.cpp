@@ -1,5 +1,6 @@
 #include "app/decommission/step_runner.h"
 
+#include "app/backends/haproxy_reply_parser.h"
 #include "app/backends/haproxy_runtime_client.h"
 #include "app/backends/prometheus_client.h"
 #include "app/config/plan_loader.h"
@@ -41,6 +42,12 @@ constexpr qsizetype kOutputKept = 4096;
 
 void finishLater(QObject *context, StepDone done, StepResult result) {
     QTimer::singleShot(0, context, [done = std::move(done), result] { done(result); });
+}
+
+// Every LB's findings as one answer: done when nothing was found wrong, else the problems.
+StepResult fromLoadBalancers(const QString &key, const QJsonObject &perLb,
+                             const QStringList &problems, const QString &separator = u"; "_s) {
+    return {problems.isEmpty(), problems.join(separator), {{key, perLb}}};
 }
 
 // Calls every LB of the environment at once; `all` gets each LB's result in the plan's order.
@@ -120,8 +127,6 @@ void setStates(QObject *context, const DecommissionStep &step, const StepContext
             return client.execute(commands);
         },
         [done, targets, action = step.action, word](const auto &results) {
-            StepResult out;
-            out.ok = true;
             QStringList problems;
             QJsonObject perLb;
             for (const auto &[lb, result] : results) {
@@ -138,12 +143,16 @@ void setStates(QObject *context, const DecommissionStep &step, const StepContext
                         problems.append(u"%1: %2: %3"_s.arg(lb.name, targets.at(i), reply));
                 }
                 // The read-back: what HAProxy now holds for each target.
+                const auto rows =
+                    backends::haproxy::parseServersState(replies.value(targets.size()), lb.name);
+                if (!rows.ok()) {
+                    problems.append(rows.error().toString());
+                    continue;
+                }
                 QHash<QString, int> admin;
-                for (const QString &line : replies.value(targets.size())) {
-                    const QStringList f = line.split(u' ', Qt::SkipEmptyParts);
-                    // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state …
-                    if (f.size() > 6 && !line.startsWith(u'#') && f.at(1) == lb.backend)
-                        admin.insert(f.at(3), f.at(6).toInt());
+                for (const backends::ServerStateRow &row : rows.value()) {
+                    if (row.backend == lb.backend)
+                        admin.insert(row.server, row.adminState);
                 }
                 for (const QString &server : targets) {
                     if (!admin.contains(server)) {
@@ -157,12 +166,7 @@ void setStates(QObject *context, const DecommissionStep &step, const StepContext
                 }
                 perLb.insert(lb.name, states);
             }
-            out.details.insert(u"load_balancers"_s, perLb);
-            if (!problems.isEmpty()) {
-                out.ok = false;
-                out.error = problems.join(u"; "_s);
-            }
-            done(out);
+            done(fromLoadBalancers(u"load_balancers"_s, perLb, problems));
         });
 }
 
@@ -184,8 +188,6 @@ void readLoad(QObject *context, const DecommissionStep &step, const StepContext 
             return client.showStat();
         },
         [done, judge, targets](const auto &results) {
-            StepResult out;
-            out.ok = true;
             QStringList problems;
             QJsonObject perLb;
             for (const auto &[lb, result] : results) {
@@ -213,12 +215,7 @@ void readLoad(QObject *context, const DecommissionStep &step, const StepContext 
                 }
                 perLb.insert(lb.name, servers);
             }
-            out.details.insert(u"load_balancers"_s, perLb);
-            if (!problems.isEmpty()) {
-                out.ok = false;
-                out.error = problems.join(u"; "_s);
-            }
-            done(out);
+            done(fromLoadBalancers(u"load_balancers"_s, perLb, problems));
         });
 }
 
@@ -241,8 +238,6 @@ void removeServers(QObject *context, const DecommissionStep &step, const StepCon
                 return client.showServersState(lb.backend);
             },
             [done, targets, replies](const auto &results) {
-                StepResult out;
-                out.ok = true;
                 QStringList problems;
                 QJsonObject perLb;
                 for (const auto &[lb, result] : results) {
@@ -261,12 +256,7 @@ void removeServers(QObject *context, const DecommissionStep &step, const StepCon
                                 replies->text.value(lb.name + u'/' + row.server)));
                     }
                 }
-                out.details.insert(u"load_balancers"_s, perLb);
-                if (!problems.isEmpty()) {
-                    out.ok = false;
-                    out.error = problems.join(u"; "_s);
-                }
-                done(out);
+                done(fromLoadBalancers(u"load_balancers"_s, perLb, problems));
             });
     };
     if (replies->left == 0) {
@@ -873,8 +863,6 @@ void checkPermanence(QObject *context, const StepContext &ctx, StepDone done) {
             return client.getWeights(lb.backend, intended.keys());
         },
         [done, intended](const auto &results) {
-            StepResult out;
-            out.ok = true;
             QStringList problems;
             QJsonObject perLb;
             for (const auto &[lb, result] : results) {
@@ -898,12 +886,7 @@ void checkPermanence(QObject *context, const StepContext &ctx, StepDone done) {
                                     u"a reload; set in haproxy.cfg:\n%3"_s.arg(lb.name, lb.backend,
                                                                                lines.join(u'\n')));
             }
-            out.details.insert(u"configured_weights"_s, perLb);
-            if (!problems.isEmpty()) {
-                out.ok = false;
-                out.error = problems.join(u"\n"_s);
-            }
-            done(out);
+            done(fromLoadBalancers(u"configured_weights"_s, perLb, problems, u"\n"_s));
         });
 }
 
