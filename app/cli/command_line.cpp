@@ -140,14 +140,20 @@ const QCommandLineOption kReport(u"report"_s,
                                  u"pdf --out FILE."_s);
 const QCommandLineOption kFormat(u"format"_s, u"With --report: md (default) or pdf."_s,
                                  u"md|pdf"_s);
-const QCommandLineOption kOut(u"out"_s,
-                              u"With --report or --signoff-record: the file to write (written "
-                              u"whole or not at all)."_s,
-                              u"file"_s);
+const QCommandLineOption
+    kOut(u"out"_s,
+         u"With --report, --signoff-record or --completion-report: the file to write (written "
+         u"whole or not at all)."_s,
+         u"file"_s);
 const QCommandLineOption kSignoffRecord(u"signoff-record"_s,
                                         u"Write the executive sign-off record as a PDF (needs "
                                         u"--out): every gate, every signature, the audit chain's "
                                         u"head hash."_s);
+const QCommandLineOption kCompletionReport(
+    u"completion-report"_s,
+    u"Write the cutover completion report as a PDF (needs --out): stages with dates, rollbacks "
+    u"and incidents, gates with signatures, decommission steps with evidence hashes, the cost "
+    u"analysis, exit criteria, handoff checklist, the audit chain's head hash."_s);
 
 const QCommandLineOption kServe(
     u"serve"_s,
@@ -161,9 +167,10 @@ const QCommandLineOption kListen(u"listen"_s,
 
 const QList<QCommandLineOption> &headlessCommands() {
     static const QList<QCommandLineOption> commands{
-        kCheckPlan, kPreflight,     kHashPassphrase, kVerifyAudit, kExportAudit,
-        kStatus,    kShift,         kRollback,       kTick,        kSign,
-        kReport,    kSignoffRecord, kServe,          kEvaluate,    kDecommission};
+        kCheckPlan,   kPreflight, kHashPassphrase, kVerifyAudit,
+        kExportAudit, kStatus,    kShift,          kRollback,
+        kTick,        kSign,      kReport,         kSignoffRecord,
+        kServe,       kEvaluate,  kDecommission,   kCompletionReport};
     return commands;
 }
 
@@ -221,6 +228,7 @@ CommandLine::CommandLine() {
                          kFormat,
                          kOut,
                          kSignoffRecord,
+                         kCompletionReport,
                          kServe,
                          kListen,
                          kEvaluate,
@@ -284,7 +292,8 @@ QString CommandLine::checkPlanFile() const {
 }
 
 bool CommandLine::needsGuiApplication() const {
-    return m_parser.isSet(kReport) || m_parser.isSet(kSignoffRecord);
+    return m_parser.isSet(kReport) || m_parser.isSet(kSignoffRecord) ||
+           m_parser.isSet(kCompletionReport);
 }
 
 bool CommandLine::wantsCheckPlan() const {
@@ -367,10 +376,12 @@ int CommandLine::runHeadless() const {
         }
         return evaluateCommand(*plan, evaluate, out, err);
     }
-    if (m_parser.isSet(kReport) || m_parser.isSet(kSignoffRecord)) {
+    if (m_parser.isSet(kReport) || m_parser.isSet(kSignoffRecord) ||
+        m_parser.isSet(kCompletionReport)) {
         ReportRequest report;
-        report.kind = m_parser.isSet(kSignoffRecord) ? ReportRequest::Kind::SignOffRecord
-                                                     : ReportRequest::Kind::Status;
+        report.kind = m_parser.isSet(kSignoffRecord)      ? ReportRequest::Kind::SignOffRecord
+                      : m_parser.isSet(kCompletionReport) ? ReportRequest::Kind::Completion
+                                                          : ReportRequest::Kind::Status;
         report.outFile = m_parser.value(kOut);
         report.storePath = m_parser.value(kStore);
         if (m_parser.isSet(kFormat) &&
@@ -378,8 +389,10 @@ int CommandLine::runHeadless() const {
             err << "--format expects md or pdf\n";
             return ExitUsage;
         }
-        if (report.kind == ReportRequest::Kind::SignOffRecord && report.outFile.isEmpty()) {
-            err << "--signoff-record needs --out FILE (a PDF)\n";
+        if (report.kind != ReportRequest::Kind::Status && report.outFile.isEmpty()) {
+            err << (report.kind == ReportRequest::Kind::SignOffRecord ? "--signoff-record"
+                                                                      : "--completion-report")
+                << " needs --out FILE (a PDF)\n";
             return ExitUsage;
         }
         return reportCommand(*plan, report, out, err);

@@ -15,6 +15,7 @@
 #include <QTimer>
 
 #include <cmath>
+#include <memory>
 
 using namespace Qt::StringLiterals;
 
@@ -417,6 +418,17 @@ void ControlRun::runDecommissionStep() {
     connect(m_engine.get(), &engine::CutoverEngine::decommissionProgressed, this,
             [this](const QString &, const QString &, const QString &text) {
                 m_out << text << '\n';
+                m_out.flush();
+            });
+    // A long export or backup: a line at each tenth of the way, not one per request.
+    connect(m_engine.get(), &engine::CutoverEngine::decommissionStepProgress, this,
+            [this, lastTenth = std::make_shared<qint64>(-1)](
+                const QString &, const QString &, qint64 done, qint64 total, const QString &unit) {
+                const qint64 tenth = total > 0 ? done * 10 / total : 10;
+                if (tenth == *lastTenth)
+                    return;
+                *lastTenth = tenth;
+                m_out << "  " << done << " of " << total << ' ' << unit << '\n';
                 m_out.flush();
             });
     // Only what the store recorded is reported: the answer comes after the audit entry.

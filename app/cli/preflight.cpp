@@ -9,6 +9,8 @@
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QFileInfo>
+#include <QStandardPaths>
 #include <QTimer>
 
 #include <cmath>
@@ -175,6 +177,7 @@ void Preflight::start() {
         checkLoadBalancer(lb);
     checkPrometheus();
     checkAlertmanager();
+    checkDecommission();
     m_started = true;
     flush(); // nothing to check at all finishes here
 }
@@ -343,6 +346,41 @@ void Preflight::checkAlertmanager() {
         complete(row, r.ok(),
                  r.ok() ? u"%1 active alert(s)"_s.arg(r.value().size()) : describe(r.error()));
     });
+}
+
+void Preflight::checkDecommission() {
+    // Weeks 9-12 are weeks away at a preflight: a step still to fill in, or a program this
+    // machine lacks, is worth knowing now, but does not fail the cutover's preflight.
+    const config::DecommissionConfig &d = m_plan.decommission;
+    if (!d.isSet())
+        return;
+    int notReady = 0;
+    for (const config::DecommissionStep &step : d.steps) {
+        QStringList problems;
+        if (const QStringList placeholders = step.placeholders(); !placeholders.isEmpty())
+            problems.append(u"not configured: fill in %1"_s.arg(placeholders.join(u", "_s)));
+        for (const QStringList *argv : {&step.argv, &step.validation.argv}) {
+            if (argv->isEmpty())
+                continue;
+            const QString program = argv->constFirst();
+            const bool found = program.contains(u'/')
+                                   ? QFileInfo(program).isExecutable()
+                                   : !QStandardPaths::findExecutable(program).isEmpty();
+            if (!found)
+                problems.append(u"%1 not found on this machine"_s.arg(program));
+        }
+        if (problems.isEmpty())
+            continue;
+        ++notReady;
+        complete(addRow(u"decommission"_s, u"step "_s + step.id), true, problems.join(u"; "_s),
+                 true);
+    }
+    const int steps = int(d.steps.size());
+    complete(addRow(u"decommission"_s, u"steps"_s), true,
+             notReady == 0
+                 ? u"%1 steps configured"_s.arg(steps)
+                 : u"%1 of %2 steps to finish before weeks 9-12 (above)"_s.arg(notReady).arg(steps),
+             notReady > 0);
 }
 
 int runPreflight(const config::Plan &plan, QTextStream &out, QTextStream &err) {

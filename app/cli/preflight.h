@@ -7,6 +7,7 @@
 //   PASS  lb-a          reachable            HAProxy 2.6.12-1+deb12u4, pid 4242, up 310 s
 //   WARN  lb-b          balance algorithm    balance leastconn: short requests ignore weights...
 //   FAIL  prometheus    production: trigger data_loss   bad_data: parse error at char 12...
+//   WARN  decommission  step terminate_instances     not configured: fill in <legacy-...>
 //
 // Exit code 0 only when every check passes (a warning passes), 1 otherwise.
 
@@ -50,6 +51,7 @@ private:
     void checkLoadBalancer(const config::LoadBalancer &lb);
     void checkPrometheus();
     void checkAlertmanager();
+    void checkDecommission();
 
     config::Plan m_plan;
     QTextStream &m_out;

@@ -4,6 +4,7 @@
 #include "app/cli/command_store.h"
 #include "app/config/plan_loader.h"
 #include "app/cutover/cutover_engine.h"
+#include "app/report/completion_report.h"
 #include "app/report/pdf_output.h"
 #include "app/report/status_report.h"
 #include "app/store/store.h"
@@ -81,7 +82,7 @@ void ReportRun::monitorDone() {
     if (m_monitorDone)
         return;
     m_monitorDone = true;
-    if (m_request.kind == ReportRequest::Kind::SignOffRecord) {
+    if (m_request.kind != ReportRequest::Kind::Status) {
         write();
         return;
     }
@@ -165,6 +166,25 @@ void ReportRun::write() {
         in.now = now;
         text = report::signOffRecordHtml(in);
         title = u"Sign-off record - "_s + m_plan.name;
+    } else if (m_request.kind == ReportRequest::Kind::Completion) {
+        auto verified = m_store->verifyAuditChain();
+        if (!verified) {
+            m_err << "store: " << verified.error().toString() << '\n';
+            return finish(ReportFailed);
+        }
+        auto audit = m_store->auditEntries();
+        if (!audit) {
+            m_err << "store: " << audit.error().toString() << '\n';
+            return finish(ReportFailed);
+        }
+        report::CompletionReportInputs in;
+        in.plan = &m_plan;
+        in.snapshots = snapshots;
+        in.audit = audit.value();
+        in.verification = verified.value();
+        in.now = now;
+        text = report::completionReportHtml(in);
+        title = u"Cutover completion report - "_s + m_plan.name;
     } else {
         report::ReportInputs in;
         in.plan = &m_plan;
@@ -242,7 +262,7 @@ bool parseReportFormat(const QString &text, ReportRequest::Format *format) {
 int reportCommand(const config::Plan &plan, const ReportRequest &request, QTextStream &out,
                   QTextStream &err) {
     ReportRequest effective = request;
-    if (effective.kind == ReportRequest::Kind::SignOffRecord)
+    if (effective.kind != ReportRequest::Kind::Status)
         effective.format = ReportRequest::Format::Pdf;
     ReportRun run(plan, effective, out, err);
     if (const int code = run.prepare(); code >= 0)

@@ -4,6 +4,7 @@
 //
 //   cutover-console --report [--format md|pdf] [--out FILE] [--store PATH] [--plan FILE]
 //   cutover-console --signoff-record --out FILE [--store PATH] [--plan FILE]
+//   cutover-console --completion-report --out FILE [--store PATH] [--plan FILE]
 //
 // Both start the engine as --status does (monitor on), wait for one monitor round (bounded),
 // then write. The status report also evaluates the plan's key-metric panels on Prometheus;
@@ -20,7 +21,7 @@
 namespace cutover::cli {
 
 struct ReportRequest {
-    enum class Kind { Status, SignOffRecord };
+    enum class Kind { Status, SignOffRecord, Completion };
     enum class Format { Markdown, Pdf };
     Kind kind = Kind::Status;
     Format format = Format::Markdown;

@@ -1,5 +1,7 @@
 #include "app/config/decommission_plan.h"
 
+#include <QRegularExpression>
+
 using namespace Qt::StringLiterals;
 
 namespace cutover::config {
@@ -114,22 +116,43 @@ QString evidenceName(DecommissionStep::Evidence evidence) {
     return u"none"_s;
 }
 
-namespace {
-bool isPlaceholder(const QString &argument) {
-    return argument.startsWith(u'<') && argument.endsWith(u'>');
+QStringList DecommissionStep::placeholders() const {
+    // "<backup-bucket>" alone or inside an argument ("s3://<backup-bucket>/legacy/").
+    static const QRegularExpression placeholder(u"<[^<>\\s]+>"_s);
+    QStringList found;
+    for (const QStringList *list : {&argv, &validation.argv}) {
+        for (const QString &argument : *list) {
+            for (const QRegularExpressionMatch &m : placeholder.globalMatch(argument)) {
+                if (!found.contains(m.captured()))
+                    found.append(m.captured());
+            }
+        }
+    }
+    return found;
 }
-} // namespace
+
+Duration DecommissionStep::maxRunTime() const {
+    Duration acting = Duration::minutes(5); // HAProxy, a snapshot, a manual confirmation
+    switch (action) {
+    case Action::Command:
+        acting = timeout;
+        break;
+    case Action::ArchiveFiles:
+    case Action::ExportMetrics:
+    case Action::HttpBackup:
+        acting = Duration::hours(1);
+        break;
+    default:
+        break;
+    }
+    Duration checking = Duration::minutes(2);
+    if (validation.kind == StepValidation::Kind::Command)
+        checking = validation.timeout;
+    return Duration::milliseconds(acting.ms() + checking.ms() + Duration::minutes(5).ms());
+}
 
 bool DecommissionStep::isConfigured() const {
-    for (const QString &argument : argv) {
-        if (isPlaceholder(argument))
-            return false;
-    }
-    for (const QString &argument : validation.argv) {
-        if (isPlaceholder(argument))
-            return false;
-    }
-    return true;
+    return placeholders().isEmpty();
 }
 
 const DecommissionStep *DecommissionConfig::step(const QString &id) const {

@@ -82,8 +82,13 @@ struct DecommissionStep {
     QList<QPair<QString, QString>> queries;
     Duration range = Duration::days(90);
     Duration step = Duration::minutes(5);
-    // http_backup: paths or URLs fetched into `output` (a folder).
+    // http_backup: paths or URLs fetched into `output` (a folder); then, when `eachUrl` is set,
+    // every item of the list at `eachItems` (a JSON pointer, empty: the whole answer) of each
+    // answer fills `eachUrl`'s {field} placeholders ({} for the item itself) and is fetched too:
+    // Grafana's /api/search, then /api/dashboards/uid/{uid}.
     QStringList urls;
+    QString eachItems;
+    QString eachUrl;
     // command: argv (never a shell string), extra environment (values may be secrets),
     // working directory (absolute after loading), timeout.
     QStringList argv;
@@ -106,9 +111,13 @@ struct DecommissionStep {
         return action == Action::Drain || action == Action::Maintenance ||
                action == Action::Ready || action == Action::RemoveFromLb;
     }
-    // A placeholder the plan's author must still fill in (an argv with "<…>" in it): accepted by
+    // Placeholders the plan's author must still fill in ("<…>" in an argv): accepted by
     // --check-plan, reported by --preflight, refused when run.
+    QStringList placeholders() const;
     bool isConfigured() const;
+    // How long a run may take (action, validation, margin): a start older than that, with no
+    // outcome, was cut off (a crash) and may run again; a younger one runs on another desk.
+    Duration maxRunTime() const;
 };
 
 QString phaseName(DecommissionStep::Phase phase);    // "preparation", …
@@ -123,6 +132,10 @@ struct DecommissionConfig {
     double targetHighPercent = 40;
     // The gate signed before the first step; empty: none named (the plan must then have none).
     QString approvalGate;
+    // The gates the completion report prints as the seed's "Exit Criteria" and "Handoff
+    // Checklist"; empty: none named.
+    QString exitCriteriaGate;
+    QString handoffGate;
     QList<DecommissionComponent> components;
     QList<DecommissionStep> steps; // in order; phases never go back
 

@@ -313,6 +313,12 @@ struct DriftConfig {
     enum class Policy { Alarm, Reassert };
     Duration interval = Duration::seconds(30);
     Policy policy = Policy::Alarm;
+    // Once an environment is Complete, a `systemctl reload haproxy` puts the configuration's
+    // weights back, i.e. traffic on legacy collectors that the decommission is switching off:
+    // there the engine re-asserts unless the plan says `policy_at_complete: alarm`.
+    Policy policyAtComplete = Policy::Reassert;
+
+    Policy policyFor(bool complete) const { return complete ? policyAtComplete : policy; }
 };
 
 struct Notification {

@@ -39,7 +39,7 @@ QStringList keysOf(Action action) {
     case Action::ExportMetrics:
         return {u"prometheus"_s, u"queries"_s, u"range"_s, u"step"_s, u"output"_s};
     case Action::HttpBackup:
-        return {u"endpoint"_s, u"urls"_s, u"output"_s};
+        return {u"endpoint"_s, u"urls"_s, u"each"_s, u"output"_s};
     case Action::Command:
         return {u"command"_s, u"env"_s, u"working_directory"_s, u"timeout"_s};
     case Action::Manual:
@@ -49,8 +49,8 @@ QStringList keysOf(Action action) {
 }
 
 const char *const kActionKeys[] = {
-    "targets",  "paths", "output",  "prometheus", "queries",           "range",  "step",
-    "endpoint", "urls",  "command", "env",        "working_directory", "timeout"};
+    "targets", "paths", "output",  "prometheus", "queries",           "range",  "step", "endpoint",
+    "urls",    "each",  "command", "env",        "working_directory", "timeout"};
 
 } // namespace
 
@@ -258,6 +258,32 @@ void SchemaReader::readStepAction(MapReader &map, DecommissionStep &step, const 
             if (auto urls = yaml::readStringList(d, *n, map.pathOf("urls"), false))
                 step.urls = *urls;
         }
+        if (auto n = map.optional("each")) {
+            const QString path = map.pathOf("each");
+            MapReader each(d, *n, path, {"items", "url"});
+            if (each.isMap()) {
+                if (auto items = each.optional("items")) {
+                    if (auto v = yaml::readString(d, *items, each.pathOf("items"))) {
+                        if (!v->isEmpty() && !v->startsWith(u'/'))
+                            d.error(items->Mark(), each.pathOf("items"),
+                                    u"expected a JSON pointer such as /data, found '%1'"_s.arg(*v));
+                        else
+                            step.eachItems = *v;
+                    }
+                }
+                if (auto url = each.required("url", u"the path fetched for every item, e.g. "
+                                                    u"/api/dashboards/uid/{uid}"_s)) {
+                    if (auto v = yaml::readString(d, *url, each.pathOf("url"))) {
+                        if (!v->contains(u'{') || !v->contains(u'}'))
+                            d.error(url->Mark(), each.pathOf("url"),
+                                    u"expected a path with a {field} placeholder (or {} for the "
+                                    u"item itself), found '%1'"_s.arg(*v));
+                        else
+                            step.eachUrl = *v;
+                    }
+                }
+            }
+        }
         if (auto n = map.required("output", u"the folder the files go to"_s)) {
             if (auto out = yaml::readString(d, *n, map.pathOf("output")))
                 step.output = resolvePath(*out);
@@ -303,18 +329,31 @@ void SchemaReader::readStepAction(MapReader &map, DecommissionStep &step, const 
 
 std::optional<DecommissionStep> SchemaReader::readStep(const YAML::Node &node, const QString &path,
                                                        yaml::ItemName &name, const Plan &plan) {
-    MapReader map(d, node, path, {"id",         "title",
-                                  "phase",      "action",
-                                  "validation", "wait",
-                                  "approvals",  "evidence",
-                                  "retires",    "irreversible",
-                                  "targets",    "paths",
-                                  "output",     "prometheus",
-                                  "queries",    "range",
-                                  "step",       "endpoint",
-                                  "urls",       "command",
-                                  "env",        "working_directory",
-                                  "timeout"});
+    MapReader map(d, node, path,
+                  {"id",
+                   "title",
+                   "phase",
+                   "action",
+                   "validation",
+                   "wait",
+                   "approvals",
+                   "evidence",
+                   "retires",
+                   "irreversible",
+                   "targets",
+                   "paths",
+                   "output",
+                   "prometheus",
+                   "queries",
+                   "range",
+                   "step",
+                   "endpoint",
+                   "urls",
+                   "each",
+                   "command",
+                   "env",
+                   "working_directory",
+                   "timeout"});
     if (!map.isMap())
         return std::nullopt;
     DecommissionStep step;
@@ -391,7 +430,7 @@ void SchemaReader::readDecommission(MapReader &top, Plan &plan) {
         return;
     MapReader map(d, *node, u"decommission"_s,
                   {"currency", "baseline_cost_per_month", "target_reduction", "approval_gate",
-                   "components", "steps"});
+                   "exit_criteria_gate", "handoff_gate", "components", "steps"});
     if (!map.isMap())
         return;
     DecommissionConfig &out = plan.decommission;
@@ -436,12 +475,17 @@ void SchemaReader::readDecommission(MapReader &top, Plan &plan) {
                         .arg(out.targetHighPercent));
         }
     }
-    if (auto n = map.optional("approval_gate")) {
-        if (auto id = identifier(*n, map.pathOf("approval_gate"))) {
-            out.approvalGate = *id;
-            refer(Reference::Kind::Gate, *id, *n, map.pathOf("approval_gate"));
+    auto gate = [&](const char *key, QString &into) {
+        if (auto n = map.optional(key)) {
+            if (auto id = identifier(*n, map.pathOf(key))) {
+                into = *id;
+                refer(Reference::Kind::Gate, *id, *n, map.pathOf(key));
+            }
         }
-    }
+    };
+    gate("approval_gate", out.approvalGate);
+    gate("exit_criteria_gate", out.exitCriteriaGate);
+    gate("handoff_gate", out.handoffGate);
     if (auto n = map.optional("components")) {
         const yaml::NamedList list{map.pathOf("components"), u"components"_s, false, "id",
                                    u"duplicate component id '%1' (first at %2)"_s};

@@ -221,18 +221,23 @@ void SchemaReader::readDrift(MapReader &top, Plan &plan) {
     auto node = top.optional("drift");
     if (!node)
         return;
-    MapReader map(d, *node, u"drift"_s, {"interval", "policy"});
+    MapReader map(d, *node, u"drift"_s, {"interval", "policy", "policy_at_complete"});
     optionalDuration(map, "interval", plan.drift.interval);
-    if (auto n = map.optional("policy")) {
-        const auto v = yaml::readString(d, *n, map.pathOf("policy"));
+    auto policy = [&](const char *key, DriftConfig::Policy &into) {
+        auto n = map.optional(key);
+        if (!n)
+            return;
+        const auto v = yaml::readString(d, *n, map.pathOf(key));
         if (v == u"alarm")
-            plan.drift.policy = DriftConfig::Policy::Alarm;
+            into = DriftConfig::Policy::Alarm;
         else if (v == u"reassert")
-            plan.drift.policy = DriftConfig::Policy::Reassert;
+            into = DriftConfig::Policy::Reassert;
         else if (v)
-            d.error(n->Mark(), map.pathOf("policy"),
+            d.error(n->Mark(), map.pathOf(key),
                     u"expected alarm or reassert, found %1"_s.arg(yaml::describe(*n)));
-    }
+    };
+    policy("policy", plan.drift.policy);
+    policy("policy_at_complete", plan.drift.policyAtComplete);
 }
 
 void SchemaReader::readNotifications(MapReader &top, Plan &plan) {

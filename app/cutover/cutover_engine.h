@@ -341,6 +341,9 @@ Q_SIGNALS:
     // A decommission step moved on ("running 'Drain legacy collectors'").
     void decommissionProgressed(const QString &environment, const QString &step,
                                 const QString &text);
+    // How far a long action is: `done` of `total` `unit` ("URLs fetched").
+    void decommissionStepProgress(const QString &environment, const QString &step, qint64 done,
+                                  qint64 total, const QString &unit);
 
 private:
     struct EnvironmentRuntime;
@@ -434,11 +437,14 @@ private:
     Refusals decommissionEntryRefusals(const EnvironmentRuntime &rt) const;
     decommission::StepContext stepContext(const EnvironmentRuntime &rt) const;
     // Appends a decommission entry (hashing `evidenceFile` into it on the store's thread) and
-    // calls `then` once the store committed it and the ledger has applied it.
+    // calls `then` with the entry's seq once the store committed it and the ledger has applied
+    // it.
+    using Recorded = std::function<void(bool ok, const QString &error, qint64 seq)>;
+    void checkDuringWait(EnvironmentRuntime &rt, const decommission::StepProgress &progress,
+                         const QString &key);
     void recordDecommission(const QString &actor, const QString &role, const QString &action,
                             const QString &environment, const QString &step, QJsonObject details,
-                            const QString &evidenceFile,
-                            std::function<void(bool ok, const QString &error)> then);
+                            const QString &evidenceFile, Recorded then);
     void whenAuditApplied(qint64 seq, std::function<void()> then);
     void runAfterAudit();
     void refuseStep(const EnvironmentRuntime &rt, const config::DecommissionStep &step,
@@ -533,7 +539,8 @@ private:
     QHash<QString, QDateTime> m_triggerFiredAt; // "env/trigger" -> last trigger_fired (any engine)
     // Every environment's decommission, from the audit log (whoever wrote it).
     decommission::DecommissionLedger m_decommission{&m_plan.decommission};
-    QSet<QString> m_decommissionRunning; // "environment/step" running in this engine
+    QSet<QString> m_decommissionRunning;    // "environment/step" running in this engine
+    QHash<QString, QDateTime> m_waitChecks; // "environment/step": the last check during its wait
     QList<std::pair<qint64, std::function<void()>>> m_afterAudit; // seq -> then
 };
 

@@ -11,6 +11,8 @@
 #include <QFileInfo>
 #include <QJsonArray>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 namespace cutover::engine {
@@ -170,11 +172,23 @@ Refusals CutoverEngine::decommissionRefusals(const QString &environment, const Q
         reasons.append({RefusalCode::StepNotRunnable,
                         {{u"step"_s, step->title}, {u"state"_s, stateText(p->state)}}});
         break;
-    case StepState::Running:
-        if (m_decommissionRunning.contains(stepKey(environment, stepId)))
+    case StepState::Running: {
+        if (m_decommissionRunning.contains(stepKey(environment, stepId))) {
             reasons.append({RefusalCode::StepNotRunnable,
                             {{u"step"_s, step->title}, {u"state"_s, stateText(p->state)}}});
-        break; // else interrupted (a crash): the actions are safe to run again
+            break;
+        }
+        // Started elsewhere with no outcome yet: running there, unless older than a run may
+        // take (then it was cut off, and may run again).
+        const QDateTime until = p->startedAt.addMSecs(step->maxRunTime().ms());
+        if (until > now())
+            reasons.append({RefusalCode::StepRunningElsewhere,
+                            {{u"step"_s, step->title},
+                             {u"by"_s, p->startedBy},
+                             {u"at"_s, p->startedAt},
+                             {u"until"_s, until}}});
+        break;
+    }
     case StepState::Waiting:
         if (m_decommissionRunning.contains(stepKey(environment, stepId)))
             reasons.append(
@@ -189,15 +203,9 @@ Refusals CutoverEngine::decommissionRefusals(const QString &environment, const Q
     case StepState::Ready:
         break;
     }
-    if (!step->isConfigured()) {
-        for (const QString &arg : step->argv + step->validation.argv) {
-            if (arg.startsWith(u'<') && arg.endsWith(u'>')) {
-                reasons.append({RefusalCode::StepNotConfigured,
-                                {{u"step"_s, step->title}, {u"argument"_s, arg}}});
-                break;
-            }
-        }
-    }
+    if (const QStringList placeholders = step->placeholders(); !placeholders.isEmpty())
+        reasons.append({RefusalCode::StepNotConfigured,
+                        {{u"step"_s, step->title}, {u"argument"_s, placeholders.join(u", "_s)}}});
     if (const QString part = decommission::unavailablePart(*step); !part.isEmpty())
         reasons.append(
             {RefusalCode::StepActionUnavailable, {{u"step"_s, step->title}, {u"action"_s, part}}});
@@ -296,7 +304,7 @@ void CutoverEngine::approveDecommissionStep(const QString &environment, const QS
                     }
                     recordDecommission(who.name, role, dlog::kApproved, environment, stepId,
                                        {{u"printed_name"_s, who.printedName}}, {},
-                                       [done](bool ok, const QString &error) {
+                                       [done](bool ok, const QString &error, qint64) {
                                            ActionOutcome answer;
                                            answer.ok = ok;
                                            answer.error = error;
@@ -308,8 +316,7 @@ void CutoverEngine::approveDecommissionStep(const QString &environment, const QS
 void CutoverEngine::recordDecommission(const QString &actor, const QString &role,
                                        const QString &action, const QString &environment,
                                        const QString &step, QJsonObject details,
-                                       const QString &evidenceFile,
-                                       std::function<void(bool, const QString &)> then) {
+                                       const QString &evidenceFile, Recorded then) {
     if (m_options.dryRun)
         details.insert(u"dry_run"_s, true);
     const store::AuditEvent event{actor, role, action, environment, step, details};
@@ -332,17 +339,18 @@ void CutoverEngine::recordDecommission(const QString &actor, const QString &role
         [this, then](const store::StoreResult<store::AuditEntry> &appended) {
             if (!appended) {
                 setGlobalHealth(u"store"_s, false, appended.error().toString());
-                then(false, appended.error().forPeople());
+                then(false, appended.error().forPeople(), 0);
                 return;
             }
             // Queued in the local journal (store unreachable) is not recorded: a decommission
             // never acts on a transition the shared store does not hold.
             if (appended.value().seq <= 0) {
-                then(false, tr("the store is unreachable: kept in the local journal, not done"));
+                then(false, tr("the store is unreachable: kept in the local journal, not done"), 0);
                 return;
             }
             setGlobalHealth(u"store"_s, true, {});
-            whenAuditApplied(appended.value().seq, [then] { then(true, {}); });
+            const qint64 seq = appended.value().seq;
+            whenAuditApplied(seq, [then, seq] { then(true, {}, seq); });
             pullAudit();
         });
 }
@@ -406,7 +414,10 @@ void CutoverEngine::runDecommissionStep(const QString &environment, const QStrin
         finalValidation(rt, step, who.name, role, finish);
         return;
     }
-    const decommission::StepContext ctx = stepContext(rt);
+    decommission::StepContext ctx = stepContext(rt);
+    ctx.progress = [this, environment, stepId](qint64 count, qint64 total, const QString &unit) {
+        Q_EMIT decommissionStepProgress(environment, stepId, count, total, unit);
+    };
     // Before anything is recorded: the preconditions that refuse with HAProxy's own numbers.
     auto start = [this, &rt, &step, who, role, request, ctx, finish](QJsonObject checked) {
         QJsonObject details = checked;
@@ -441,10 +452,31 @@ void CutoverEngine::runDecommissionStep(const QString &environment, const QStrin
         // nothing may happen that the log does not show.
         recordDecommission(
             who.name, role, dlog::kStarted, rt.env->name, step.id, details, evidenceFile,
-            [this, &rt, &step, who, role, ctx, details, finish](bool started, const QString &why) {
+            [this, &rt, &step, who, role, ctx, details, finish](bool started, const QString &why,
+                                                                qint64 seq) {
                 if (!started) {
                     ActionOutcome answer;
                     answer.error = tr("'%1' not started: %2").arg(step.title, why);
+                    finish(answer);
+                    return;
+                }
+                // Another desk's start came first in the log: it runs the step, this one yields
+                // (recorded, so that the log explains the second start) and does nothing.
+                const decommission::StepProgress *current =
+                    m_decommission.progress(rt.env->name).step(step.id);
+                if (current && current->startedSeq != seq) {
+                    audit(m_options.actorForAutomatic, u"automatic"_s, dlog::kYielded, rt.env->name,
+                          step.id,
+                          {{u"start_seq"_s, double(seq)},
+                           {u"running_seq"_s, double(current->startedSeq)},
+                           {u"running_by"_s, current->startedBy}});
+                    ActionOutcome answer;
+                    answer.addRefusals(
+                        {{RefusalCode::StepRunningElsewhere,
+                          {{u"step"_s, step.title},
+                           {u"by"_s, current->startedBy},
+                           {u"at"_s, current->startedAt},
+                           {u"until"_s, current->startedAt.addMSecs(step.maxRunTime().ms())}}}});
                     finish(answer);
                     return;
                 }
@@ -471,18 +503,17 @@ void CutoverEngine::runDecommissionStep(const QString &environment, const QStrin
                                 QJsonObject result{{u"action"_s, acted.details},
                                                    {u"validation"_s, validated.details}};
                                 if (!step.wait.isZero()) {
-                                    recordDecommission(m_options.actorForAutomatic, u"automatic"_s,
-                                                       dlog::kValidated, rt.env->name, step.id,
-                                                       result, {},
-                                                       [finish](bool ok, const QString &error) {
-                                                           ActionOutcome answer;
-                                                           answer.ok = ok;
-                                                           answer.error = error;
-                                                           finish(answer);
-                                                       });
+                                    recordDecommission(
+                                        m_options.actorForAutomatic, u"automatic"_s,
+                                        dlog::kValidated, rt.env->name, step.id, result, {},
+                                        [finish](bool ok, const QString &error, qint64) {
+                                            ActionOutcome answer;
+                                            answer.ok = ok;
+                                            answer.error = error;
+                                            finish(answer);
+                                        });
                                     return;
                                 }
-                                result.insert(u"evidence"_s, details.value(u"evidence"_s));
                                 completeStep(rt, step, result, finish);
                             });
                     });
@@ -552,7 +583,7 @@ void CutoverEngine::failStep(EnvironmentRuntime &rt, const config::DecommissionS
     QJsonObject details = result.details;
     details.insert(u"error"_s, result.error);
     recordDecommission(m_options.actorForAutomatic, u"automatic"_s, dlog::kFailed, rt.env->name,
-                       step.id, details, {}, [step, result, finish](bool, const QString &) {
+                       step.id, details, {}, [step, result, finish](bool, const QString &, qint64) {
                            ActionOutcome answer;
                            answer.error = tr("'%1' failed: %2").arg(step.title, result.error);
                            finish(answer);
@@ -563,7 +594,7 @@ void CutoverEngine::completeStep(EnvironmentRuntime &rt, const config::Decommiss
                                  QJsonObject result, ActionDone finish) {
     result.insert(u"retires"_s, QJsonArray::fromStringList(step.retires));
     recordDecommission(m_options.actorForAutomatic, u"automatic"_s, dlog::kDone, rt.env->name,
-                       step.id, result, {}, [finish](bool ok, const QString &error) {
+                       step.id, result, {}, [finish](bool ok, const QString &error, qint64) {
                            ActionOutcome answer;
                            answer.ok = ok;
                            answer.error = error;
@@ -593,21 +624,55 @@ void CutoverEngine::finalValidation(EnvironmentRuntime &rt, const config::Decomm
 }
 
 void CutoverEngine::completeWaits() {
-    // A wait that ran out is judged by whoever decides (the controller, or a lone desk).
+    // Waits are judged by whoever decides (the controller, or a lone desk).
     if (!decides() || !hasDecommission())
         return;
     for (auto &rt : m_environments) {
         for (const auto &p : m_decommission.progress(rt->env->name).steps) {
             const QString key = stepKey(rt->env->name, p.step->id);
-            if (p.state != StepState::Waiting || p.waitUntil > now() ||
-                m_decommissionRunning.contains(key))
+            if (p.state != StepState::Waiting || m_decommissionRunning.contains(key))
                 continue;
-            m_decommissionRunning.insert(key);
-            finalValidation(
-                *rt, *p.step, m_options.actorForAutomatic, u"automatic"_s,
-                [this, key](const ActionOutcome &) { m_decommissionRunning.remove(key); });
+            if (p.waitUntil <= now()) {
+                m_decommissionRunning.insert(key);
+                m_waitChecks.remove(key);
+                finalValidation(
+                    *rt, *p.step, m_options.actorForAutomatic, u"automatic"_s,
+                    [this, key](const ActionOutcome &) { m_decommissionRunning.remove(key); });
+                continue;
+            }
+            checkDuringWait(*rt, p, key);
         }
     }
+}
+
+void CutoverEngine::checkDuringWait(EnvironmentRuntime &rt, const decommission::StepProgress &p,
+                                    const QString &key) {
+    // "Wait 24 h" means the validation holds for 24 h, not that it holds twice: it is checked
+    // every twelfth of the wait (1 s to 5 min apart), and a lapse fails the step at once.
+    if (p.step->validation.kind == config::StepValidation::Kind::None)
+        return;
+    const qint64 every = std::clamp<qint64>(p.step->wait.ms() / 12, 1'000, 300'000);
+    const QDateTime last = m_waitChecks.value(key, p.validatedAt);
+    if (last.addMSecs(every) > now())
+        return;
+    m_waitChecks.insert(key, now());
+    m_decommissionRunning.insert(key);
+    const config::DecommissionStep *step = p.step;
+    EnvironmentRuntime *runtime = &rt;
+    decommission::runValidation(
+        this, *step, stepContext(rt), [this, key, step, runtime](decommission::StepResult checked) {
+            m_decommissionRunning.remove(key);
+            const decommission::StepProgress *current =
+                m_decommission.progress(runtime->env->name).step(step->id);
+            if (checked.ok || !current || current->state != StepState::Waiting)
+                return;
+            m_waitChecks.remove(key);
+            checked.error = tr("the validation stopped holding during the wait (%1 left): %2")
+                                .arg(formatSpan(now().msecsTo(current->waitUntil)), checked.error);
+            m_decommissionRunning.insert(key);
+            failStep(*runtime, *step, checked,
+                     [this, key](const ActionOutcome &) { m_decommissionRunning.remove(key); });
+        });
 }
 
 void CutoverEngine::restoreLegacyServers(EnvironmentRuntime &rt, const QString &actor) {

@@ -627,8 +627,16 @@ void CutoverEngine::checkDrift(EnvironmentRuntime &rt) {
     // Read back even while a shift runs (the LBs' health matters most then); only the
     // comparison waits until the weights are meant to be stable.
     rt.lastDriftAt = now();
-    const QMap<QString, int> intendedWeights = weightsOf(rt.state);
+    QMap<QString, int> intendedWeights = weightsOf(rt.state);
     QStringList servers = m_plan.pools.legacy + m_plan.pools.otel;
+    // Servers the decommission deleted are gone from HAProxy: asking for their weight would make
+    // every read fail ("No such server") and show healthy LBs as down.
+    if (hasDecommission()) {
+        for (const QString &removed : m_decommission.progress(rt.env->name).serversRemoved()) {
+            servers.removeAll(removed);
+            intendedWeights.remove(removed);
+        }
+    }
     const QString environment = rt.env->name;
     ++rt.pendingQueries;
     rt.fleet->readWeights(servers)->onFinished(this, [this, environment, intendedWeights](
@@ -694,7 +702,9 @@ void CutoverEngine::checkDrift(EnvironmentRuntime &rt) {
                             "otherwise: not re-asserted (a rollback that was not recorded?)"));
             return;
         }
-        if (m_plan.drift.policy == config::DriftConfig::Policy::Reassert && !m_options.dryRun) {
+        if (m_plan.drift.policyFor(r.phase() == Phase::Complete) ==
+                config::DriftConfig::Policy::Reassert &&
+            !m_options.dryRun) {
             auto *reply = r.fleet->apply(intendedWeights,
                                          backends::ApplyOptions::forRollback(m_plan.rollback));
             reply->onFinished(

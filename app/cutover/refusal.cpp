@@ -197,8 +197,7 @@ QString Refusal::text() const {
     case RefusalCode::StepNotRunnable:
         return tr("'%1' is %2").arg(a("step"), a("state"));
     case RefusalCode::StepNotConfigured:
-        return tr("'%1' is not configured: its command still has the placeholder %2")
-            .arg(a("step"), a("argument"));
+        return tr("'%1' is not configured: fill in %2 in the plan").arg(a("step"), a("argument"));
     case RefusalCode::StepActionUnavailable:
         return tr("'%1': the %2 action is not available in this version; do it by hand and "
                   "record it as a manual step")
@@ -214,6 +213,10 @@ QString Refusal::text() const {
         return tr("'%1' is waiting: %2 left (until %3)")
             .arg(a("step"), formatSpan(args.value(u"left_ms"_s).toLongLong()),
                  utc(args.value(u"until"_s)));
+    case RefusalCode::StepRunningElsewhere:
+        return tr("'%1' is running: started %2 by %3 (on another desk or process); if that run "
+                  "was cut off, it may run again after %4")
+            .arg(a("step"), utc(args.value(u"at"_s)), a("by"), utc(args.value(u"until"_s)));
     case RefusalCode::ServersStillServing:
         return tr("'%1' removes only servers in maintenance with no session and an empty queue: "
                   "%2")
@@ -289,6 +292,7 @@ QString Refusal::codeName(RefusalCode code) {
         CUTOVER_REFUSAL_NAME(StepConfirmationMismatch, "step_confirmation_mismatch")
         CUTOVER_REFUSAL_NAME(StepEvidenceMissing, "step_evidence_missing")
         CUTOVER_REFUSAL_NAME(StepWaitLeft, "step_wait_left")
+        CUTOVER_REFUSAL_NAME(StepRunningElsewhere, "step_running_elsewhere")
         CUTOVER_REFUSAL_NAME(ServersStillServing, "servers_still_serving")
         CUTOVER_REFUSAL_NAME(WeightsNotPermanent, "weights_not_permanent")
         CUTOVER_REFUSAL_NAME(UnknownStep, "unknown_step")

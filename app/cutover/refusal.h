@@ -65,6 +65,7 @@ enum class RefusalCode {
     StepConfirmationMismatch, // expected, typed
     StepEvidenceMissing,      // step, evidence
     StepWaitLeft,             // step, left_ms, until
+    StepRunningElsewhere,     // step, by, at, until (another desk runs it)
     ServersStillServing,      // step, detail (per LB: status, sessions, queue)
     WeightsNotPermanent,      // detail (per LB: the haproxy.cfg lines a reload needs)
     // the request

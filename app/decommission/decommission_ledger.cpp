@@ -94,6 +94,20 @@ QStringList EnvironmentProgress::serversOutOfService() const {
     return servers;
 }
 
+QStringList EnvironmentProgress::serversRemoved() const {
+    QStringList servers;
+    for (const StepProgress &s : steps) {
+        if (!s.startedAt.isValid() ||
+            s.step->action != config::DecommissionStep::Action::RemoveFromLb)
+            continue;
+        for (const QString &server : s.step->targets) {
+            if (!servers.contains(server))
+                servers.append(server);
+        }
+    }
+    return servers;
+}
+
 void DecommissionLedger::applyAll(const QList<store::AuditEntry> &entries) {
     for (const store::AuditEntry &entry : entries)
         apply(entry);
@@ -119,10 +133,22 @@ void DecommissionLedger::apply(const store::AuditEntry &entry) {
             return;
         r.approvals.append({entry.actor, entry.role, entry.at});
     } else if (entry.action == audit::kStarted) {
+        // Two desks may record a start of the same step at once: the first one in the log runs
+        // it, the other yields (kYielded). A start older than the step may run was cut off (a
+        // crash): a new start replaces it.
+        if (r.last == Record::Last::Started && r.startedAt.isValid() &&
+            r.startedAt.addMSecs(step->maxRunTime().ms()) > entry.at) {
+            r.contested.append(entry.seq);
+            return;
+        }
         r.startedBy = entry.actor;
         r.startedAt = entry.at;
+        r.startedSeq = entry.seq;
+        r.contested.clear();
         r.validatedAt = {};
         r.error.clear();
+        r.evidence = details.value(u"evidence"_s).toObject();
+        r.output = {};
         r.last = Record::Last::Started;
         if (const QString said = details.value(u"permanence_evidence"_s).toString();
             !said.isEmpty())
@@ -133,6 +159,8 @@ void DecommissionLedger::apply(const store::AuditEntry &entry) {
                 p.servers = step->targets;
             env.pointOfNoReturn = p;
         }
+    } else if (entry.action == audit::kYielded) {
+        r.contested.removeAll(qint64(details.value(u"start_seq"_s).toDouble()));
     } else if (entry.action == audit::kFailed) {
         r.error = details.value(u"error"_s).toString();
         r.result = details;
@@ -142,11 +170,14 @@ void DecommissionLedger::apply(const store::AuditEntry &entry) {
         r.approvals.clear();
     } else if (entry.action == audit::kValidated) {
         r.validatedAt = entry.at;
+        r.output = details.value(u"action"_s).toObject();
         r.result = details;
         r.last = Record::Last::Validated;
     } else if (entry.action == audit::kDone) {
         r.doneAt = entry.at;
-        r.evidence = details.value(u"evidence"_s).toObject();
+        // A step with a wait produced its output before the wait (in _validated).
+        if (details.contains(u"action"_s))
+            r.output = details.value(u"action"_s).toObject();
         r.result = details;
         r.last = Record::Last::Done;
     }
@@ -167,10 +198,12 @@ EnvironmentProgress DecommissionLedger::progress(const QString &environment) con
         p.approvals = r.approvals;
         p.startedBy = r.startedBy;
         p.startedAt = r.startedAt;
+        p.startedSeq = r.startedSeq;
         p.validatedAt = r.validatedAt;
         p.doneAt = r.doneAt;
         p.error = r.error;
         p.evidence = r.evidence;
+        p.output = r.output;
         p.result = r.result;
         switch (r.last) {
         case Record::Last::Done:

@@ -30,6 +30,8 @@ inline const QString kFailed = QStringLiteral("decommission_step_failed");
 inline const QString kValidated = QStringLiteral("decommission_step_validated");
 inline const QString kDone = QStringLiteral("decommission_step_done");
 inline const QString kReset = QStringLiteral("decommission_reset");
+// A desk whose start lost to another desk's earlier one: it did nothing.
+inline const QString kYielded = QStringLiteral("decommission_step_yielded");
 } // namespace audit
 
 struct Approval {
@@ -55,12 +57,18 @@ struct StepProgress {
     QList<Approval> approvals; // since the last run or reset
     QString startedBy;
     QDateTime startedAt;
+    qint64 startedSeq = 0; // the audit entry of the start that runs the step
     QDateTime validatedAt;
     QDateTime waitUntil; // Waiting: validatedAt + the step's wait
     QDateTime doneAt;
-    QString error;        // Failed
-    QJsonObject evidence; // Done: what was attached and produced, with hashes
-    QJsonObject result;   // the last outcome's details (output, per-LB results)
+    QString error; // Failed
+    // What the operator attached when the step last started (note, URL, or file with its
+    // SHA-256 as the store recorded it).
+    QJsonObject evidence;
+    // What the action produced on its last run (archive and its SHA-256, snapshot name,
+    // export files, command output hashes, per-LB results).
+    QJsonObject output;
+    QJsonObject result; // the last outcome's details (validation, error)
 
     // Roles of step->approvals that no approval covers yet, and whether the distinct-people rule
     // of an irreversible step is met.
@@ -92,6 +100,9 @@ struct EnvironmentProgress {
     // The legacy servers drained, in maintenance or removed by a done or started step: what a
     // rollback before the point of no return sets back to ready.
     QStringList serversOutOfService() const;
+    // The servers a removal deleted, or may have deleted (started): HAProxy no longer knows them,
+    // so nothing reads or sets their weights any more.
+    QStringList serversRemoved() const;
 };
 
 // The realized saving: the retired components' cost, against the baseline.
@@ -133,10 +144,13 @@ private:
         QList<Approval> approvals;
         QString startedBy;
         QDateTime startedAt;
+        qint64 startedSeq = 0;
+        QList<qint64> contested; // later starts of desks that must yield
         QDateTime validatedAt;
         QDateTime doneAt;
         QString error;
         QJsonObject evidence;
+        QJsonObject output;
         QJsonObject result;
         enum class Last { None, Started, Failed, Validated, Done } last = Last::None;
     };

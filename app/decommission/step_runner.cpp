@@ -16,10 +16,12 @@
 #include <QJsonDocument>
 #include <QPointer>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSaveFile>
 #include <QThreadPool>
 #include <QTimer>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -588,35 +590,164 @@ QString backupName(const QString &url, int index) {
     return u"%1-%2.json"_s.arg(index + 1, 2, 10, QChar(u'0')).arg(name.left(100));
 }
 
-// GETs every URL (the plan's auth), then writes each answer whole (QSaveFile) into the output
-// folder off the caller's thread; any answer but 2xx fails the step with its URL and status.
-void httpBackup(QObject *context, const DecommissionStep &step, StepDone done) {
+struct Backup {
+    QList<std::pair<QString, QByteArray>> files; // name -> body
+    QStringList problems;
+    qint64 fetched = 0;
+    qint64 total = 0;
+};
+using Progress = std::function<void(qint64, qint64, const QString &)>;
+
+// GETs every (url, file name) with `client`, adds the answers to `backup`, then calls `then` on
+// the context's thread. Any answer but 2xx is a problem naming its URL and status.
+void fetchInto(QObject *context, net::HttpClient *client,
+               const QList<std::pair<QString, QString>> &urls, std::shared_ptr<Backup> backup,
+               const Progress &progress, std::function<void()> then) {
+    if (urls.isEmpty()) {
+        then();
+        return;
+    }
+    auto left = std::make_shared<qsizetype>(urls.size());
+    for (const auto &[url, name] : urls) {
+        net::HttpRequestSpec spec;
+        spec.url = client->resolve(url);
+        net::CallOptions options;
+        options.deadline = std::chrono::minutes(2);
+        options.idempotent = true;
+        options.retry = net::RetryPolicy::attempts(3, std::chrono::milliseconds(200));
+        const QString where = net::HttpClient::displayUrl(spec.url);
+        client
+            ->send<QByteArray>(spec, options,
+                               [where](const net::HttpResponse &r) -> net::Result<QByteArray> {
+                                   if (r.status >= 200 && r.status < 300)
+                                       return r.body;
+                                   return net::Error{
+                                       net::ErrorKind::Http,
+                                       u"backup"_s,
+                                       u"%1 answered HTTP %2"_s.arg(where).arg(r.status),
+                                       r.status,
+                                       {}};
+                               })
+            ->onFinished(context,
+                         [backup, name, left, progress, then](const net::Result<QByteArray> &r) {
+                             if (r.ok())
+                                 backup->files.append({name, r.value()});
+                             else
+                                 backup->problems.append(r.error().toString());
+                             ++backup->fetched;
+                             if (progress)
+                                 progress(backup->fetched, backup->total, u"URLs fetched"_s);
+                             if (--*left == 0)
+                                 then();
+                         });
+    }
+}
+
+// The value at a JSON pointer (RFC 6901: "/data/0/uid"; "~1" is "/", "~0" is "~"). Written
+// here because QJsonDocument has no pointer lookup; nullopt when a part does not exist.
+std::optional<QJsonValue> atPointer(const QJsonValue &root, const QString &pointer) {
+    QJsonValue value = root;
+    if (pointer.isEmpty())
+        return value;
+    const QStringList parts = pointer.mid(1).split(u'/');
+    for (QString part : parts) {
+        part.replace(u"~1"_s, u"/"_s).replace(u"~0"_s, u"~"_s);
+        if (value.isObject() && value.toObject().contains(part)) {
+            value = value.toObject().value(part);
+            continue;
+        }
+        bool isIndex = false;
+        const int index = part.toInt(&isIndex);
+        if (value.isArray() && isIndex && index >= 0 && index < value.toArray().size()) {
+            value = value.toArray().at(index);
+            continue;
+        }
+        return std::nullopt;
+    }
+    return value;
+}
+
+// For `each`: the URL of every item of every answer so far ({field} from an object item, {}
+// for a scalar item, percent-encoded); their file names number on after the answers'.
+QList<std::pair<QString, QString>> followUrls(const DecommissionStep &step, const Backup &backup,
+                                              const QStringList &sources, QStringList &problems) {
+    static const QRegularExpression placeholder(u"\\{([^{}]*)\\}"_s);
+    QList<std::pair<QString, QString>> urls;
+    int index = int(backup.files.size());
+    for (qsizetype f = 0; f < backup.files.size(); ++f) {
+        const QString &source = sources.value(f);
+        QJsonParseError error;
+        const QJsonDocument document = QJsonDocument::fromJson(backup.files.at(f).second, &error);
+        if (error.error != QJsonParseError::NoError) {
+            problems.append(
+                u"%1: not JSON (%2), so no items to follow"_s.arg(source, error.errorString()));
+            continue;
+        }
+        const QJsonValue root =
+            document.isArray() ? QJsonValue(document.array()) : QJsonValue(document.object());
+        const auto items = atPointer(root, step.eachItems);
+        if (!items || !items->isArray()) {
+            problems.append(u"%1: %2 is not a list"_s.arg(
+                source, step.eachItems.isEmpty() ? u"the answer"_s : step.eachItems));
+            continue;
+        }
+        const QJsonArray list = items->toArray();
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            const QJsonValue item = list.at(i);
+            QString url = step.eachUrl;
+            QString missing;
+            for (const QRegularExpressionMatch &m : placeholder.globalMatch(step.eachUrl)) {
+                const QString field = m.captured(1);
+                const QJsonValue value = field.isEmpty() ? item : item.toObject().value(field);
+                QString text = value.isString()   ? value.toString()
+                               : value.isDouble() ? QString::number(value.toDouble(), 'g', 17)
+                                                  : QString();
+                if (text.isEmpty()) {
+                    missing = field.isEmpty() ? u"a text or number"_s : u"'%1'"_s.arg(field);
+                    break;
+                }
+                url.replace(m.captured(0), QString::fromLatin1(QUrl::toPercentEncoding(text)));
+            }
+            if (!missing.isEmpty()) {
+                problems.append(u"%1: item %2 has no %3 for %4"_s.arg(source).arg(i + 1).arg(
+                    missing, step.eachUrl));
+                continue;
+            }
+            urls.append({url, backupName(url, index++)});
+        }
+    }
+    return urls;
+}
+
+// GETs every URL (the plan's auth), then — with `each` — every item those answers list, then
+// writes each answer whole (QSaveFile) into the output folder off the caller's thread; any
+// answer but 2xx fails the step with its URL and status.
+void httpBackup(QObject *context, const DecommissionStep &step, const StepContext &ctx,
+                StepDone done) {
     net::HttpSettings settings;
     settings.backend = u"backup"_s;
     settings.baseUrl = step.endpointUrl;
     if (step.bearerToken.isSet())
         settings.authorization = "Bearer " + step.bearerToken.value().toUtf8();
     auto *client = new net::HttpClient(settings, context);
-    struct Fetched {
-        QList<std::pair<QString, QByteArray>> files; // name -> body
-        QStringList problems;
-        qsizetype left = 0;
-    };
-    auto fetched = std::make_shared<Fetched>();
-    fetched->left = step.urls.size();
+    auto backup = std::make_shared<Backup>();
+    backup->total = step.urls.size();
+    const Progress progress = ctx.progress;
+    if (progress)
+        progress(0, backup->total, u"URLs fetched"_s);
     const QString output = step.output;
-    auto write = [context, client, fetched, output, done] {
+    auto write = [context, client, backup, output, done] {
         client->deleteLater();
-        if (!fetched->problems.isEmpty()) {
-            done({false, fetched->problems.join(u"; "_s), {}});
+        if (!backup->problems.isEmpty()) {
+            done({false, backup->problems.join(u"; "_s), {}});
             return;
         }
         QPointer<QObject> guard(context);
-        QThreadPool::globalInstance()->start([guard, fetched, output, done] {
+        QThreadPool::globalInstance()->start([guard, backup, output, done] {
             StepResult result{true, {}, {}};
             QDir().mkpath(output);
             QJsonObject files;
-            for (const auto &[name, body] : fetched->files) {
+            for (const auto &[name, body] : backup->files) {
                 QSaveFile file(QDir(output).filePath(name));
                 if (!file.open(QIODevice::WriteOnly) || file.write(body) != body.size() ||
                     !file.commit()) {
@@ -633,36 +764,37 @@ void httpBackup(QObject *context, const DecommissionStep &step, StepDone done) {
             });
         });
     };
-    for (int i = 0; i < step.urls.size(); ++i) {
-        net::HttpRequestSpec spec;
-        spec.url = client->resolve(step.urls.at(i));
-        net::CallOptions options;
-        options.deadline = std::chrono::minutes(2);
-        options.idempotent = true;
-        options.retry = net::RetryPolicy::attempts(3, std::chrono::milliseconds(200));
-        const QString where = net::HttpClient::displayUrl(spec.url);
-        const QString name = backupName(step.urls.at(i), i);
-        client
-            ->send<QByteArray>(spec, options,
-                               [where](const net::HttpResponse &r) -> net::Result<QByteArray> {
-                                   if (r.status >= 200 && r.status < 300)
-                                       return r.body;
-                                   return net::Error{
-                                       net::ErrorKind::Http,
-                                       u"backup"_s,
-                                       u"%1 answered HTTP %2"_s.arg(where).arg(r.status),
-                                       r.status,
-                                       {}};
-                               })
-            ->onFinished(context, [fetched, name, write](const net::Result<QByteArray> &r) {
-                if (r.ok())
-                    fetched->files.append({name, r.value()});
-                else
-                    fetched->problems.append(r.error().toString());
-                if (--fetched->left == 0)
-                    write();
-            });
-    }
+    QList<std::pair<QString, QString>> first;
+    for (int i = 0; i < step.urls.size(); ++i)
+        first.append({step.urls.at(i), backupName(step.urls.at(i), i)});
+    fetchInto(context, client, first, backup, progress,
+              [context, client, step, backup, progress, write] {
+                  if (!backup->problems.isEmpty() || step.eachUrl.isEmpty()) {
+                      write();
+                      return;
+                  }
+                  // Answers arrive in any order: in the plan's order (the file names start
+                  // with it), so that a rerun names the followed files the same.
+                  std::sort(backup->files.begin(), backup->files.end(),
+                            [](const auto &a, const auto &b) { return a.first < b.first; });
+                  QStringList sources;
+                  for (const auto &[name, body] : backup->files) {
+                      Q_UNUSED(body);
+                      const int index = name.left(name.indexOf(u'-')).toInt() - 1;
+                      sources.append(step.urls.value(index, name));
+                  }
+                  QStringList problems;
+                  const auto more = followUrls(step, *backup, sources, problems);
+                  if (!problems.isEmpty()) {
+                      backup->problems = problems;
+                      write();
+                      return;
+                  }
+                  backup->total += more.size();
+                  if (progress)
+                      progress(backup->fetched, backup->total, u"URLs fetched"_s);
+                  fetchInto(context, client, more, backup, progress, write);
+              });
 }
 
 // Every named query over the range at the step (query_range, split under Prometheus' 11,000
@@ -685,6 +817,11 @@ void exportMetrics(QObject *context, const DecommissionStep &step, const StepCon
     };
     auto exported = std::make_shared<Exported>();
     exported->left = step.queries.size();
+    const qint64 total = step.queries.size();
+    const auto progress = ctx.progress;
+    const QString unit = u"queries exported"_s;
+    if (progress)
+        progress(0, total, unit);
     const QDateTime end = QDateTime::currentDateTimeUtc();
     const QDateTime start = end.addMSecs(-step.range.ms());
     const QString output = step.output;
@@ -719,8 +856,8 @@ void exportMetrics(QObject *context, const DecommissionStep &step, const StepCon
     for (const auto &[name, promql] : step.queries) {
         const QString query = config::expandQuery(promql, ctx.environment);
         client->queryRange(query, start, end, step.step.value())
-            ->onFinished(context, [exported, name, query,
-                                   write](const net::Result<backends::QueryResult> &r) {
+            ->onFinished(context, [exported, name, query, write, progress, total,
+                                   unit](const net::Result<backends::QueryResult> &r) {
                 if (!r.ok()) {
                     exported->problems.append(u"%1: %2"_s.arg(name, r.error().toString()));
                 } else {
@@ -745,7 +882,10 @@ void exportMetrics(QObject *context, const DecommissionStep &step, const StepCon
                                                          {u"points"_s, double(points)},
                                                          {u"requests"_s, r.value().requests}});
                 }
-                if (--exported->left == 0)
+                --exported->left;
+                if (progress)
+                    progress(total - exported->left, total, unit);
+                if (exported->left == 0)
                     write();
             });
     }
@@ -792,7 +932,7 @@ void runAction(QObject *context, const DecommissionStep &step, const StepContext
         prometheusSnapshot(context, step, std::move(done));
         return;
     case Action::HttpBackup:
-        httpBackup(context, step, std::move(done));
+        httpBackup(context, step, ctx, std::move(done));
         return;
     case Action::ExportMetrics:
         exportMetrics(context, step, ctx, std::move(done));

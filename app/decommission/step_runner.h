@@ -33,6 +33,9 @@ struct StepContext {
     // For the PromQL validations: where to ask, and the environment's {{selector}}.
     std::optional<config::HttpEndpoint> prometheus;
     config::Environment environment;
+    // Long actions (export_metrics, http_backup) report how far they are ("3 of 8 URLs
+    // fetched"), on the context's thread; may be empty.
+    std::function<void(qint64 done, qint64 total, const QString &unit)> progress;
 };
 
 // The step's action. HAProxy actions are verified by reading the servers' state back.

@@ -1,5 +1,7 @@
 #include "app/report/status_report.h"
 
+#include "app/report/report_html.h"
+
 #include <QHash>
 #include <QSet>
 
@@ -13,10 +15,6 @@ namespace cutover::report {
 namespace {
 
 using CheckState = engine::CheckStatus::State;
-
-QString utc(const QDateTime &at) {
-    return at.isValid() ? at.toUTC().toString(u"yyyy-MM-dd HH:mm 'UTC'"_s) : QString();
-}
 
 QString percentText(double share, int decimals = 1) {
     return QString::number(share * 100.0, 'f', decimals) + u'%';
@@ -288,7 +286,8 @@ void addRisks(const engine::EnvironmentSnapshot &s, const ReportInputs &in, Stat
             u"by hand"_s.arg(env, lb));
     for (const QString &drift : s.driftAlarms) {
         const bool reassert =
-            in.plan && in.plan->drift.policy == config::DriftConfig::Policy::Reassert;
+            in.plan && in.plan->drift.policyFor(s.phase == engine::Phase::Complete) ==
+                           config::DriftConfig::Policy::Reassert;
         report.risks.append(u"Weight drift in %1 (%2): %3"_s.arg(
             env, drift,
             reassert ? u"the engine re-asserts the intended weights"_s
@@ -336,10 +335,6 @@ void addRisks(const engine::EnvironmentSnapshot &s, const ReportInputs &in, Stat
             u"rollback is still tried on every load balancer"_s.arg(
                 env, b.name, b.problem.isEmpty() ? QString() : u" ("_s + b.problem + u')'));
     }
-}
-
-QString esc(const QString &text) {
-    return text.toHtmlEscaped();
 }
 
 } // namespace
@@ -537,90 +532,6 @@ QString toHtml(const StatusReport &r) {
 }
 
 // --- Sign-off record -------------------------------------------------------------------------
-
-namespace {
-
-QString badge(const QString &word, const QString &background) {
-    QString text = esc(word.toUpper());
-    text.replace(u' ', u"&nbsp;"_s);
-    return u"<span style=\"background-color:%1; color:#ffffff; font-weight:bold;\">&nbsp;%2&nbsp;"
-           u"</span>"_s.arg(background, text);
-}
-
-QString stateColour(CheckState state) {
-    switch (state) {
-    case CheckState::Pass:
-        return u"#1e7b34"_s;
-    case CheckState::Fail:
-        return u"#c62828"_s;
-    case CheckState::Pending:
-        return u"#9a6700"_s;
-    case CheckState::Unknown:
-    case CheckState::Open:
-        return u"#5f6670"_s;
-    }
-    return u"#5f6670"_s;
-}
-
-const QString kTable =
-    u"<table width=\"100%\" cellspacing=\"0\" cellpadding=\"3\" border=\"1\" "
-    u"style=\"border-collapse:collapse; border-style:solid; border-color:#8a8f98;\">"_s;
-
-QString gateRecordHtml(const engine::GateStatus &gate, bool guardsNextShift) {
-    QString html;
-    const QString state = gate.ready()      ? u"ready"_s
-                          : gate.isSigned() ? u"signed, items open"_s
-                                            : u"not signed"_s;
-    html += u"<h3>%1 %2</h3>"_s.arg(badge(state, gate.ready() ? u"#1e7b34"_s : u"#5f6670"_s),
-                                    esc(gate.title));
-    if (guardsNextShift)
-        html += u"<p><i>Guards the next shift.</i></p>"_s;
-    if (!gate.checks.isEmpty()) {
-        html += kTable;
-        html += u"<tr><th align=\"left\">State</th><th align=\"left\" width=\"45%\">Item</th>"
-                u"<th align=\"left\">Detail</th></tr>"_s;
-        for (const engine::CheckStatus &c : gate.checks) {
-            QString detail = c.detail;
-            if (!c.tickedBy.isEmpty())
-                detail =
-                    u"ticked by %1 (%2) at %3"_s.arg(c.tickedBy, c.tickedRole, utc(c.tickedAt));
-            html += u"<tr><td>%1</td><td>%2</td><td>%3</td></tr>"_s.arg(
-                badge(engine::checkStateName(c.state), stateColour(c.state)), esc(c.title),
-                esc(detail));
-        }
-        html += u"</table>"_s;
-    }
-    html += u"<p><b>Signatures</b></p>"_s;
-    if (gate.signatures.isEmpty()) {
-        html += u"<p>This gate needs no signature.</p>"_s;
-        return html;
-    }
-    // One block per signature: who, when and what it means on the first row; the comment and
-    // the signature hash on the full width below (they are long, and text extraction keeps
-    // them whole).
-    html += kTable;
-    html += u"<tr><th align=\"left\">Role</th><th align=\"left\">Printed name</th>"
-            u"<th align=\"left\">Signed at</th><th align=\"left\">Meaning</th></tr>"_s;
-    for (const engine::SignatureStatus &sig : gate.signatures) {
-        if (!sig.signOff) {
-            html += u"<tr><td>%1</td><td colspan=\"3\">%2</td></tr>"_s.arg(
-                esc(sig.role), badge(u"awaiting signature"_s, u"#5f6670"_s));
-            continue;
-        }
-        const store::SignOff &s = *sig.signOff;
-        html += u"<tr><td>%1</td><td style=\"white-space:nowrap;\"><b>%2</b><br><small>operator "
-                u"%3</small></td><td style=\"white-space:nowrap;\">%4</td><td><b>%5</b></td></tr>"_s
-                    .arg(esc(s.role), esc(s.printedName.isEmpty() ? s.operatorName : s.printedName),
-                         esc(s.operatorName), esc(utc(s.at)), esc(s.meaning));
-        html += u"<tr><td colspan=\"4\">Comment: %1<br><small>Signature SHA-256: "
-                u"<tt>%2</tt></small></td></tr>"_s.arg(
-                    esc(s.comment.isEmpty() ? u"(none)"_s : s.comment), esc(s.signatureHash));
-    }
-    html += u"</table>"_s;
-    return html;
-}
-
-} // namespace
 
 QString signOffRecordHtml(const SignOffRecordInputs &in) {
     QString html = u"<html><body style=\"color:#000000; background-color:#ffffff;\">"_s;

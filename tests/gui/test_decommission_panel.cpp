@@ -19,6 +19,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -166,6 +167,21 @@ void TestDecommissionPanel::runAndApproveThroughTheTab() {
              int(decommission::StepState::Ready));
     QTRY_VERIFY2_WITH_TIMEOUT(panel.runButton()->isEnabled(),
                               qPrintable(panel.refusalsLabel()->text()), 5000);
+
+    // A long action's progress reaches the open dialog of its step, and only that one.
+    QTest::mouseClick(panel.runButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(panel.openDialog() && panel.openDialog()->isVisible(), 5000);
+    dialog = panel.openDialog();
+    QVERIFY(!dialog->progressBar()->isVisible());
+    Q_EMIT engine.decommissionStepProgress(kEnv, u"archive_configs"_s, 1, 9, u"URLs fetched"_s);
+    QVERIFY(!dialog->progressBar()->isVisible());
+    Q_EMIT engine.decommissionStepProgress(kEnv, u"drain"_s, 1, 2, u"URLs fetched"_s);
+    QVERIFY(dialog->progressBar()->isVisible());
+    QCOMPARE(dialog->progressBar()->text(), u"1 of 2 URLs fetched"_s);
+    QCOMPARE(dialog->progressBar()->value(), 1);
+    saveInBothThemes(dialog, u"decommission-step-progress"_s);
+    QTest::keyClick(dialog, Qt::Key_Escape);
+    QTRY_VERIFY_WITH_TIMEOUT(!panel.openDialog(), 5000);
 
     // The cost panel: nothing retired yet, 35% planned of a 10,000 EUR baseline.
     QVERIFY2(panel.costLabel()->text().contains(u"planned 35.0%"_s),

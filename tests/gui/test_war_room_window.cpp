@@ -4,6 +4,7 @@
 // A PNG of the window is saved in each phase (CUTOVER_SCREENSHOT_DIR, default: the build dir).
 
 #include "app/cutover/cutover_engine.h"
+#include "app/report/pdf_writer.h"
 #include "app/store/passphrase.h"
 #include "app/store/sqlite_store.h"
 #include "app/store/store_runner.h"
@@ -27,8 +28,10 @@
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QPointer>
+#include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -77,6 +80,7 @@ private:
 void TestWarRoomWindow::initTestCase() {
     QCoreApplication::setOrganizationName(u"cutover-console-tests"_s);
     QCoreApplication::setApplicationName(u"test_war_room_window"_s);
+    report::installPdfRenderer(); // as main() does: the File menu's PDFs
     m_state = lab::loadState();
     if (m_state.isEmpty())
         QSKIP("no lab state (CUTOVER_LAB_STATE): run through ctest, which starts the lab");
@@ -301,6 +305,31 @@ void TestWarRoomWindow::shiftCarriedThroughFromTheDialog() {
     const QByteArray text = file.readAll();
     QVERIFY2(text.contains("Current traffic split: 10% OTel / 90% Legacy"), text.constData());
     QVERIFY(text.contains("## Key Metrics"));
+
+    // File > Save completion report: the chain verified and the record laid out off the UI
+    // thread, then the PDF written; the window answers when it is done.
+    const QString completion = m_dir.filePath(u"completion-report.pdf"_s);
+    QSignalSpy written(m_window.get(), &ui::WarRoomWindow::completionReportFinished);
+    m_window->writeCompletionReport(completion);
+    QVERIFY(written.wait(30'000));
+    QCOMPARE(written.first().at(0).toString(), completion);
+    QVERIFY2(written.first().at(1).toString().isEmpty(),
+             qPrintable(written.first().at(1).toString()));
+    QFile pdf(completion);
+    QVERIFY(pdf.open(QIODevice::ReadOnly));
+    QCOMPARE(pdf.read(5), QByteArray("%PDF-"));
+    const QString pdftotext = QStandardPaths::findExecutable(u"pdftotext"_s);
+    if (!pdftotext.isEmpty()) {
+        QProcess extract;
+        extract.start(pdftotext, {completion, u"-"_s});
+        QVERIFY(extract.waitForFinished(30'000));
+        const QString words = QString::fromUtf8(extract.readAllStandardOutput())
+                                  .normalized(QString::NormalizationForm_KC) // ligatures
+                                  .simplified();
+        QVERIFY2(words.contains(u"Audit chain verified"_s) && words.contains(u"Stages"_s) &&
+                     words.contains(u"Environment: lab"_s),
+                 qPrintable(words));
+    }
 }
 
 void TestWarRoomWindow::rollbackFromTheKeyboard() {

@@ -15,6 +15,9 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 
 using namespace enginetest;
@@ -103,6 +106,21 @@ StepState stateOf(const Console &console, const QString &step) {
     return console.engine->decommissionProgress(kEnv).step(step)->state;
 }
 
+// The PDF's text, whitespace collapsed; a null string when pdftotext is not installed.
+QString pdfText(const QString &path) {
+    const QString pdftotext = QStandardPaths::findExecutable(u"pdftotext"_s);
+    if (pdftotext.isEmpty())
+        return {};
+    QProcess process;
+    process.start(pdftotext, {path, u"-"_s});
+    if (!process.waitForFinished(30'000))
+        return u"(pdftotext did not finish)"_s;
+    // NFKC: the PDF's ligatures ("ﬀ", "ﬁ") read as their letters.
+    return QString::fromUtf8(process.readAllStandardOutput())
+        .normalized(QString::NormalizationForm_KC)
+        .simplified();
+}
+
 Request evidence(const QString &text) {
     Request r;
     r.evidence = text;
@@ -138,12 +156,16 @@ private Q_SLOTS:
     void prometheusSnapshotIsTaken();
     void promqlValidations();
     void httpBackupWritesEachAnswer();
+    void stepStartedOnAnotherDeskIsRefused();
+    void validationMustHoldThroughTheWait();
     void exportMetricsInChunks();
 
 private:
     // A store whose environment has completed the cutover (100% held past its hold), the 100%
     // weights on both LBs, and a console on it.
-    bool openCompleted(Console &console, const QString &name);
+    // The console on a store where the cutover is complete; `plan` (default: the test's) must
+    // outlive it.
+    bool openCompleted(Console &console, const QString &name, const config::Plan *plan = nullptr);
     bool approveGate(Console &console);
     QMap<QString, QHash<QString, int>> statesOnEveryLb();
 
@@ -172,6 +194,7 @@ void TestEngineDecommission::initTestCase() {
     QVERIFY2(loaded.ok(), qPrintable(loaded.errorText()));
     m_plan = loaded.plan;
     QVERIFY(m_plan->decommission.isSet());
+    m_plan->drift.interval = config::Duration::seconds(1); // every monitor round reads back
 }
 
 void TestEngineDecommission::init() {
@@ -201,9 +224,12 @@ QMap<QString, QHash<QString, int>> TestEngineDecommission::statesOnEveryLb() {
     return all;
 }
 
-bool TestEngineDecommission::openCompleted(Console &console, const QString &name) {
+bool TestEngineDecommission::openCompleted(Console &console, const QString &name,
+                                           const config::Plan *plan) {
+    if (!plan)
+        plan = &*m_plan;
     const QString path = m_dir.filePath(name);
-    const auto weights = backends::weightsFor(1.0, m_plan->pools.legacy, m_plan->pools.otel);
+    const auto weights = backends::weightsFor(1.0, plan->pools.legacy, plan->pools.otel);
     {
         store::SqliteStore::Options options;
         options.path = path;
@@ -215,7 +241,7 @@ bool TestEngineDecommission::openCompleted(Console &console, const QString &name
             w.insert(it.key(), it.value());
         store::StageState complete;
         complete.environment = kEnv;
-        complete.stageIndex = int(m_plan->stages.size()) - 1;
+        complete.stageIndex = int(plan->stages.size()) - 1;
         complete.phase = engine::phaseName(engine::Phase::Complete);
         complete.intendedWeights = QJsonObject{{u"weights"_s, w}};
         complete.enteredAt = QDateTime::currentDateTimeUtc().addSecs(-120);
@@ -224,7 +250,7 @@ bool TestEngineDecommission::openCompleted(Console &console, const QString &name
             return false;
     }
     // The 100% weights on decommission_backend, as the cutover left them.
-    backends::LbFleet fleet(*m_plan, *m_plan->environment(kEnv));
+    backends::LbFleet fleet(*plan, *plan->environment(kEnv));
     bool applied = false;
     fleet.apply(weights.weights, backends::ApplyOptions{})
         ->onFinished(this, [&](const net::Result<backends::FleetApplyResult> &r) {
@@ -232,7 +258,7 @@ bool TestEngineDecommission::openCompleted(Console &console, const QString &name
         });
     if (!QTest::qWaitFor([&] { return applied; }, 10'000))
         return false;
-    return console.open(*m_plan, path);
+    return console.open(*plan, path);
 }
 
 bool TestEngineDecommission::approveGate(Console &console) {
@@ -267,6 +293,60 @@ void TestEngineDecommission::rollbackBeforePointOfNoReturnRestoresReady() {
             QVERIFY2((states.value(server, -1) & 0x09) == 0, qPrintable(lb + u": "_s + server));
     }
     QVERIFY(actionsOf(auditOf(*console.store)).contains(decommission::audit::kReset));
+}
+
+void TestEngineDecommission::stepStartedOnAnotherDeskIsRefused() {
+    // Another desk recorded the start of the review a moment ago, with no outcome yet: this desk
+    // must not run it a second time (a command step would run twice), and says whose it is.
+    Console console;
+    QVERIFY(openCompleted(console, u"elsewhere.sqlite"_s));
+    QVERIFY(approveGate(console));
+    QVERIFY(console.store
+                ->appendAudit({u"bob"_s,
+                               u"release_manager"_s,
+                               decommission::audit::kStarted,
+                               kEnv,
+                               u"plan_reviewed"_s,
+                               {{u"title"_s, u"Decommission plan reviewed"_s}}})
+                .ok());
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(console, u"plan_reviewed"_s), StepState::Running, 10'000);
+    const auto refused = run(console, u"plan_reviewed"_s, u"alice"_s, evidence(u"reviewed"_s));
+    QVERIFY2(has(refused, RefusalCode::StepRunningElsewhere), qPrintable(refused.message()));
+    QVERIFY2(refused.message().contains(u"by bob (on another desk or process)"_s),
+             qPrintable(refused.message()));
+    QCOMPARE(actionsOf(auditOf(*console.store)).count(decommission::audit::kStarted), 1);
+}
+
+void TestEngineDecommission::validationMustHoldThroughTheWait() {
+    // "wait: 30s" means the validation holds for 30 s: while the step waits it is checked again
+    // and again, and the moment it lapses the step fails with why (not 30 s later).
+    const QString flag = m_dir.filePath(u"still-holds"_s);
+    {
+        QFile file(flag);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+    }
+    config::Plan plan = *m_plan;
+    config::DecommissionStep step;
+    step.id = u"quiet"_s;
+    step.title = u"Legacy stays quiet"_s;
+    step.action = config::DecommissionStep::Action::Manual;
+    step.validation.kind = config::StepValidation::Kind::Command;
+    step.validation.argv = {QStandardPaths::findExecutable(u"test"_s), u"-e"_s, flag};
+    step.validation.timeout = config::Duration::seconds(10);
+    step.wait = config::Duration::seconds(30);
+    plan.decommission.steps = {step};
+    Console console;
+    QVERIFY(openCompleted(console, u"wait.sqlite"_s, &plan));
+    QVERIFY(approveGate(console));
+    const auto started = run(console, u"quiet"_s, u"alice"_s);
+    QVERIFY2(started.ok, qPrintable(started.message()));
+    QCOMPARE(stateOf(console, u"quiet"_s), StepState::Waiting);
+
+    QVERIFY(QFile::remove(flag)); // the condition lapses with ~28 s of the wait left
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(console, u"quiet"_s), StepState::Failed, 15'000);
+    const QString error = console.engine->decommissionProgress(kEnv).step(u"quiet"_s)->error;
+    QVERIFY2(error.contains(u"stopped holding during the wait"_s) && error.contains(u"left"_s),
+             qPrintable(error));
 }
 
 void TestEngineDecommission::wholeDecommission() {
@@ -350,6 +430,15 @@ void TestEngineDecommission::wholeDecommission() {
             QVERIFY2(!states.contains(server), qPrintable(lb + u" still has "_s + server));
         QVERIFY(states.contains(u"otel-collector-1"_s));
     }
+    // HAProxy no longer knows the removed servers: the read-back leaves them out, so both LBs
+    // stay healthy and nothing drifts (asking for their weight fails: "No such server").
+    QSignalSpy rounds(console->engine.get(), &CutoverEngine::monitorRoundFinished);
+    QVERIFY(QTest::qWaitFor([&] { return rounds.size() >= 2; }, 60'000));
+    for (const auto &backend : console->snapshot().backends)
+        QVERIFY2(backend.state != engine::BackendHealth::State::Down,
+                 qPrintable(backend.name + u": "_s + backend.problem));
+    QVERIFY2(console->snapshot().driftAlarms.isEmpty(),
+             qPrintable(console->snapshot().driftAlarms.join(u"; "_s)));
 
     // Past the point of no return, Rollback is refused with exactly that reason.
     const auto point = console->engine->decommissionProgress(kEnv).pointOfNoReturn;
@@ -423,6 +512,35 @@ void TestEngineDecommission::wholeDecommission() {
     QVERIFY(actions.contains(u"decommission_step_refused"_s));
     const auto chain = console->store->verifyAuditChain();
     QVERIFY(chain && chain.value().ok);
+
+    // The completion report from the command line: the steps with their evidence and output
+    // hashes, the saving, and the chain's head hash.
+    QString outputHash;
+    const decommission::EnvironmentProgress finished = console->engine->decommissionProgress(kEnv);
+    const QJsonObject output = finished.step(u"release_storage"_s)->output;
+    QVERIFY(output.value(u"stdout"_s).toString().startsWith(u"detached"_s)); // the retry's
+    outputHash = output.value(u"stdout_sha256"_s).toString();
+    QCOMPARE(outputHash.size(), 64);
+    const QString pdf = m_dir.filePath(u"completion.pdf"_s);
+    const ProcessRun report = runConsole(
+        {u"--plan"_s, m_planFile, u"--store"_s, store, u"--completion-report"_s, u"--out"_s, pdf});
+    QVERIFY2(report.exitCode == 0, qPrintable(report.out + report.err));
+    if (qEnvironmentVariableIsSet("REPORT_KEEP_PDF"))
+        QFile::copy(pdf, qEnvironmentVariable("REPORT_KEEP_PDF") + u"/lab-completion.pdf"_s);
+    const QString text = pdfText(pdf);
+    if (text.isNull())
+        QSKIP("pdftotext (poppler-utils) is not installed");
+    for (const QString &expected : {outputHash, u"https://dns.example/change/42"_s,
+                                    u"Remove from load balancers"_s, u"13050 USD"_s, u"32.6%"_s})
+        QVERIFY2(text.contains(expected), qPrintable(expected + u"\n"_s + text));
+    // The head hash printed is an entry of the log (the report's own engine may have added
+    // entries after `chain` was read).
+    const auto head = QRegularExpression(u"Head hash: ([0-9a-f]{64})"_s).match(text).captured(1);
+    QCOMPARE(head.size(), 64);
+    const auto after = auditOf(*console->store);
+    QVERIFY2(std::any_of(after.cbegin(), after.cend(),
+                         [&](const store::AuditEntry &e) { return e.hash == head; }),
+             qPrintable(head));
 }
 
 void TestEngineDecommission::prometheusSnapshotIsTaken() {
@@ -497,9 +615,14 @@ void TestEngineDecommission::httpBackupWritesEachAnswer() {
     step.endpointUrl = m_plan->prometheus.url;
     step.urls = {u"api/v1/status/buildinfo"_s, u"api/v1/label/job/values"_s};
     step.output = m_dir.filePath(u"backup"_s);
+    QStringList progress; // "done/total unit", as reported
+    decommission::StepContext ctx;
+    ctx.progress = [&](qint64 done, qint64 total, const QString &unit) {
+        progress.append(u"%1/%2 %3"_s.arg(done).arg(total).arg(unit));
+    };
     auto run = [&] {
         std::optional<decommission::StepResult> result;
-        decommission::runAction(this, step, {},
+        decommission::runAction(this, step, ctx,
                                 [&](const decommission::StepResult &r) { result = r; });
         if (!QTest::qWaitFor([&] { return result.has_value(); }, 30'000))
             return decommission::StepResult{false, u"no answer"_s, {}};
@@ -517,6 +640,40 @@ void TestEngineDecommission::httpBackupWritesEachAnswer() {
                      QCryptographicHash::hash(body, QCryptographicHash::Sha256).toHex()));
     }
     QVERIFY(hashes.contains(u"01-api_v1_status_buildinfo.json"_s));
+    QCOMPARE(progress,
+             (QStringList{u"0/2 URLs fetched"_s, u"1/2 URLs fetched"_s, u"2/2 URLs fetched"_s}));
+
+    // Each item of a list answer is fetched too (as Grafana's search, then each dashboard):
+    // every label Prometheus lists, then its values.
+    step.urls = {u"api/v1/labels"_s};
+    step.eachItems = u"/data"_s;
+    step.eachUrl = u"api/v1/label/{}/values"_s;
+    progress.clear();
+    result = run();
+    QVERIFY2(result.ok, qPrintable(result.error));
+    const QJsonObject followed = result.details.value(u"sha256"_s).toObject();
+    const QJsonArray labels =
+        QJsonDocument::fromJson(readFile(QDir(step.output).filePath(u"01-api_v1_labels.json"_s)))
+            .object()
+            .value(u"data"_s)
+            .toArray();
+    QVERIFY(labels.contains(u"job"_s));
+    QCOMPARE(followed.size(), 1 + labels.size());
+    bool jobValues = false;
+    for (auto it = followed.begin(); it != followed.end(); ++it) {
+        const QByteArray body = readFile(QDir(step.output).filePath(it.key()));
+        QVERIFY2(body.contains("\"status\":\"success\""), qPrintable(it.key()));
+        jobValues = jobValues || it.key().endsWith(u"api_v1_label_job_values.json"_s);
+    }
+    QVERIFY(jobValues);
+    QCOMPARE(progress.last(), u"%1/%1 URLs fetched"_s.arg(1 + labels.size()));
+    // An item without the field the URL needs fails the step, naming it.
+    step.eachUrl = u"api/v1/label/{name}/values"_s;
+    result = run();
+    QVERIFY(!result.ok);
+    QVERIFY2(result.error.contains(u"api/v1/labels: item 1 has no 'name'"_s),
+             qPrintable(result.error));
+    step.eachUrl.clear();
 
     step.urls = {u"api/v1/no_such_endpoint"_s};
     result = run();
@@ -538,6 +695,12 @@ void TestEngineDecommission::exportMetricsInChunks() {
     step.output = m_dir.filePath(u"export/legacy_metrics_final.tar.gz"_s);
     decommission::StepContext ctx;
     ctx.environment = *m_plan->environment(kEnv);
+    QList<qint64> exported;
+    ctx.progress = [&](qint64 done, qint64 total, const QString &unit) {
+        QCOMPARE(total, 2);
+        QCOMPARE(unit, u"queries exported"_s);
+        exported.append(done);
+    };
     std::optional<decommission::StepResult> result;
     decommission::runAction(this, step, ctx,
                             [&](const decommission::StepResult &r) { result = r; });
@@ -545,6 +708,7 @@ void TestEngineDecommission::exportMetricsInChunks() {
     QVERIFY2(result->ok, qPrintable(result->error));
     const QJsonObject queries = result->details.value(u"queries"_s).toObject();
     QCOMPARE(queries.value(u"up"_s).toObject().value(u"requests"_s).toInt(), 2);
+    QCOMPARE(exported, (QList<qint64>{0, 1, 2}));
     QVERIFY(queries.value(u"up"_s).toObject().value(u"points"_s).toDouble() > 0);
     QCOMPARE(
         result->details.value(u"sha256"_s).toString(),

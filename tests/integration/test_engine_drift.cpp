@@ -22,6 +22,7 @@ private Q_SLOTS:
     }
     void reloadIsDetectedAndReasserted();
     void rollbackWeightsAreNeverReasserted();
+    void completeIsReassertedUnderAnAlarmPolicy();
 
 private:
     // A console on a fresh store, the lab shifted to 10% and holding.
@@ -103,6 +104,49 @@ void TestEngineDrift::rollbackWeightsAreNeverReasserted() {
     QVERIFY(!actionsOf(auditOf(*console.store)).contains(u"drift_reasserted"_s));
     QVERIFY(m_lab->lbsHold(m_lab->rollbackWeights().weights, this));
     QVERIFY(!console.snapshot().driftAlarms.isEmpty());
+}
+
+void TestEngineDrift::completeIsReassertedUnderAnAlarmPolicy() {
+    // At 100% a reload would put traffic back on the legacy collectors the decommission is
+    // switching off: there the engine re-asserts even though the plan only alarms elsewhere.
+    config::Plan plan = *m_plan;
+    plan.drift.policy = config::DriftConfig::Policy::Alarm;
+    QCOMPARE(plan.drift.policyAtComplete, config::DriftConfig::Policy::Reassert); // the default
+    QVERIFY(m_lab->reset(this));
+    const QMap<QString, int> full = m_lab->weightsFor(100).weights;
+    const QString path = m_dir.filePath(u"complete.sqlite"_s);
+    {
+        auto opened = store::SqliteStore::open({path});
+        QVERIFY(opened.ok());
+        QJsonObject w;
+        for (auto it = full.cbegin(); it != full.cend(); ++it)
+            w.insert(it.key(), it.value());
+        store::StageState complete;
+        complete.environment = kEnv;
+        complete.stageIndex = int(plan.stages.size()) - 1;
+        complete.phase = engine::phaseName(Phase::Complete);
+        complete.intendedWeights = QJsonObject{{u"weights"_s, w}};
+        complete.enteredAt = QDateTime::currentDateTimeUtc().addSecs(-120);
+        complete.holdStartedAt = complete.enteredAt;
+        QVERIFY(opened.value()->updateStageState(0, complete));
+    }
+    bool applied = false;
+    m_lab->fleet()
+        .apply(full, backends::ApplyOptions{})
+        ->onFinished(this, [&](const net::Result<backends::FleetApplyResult> &r) {
+            applied = r.ok() && r.value().allVerified();
+        });
+    QVERIFY(QTest::qWaitFor([&] { return applied; }, 10'000));
+    Console console;
+    QVERIFY(console.open(plan, path));
+    QVERIFY(waitForPhase(console, {Phase::Complete}, 30'000));
+
+    QVERIFY(m_lab->run({u"reload"_s, u"lb-a"_s})); // back to the configuration's weights
+    QVERIFY(waitFor(
+        console, [&] { return actionsOf(auditOf(*console.store)).contains(u"drift_reasserted"_s); },
+        30'000, u"drift re-asserted at Complete"_s));
+    QVERIFY(m_lab->lbsHold(full, this));
+    QCOMPARE(console.snapshot().phase, Phase::Complete);
 }
 
 QTEST_GUILESS_MAIN(TestEngineDrift)

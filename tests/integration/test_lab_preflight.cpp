@@ -63,6 +63,7 @@ private Q_SLOTS:
     void mapBasedHashFailsUnlessDeclaredConsistent();
     void runtimeWeightProvesConsistentHashing();
     void serversWithoutHealthChecksWarn();
+    void decommissionStepsToFinishWarn();
 
 private:
     // The lab plan with lb-a on one of the lab's variant backends (tests/lab/README.md).
@@ -230,6 +231,43 @@ void TestLabPreflight::serversWithoutHealthChecksWarn() {
         QVERIFY(row);
         QVERIFY2(!row->warn, qPrintable(describe(*row)));
     }
+}
+
+void TestLabPreflight::decommissionStepsToFinishWarn() {
+    // Weeks 9-12 are reported, never failed: a placeholder to fill in, a program this machine
+    // lacks; a configured step gets no row of its own.
+    config::Plan plan = *m_plan;
+    auto command = [](const QString &id, const QStringList &argv) {
+        config::DecommissionStep step;
+        step.id = id;
+        step.title = id;
+        step.action = config::DecommissionStep::Action::Command;
+        step.argv = argv;
+        return step;
+    };
+    plan.decommission.baselineCostPerMonth = 1000;
+    plan.decommission.steps = {
+        command(u"upload"_s, {u"/bin/true"_s, u"s3://<backup-bucket>/legacy/"_s}),
+        command(u"configured"_s, {u"/bin/true"_s}),
+        command(u"missing_tool"_s, {u"no-such-tool-for-the-preflight"_s, u"--yes"_s})};
+    const Run run = runPreflight(plan, this);
+    QCOMPARE(run.exitCode, 0);
+    const auto *upload = rowOf(run, u"decommission"_s, u"step upload"_s);
+    QVERIFY(upload);
+    QVERIFY2(upload->pass && upload->warn &&
+                 upload->detail == u"not configured: fill in <backup-bucket>"_s,
+             qPrintable(describe(*upload)));
+    const auto *missing = rowOf(run, u"decommission"_s, u"step missing_tool"_s);
+    QVERIFY(missing);
+    QVERIFY2(missing->warn &&
+                 missing->detail.contains(u"no-such-tool-for-the-preflight not found"_s),
+             qPrintable(describe(*missing)));
+    QVERIFY(!rowOf(run, u"decommission"_s, u"step configured"_s));
+    const auto *summary = rowOf(run, u"decommission"_s, u"steps"_s);
+    QVERIFY(summary);
+    QVERIFY2(summary->warn && summary->detail.startsWith(u"2 of 3 steps to finish"_s),
+             qPrintable(describe(*summary)));
+    QVERIFY2(run.out.contains(u"WARN  decommission"_s), qPrintable(run.out));
 }
 
 QTEST_GUILESS_MAIN(TestLabPreflight)

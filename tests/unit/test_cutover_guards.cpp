@@ -729,6 +729,7 @@ void TestCutoverGuards::refusalCodesCarryTheirArguments() {
                                         RefusalCode::StepConfirmationMismatch,
                                         RefusalCode::StepEvidenceMissing,
                                         RefusalCode::StepWaitLeft,
+                                        RefusalCode::StepRunningElsewhere,
                                         RefusalCode::ServersStillServing,
                                         RefusalCode::WeightsNotPermanent,
                                         RefusalCode::UnknownStep,

@@ -24,6 +24,18 @@ QByteArray fixture() {
     return file.readAll();
 }
 
+// The first step as Grafana's dashboard backup: lines 47-51.
+QByteArray withBackupStep(QByteArray plan) {
+    plan.replace("      action: archive_files\n      paths: [configs/]\n"
+                 "      output: archive/legacy_configs.tar.gz\n",
+                 "      action: http_backup\n"
+                 "      endpoint: { url: \"http://127.0.0.1:3000\" }\n"
+                 "      urls: [\"/api/search?type=dash-db\"]\n"
+                 "      each: { url: \"/api/dashboards/uid/{uid}\" }\n"
+                 "      output: dashboards\n");
+    return plan;
+}
+
 QByteArray replaceLine(QByteArray plan, int line, const QByteArray &text) {
     QList<QByteArray> lines = plan.split('\n');
     lines[line - 1] = text;
@@ -62,6 +74,7 @@ class TestDecommissionPlan : public QObject {
 private Q_SLOTS:
     void everyKeyIsRead();
     void planWithoutDecommissionHasNone();
+    void backupFollowsEachItem();
     void located_data();
     void located();
     void ledgerFollowsTheAuditLog();
@@ -69,6 +82,7 @@ private Q_SLOTS:
     void pointOfNoReturnIsTheFirstIrreversibleStart();
     void failureNeedsNewApprovalsAndResetStartsOver();
     void costCountsOnlyDoneSteps();
+    void twoStartsOfOneStepRunOnce();
 };
 
 void TestDecommissionPlan::everyKeyIsRead() {
@@ -107,6 +121,18 @@ void TestDecommissionPlan::everyKeyIsRead() {
     QCOMPARE(terminate.evidence, DecommissionStep::Evidence::Note);
 }
 
+void TestDecommissionPlan::backupFollowsEachItem() {
+    const auto result = loadPlanBytes(withBackupStep(fixture()), u"/plans/decommission.yaml"_s,
+                                      u"/plans"_s, options());
+    QVERIFY2(result.ok(), qPrintable(result.errorText()));
+    const DecommissionStep &backup = result.plan->decommission.steps.at(0);
+    QCOMPARE(backup.action, DecommissionStep::Action::HttpBackup);
+    QCOMPARE(backup.urls, QStringList{u"/api/search?type=dash-db"_s});
+    QCOMPARE(backup.eachItems, QString());
+    QCOMPARE(backup.eachUrl, u"/api/dashboards/uid/{uid}"_s);
+    QCOMPARE(backup.output, u"/plans/dashboards"_s);
+}
+
 void TestDecommissionPlan::planWithoutDecommissionHasNone() {
     QByteArray plan = fixture();
     plan.truncate(plan.indexOf("decommission:\n"));
@@ -134,6 +160,8 @@ void TestDecommissionPlan::located_data() {
         "decommission.target_reduction", "min <= max");
     row("unknown approval gate", 39, "  approval_gate: decom_approval", 39, 18,
         "decommission.approval_gate", "unknown gate 'decom_approval'");
+    row("unknown handoff gate", 36, "  handoff_gate: handover", 36, 17, "decommission.handoff_gate",
+        "unknown gate 'handover'");
     row("component kind", 42,
         "    - { id: storage, title: \"S\", kind: disk, cost_per_month: 1000 }", 42, 40,
         "decommission.components[1].kind", "expected collector, storage");
@@ -146,6 +174,18 @@ void TestDecommissionPlan::located_data() {
         "expected drain, maintenance");
     row("key of another action", 48, "      targets: [legacy-1]", 48, 16,
         "decommission.steps[0].targets", "does not apply to a archive_files step");
+    const QByteArray backup = withBackupStep(p);
+    auto backupRow = [&](const char *name, int line, const QByteArray &text, int errorLine,
+                         int column, const char *path, const char *expected) {
+        QTest::newRow(name) << replaceLine(backup, line, text) << errorLine << column
+                            << QString::fromUtf8(path) << QString::fromUtf8(expected);
+    };
+    backupRow("each without placeholder", 50, "      each: { url: /api/dashboards }", 50, 20,
+              "decommission.steps[0].each.url", "expected a path with a {field} placeholder");
+    backupRow("each items not a pointer", 50, "      each: { items: data, url: \"/x/{id}\" }", 50,
+              22, "decommission.steps[0].each.items", "expected a JSON pointer such as /data");
+    backupRow("each without url", 50, "      each: { items: /data }", 50, 13,
+              "decommission.steps[0].each.url", "missing required key 'url'");
     row("archive not tar.gz", 49, "      output: archive/legacy.zip", 49, 15,
         "decommission.steps[0].output", "ending in .tar.gz");
     row("validation needs parameters", 54, "      validation: zero_traffic", 54, 19,
@@ -210,13 +250,17 @@ void TestDecommissionPlan::ledgerFollowsTheAuditLog() {
     QCOMPARE(p.steps.at(1).state, StepState::Blocked);
     QVERIFY(!p.started());
 
-    ledger.apply(entry(1, audit::kStarted, u"archive_configs"_s, u"alice"_s));
+    // The operator's evidence comes with the start (its hash as the store recorded it); what
+    // the action produced comes with the outcome.
+    ledger.apply(entry(1, audit::kStarted, u"archive_configs"_s, u"alice"_s, {},
+                       {{u"evidence"_s, QJsonObject{{u"sha256"_s, u"ab12"_s}}}}));
     QCOMPARE(ledger.progress(u"production"_s).steps.at(0).state, StepState::Running);
     ledger.apply(entry(2, audit::kDone, u"archive_configs"_s, u"engine"_s, {},
-                       {{u"evidence"_s, QJsonObject{{u"sha256"_s, u"ab12"_s}}}}));
+                       {{u"action"_s, QJsonObject{{u"sha256"_s, u"cd34"_s}}}}));
     p = ledger.progress(u"production"_s);
     QCOMPARE(p.steps.at(0).state, StepState::Done);
     QCOMPARE(p.steps.at(0).evidence.value(u"sha256"_s).toString(), u"ab12"_s);
+    QCOMPARE(p.steps.at(0).output.value(u"sha256"_s).toString(), u"cd34"_s);
     QCOMPARE(p.steps.at(1).state, StepState::AwaitingApproval);
     QCOMPARE(p.steps.at(1).missingRoles(), QStringList{u"release_manager"_s});
 
@@ -301,6 +345,34 @@ void TestDecommissionPlan::failureNeedsNewApprovalsAndResetStartsOver() {
     QCOMPARE(p.doneCount(), 0);
     QVERIFY(!p.started());
     QCOMPARE(p.steps.at(1).state, StepState::Blocked);
+}
+
+void TestDecommissionPlan::twoStartsOfOneStepRunOnce() {
+    // Two desks recorded a start of the archive a minute apart: the first in the log runs it
+    // (its evidence stands), the second yields. A start older than the step may run (a crash)
+    // is replaced by the next one.
+    const DecommissionConfig config = loaded();
+    const DecommissionStep &archive = config.steps.at(0);
+    QCOMPARE(archive.maxRunTime(), Duration::minutes(67)); // 1 h + 2 min check + 5 min margin
+    DecommissionLedger ledger(&config);
+    ledger.apply(entry(1, audit::kStarted, archive.id, u"alice"_s, {},
+                       {{u"evidence"_s, QJsonObject{{u"note"_s, u"from alice"_s}}}}));
+    ledger.apply(entry(2, audit::kStarted, archive.id, u"bob"_s, {},
+                       {{u"evidence"_s, QJsonObject{{u"note"_s, u"from bob"_s}}}}));
+    StepProgress s = ledger.progress(u"production"_s).steps.at(0);
+    QCOMPARE(s.state, StepState::Running);
+    QCOMPARE(s.startedSeq, 1);
+    QCOMPARE(s.startedBy, u"alice"_s);
+    QCOMPARE(s.evidence.value(u"note"_s).toString(), u"from alice"_s);
+    ledger.apply(entry(3, audit::kYielded, archive.id, u"engine"_s, {}, {{u"start_seq"_s, 2}}));
+    s = ledger.progress(u"production"_s).steps.at(0);
+    QCOMPARE(s.startedSeq, 1);
+    QCOMPARE(s.state, StepState::Running);
+
+    ledger.apply(entry(100, audit::kStarted, archive.id, u"bob"_s)); // 99 min later
+    s = ledger.progress(u"production"_s).steps.at(0);
+    QCOMPARE(s.startedSeq, 100);
+    QCOMPARE(s.startedBy, u"bob"_s);
 }
 
 void TestDecommissionPlan::costCountsOnlyDoneSteps() {

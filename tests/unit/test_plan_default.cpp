@@ -532,6 +532,8 @@ void TestPlanDefault::decommissionMirrorsTheSeed() {
     const DecommissionConfig &d = m_plan->decommission;
     QVERIFY(d.isSet());
     QCOMPARE(d.approvalGate, u"decommission_approval"_s);
+    QCOMPARE(d.exitCriteriaGate, u"exit_criteria"_s);
+    QCOMPARE(d.handoffGate, u"handoff"_s);
     QSet<int> phases;
     for (const auto &step : d.steps)
         phases.insert(int(step.phase));
@@ -543,6 +545,13 @@ void TestPlanDefault::decommissionMirrorsTheSeed() {
     QVERIFY(d.indexOf(u"stop_collectors"_s) < d.indexOf(u"remove_from_lb"_s));
     QCOMPARE(d.step(u"drain_collectors"_s)->wait, Duration::hours(24));
     QVERIFY(!d.step(u"terminate_instances"_s)->isConfigured()); // <placeholders> to fill in
+    // Inside an argument too ("s3://<backup-bucket>/…"), each named once.
+    QCOMPARE(d.step(u"upload_backups"_s)->placeholders(), QStringList{u"<backup-bucket>"_s});
+    QCOMPARE(d.step(u"remove_dns"_s)->placeholders(),
+             (QStringList{u"<zone>"_s, u"<file://delete-legacy-records.json>"_s}));
+    QVERIFY(d.step(u"dependency_mapping"_s)->isConfigured());
+    // Grafana: the search, then every dashboard it lists.
+    QCOMPARE(d.step(u"backup_dashboards"_s)->eachUrl, u"/api/dashboards/uid/{uid}"_s);
     QCOMPARE(m_plan->gate(u"exit_criteria"_s)->checks.size(), 6);
     QCOMPARE(m_plan->gate(u"handoff"_s)->checks.size(), 6);
     double planned = 0;

@@ -793,6 +793,20 @@ void TestPlanErrors::oldStylePlanStillLoads() {
     QCOMPARE(result.plan->notifications.at(1).events.size(), 6);
     QVERIFY(!result.plan->escalation.isSet());
     QCOMPARE(result.plan->rollback.triggers.at(0).escalationLevel(), EscalationLevel::L4);
+    // Written before the decommission: at Complete the drift is re-asserted all the same.
+    QCOMPARE(result.plan->drift.policy, DriftConfig::Policy::Alarm);
+    QCOMPARE(result.plan->drift.policyFor(true), DriftConfig::Policy::Reassert);
+
+    const auto alarmed = loadPlanBytes(minimalPlan() + "drift: { policy_at_complete: alarm }\n",
+                                       u"alarm.yaml"_s, QString(), options());
+    QVERIFY2(alarmed.ok(), qPrintable(alarmed.errorText()));
+    QCOMPARE(alarmed.plan->drift.policyFor(true), DriftConfig::Policy::Alarm);
+    const auto wrong = loadPlanBytes(minimalPlan() + "drift: { policy_at_complete: never }\n",
+                                     u"wrong.yaml"_s, QString(), options());
+    QVERIFY(!wrong.ok());
+    QVERIFY2(wrong.errorText().contains(u"drift.policy_at_complete"_s) &&
+                 wrong.errorText().contains(u"expected alarm or reassert, found 'never'"_s),
+             qPrintable(wrong.errorText()));
 }
 
 void TestPlanErrors::stabilityAndDeliveryKeysAreRead() {

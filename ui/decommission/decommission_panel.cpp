@@ -82,6 +82,13 @@ DecommissionPanel::DecommissionPanel(engine::CutoverEngine &engine, QWidget *par
     m_saving->setAccessibleName(tr("Saving realized, percent of the baseline"));
     cost->addWidget(m_saving);
     layout->addLayout(cost);
+
+    connect(&m_engine, &engine::CutoverEngine::decommissionStepProgress, this,
+            [this](const QString &environment, const QString &step, qint64 done, qint64 total,
+                   const QString &unit) {
+                if (m_dialog && environment == m_environment && step == m_dialogStep)
+                    m_dialog->setProgress(done, total, unit);
+            });
 }
 
 void DecommissionPanel::setEnvironment(const QString &environment) {
@@ -176,6 +183,7 @@ void DecommissionPanel::runSelected() {
     auto *dialog = new DecommissionStepDialog(spec, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     m_dialog = dialog;
+    m_dialogStep = step;
     connect(dialog, &QDialog::finished, this, [this] {
         m_dialog.clear();
         updateButtons();

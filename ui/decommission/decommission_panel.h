@@ -62,6 +62,7 @@ private:
     QProgressBar *m_saving;
     QLabel *m_pointOfNoReturn;
     QPointer<DecommissionStepDialog> m_dialog;
+    QString m_dialogStep; // the step m_dialog runs
 };
 
 } // namespace cutover::ui

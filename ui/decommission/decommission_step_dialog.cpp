@@ -5,8 +5,12 @@
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QVBoxLayout>
+
+#include <algorithm>
+#include <limits>
 
 using namespace Qt::StringLiterals;
 
@@ -67,6 +71,10 @@ DecommissionStepDialog::DecommissionStepDialog(const Spec &spec, QWidget *parent
     m_message->setWordWrap(true);
     m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(m_message);
+    m_progress = new QProgressBar(this);
+    m_progress->setAccessibleName(tr("Step progress"));
+    m_progress->hide();
+    layout->addWidget(m_progress);
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     m_buttons->button(QDialogButtonBox::Ok)->setText(run ? tr("&Run") : tr("&Approve"));
     layout->addWidget(m_buttons);
@@ -118,6 +126,15 @@ void DecommissionStepDialog::setChecking(bool checking) {
 
 void DecommissionStepDialog::setMessage(const QString &text) {
     m_message->setText(text);
+}
+
+void DecommissionStepDialog::setProgress(qint64 done, qint64 total, const QString &unit) {
+    // QProgressBar counts in int: a step reports counts of files, URLs or queries.
+    constexpr qint64 kMost = std::numeric_limits<int>::max();
+    m_progress->setRange(0, int(std::clamp<qint64>(total, 1, kMost)));
+    m_progress->setValue(int(std::clamp<qint64>(done, 0, kMost)));
+    m_progress->setFormat(tr("%1 of %2 %3").arg(done).arg(total).arg(unit));
+    m_progress->show();
 }
 
 } // namespace cutover::ui

@@ -6,6 +6,7 @@ class QComboBox;
 class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
+class QProgressBar;
 
 namespace cutover::ui {
 
@@ -35,6 +36,9 @@ public:
     QString passphrase() const;
     void setChecking(bool checking);
     void setMessage(const QString &text);
+    // A long action's progress (export, backup): shown from the first report on.
+    void setProgress(qint64 done, qint64 total, const QString &unit);
+    QProgressBar *progressBar() const { return m_progress; }
 
     QLineEdit *evidenceEdit() const { return m_evidence; }
     QLineEdit *confirmationEdit() const { return m_confirmation; }
@@ -54,6 +58,7 @@ private:
     QComboBox *m_role = nullptr;
     QLineEdit *m_passphrase = nullptr;
     QLabel *m_message = nullptr;
+    QProgressBar *m_progress = nullptr;
     QDialogButtonBox *m_buttons = nullptr;
 };
 

@@ -1,8 +1,10 @@
 #include "ui/war_room/war_room_window.h"
 
 #include "app/backends/prometheus_types.h"
+#include "app/report/completion_report.h"
 #include "app/report/pdf_output.h"
 #include "app/report/status_report.h"
+#include "app/store/audit_chain.h"
 #include "app/store/audit_export.h"
 #include "models/audit_log_model.h"
 #include "models/chart_series_model.h"
@@ -51,6 +53,7 @@
 #include <QSystemTrayIcon>
 #include <QTabWidget>
 #include <QTableView>
+#include <QThreadPool>
 #include <QTimer>
 #include <QTreeView>
 #include <QVBoxLayout>
@@ -449,6 +452,7 @@ models::ChartSeriesModel *WarRoomWindow::seriesModel(const QString &environment,
 void WarRoomWindow::buildMenus() {
     auto *file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("Save status &report…"), this, &WarRoomWindow::saveStatusReport);
+    file->addAction(tr("Save &completion report…"), this, &WarRoomWindow::saveCompletionReport);
     file->addAction(tr("&Export audit log…"), this, &WarRoomWindow::exportAudit);
     file->addAction(tr("&Print executive board to PDF…"), this,
                     &WarRoomWindow::printExecutiveBoard);
@@ -1144,6 +1148,50 @@ void WarRoomWindow::writeStatusReport(const QString &path) {
     statusBar()->showMessage(written ? tr("Status report written to %1").arg(path)
                                      : tr("Status report not written: %1").arg(error),
                              10'000);
+}
+
+void WarRoomWindow::saveCompletionReport() {
+    askSavePath(this, tr("Save the cutover completion report"), u"completion-report.pdf"_s,
+                tr("PDF (*.pdf)"), [this](const QString &path) { writeCompletionReport(path); });
+}
+
+void WarRoomWindow::writeCompletionReport(const QString &path) {
+    // The same record as `cutover-console --completion-report`, from the audit log this window
+    // holds (the whole log: the engine pulls it from the first entry). Hashing a long log takes
+    // a while: the chain is verified and the record laid out on a pool thread.
+    auto plan = std::make_shared<const config::Plan>(m_engine.plan());
+    QList<engine::EnvironmentSnapshot> snapshots;
+    for (const QString &env : m_engine.environments())
+        snapshots.append(m_engine.snapshot(env));
+    const QList<store::AuditEntry> audit = m_auditView->model()->entries();
+    statusBar()->showMessage(tr("Writing the completion report: verifying %n audit entries…",
+                                nullptr, int(audit.size())));
+    QPointer<WarRoomWindow> self(this);
+    QThreadPool::globalInstance()->start([self, plan, snapshots, audit, path] {
+        report::CompletionReportInputs in;
+        in.plan = plan.get();
+        in.snapshots = snapshots;
+        in.audit = audit;
+        in.verification = store::verifyAuditEntries(audit);
+        in.now = QDateTime::currentDateTimeUtc();
+        const QString html = report::completionReportHtml(in);
+        QMetaObject::invokeMethod(self.data(), [self, plan, html, path] {
+            if (!self)
+                return;
+            QString error;
+            const bool written = report::writePdfFile(
+                html, tr("Cutover completion report - %1").arg(plan->name), path, &error);
+            if (written)
+                error.clear();
+            else if (error.isEmpty())
+                error = tr("not written");
+            self->statusBar()->showMessage(written
+                                               ? tr("Completion report written to %1").arg(path)
+                                               : tr("Completion report not written: %1").arg(error),
+                                           10'000);
+            Q_EMIT self->completionReportFinished(path, error);
+        });
+    });
 }
 
 void WarRoomWindow::printExecutiveBoard() {

@@ -92,6 +92,8 @@ Q_SIGNALS:
     void operatorChanged();
     void refreshed();
     void operationFinished(bool ok, const QString &summary);
+    // writeCompletionReport() is done: `error` empty when the file was written.
+    void completionReportFinished(const QString &path, const QString &error);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -123,10 +125,14 @@ private:
     models::ChartSeriesModel *seriesModel(const QString &environment, const QString &panelId);
     void exportAudit();
     void saveStatusReport();
+    void saveCompletionReport();
 
 public:
     // What the File menu's dialogs do with the chosen path (public for tests and scripts).
     void writeStatusReport(const QString &path);
+    // Verifies the audit chain and lays the record out off the UI thread, then writes the PDF;
+    // completionReportFinished() says how it went.
+    void writeCompletionReport(const QString &path);
     void writeAuditExport(const QString &path);
     void writeExecutiveBoard(const QString &path);
 
