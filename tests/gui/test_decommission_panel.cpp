@@ -12,6 +12,9 @@
 #include "models/decommission_steps_model.h"
 #include "theme_screenshots.h"
 #include "ui/decommission/decommission_panel.h"
+#include "ui/dialogs/sign_in_dialog.h"
+#include "ui/war_room/rollback_control.h"
+#include "ui/war_room/war_room_window.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -53,49 +56,65 @@ int rowOf(const DecommissionStepsModel &model, const QString &step) {
     return -1;
 }
 
+// A desk on a store where the cutover is complete: alice (release_manager), erin (executive),
+// a real engine and SQLite; dry run, so that no load balancer is reached.
+struct Desk {
+    QTemporaryDir dir;
+    std::optional<config::Plan> plan;
+    store::OperatorsFile operators;
+    std::unique_ptr<store::Store> store;
+    std::unique_ptr<engine::CutoverEngine> engine;
+
+    bool open() {
+        auto loaded = config::loadPlanBytes(planText(), u"d.yaml"_s, dir.path());
+        if (!dir.isValid() || !loaded.ok())
+            return false;
+        plan = *loaded.plan;
+        for (const auto &[name, role] :
+             {std::pair{u"alice"_s, u"release_manager"_s}, std::pair{u"erin"_s, u"executive"_s}}) {
+            store::Operator op;
+            op.name = name;
+            op.displayName = name.toUpper();
+            op.roles = {role};
+            op.passphrase =
+                store::hashPassphrase(name + u"-passphrase"_s, store::kMinPassphraseIterations);
+            operators.upsert(op);
+        }
+        store::SqliteStore::Options options;
+        options.path = dir.filePath(u"store.sqlite"_s);
+        auto opened = store::SqliteStore::open(options);
+        if (!opened)
+            return false;
+        store = std::move(opened.value());
+        store::StageState complete;
+        complete.environment = kEnv;
+        complete.stageIndex = int(plan->stages.size()) - 1;
+        complete.phase = engine::phaseName(engine::Phase::Complete);
+        complete.enteredAt = QDateTime::currentDateTimeUtc().addSecs(-60);
+        if (!store->updateStageState(0, complete))
+            return false;
+        engine::CutoverEngine::Options engineOptions;
+        engineOptions.dryRun = true;
+        engine = std::make_unique<engine::CutoverEngine>(*plan, *store, operators, engineOptions);
+        engine->start();
+        return QTest::qWaitFor(
+            [this] { return engine->snapshot(kEnv).phase == engine::Phase::Complete; }, 5000);
+    }
+};
+
 } // namespace
 
 class TestDecommissionPanel : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void runAndApproveThroughTheTab();
+    void rollbackPastThePointOfNoReturnSaysWhy();
 };
 
 void TestDecommissionPanel::runAndApproveThroughTheTab() {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    auto loaded = config::loadPlanBytes(planText(), u"d.yaml"_s, dir.path());
-    QVERIFY2(loaded.ok(), qPrintable(loaded.errorText()));
-    const config::Plan plan = *loaded.plan;
-
-    store::OperatorsFile operators;
-    for (const auto &[name, role] :
-         {std::pair{u"alice"_s, u"release_manager"_s}, std::pair{u"erin"_s, u"executive"_s}}) {
-        store::Operator op;
-        op.name = name;
-        op.displayName = name.toUpper();
-        op.roles = {role};
-        op.passphrase =
-            store::hashPassphrase(name + u"-passphrase"_s, store::kMinPassphraseIterations);
-        operators.upsert(op);
-    }
-    store::SqliteStore::Options options;
-    options.path = dir.filePath(u"store.sqlite"_s);
-    auto opened = store::SqliteStore::open(options);
-    QVERIFY(opened);
-    store::Store &store = *opened.value();
-    store::StageState complete;
-    complete.environment = kEnv;
-    complete.stageIndex = int(plan.stages.size()) - 1;
-    complete.phase = engine::phaseName(engine::Phase::Complete);
-    complete.enteredAt = QDateTime::currentDateTimeUtc().addSecs(-60);
-    QVERIFY(store.updateStageState(0, complete));
-
-    engine::CutoverEngine::Options engineOptions;
-    engineOptions.dryRun = true; // no load balancer is reached in this test
-    engine::CutoverEngine engine(plan, store, operators, engineOptions);
-    engine.start();
-    QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot(kEnv).phase, engine::Phase::Complete, 5000);
+    Desk desk;
+    QVERIFY(desk.open());
+    engine::CutoverEngine &engine = *desk.engine;
     const engine::Operator alice = *engine.operatorNamed(u"alice"_s);
     const engine::Operator erin = *engine.operatorNamed(u"erin"_s);
 
@@ -192,6 +211,40 @@ void TestDecommissionPanel::runAndApproveThroughTheTab() {
                 .toString()
                 .contains(u"cannot be undone"_s));
     saveInBothThemes(&panel, u"decommission-tab"_s);
+}
+
+void TestDecommissionPanel::rollbackPastThePointOfNoReturnSaysWhy() {
+    // Another desk started the removal (recorded before its first command): from then on the
+    // window's Rollback does not arm, and says why — the decommission's reason, not a backend's.
+    Desk desk;
+    QVERIFY(desk.open());
+    engine::CutoverEngine &engine = *desk.engine;
+    QVERIFY(desk.store
+                ->appendAudit({u"alice"_s,
+                               u"release_manager"_s,
+                               decommission::audit::kStarted,
+                               kEnv,
+                               u"remove"_s,
+                               {{u"title"_s, u"Remove from load balancers"_s}}})
+                .ok());
+    QTRY_VERIFY_WITH_TIMEOUT(engine.decommissionProgress(kEnv).pointOfNoReturn.has_value(), 10'000);
+
+    ui::WarRoomWindow window(engine);
+    window.resize(1400, 900);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.setOperator(*engine.operatorNamed(u"alice"_s));
+    window.refresh();
+    QVERIFY(!window.rollbackControl()->button()->isEnabled());
+    const QString why = window.rollbackControl()->hintLabel()->text();
+    QVERIFY2(why.contains(u"point of no return"_s) && why.contains(u"by alice"_s), qPrintable(why));
+    // Two keys away from anywhere, and still nothing arms.
+    window.rollbackControl()->arm();
+    QVERIFY(!window.rollbackControl()->isArmed());
+    // The Decommission tab says the same above its timeline.
+    window.tabs()->setCurrentWidget(window.decommissionPanel());
+    window.decommissionPanel()->refresh();
+    saveInBothThemes(&window, u"decommission-past-point-of-no-return"_s);
 }
 
 QTEST_MAIN(TestDecommissionPanel)

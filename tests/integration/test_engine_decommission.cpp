@@ -17,6 +17,7 @@
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 
@@ -158,6 +159,7 @@ private Q_SLOTS:
     void httpBackupWritesEachAnswer();
     void stepStartedOnAnotherDeskIsRefused();
     void validationMustHoldThroughTheWait();
+    void permanenceHoldsOnceTheConfigSaysSo();
     void exportMetricsInChunks();
 
 private:
@@ -347,6 +349,73 @@ void TestEngineDecommission::validationMustHoldThroughTheWait() {
     const QString error = console.engine->decommissionProgress(kEnv).step(u"quiet"_s)->error;
     QVERIFY2(error.contains(u"stopped holding during the wait"_s) && error.contains(u"left"_s),
              qPrintable(error));
+}
+
+void TestEngineDecommission::permanenceHoldsOnceTheConfigSaysSo() {
+    // The lab's configuration gives the legacy servers their pre-cutover weights: the check
+    // refuses with the lines haproxy.cfg needs. Written into the configuration and reloaded
+    // (what an operator does), the same check passes.
+    decommission::StepContext ctx;
+    for (const QString &lb : m_plan->environment(kEnv)->loadBalancers)
+        ctx.loadBalancers.append(*m_plan->loadBalancer(lb));
+    ctx.intendedWeights =
+        backends::weightsFor(1.0, m_plan->pools.legacy, m_plan->pools.otel).weights;
+    auto check = [&] {
+        std::optional<decommission::StepResult> result;
+        decommission::checkPermanence(this, ctx,
+                                      [&](const decommission::StepResult &r) { result = r; });
+        if (!QTest::qWaitFor([&] { return result.has_value(); }, 10'000))
+            return decommission::StepResult{false, u"no answer"_s, {}};
+        return *result;
+    };
+    const auto before = check();
+    QVERIFY(!before.ok);
+    QVERIFY2(before.error.contains(u"set in haproxy.cfg"_s) &&
+                 before.error.contains(u"server legacy-collector-1 … weight 0"_s),
+             qPrintable(before.error));
+
+    QHash<QString, QByteArray> original;
+    auto restore = qScopeGuard([&] {
+        for (auto it = original.cbegin(); it != original.cend(); ++it) {
+            QFile file(it.key());
+            if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+                file.write(it.value());
+        }
+        for (const config::LoadBalancer &lb : ctx.loadBalancers)
+            lab::run({u"reload"_s, lb.name}, m_state);
+    });
+    static const QRegularExpression serverLine(u"(\\n    server (\\S+) \\S+) weight \\d+"_s);
+    for (const config::LoadBalancer &lb : ctx.loadBalancers) {
+        const QString path =
+            m_state.value(u"LAB_%1_CONFIG"_s.arg(lb.name.toUpper().replace(u'-', u'_')));
+        QFile file(path);
+        QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(path));
+        const QString text = QString::fromUtf8(file.readAll());
+        file.close();
+        original.insert(path, text.toUtf8());
+        // Only the decommission backend's section: up to the next section.
+        const qsizetype start = text.indexOf(u"\nbackend "_s + kBackend + u'\n');
+        QVERIFY(start >= 0);
+        qsizetype end = text.indexOf(u"\nbackend "_s, start + 1);
+        if (end < 0)
+            end = text.size();
+        QString section = text.mid(start, end - start);
+        int rewritten = 0;
+        for (const QRegularExpressionMatch &m :
+             serverLine.globalMatch(text.mid(start, end - start))) {
+            section.replace(
+                m.captured(0),
+                u"%1 weight %2"_s.arg(m.captured(1)).arg(ctx.intendedWeights.value(m.captured(2))));
+            ++rewritten;
+        }
+        QCOMPARE(rewritten, int(ctx.intendedWeights.size()));
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write((text.left(start) + section + text.mid(end)).toUtf8());
+        file.close();
+        QVERIFY(lab::run({u"reload"_s, lb.name}, m_state));
+    }
+    const auto after = check();
+    QVERIFY2(after.ok, qPrintable(after.error));
 }
 
 void TestEngineDecommission::wholeDecommission() {
