@@ -14,6 +14,7 @@
 
 #include <QCryptographicHash>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
@@ -160,6 +161,7 @@ private Q_SLOTS:
     void stepStartedOnAnotherDeskIsRefused();
     void validationMustHoldThroughTheWait();
     void permanenceHoldsOnceTheConfigSaysSo();
+    void removalWithLiveConnectionsIsRefusedWithTheNumbers();
     void exportMetricsInChunks();
 
 private:
@@ -416,6 +418,40 @@ void TestEngineDecommission::permanenceHoldsOnceTheConfigSaysSo() {
     }
     const auto after = check();
     QVERIFY2(after.ok, qPrintable(after.error));
+}
+
+void TestEngineDecommission::removalWithLiveConnectionsIsRefusedWithTheNumbers() {
+    // On the lab's live backend, legacy-collector-1 made slow (2 s a request) holds sessions:
+    // the removal's precheck refuses with HAProxy's own numbers, per LB.
+    config::DecommissionStep step;
+    step.action = config::DecommissionStep::Action::RemoveFromLb;
+    step.targets = {u"legacy-collector-1"_s};
+    decommission::StepContext ctx;
+    for (const QString &lb : m_plan->environment(kEnv)->loadBalancers) {
+        config::LoadBalancer live = *m_plan->loadBalancer(lb);
+        live.backend = u"telemetry_backend"_s;
+        ctx.loadBalancers.append(live);
+    }
+    QVERIFY(lab::run({u"collector"_s, u"legacy-collector-1"_s, u"slow"_s, u"2000"_s}, m_state));
+    auto healthy = qScopeGuard([&] {
+        lab::run({u"collector"_s, u"legacy-collector-1"_s, u"healthy"_s}, m_state);
+    });
+    QString refused;
+    QElapsedTimer waited;
+    waited.start();
+    // Bounded: sessions build up within a second or two of traffic.
+    while (!refused.contains(u" sessions"_s) && waited.elapsed() < 20'000) {
+        std::optional<decommission::StepResult> result;
+        decommission::checkRemovable(this, step, ctx,
+                                     [&](const decommission::StepResult &r) { result = r; });
+        QVERIFY(QTest::qWaitFor([&] { return result.has_value(); }, 10'000));
+        QVERIFY(!result->ok);
+        refused = result->error;
+    }
+    QVERIFY2(refused.contains(u"legacy-collector-1 is UP, not in maintenance"_s),
+             qPrintable(refused));
+    QVERIFY2(QRegularExpression(u"has [1-9][0-9]* sessions"_s).match(refused).hasMatch(),
+             qPrintable(refused));
 }
 
 void TestEngineDecommission::wholeDecommission() {
