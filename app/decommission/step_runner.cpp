@@ -18,6 +18,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <QStandardPaths>
 #include <QThreadPool>
 #include <QTimer>
 
@@ -31,6 +32,16 @@ using namespace Qt::StringLiterals;
 namespace cutover::decommission {
 
 namespace {
+
+// Where a step's output goes. A plan file's relative paths were made absolute against its folder
+// when it was loaded; the embedded default plan has no folder, so its relative outputs go to the
+// application's data folder (never the working directory of whoever started the console).
+QString outputPath(const QString &output) {
+    if (output.isEmpty() || QDir::isAbsolutePath(output))
+        return output;
+    return QDir::cleanPath(QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
+                               .absoluteFilePath(u"decommission/"_s + output));
+}
 
 using config::DecommissionStep;
 using config::LoadBalancer;
@@ -446,7 +457,7 @@ StepResult collectAndArchive(const QStringList &paths, const QString &output) {
 void archiveFiles(QObject *context, const DecommissionStep &step, StepDone done) {
     QPointer<QObject> guard(context);
     QThreadPool::globalInstance()->start(
-        [guard, paths = step.paths, output = step.output, done = std::move(done)] {
+        [guard, paths = step.paths, output = outputPath(step.output), done = std::move(done)] {
             const StepResult result = collectAndArchive(paths, output);
             QMetaObject::invokeMethod(guard.data(), [guard, result, done] {
                 if (guard)
@@ -735,7 +746,7 @@ void httpBackup(QObject *context, const DecommissionStep &step, const StepContex
     const Progress progress = ctx.progress;
     if (progress)
         progress(0, backup->total, u"URLs fetched"_s);
-    const QString output = step.output;
+    const QString output = outputPath(step.output);
     auto write = [context, client, backup, output, done] {
         client->deleteLater();
         if (!backup->problems.isEmpty()) {
@@ -824,7 +835,7 @@ void exportMetrics(QObject *context, const DecommissionStep &step, const StepCon
         progress(0, total, unit);
     const QDateTime end = QDateTime::currentDateTimeUtc();
     const QDateTime start = end.addMSecs(-step.range.ms());
-    const QString output = step.output;
+    const QString output = outputPath(step.output);
     auto write = [context, client, exported, output, start, end, done] {
         client->deleteLater();
         if (!exported->problems.isEmpty()) {

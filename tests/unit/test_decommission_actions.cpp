@@ -7,7 +7,9 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -44,6 +46,7 @@ class TestDecommissionActions : public QObject {
 private Q_SLOTS:
     void archiveFilesWritesEveryFileAndItsHash();
     void archiveOfAMissingPathFails();
+    void relativeOutputGoesToTheDataFolder();
     void commandExitCodeAndOutput();
     void commandPastItsTimeoutIsKilled();
 };
@@ -92,6 +95,27 @@ void TestDecommissionActions::archiveOfAMissingPathFails() {
     QVERIFY(!result->ok);
     QCOMPARE(result->error, dir.filePath(u"etc/grafana"_s) + u": no such file or folder"_s);
     QVERIFY(!QFile::exists(step.output));
+}
+
+void TestDecommissionActions::relativeOutputGoesToTheDataFolder() {
+    // The embedded default plan's outputs are relative: they go to the data folder, never to
+    // the working directory of whoever started the console.
+    QStandardPaths::setTestModeEnabled(true);
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath(u"collector.yaml"_s), "receivers: {}\n"));
+    DecommissionStep step;
+    step.action = DecommissionStep::Action::ArchiveFiles;
+    step.paths = {dir.filePath(u"collector.yaml"_s)};
+    step.output = u"relative-test/legacy_configs.tar.gz"_s;
+    const auto result = runAction(this, step);
+    QVERIFY(result);
+    QVERIFY2(result->ok, qPrintable(result->error));
+    const QString expected = QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
+                                 .filePath(u"decommission/relative-test/legacy_configs.tar.gz"_s);
+    QCOMPARE(result->details.value(u"archive"_s).toString(), expected);
+    QVERIFY(QFile::exists(expected));
+    QVERIFY(!QFile::exists(QDir::current().filePath(step.output)));
+    QVERIFY(QDir(QFileInfo(expected).absolutePath()).removeRecursively());
 }
 
 void TestDecommissionActions::commandExitCodeAndOutput() {
