@@ -252,7 +252,8 @@ Refusals CutoverEngine::approvalRefusals(const QString &environment, const QStri
                          {u"roles"_s, step->approvals.join(u", "_s)},
                          {u"operator"_s, who.name},
                          {u"operator_roles"_s, who.roles.join(u", "_s)}}});
-    const decommission::StepProgress *p = m_decommission.progress(environment).step(stepId);
+    const decommission::EnvironmentProgress progress = m_decommission.progress(environment);
+    const decommission::StepProgress *p = progress.step(stepId);
     if (p->state == StepState::Done || p->state == StepState::Running ||
         p->state == StepState::Waiting)
         reasons.append({RefusalCode::StepNotRunnable,
@@ -408,9 +409,11 @@ void CutoverEngine::runDecommissionStep(const QString &environment, const QStrin
         m_decommissionRunning.remove(key);
         done(answer);
     };
-    const decommission::StepProgress progress = *m_decommission.progress(environment).step(stepId);
+    const bool waiting =
+        m_decommission.progress(environment).steps.at(m_plan.decommission.indexOf(stepId)).state ==
+        StepState::Waiting;
     const QString role = who.roleFor(m_plan, config::Permission::Shift);
-    if (progress.state == StepState::Waiting) {
+    if (waiting) {
         finalValidation(rt, step, who.name, role, finish);
         return;
     }
@@ -428,7 +431,8 @@ void CutoverEngine::runDecommissionStep(const QString &environment, const QStrin
         if (step.isIrreversible())
             details.insert(u"confirmation"_s, request.confirmation);
         QJsonArray approvals;
-        for (const auto &a : m_decommission.progress(rt.env->name).step(step.id)->approvals)
+        const decommission::EnvironmentProgress now = m_decommission.progress(rt.env->name);
+        for (const auto &a : now.step(step.id)->approvals)
             approvals.append(QJsonObject{{u"operator"_s, a.operatorName}, {u"role"_s, a.role}});
         details.insert(u"approvals"_s, approvals);
         using E = config::DecommissionStep::Evidence;
@@ -462,8 +466,9 @@ void CutoverEngine::runDecommissionStep(const QString &environment, const QStrin
                 }
                 // Another desk's start came first in the log: it runs the step, this one yields
                 // (recorded, so that the log explains the second start) and does nothing.
-                const decommission::StepProgress *current =
-                    m_decommission.progress(rt.env->name).step(step.id);
+                const decommission::EnvironmentProgress recorded =
+                    m_decommission.progress(rt.env->name);
+                const decommission::StepProgress *current = recorded.step(step.id);
                 if (current && current->startedSeq != seq) {
                     audit(m_options.actorForAutomatic, u"automatic"_s, dlog::kYielded, rt.env->name,
                           step.id,
@@ -614,8 +619,9 @@ void CutoverEngine::finalValidation(EnvironmentRuntime &rt, const config::Decomm
                 failStep(rt, step, validated, finish);
                 return;
             }
-            const decommission::StepProgress *p =
-                m_decommission.progress(rt.env->name).step(step.id);
+            const decommission::EnvironmentProgress progress =
+                m_decommission.progress(rt.env->name);
+            const decommission::StepProgress *p = progress.step(step.id);
             QJsonObject result{
                 {u"validation"_s, validated.details},
                 {u"waited_since"_s, p ? p->validatedAt.toString(Qt::ISODateWithMs) : QString()}};
@@ -662,8 +668,9 @@ void CutoverEngine::checkDuringWait(EnvironmentRuntime &rt, const decommission::
     decommission::runValidation(
         this, *step, stepContext(rt), [this, key, step, runtime](decommission::StepResult checked) {
             m_decommissionRunning.remove(key);
-            const decommission::StepProgress *current =
-                m_decommission.progress(runtime->env->name).step(step->id);
+            const decommission::EnvironmentProgress progress =
+                m_decommission.progress(runtime->env->name);
+            const decommission::StepProgress *current = progress.step(step->id);
             if (checked.ok || !current || current->state != StepState::Waiting)
                 return;
             m_waitChecks.remove(key);

@@ -70,7 +70,7 @@ bool EnvironmentProgress::started() const {
     return false;
 }
 
-const StepProgress *EnvironmentProgress::step(const QString &id) const {
+const StepProgress *EnvironmentProgress::step(const QString &id) const & {
     for (const StepProgress &s : steps) {
         if (s.step->id == id)
             return &s;

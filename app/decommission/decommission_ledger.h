@@ -96,7 +96,9 @@ struct EnvironmentProgress {
     int doneCount() const;
     bool complete() const { return !steps.isEmpty() && doneCount() == steps.size(); }
     bool started() const; // any step approved, started or done since the last reset
-    const StepProgress *step(const QString &id) const;
+    const StepProgress *step(const QString &id) const &;
+    // On a temporary (`ledger.progress(env).step(id)`) the pointer would dangle.
+    const StepProgress *step(const QString &id) const && = delete;
     // The legacy servers drained, in maintenance or removed by a done or started step: what a
     // rollback before the point of no return sets back to ready.
     QStringList serversOutOfService() const;

@@ -104,8 +104,13 @@ engine::ActionOutcome run(Console &console, const QString &step, const QString &
     return answer->outcome;
 }
 
+decommission::StepProgress stepOf(const Console &console, const QString &step) {
+    const decommission::EnvironmentProgress progress = console.engine->decommissionProgress(kEnv);
+    return *progress.step(step);
+}
+
 StepState stateOf(const Console &console, const QString &step) {
-    return console.engine->decommissionProgress(kEnv).step(step)->state;
+    return stepOf(console, step).state;
 }
 
 // The PDF's text, whitespace collapsed; a null string when pdftotext is not installed.
@@ -348,7 +353,7 @@ void TestEngineDecommission::validationMustHoldThroughTheWait() {
 
     QVERIFY(QFile::remove(flag)); // the condition lapses with ~28 s of the wait left
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(console, u"quiet"_s), StepState::Failed, 15'000);
-    const QString error = console.engine->decommissionProgress(kEnv).step(u"quiet"_s)->error;
+    const QString error = stepOf(console, u"quiet"_s).error;
     QVERIFY2(error.contains(u"stopped holding during the wait"_s) && error.contains(u"left"_s),
              qPrintable(error));
 }
@@ -478,16 +483,14 @@ void TestEngineDecommission::wholeDecommission() {
              qPrintable(refused.message()));
     QVERIFY(run(*console, u"drain"_s, u"alice"_s, permanent(u"server-state-file kept"_s)).ok);
     QCOMPARE(stateOf(*console, u"drain"_s), StepState::Waiting);
-    const QDateTime waitUntil =
-        console->engine->decommissionProgress(kEnv).step(u"drain"_s)->waitUntil;
+    const QDateTime waitUntil = stepOf(*console, u"drain"_s).waitUntil;
     QVERIFY(waitUntil > QDateTime::currentDateTimeUtc());
 
     // A restart in the middle of the wait: the same end, from the audit log.
     console.reset();
     console = std::make_unique<Console>();
     QVERIFY(console->open(*m_plan, m_dir.filePath(u"whole.sqlite"_s)));
-    QTRY_COMPARE_WITH_TIMEOUT(
-        console->engine->decommissionProgress(kEnv).step(u"drain"_s)->waitUntil, waitUntil, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(stepOf(*console, u"drain"_s).waitUntil, waitUntil, 5000);
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*console, u"drain"_s), StepState::Done, 15'000);
     for (const auto &[lb, states] : statesOnEveryLb().asKeyValueRange()) {
         for (const QString &server : kLegacy)
