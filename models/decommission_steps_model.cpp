@@ -2,6 +2,7 @@
 
 #include <QBrush>
 #include <QColor>
+#include <QFileInfo>
 #include <QFont>
 #include <QJsonDocument>
 
@@ -74,8 +75,41 @@ QString DecommissionStepsModel::detailText(const decommission::StepProgress &ste
                                     : tr("then waits %1").arg(step.step->wait.toString());
 }
 
+QString DecommissionStepsModel::evidenceText(const decommission::StepProgress &step) {
+    auto shortHash = [](const QString &hash) {
+        return hash.left(12) + u'…';
+    };
+    QStringList parts;
+    const QJsonObject &e = step.evidence;
+    if (e.contains(u"file"_s))
+        parts.append(tr("file %1 · sha256 %2")
+                         .arg(QFileInfo(e.value(u"file"_s).toString()).fileName(),
+                              shortHash(e.value(u"sha256"_s).toString())));
+    else if (e.contains(u"url"_s))
+        parts.append(e.value(u"url"_s).toString());
+    else if (e.contains(u"note"_s))
+        parts.append(tr("note: %1").arg(e.value(u"note"_s).toString().left(60)));
+    const QJsonObject &o = step.output;
+    if (o.contains(u"archive"_s))
+        parts.append(tr("archive %1 · sha256 %2")
+                         .arg(QFileInfo(o.value(u"archive"_s).toString()).fileName(),
+                              shortHash(o.value(u"sha256"_s).toString())));
+    else if (o.contains(u"snapshot"_s))
+        parts.append(tr("snapshot %1").arg(o.value(u"snapshot"_s).toString()));
+    else if (o.contains(u"folder"_s))
+        parts.append(tr("%n file(s) in %1", nullptr, int(o.value(u"sha256"_s).toObject().size()))
+                         .arg(o.value(u"folder"_s).toString()));
+    else if (o.contains(u"exit_code"_s))
+        parts.append(tr("exit %1 · stdout sha256 %2")
+                         .arg(o.value(u"exit_code"_s).toInt())
+                         .arg(shortHash(o.value(u"stdout_sha256"_s).toString())));
+    return parts.join(u"; "_s);
+}
+
 void DecommissionStepsModel::setProgress(const decommission::EnvironmentProgress &progress,
                                          const QDateTime &now) {
+    m_progress = progress;
+    m_now = now;
     QList<Row> rows;
     int lastPhase = -1;
     for (const decommission::StepProgress &p : progress.steps) {
@@ -95,12 +129,32 @@ void DecommissionStepsModel::setProgress(const decommission::EnvironmentProgress
                             ? tr("needs %1").arg(p.step->approvals.join(u", "_s))
                             : approvals.join(u", "_s);
         row.detail = detailText(p, now);
-        const QJsonObject evidence = p.evidence;
-        if (!evidence.isEmpty())
-            row.evidence =
-                QString::fromUtf8(QJsonDocument(evidence).toJson(QJsonDocument::Compact));
+        if (p.state == StepState::Running && m_stepProgress.contains(row.id))
+            row.detail += u" · "_s + m_stepProgress.value(row.id);
+        else if (p.state == StepState::Done || p.state == StepState::Failed ||
+                 p.state == StepState::Waiting)
+            m_stepProgress.remove(row.id); // that run is over (a progress may come before the
+                                           // progress model knows the step started)
+        row.evidence = evidenceText(p);
+        QJsonObject whole;
+        if (!p.evidence.isEmpty())
+            whole.insert(u"evidence"_s, p.evidence);
+        if (!p.output.isEmpty())
+            whole.insert(u"output"_s, p.output);
+        if (!whole.isEmpty())
+            row.evidenceDetails =
+                QString::fromUtf8(QJsonDocument(whole).toJson(QJsonDocument::Indented));
         rows.append(row);
     }
+    setRows(rows);
+}
+
+void DecommissionStepsModel::setStepProgress(const QString &stepId, const QString &text) {
+    m_stepProgress.insert(stepId, text);
+    setProgress(m_progress, m_now);
+}
+
+void DecommissionStepsModel::setRows(const QList<Row> &rows) {
     if (rows.size() != m_rows.size()) {
         beginResetModel();
         m_rows = rows;
@@ -140,13 +194,15 @@ QVariant DecommissionStepsModel::data(const QModelIndex &index, int role) const 
             return row.approvals;
         case DetailColumn:
             return row.detail;
+        case EvidenceColumn:
+            return row.evidence;
         }
         break;
     case Qt::ToolTipRole:
         if (index.column() == StepColumn)
             return tr("%1 (%2)").arg(row.id, row.action);
-        if (index.column() == DetailColumn && !row.evidence.isEmpty())
-            return tr("Evidence: %1").arg(row.evidence);
+        if (index.column() == EvidenceColumn && !row.evidenceDetails.isEmpty())
+            return row.evidenceDetails;
         return row.detail.isEmpty() ? QVariant() : QVariant(row.detail);
     case Qt::ForegroundRole:
         if (index.column() != StateColumn)
@@ -199,6 +255,8 @@ QVariant DecommissionStepsModel::headerData(int section, Qt::Orientation orienta
         return tr("Approvals");
     case DetailColumn:
         return tr("Detail");
+    case EvidenceColumn:
+        return tr("Evidence");
     }
     return {};
 }

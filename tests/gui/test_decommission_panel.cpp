@@ -160,6 +160,11 @@ void TestDecommissionPanel::runAndApproveThroughTheTab() {
     const int first = rowOf(*panel.model(), u"archive_configs"_s);
     QCOMPARE(panel.model()->index(first, 0).data(DecommissionStepsModel::StateRole).toInt(),
              int(decommission::StepState::Done));
+    // The evidence column: the note, short; the whole record in its tooltip.
+    const QModelIndex evidence =
+        panel.model()->index(first, DecommissionStepsModel::EvidenceColumn);
+    QCOMPARE(evidence.data().toString(), u"note: reviewed with the platform team"_s);
+    QVERIFY(evidence.data(Qt::ToolTipRole).toString().contains(u"\"kind\": \"note\""_s));
 
     // The drain needs an approval: Approve… with the passphrase, from the keyboard.
     panel.view()->setCurrentIndex(panel.model()->index(rowOf(*panel.model(), u"drain"_s), 0));
@@ -228,6 +233,19 @@ void TestDecommissionPanel::rollbackPastThePointOfNoReturnSaysWhy() {
                                {{u"title"_s, u"Remove from load balancers"_s}}})
                 .ok());
     QTRY_VERIFY_WITH_TIMEOUT(engine.decommissionProgress(kEnv).pointOfNoReturn.has_value(), 10'000);
+    // A long action's progress shows in the running step's detail.
+    {
+        ui::DecommissionPanel panel(engine);
+        QAbstractItemModelTester tester(panel.model(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        panel.setEnvironment(kEnv);
+        Q_EMIT engine.decommissionStepProgress(kEnv, u"remove"_s, 1, 2, u"URLs fetched"_s);
+        const QModelIndex detail = panel.model()->index(rowOf(*panel.model(), u"remove"_s),
+                                                        DecommissionStepsModel::DetailColumn);
+        QVERIFY2(detail.data().toString().contains(u"started"_s) &&
+                     detail.data().toString().endsWith(u" · 1 of 2 URLs fetched"_s),
+                 qPrintable(detail.data().toString()));
+    }
 
     ui::WarRoomWindow window(engine);
     window.resize(1400, 900);

@@ -86,7 +86,10 @@ DecommissionPanel::DecommissionPanel(engine::CutoverEngine &engine, QWidget *par
     connect(&m_engine, &engine::CutoverEngine::decommissionStepProgress, this,
             [this](const QString &environment, const QString &step, qint64 done, qint64 total,
                    const QString &unit) {
-                if (m_dialog && environment == m_environment && step == m_dialogStep)
+                if (environment != m_environment)
+                    return;
+                m_model->setStepProgress(step, tr("%1 of %2 %3").arg(done).arg(total).arg(unit));
+                if (m_dialog && step == m_dialogStep)
                     m_dialog->setProgress(done, total, unit);
             });
 }
