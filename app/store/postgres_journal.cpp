@@ -3,11 +3,13 @@
 #include "app/store/audit_chain.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QThread>
 #include <QTimeZone>
 #include <QUuid>
 
@@ -19,6 +21,11 @@ namespace cutover::store {
 
 namespace {
 std::atomic<quint64> g_journalCounter{0};
+// SQLite primary result codes (sqlite3.h), as QtSql reports them in nativeErrorCode().
+constexpr int kSqliteBusy = 5;
+constexpr int kSqliteLocked = 6;
+constexpr int kSqliteCorrupt = 11;
+constexpr int kSqliteNotADb = 26;
 } // namespace
 
 StoreResult<std::unique_ptr<AuditJournal>> AuditJournal::open(const QString &path) {
@@ -34,6 +41,14 @@ StoreResult<std::unique_ptr<AuditJournal>> AuditJournal::open(const QString &pat
     if (!db.open())
         return StoreError::io(
             u"cannot open the audit journal %1: %2"_s.arg(path, db.lastError().text()));
+    // Several processes opening a brand-new journal at the same instant (two controllers started
+    // together on a fresh machine) meet two SQLite cases that answer "database is locked" at
+    // once, without the busy handler: switching the new file to WAL (an exclusive lock), and
+    // CREATE TABLE whose read snapshot another process's CREATE made stale (SQLITE_BUSY_SNAPSHOT).
+    // Each statement is retried as the busy handler would, bounded by the same 5 s (see also
+    // SqliteStore::configureAndMigrate).
+    QElapsedTimer waited;
+    waited.start();
     QSqlQuery q(db);
     for (const QString &sql :
          {u"PRAGMA journal_mode=WAL"_s, u"PRAGMA synchronous=FULL"_s,
@@ -41,12 +56,17 @@ StoreResult<std::unique_ptr<AuditJournal>> AuditJournal::open(const QString &pat
           u"journal_id TEXT NOT NULL UNIQUE, at INTEGER NOT NULL, queued_at INTEGER NOT NULL, "
           u"actor TEXT NOT NULL, role TEXT NOT NULL, action TEXT NOT NULL, environment TEXT NOT "
           u"NULL, subject TEXT NOT NULL, details TEXT NOT NULL)"_s}) {
-        if (!q.exec(sql)) {
+        while (!q.exec(sql)) {
             const QSqlError e = q.lastError();
             const int code = e.nativeErrorCode().toInt() & 0xff;
             const QString text = u"the audit journal %1: %2"_s.arg(path, e.text());
-            return (code == 11 || code == 26) ? StoreError::corrupt(text) : StoreError::io(text);
+            if (code == kSqliteCorrupt || code == kSqliteNotADb)
+                return StoreError::corrupt(text);
+            if ((code != kSqliteBusy && code != kSqliteLocked) || waited.elapsed() >= 5'000)
+                return StoreError::io(text);
+            QThread::msleep(5);
         }
+        q.finish();
     }
     return journal;
 }

@@ -15,3 +15,9 @@ console_add_test(test_store_crash SOURCES test_store_crash.cpp LABELS unit)
 target_compile_definitions(test_store_crash PRIVATE
     STORE_CRASH_HELPER="$<TARGET_FILE:store_crash_helper>")
 add_dependencies(test_store_crash store_crash_helper)
+# A helper for test_store_sqlite: opens an audit journal in a process of its own.
+add_executable(journal_opener journal_opener.cpp)
+target_link_libraries(journal_opener PRIVATE console_store)
+add_dependencies(test_store_sqlite journal_opener)
+target_compile_definitions(test_store_sqlite PRIVATE
+    JOURNAL_OPENER="$<TARGET_FILE:journal_opener>")
