@@ -192,12 +192,7 @@ QString rollbacksHtml(const CompletionReportInputs &in, const engine::Environmen
 
     QString html = u"<h3>Rollbacks and incidents</h3>"_s;
     auto list = [](const QStringList &lines, const QString &none) {
-        if (lines.isEmpty())
-            return u"<p>%1</p>"_s.arg(esc(none));
-        QString out = u"<ul>"_s;
-        for (const QString &line : lines)
-            out += u"<li>%1</li>"_s.arg(esc(line));
-        return QString(out + u"</ul>"_s);
+        return lines.isEmpty() ? u"<p>%1</p>"_s.arg(esc(none)) : bulletList(lines);
     };
     html += u"<p><b>Rollbacks:</b> %1</p>"_s.arg(started);
     html += list(rollbacks, u"No rollback."_s);

@@ -38,6 +38,13 @@ QString stateColour(engine::CheckStatus::State state) {
     return u"#5f6670"_s;
 }
 
+QString bulletList(const QStringList &lines) {
+    QString out = u"<ul>"_s;
+    for (const QString &line : lines)
+        out += u"<li>%1</li>"_s.arg(esc(line));
+    return out + u"</ul>"_s;
+}
+
 QString tableOpen() {
     return u"<table width=\"100%\" cellspacing=\"0\" cellpadding=\"3\" border=\"1\" "
            u"style=\"border-collapse:collapse; border-style:solid; border-color:#8a8f98;\">"_s;

@@ -7,6 +7,7 @@
 
 #include <QDateTime>
 #include <QString>
+#include <QStringList>
 
 namespace cutover::report {
 
@@ -16,6 +17,8 @@ QString utc(const QDateTime &at);
 // A word in capitals, white on `background`.
 QString badge(const QString &word, const QString &background);
 QString stateColour(engine::CheckStatus::State state);
+// "<ul><li>…</li></ul>", each line escaped.
+QString bulletList(const QStringList &lines);
 // The opening tag of a full-width table with thin borders.
 QString tableOpen();
 // One gate: its items with their states and who ticked them, then every signature (printed

@@ -494,13 +494,8 @@ QString toMarkdown(const StatusReport &r) {
 
 QString toHtml(const StatusReport &r) {
     QString html = u"<html><body style=\"color:#000000; background-color:#ffffff;\">"_s;
-    auto items = [](const QStringList &list, const QString &none) -> QString {
-        if (list.isEmpty())
-            return u"<ul><li>%1</li></ul>"_s.arg(esc(none));
-        QString out = u"<ul>"_s;
-        for (const QString &item : list)
-            out += u"<li>%1</li>"_s.arg(esc(item));
-        return QString(out + u"</ul>"_s);
+    auto items = [](const QStringList &list, const QString &none) {
+        return bulletList(list.isEmpty() ? QStringList{none} : list);
     };
     html += u"<h1>%1</h1>"_s.arg(esc(r.title));
     html += u"<p><i>%1</i></p>"_s.arg(
