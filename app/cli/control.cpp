@@ -1,5 +1,7 @@
 #include "app/cli/control.h"
 
+#include "app/cli/passphrase_input.h"
+
 #include "app/cli/command_store.h"
 #include "app/cli/status_output.h"
 #include "app/cutover/cutover_engine.h"
@@ -144,7 +146,8 @@ int ControlRun::prepare() {
         if (const store::Operator *op = operators->find(m_request.operatorName))
             m_operator = engine::Operator{
                 op->name, op->displayName.isEmpty() ? op->name : op->displayName, op->roles};
-        m_passphrase = m_in.readLine();
+        m_passphrase = readPassphraseLine(m_in, m_err,
+                                          u"Passphrase for %1: "_s.arg(m_request.operatorName));
         if (m_passphrase.isEmpty()) {
             m_err << "expected the passphrase on standard input (one line)\n";
             return ControlUsage;

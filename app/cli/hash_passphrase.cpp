@@ -1,6 +1,7 @@
 #include "app/cli/hash_passphrase.h"
 
 #include "app/cli/command_line.h"
+#include "app/cli/passphrase_input.h"
 #include "app/store/operators_file.h"
 
 #include <QFileInfo>
@@ -56,9 +57,8 @@ int hashPassphraseCommand(const HashPassphraseRequest &request, const config::Pl
         operators = *loaded.file;
     }
 
-    QString passphrase = in.readLine();
-    if (passphrase.endsWith(u'\r'))
-        passphrase.chop(1);
+    const QString passphrase =
+        readPassphraseLine(in, err, u"New passphrase for %1: "_s.arg(op.name));
     if (passphrase.size() < kMinPassphraseLength)
         return fail(u"passphrase on standard input must be at least %1 characters"_s.arg(
                         kMinPassphraseLength),
@@ -68,7 +68,12 @@ int hashPassphraseCommand(const HashPassphraseRequest &request, const config::Pl
     op.displayName = !request.displayName.trimmed().isEmpty() ? request.displayName.trimmed()
                      : existing                               ? existing->displayName
                                                               : op.name;
-    op.passphrase = store::hashPassphrase(passphrase, request.iterations);
+    // A new Argon2id hash and a new key pair: a passphrase change also changes the key, so the
+    // audit log records the new public key when the file is next loaded.
+    if (!store::setPassphrase(op, passphrase, request.cost))
+        return fail(u"libsodium could not derive the key or make a key pair; %1 not changed"_s.arg(
+                        file),
+                    ExitUsage);
     const bool replaced = existing != nullptr;
     operators.upsert(op);
     if (auto error = store::saveOperatorsFile(file, operators))

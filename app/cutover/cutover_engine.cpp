@@ -74,7 +74,8 @@ CutoverEngine::CutoverEngine(const config::Plan &plan, store::StoreRunner &runne
 
 void CutoverEngine::setUp() {
     if (m_operators)
-        m_signIn = std::make_shared<SignInDesk>(SignInDesk{*m_operators, m_options.clock, {}});
+        m_signIn = std::make_shared<SignInDesk>(
+            SignInDesk{*m_operators, m_options.clock, m_plan.operators.file, {}});
     for (const config::Environment &env : m_plan.environments) {
         auto rt = std::make_unique<EnvironmentRuntime>();
         rt->env = &env;
@@ -455,6 +456,9 @@ void CutoverEngine::verifyProof(const store::PassphraseProof &proof, const QStri
             noteLocalWrite();
             pullAudit();
             if (verified) {
+                // The guard upgraded the entry: later proofs must be made against the new hash.
+                if (verified.value().upgraded && verified.value().op && m_operators)
+                    m_operators->upsert(*verified.value().op);
                 done(verified.value());
                 return;
             }

@@ -4,6 +4,8 @@
 #include "app/cutover/engine_internal.h"
 #include "app/store/store.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QPointer>
 #include <QTimer>
 
@@ -156,10 +158,19 @@ void CutoverEngine::signOff(const QString &environment, const QString &gate, con
         outcome.addRefusals({{RefusalCode::MeaningMissing, {}}});
     // The score the signer acknowledges is the one judged now, written into the signed comment.
     std::optional<analysis::GateScore> marginal;
+    // The checklist as the signer sees it is part of what is signed.
+    QJsonArray items;
     if (const EnvironmentRuntime *rt = std::as_const(*this).runtime(environment)) {
         for (const GateStatus &status : evaluateGates(*rt)) {
-            if (status.id == gate && status.isMarginal())
+            if (status.id != gate)
+                continue;
+            if (status.isMarginal())
                 marginal = status.score;
+            for (const CheckStatus &check : status.checks)
+                items.append(QJsonObject{{u"check"_s, check.id},
+                                         {u"state"_s, checkStateName(check.state)},
+                                         {u"by"_s, check.tickedBy},
+                                         {u"role"_s, check.tickedRole}});
         }
     }
     if (marginal && acknowledgeMarginal && comment.trimmed().isEmpty())
@@ -189,18 +200,42 @@ void CutoverEngine::signOff(const QString &environment, const QString &gate, con
     signature.meaning = meaning.trimmed();
     signature.comment = marginal ? marginalAcknowledgement(*marginal) + u' ' + comment.trimmed()
                                  : comment.trimmed();
+    signature.planSha256 = QString::fromLatin1(m_plan.sha256Hex);
+    signature.items = QString::fromUtf8(QJsonDocument(items).toJson(QJsonDocument::Compact));
     verifyProof(proof, u"sign_off"_s,
-                [this, signature, done, title = g->title](const store::SignInResult &verified) {
+                [this, signature, done, title = g->title,
+                 key = proof.signingKey()](const store::SignInResult &verified) {
                     if (!verified.ok()) {
                         ActionOutcome refused;
                         refused.error = verified.message;
                         done(refused);
                         return;
                     }
+                    // The key must be the one the (possibly just upgraded) entry names.
+                    if (!key || !verified.op || !verified.op->key ||
+                        verified.op->key->publicKey != key->publicKey()) {
+                        ActionOutcome refused;
+                        refused.error =
+                            tr("%1's signing key in the operators file does not open with this "
+                               "passphrase (a damaged or hand-edited entry): nothing was signed. "
+                               "Set the passphrase again with --hash-passphrase.")
+                                .arg(signature.operatorName);
+                        audit(signature.operatorName, signature.role, u"sign_refused"_s,
+                              signature.environment, signature.gate,
+                              {{u"error"_s, u"signing key unavailable"_s}});
+                        done(refused);
+                        return;
+                    }
                     store::SignOff signing = signature;
                     signing.at = now();
+                    signing.keyFingerprint = store::keyFingerprint(key->publicKey());
                     m_runner.run<store::SignOff>(
-                        this, [signing](store::Store &store) { return store.signOff(signing); },
+                        this,
+                        [signing, key](store::Store &store) {
+                            return store.signOff(signing, [&key](const QByteArray &bytes) {
+                                return key->sign(bytes);
+                            });
+                        },
                         [this, done, title](const store::StoreResult<store::SignOff> &signedOff) {
                             noteLocalWrite();
                             ActionOutcome answer;

@@ -156,11 +156,14 @@ struct CutoverEngine::EnvironmentRuntime {
 struct SignInDesk {
     store::OperatorsFile operators;
     store::Clock clock;
+    QString operatorsPath; // where an upgraded entry is written
     std::unique_ptr<store::SignInGuard> guard;
 
     store::SignInGuard &on(store::Store &store) {
-        if (!guard)
+        if (!guard) {
             guard = std::make_unique<store::SignInGuard>(store, operators, clock);
+            guard->setOperatorsFilePath(operatorsPath);
+        }
         return *guard;
     }
 };

@@ -45,7 +45,8 @@ QString auditHash(const AuditEntry &entry) {
 }
 
 QByteArray canonicalSignOffBytes(const SignOff &signOff) {
-    QByteArray out = "cutover-signoff-v1\n";
+    const bool v2 = signOff.isSigned();
+    QByteArray out = v2 ? "cutover-signoff-v2\n" : "cutover-signoff-v1\n";
     appendField(out, signOff.environment.toUtf8());
     appendField(out, signOff.gate.toUtf8());
     appendField(out, signOff.role.toUtf8());
@@ -54,6 +55,12 @@ QByteArray canonicalSignOffBytes(const SignOff &signOff) {
     appendField(out, signOff.meaning.toUtf8());
     appendField(out, signOff.comment.toUtf8());
     appendField(out, QByteArray::number(signOff.at.toMSecsSinceEpoch()));
+    if (v2) {
+        appendField(out, signOff.planSha256.toUtf8());
+        appendField(out, signOff.auditHeadBefore.toUtf8());
+        appendField(out, signOff.items.toUtf8());
+        appendField(out, signOff.keyFingerprint.toUtf8());
+    }
     return out;
 }
 

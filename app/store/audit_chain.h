@@ -21,8 +21,20 @@
 // unambiguous whatever the fields contain (colons, newlines, empty strings). A verifier in
 // Python: b"cutover-audit-v1\n" + b"".join(b"%d:%s\n" % (len(f), f) for f in fields).
 //
-// Signature hash of a sign-off (format "v1"), same encoding with header "cutover-signoff-v1\n"
-// and fields: environment, gate, role, operator, printed_name, meaning, comment, at (UTC ms).
+// What a sign-off signs (format "v2"), same encoding with header "cutover-signoff-v2\n" and
+// fields, in this order:
+//     environment, gate, role, operator, printed_name, meaning, comment, at (UTC ms),
+//     plan_sha256 (lower-case hex of the plan file), audit_head_before (the chain's head hash
+//     when it was signed), items, key_fingerprint ("ed25519:" + hex SHA-256 of the public key)
+// where items is the compact JSON array of the gate's checks, in the plan's order, each
+//     {"by": who ticked it or "", "check": id, "role": the ticking role or "",
+//      "state": "pass" | "fail" | "pending" | "unknown" | "open"}
+// (a ticked manual item is "pass", an unticked one "open").
+// (keys sorted, as QJsonDocument writes them). The Ed25519 signature (detached, 64 bytes, stored
+// base64) is over exactly these bytes; signature_hash is their SHA-256. Moving a signature to
+// another gate or environment, or changing one byte of a field, makes it fail.
+// Records made before signatures (no key_fingerprint) keep format "v1": header
+// "cutover-signoff-v1\n" and the first eight fields only.
 
 #include "app/store/records.h"
 

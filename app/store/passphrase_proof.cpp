@@ -15,6 +15,8 @@ namespace {
 // A fixed hash to spend the same time on an unknown name as on a known one.
 const PassphraseHash &dummyHash() {
     static const PassphraseHash hash = hashPassphrase(u"not a passphrase"_s);
+    // An unknown name costs what a known Argon2id entry costs; a PBKDF2 entry costs its own
+    // derivation, which is what an attacker could already read from the file's cost fields.
     return hash;
 }
 
@@ -34,7 +36,18 @@ PassphraseProof checkPassphrase(const OperatorsFile &operators, const QString &o
     proof.m_operatorName = operatorName;
     if (const Operator *op = operators.find(operatorName)) {
         proof.m_checkedAgainst = op->passphrase.hash;
-        proof.m_matches = verifyPassphrase(passphrase, op->passphrase);
+        QByteArray keyEncryptionKey;
+        proof.m_matches = verifyPassphrase(passphrase, op->passphrase, &keyEncryptionKey);
+        if (proof.m_matches && (op->passphrase.isLegacy() || !op->key)) {
+            Operator upgraded = *op;
+            if (auto key = setPassphrase(upgraded, passphrase)) {
+                proof.m_signingKey = key;
+                proof.m_upgraded = upgraded;
+            }
+        } else if (proof.m_matches) {
+            proof.m_signingKey = unsealKey(*op->key, keyEncryptionKey);
+        }
+        keyEncryptionKey.fill('\0');
     } else {
         verifyPassphrase(passphrase, dummyHash());
     }

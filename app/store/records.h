@@ -52,10 +52,17 @@ struct SignOff {
     QString meaning; // e.g. "approved", "reviewed"
     QString comment;
     QDateTime at; // invalid on input: the store's clock
-    // SHA-256 (hex) binding the signature to its content; computed by the store
-    // (audit_chain.h: signatureHash()).
+    // What was signed besides the words (audit_chain.h: canonicalSignOffBytes, format v2):
+    QString planSha256;      // the plan file the gate came from
+    QString items;           // compact JSON array of the gate's checks as the signer saw them
+    QString auditHeadBefore; // the audit head when signed; set by the store
+    QString keyFingerprint;  // "ed25519:<hex>"; empty: a v1 record made before signatures
+    QString signature;       // base64 Ed25519 signature over the canonical bytes
+    // SHA-256 (hex) of the canonical bytes; computed by the store (audit_chain.h).
     QString signatureHash;
+    QDateTime voidedAt; // set when a gate reset voided it (allSignOffs() only)
 
+    bool isSigned() const { return !keyFingerprint.isEmpty(); }
     bool operator==(const SignOff &) const = default;
 };
 

@@ -101,6 +101,15 @@ const QList<Migration> kPortableMigrations = {
                 evaluated_at {time} NOT NULL,
                 evaluated_by TEXT NOT NULL))"_s,
      }},
+    {3,
+     u"Ed25519 sign-offs: what was signed besides the words, the key and the signature"_s,
+     {
+         u"ALTER TABLE sign_offs ADD COLUMN plan_sha256 TEXT NOT NULL DEFAULT ''"_s,
+         u"ALTER TABLE sign_offs ADD COLUMN items TEXT NOT NULL DEFAULT ''"_s,
+         u"ALTER TABLE sign_offs ADD COLUMN audit_head_before TEXT NOT NULL DEFAULT ''"_s,
+         u"ALTER TABLE sign_offs ADD COLUMN key_fingerprint TEXT NOT NULL DEFAULT ''"_s,
+         u"ALTER TABLE sign_offs ADD COLUMN signature TEXT NOT NULL DEFAULT ''"_s,
+     }},
 };
 
 QString substituted(QString statement, SqlDialect dialect) {

@@ -2,6 +2,9 @@
 
 #include "app/store/store_log.h"
 
+#include <QCryptographicHash>
+#include <QRandomGenerator>
+
 using namespace Qt::StringLiterals;
 
 namespace cutover::store {
@@ -19,6 +22,27 @@ SignInResult storeFailed(const StoreError &error) {
     return result;
 }
 
+QString untilText(const QDateTime &until) {
+    return until.toUTC().toString(u"HH:mm:ss 'UTC'"_s);
+}
+
+// The same words whether the name exists or not, so a lock-out never confirms an operator.
+QString lockedMessage(const QDateTime &until) {
+    return u"sign-in refused: this name is locked after too many wrong passphrases; try again "
+           u"after %1"_s.arg(
+        untilText(until));
+}
+
+QString wrongMessage(const QDateTime &lockedUntil, const QDateTime &now) {
+    if (lockedUntil.isValid() && now < lockedUntil)
+        return u"wrong operator name or passphrase; this name is now locked until %1"_s.arg(
+            untilText(lockedUntil));
+    return u"wrong operator name or passphrase"_s;
+}
+
+const QString kNotLockedOut = u"break-glass is only for a name locked out of signing in: sign "
+                              u"in, then roll back as usual"_s;
+
 SignInResult staleProof(const QString &operatorName) {
     SignInResult result;
     result.message = u"the operators file changed while %1's passphrase was checked: type it "
@@ -32,7 +56,10 @@ SignInGuard::SignInGuard(Store &store, OperatorsFile operators, Clock clock, Sig
     : m_store(store)
     , m_operators(std::move(operators))
     , m_clock(clock ? std::move(clock) : systemClock())
-    , m_policy(policy) {}
+    , m_policy(policy) {
+    m_unknownSalt.resize(16);
+    QRandomGenerator::system()->generate(m_unknownSalt.begin(), m_unknownSalt.end());
+}
 
 SignInResult SignInGuard::verify(const QString &operatorName, const QString &passphrase,
                                  const QString &purpose) {
@@ -44,20 +71,8 @@ SignInResult SignInGuard::verify(const PassphraseProof &proof, const QString &pu
     const Operator *op = m_operators.find(proof.operatorName());
     if (op && !proof.isFor(*op))
         return staleProof(op->name);
-    if (!op) {
-        auto audited =
-            m_store.appendAudit({kUnknownOperator,
-                                 {},
-                                 u"sign_in_failed"_s,
-                                 {},
-                                 {},
-                                 {{u"purpose"_s, purpose}, {u"reason"_s, u"unknown operator"_s}}});
-        if (!audited)
-            return storeFailed(audited.error());
-        SignInResult result;
-        result.message = u"wrong operator name or passphrase"_s;
-        return result;
-    }
+    if (!op)
+        return verifyUnknown(proof, purpose, now);
 
     auto state = m_store.signInState(op->name);
     if (!state && state.error().kind == StoreError::Kind::Io)
@@ -79,9 +94,7 @@ SignInResult SignInGuard::verify(const PassphraseProof &proof, const QString &pu
         SignInResult result;
         result.outcome = SignInResult::Outcome::Locked;
         result.lockedUntil = state.value().lockedUntil;
-        result.message = u"%1 is locked after %2 wrong passphrases until %3"_s.arg(
-            op->name, QString::number(m_policy.maxFailures),
-            state.value().lockedUntil.toUTC().toString(u"HH:mm:ss 'UTC'"_s));
+        result.message = lockedMessage(result.lockedUntil);
         return result;
     }
 
@@ -94,6 +107,7 @@ SignInResult SignInGuard::verify(const PassphraseProof &proof, const QString &pu
         SignInResult result;
         result.outcome = SignInResult::Outcome::Ok;
         result.op = *op;
+        applyUpgrade(proof, result);
         return result;
     }
 
@@ -106,12 +120,7 @@ SignInResult SignInGuard::verify(const PassphraseProof &proof, const QString &pu
     SignInResult result;
     result.failures = failed.value().failures;
     result.lockedUntil = failed.value().lockedUntil;
-    if (failed.value().lockedAt(now)) {
-        result.message = u"wrong operator name or passphrase; %1 is now locked until %2"_s.arg(
-            op->name, result.lockedUntil.toUTC().toString(u"HH:mm:ss 'UTC'"_s));
-    } else {
-        result.message = u"wrong operator name or passphrase"_s;
-    }
+    result.message = wrongMessage(result.lockedUntil, now);
     return result;
 }
 
@@ -131,13 +140,26 @@ SignInResult SignInGuard::verifyBreakGlass(const PassphraseProof &proof) {
                                  {},
                                  u"break_glass_refused"_s,
                                  {},
-                                 operatorName.left(64),
+                                 // What was typed for a name not in the file stays unrecorded.
+                                 who == kUnknownOperator ? QString() : operatorName.left(64),
                                  {{u"purpose"_s, u"rollback"_s}, {u"reason"_s, reason}}});
         return audited ? result : storeFailed(audited.error());
     };
     const Operator *op = m_operators.find(operatorName);
-    if (!op)
+    if (!op) {
+        // Answered as for a known name in the same state, so break-glass does not reveal names.
+        SignInState &local = m_unknown[unknownKey(operatorName)];
+        if (!local.lockedAt(now)) {
+            SignInResult notLocked;
+            notLocked.message = kNotLockedOut;
+            return refuse(kUnknownOperator, u"unknown operator"_s, notLocked);
+        }
+        refused.outcome = SignInResult::Outcome::Locked;
+        refused.lockedUntil = local.lockedUntil;
+        if (++local.failures > m_policy.breakGlassAttempts)
+            refused.message = breakGlassUsedUp(local.lockedUntil);
         return refuse(kUnknownOperator, u"unknown operator"_s, refused);
+    }
     if (!proof.isFor(*op))
         return staleProof(op->name);
     // The lock-out as the store knows it (or, while it is unreachable, as this guard counted it).
@@ -153,17 +175,13 @@ SignInResult SignInGuard::verifyBreakGlass(const PassphraseProof &proof) {
     }
     if (!state.lockedAt(now)) {
         SignInResult notLocked;
-        notLocked.message =
-            u"%1 is not locked out: sign in, then roll back as usual"_s.arg(op->name);
+        notLocked.message = kNotLockedOut;
         return refuse(op->name, u"not locked out"_s, notLocked);
     }
     refused.lockedUntil = state.lockedUntil;
     refused.outcome = SignInResult::Outcome::Locked;
     if (state.failures >= m_policy.breakGlassAttempts) {
-        refused.message = u"%1 typed %2 wrong passphrases for a break-glass rollback: refused "
-                          u"until the lock-out ends at %3"_s.arg(op->name)
-                              .arg(state.failures)
-                              .arg(state.lockedUntil.toUTC().toString(u"HH:mm:ss 'UTC'"_s));
+        refused.message = breakGlassUsedUp(state.lockedUntil);
         return refuse(op->name, u"break-glass attempts used up"_s, refused);
     }
     if (!proof.matches()) {
@@ -203,6 +221,7 @@ SignInResult SignInGuard::verifyBreakGlass(const PassphraseProof &proof) {
     result.outcome = SignInResult::Outcome::Ok;
     result.op = *op;
     result.lockedUntil = state.lockedUntil;
+    applyUpgrade(proof, result);
     return result;
 }
 
@@ -222,9 +241,7 @@ SignInResult SignInGuard::verifyOffline(const Operator &op, const PassphraseProo
         SignInResult result;
         result.outcome = SignInResult::Outcome::Locked;
         result.lockedUntil = local.lockedUntil;
-        result.message = u"%1 is locked after %2 wrong passphrases until %3"_s.arg(
-            op.name, QString::number(m_policy.maxFailures),
-            local.lockedUntil.toUTC().toString(u"HH:mm:ss 'UTC'"_s));
+        result.message = lockedMessage(local.lockedUntil);
         return result;
     }
     if (proof.matches()) {
@@ -238,6 +255,7 @@ SignInResult SignInGuard::verifyOffline(const Operator &op, const PassphraseProo
         SignInResult result;
         result.outcome = SignInResult::Outcome::Ok;
         result.op = op;
+        applyUpgrade(proof, result);
         return result;
     }
     local.operatorName = op.name;
@@ -254,11 +272,102 @@ SignInResult SignInGuard::verifyOffline(const Operator &op, const PassphraseProo
     SignInResult result;
     result.failures = local.failures;
     result.lockedUntil = local.lockedUntil;
-    result.message = local.lockedAt(now)
-                         ? u"wrong operator name or passphrase; %1 is now locked until %2"_s.arg(
-                               op.name, local.lockedUntil.toUTC().toString(u"HH:mm:ss 'UTC'"_s))
-                         : u"wrong operator name or passphrase"_s;
+    result.message = wrongMessage(local.lockedUntil, now);
     return result;
+}
+
+QByteArray SignInGuard::unknownKey(const QString &typedName) const {
+    // Keyed, so what was typed (perhaps a passphrase in the wrong field) is not kept readable.
+    return QCryptographicHash::hash(QByteArray(m_unknownSalt + typedName.toUtf8()),
+                                    QCryptographicHash::Sha256);
+}
+
+QString SignInGuard::breakGlassUsedUp(const QDateTime &lockedUntil) const {
+    return u"break-glass refused: %1 wrong passphrases typed for this name; refused until the "
+           u"lock-out ends at %2"_s.arg(m_policy.breakGlassAttempts)
+        .arg(untilText(lockedUntil));
+}
+
+SignInResult SignInGuard::verifyUnknown(const PassphraseProof &proof, const QString &purpose,
+                                        const QDateTime &now) {
+    // Names not in the file are counted here (in memory, keyed), and lock exactly as a known
+    // name does, with the same words: the answers never tell whether an operator exists.
+    SignInState &local = m_unknown[unknownKey(proof.operatorName())];
+    QJsonObject details{{u"purpose"_s, purpose}, {u"reason"_s, u"unknown operator"_s}};
+    SignInResult result;
+    if (local.lockedAt(now)) {
+        details.insert(u"locked_until"_s, local.lockedUntil.toString(Qt::ISODateWithMs));
+        if (auto audited =
+                m_store.appendAudit({kUnknownOperator, {}, u"sign_in_refused"_s, {}, {}, details});
+            !audited)
+            return storeFailed(audited.error());
+        result.outcome = SignInResult::Outcome::Locked;
+        result.lockedUntil = local.lockedUntil;
+        result.message = lockedMessage(local.lockedUntil);
+        return result;
+    }
+    local.lastFailureAt = now;
+    if (++local.failures >= m_policy.maxFailures) {
+        local.failures = 0;
+        local.lockedUntil = now.addMSecs(m_policy.lockMs);
+    }
+    if (auto audited =
+            m_store.appendAudit({kUnknownOperator, {}, u"sign_in_failed"_s, {}, {}, details});
+        !audited)
+        return storeFailed(audited.error());
+    result.failures = local.failures;
+    result.lockedUntil = local.lockedUntil;
+    result.message = wrongMessage(local.lockedUntil, now);
+    return result;
+}
+
+void SignInGuard::applyUpgrade(const PassphraseProof &proof, SignInResult &result) {
+    if (!proof.upgraded())
+        return;
+    const Operator &upgraded = *proof.upgraded();
+    const Operator *before = m_operators.find(upgraded.name);
+    const QString from = before ? before->passphrase.algorithm : QString();
+    QString saveError;
+    if (!m_operatorsPath.isEmpty()) {
+        // Re-read: only this operator's entry changes, and only if nobody changed it meanwhile.
+        OperatorsLoadResult onDisk = loadOperatorsFile(m_operatorsPath);
+        const Operator *current = onDisk.ok() ? onDisk.file->find(upgraded.name) : nullptr;
+        if (!onDisk.ok())
+            saveError = onDisk.errorText();
+        else if (!current || !proof.isFor(*current))
+            saveError = u"the entry changed in the file meanwhile"_s;
+        else {
+            onDisk.file->upsert(upgraded);
+            if (auto error = saveOperatorsFile(m_operatorsPath, *onDisk.file))
+                saveError = *error;
+        }
+    } else {
+        saveError = u"no operators file to write (kept for this session)"_s;
+    }
+    m_operators.upsert(upgraded);
+    result.op = upgraded;
+    result.upgraded = true;
+    QJsonObject details{{u"from"_s, from},
+                        {u"to"_s, upgraded.passphrase.algorithm},
+                        {u"passes"_s, upgraded.passphrase.passes},
+                        {u"memory_kib"_s, upgraded.passphrase.memoryKiB},
+                        {u"public_key"_s, QString::fromLatin1(upgraded.key->publicKey.toBase64())},
+                        {u"key_fingerprint"_s, upgraded.keyFingerprint()},
+                        {u"saved"_s, saveError.isEmpty()}};
+    if (!saveError.isEmpty())
+        details.insert(u"save_error"_s, saveError.left(300));
+    // A failed audit here does not undo the sign-in already recorded; it is logged.
+    if (auto audited = m_store.appendAudit(
+            {upgraded.name, {}, u"passphrase_upgraded"_s, {}, upgraded.name, details});
+        !audited)
+        qCWarning(lcStore) << "passphrase upgrade of" << upgraded.name
+                           << "not audited:" << audited.error().toString();
+    if (saveError.isEmpty())
+        qCInfo(lcStore) << "passphrase of" << upgraded.name << "upgraded to argon2id, key"
+                        << upgraded.keyFingerprint() << "saved to" << m_operatorsPath;
+    else
+        qCWarning(lcStore) << "passphrase of" << upgraded.name << "upgraded to argon2id, key"
+                           << upgraded.keyFingerprint() << "not saved:" << saveError;
 }
 
 } // namespace cutover::store

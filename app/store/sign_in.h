@@ -6,7 +6,9 @@
 // console sees the same lock). While locked, whether the passphrase matched is ignored.
 // The audit log gets the operator, the purpose and the counts — never the passphrase. An unknown
 // name is audited as "(unknown operator)" because what was typed might be a passphrase typed in
-// the wrong field.
+// the wrong field. Unknown names are counted and locked like known ones (in memory, for as long
+// as this guard lives) and every answer uses the same words, so neither a wrong passphrase nor a
+// lock-out tells whether an operator exists.
 // A shared store that cannot be reached (Io): the lock-out is counted in memory for as long as
 // this guard lives, and the attempt is recorded through appendAudit(), which a PostgresStore
 // keeps in its local journal. So an on-call engineer can still sign in and roll back during a
@@ -41,6 +43,7 @@ struct SignInResult {
     std::optional<Operator> op; // set when Ok
     QDateTime lockedUntil;      // Locked, or Refused by the failure that started a lock
     int failures = 0;           // consecutive failures after this attempt
+    bool upgraded = false;      // Ok, and the entry was upgraded to Argon2id (op is the new one)
     QString message;            // for the operator; never contains the passphrase
     std::optional<StoreError> storeError;
 
@@ -71,17 +74,28 @@ public:
     SignInResult verifyBreakGlass(const PassphraseProof &proof);
 
     const OperatorsFile &operators() const { return m_operators; }
+    // Where an upgraded entry (PBKDF2 -> Argon2id + key pair) is written; empty: memory only.
+    void setOperatorsFilePath(const QString &path) { m_operatorsPath = path; }
     const SignInPolicy &policy() const { return m_policy; }
 
 private:
     SignInResult verifyOffline(const Operator &op, const PassphraseProof &proof,
                                const QString &purpose, const QDateTime &now, const StoreError &why);
 
+    SignInResult verifyUnknown(const PassphraseProof &proof, const QString &purpose,
+                               const QDateTime &now);
+    void applyUpgrade(const PassphraseProof &proof, SignInResult &result);
+    QByteArray unknownKey(const QString &typedName) const;
+    QString breakGlassUsedUp(const QDateTime &lockedUntil) const;
+
     Store &m_store;
     OperatorsFile m_operators;
     Clock m_clock;
     SignInPolicy m_policy;
     QHash<QString, SignInState> m_offline; // lock-out while the store is unreachable
+    QHash<QByteArray, SignInState> m_unknown; // names not in the file, keyed (see unknownKey)
+    QByteArray m_unknownSalt;
+    QString m_operatorsPath;
 };
 
 } // namespace cutover::store

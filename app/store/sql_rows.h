@@ -67,7 +67,8 @@ inline const QString kStageColumns =
     u"hold_started_at, version, changed_by, changed_at"_s;
 inline const QString kSignOffColumns =
     u"id, environment, gate, role, operator, printed_name, meaning, "
-    u"comment, signed_at, signature_hash"_s;
+    u"comment, signed_at, signature_hash, plan_sha256, items, audit_head_before, "
+    u"key_fingerprint, signature, voided_at"_s;
 inline const QString kAuditColumns =
     u"seq, at, actor, role, action, environment, subject, details, prev_hash, hash"_s;
 
@@ -83,6 +84,12 @@ inline SignOff signOffFromQuery(const QSqlQuery &q) {
     s.comment = q.value(7).toString();
     s.at = fromMs(q.value(8));
     s.signatureHash = q.value(9).toString();
+    s.planSha256 = q.value(10).toString();
+    s.items = q.value(11).toString();
+    s.auditHeadBefore = q.value(12).toString();
+    s.keyFingerprint = q.value(13).toString();
+    s.signature = q.value(14).toString();
+    s.voidedAt = fromMs(q.value(15));
     return s;
 }
 

@@ -222,12 +222,32 @@ StoreResult<QList<SignOff>> SqlStore::signOffs(const QString &environment) {
     return result;
 }
 
-StoreResult<SignOff> SqlStore::signOff(const SignOff &signOff) {
+StoreResult<QList<SignOff>> SqlStore::allSignOffs() {
+    auto q = exec(u"SELECT "_s + kSignOffColumns + u" FROM sign_offs ORDER BY id"_s);
+    if (!q)
+        return q.error();
+    QList<SignOff> result;
+    while (q.value().next())
+        result.append(signOffFromQuery(q.value()));
+    return result;
+}
+
+StoreResult<SignOff> SqlStore::signOff(const SignOff &signOff, const SignOffSigner &signer) {
     SignOff stored = signOff;
     const QDateTime at = now();
     stored.at = signOff.at.isValid() ? toStoredPrecision(signOff.at) : at;
-    stored.signatureHash = signatureHash(stored);
+    stored.voidedAt = {};
     auto result = write([&]() -> StoreResult<void> {
+        if (signer) {
+            // Read under the write lock: the head the gate_signed entry will follow.
+            auto head = exec(u"SELECT hash FROM audit_head WHERE id = 1"_s);
+            if (!head)
+                return head.error();
+            stored.auditHeadBefore = head.value().next() ? head.value().value(0).toString()
+                                                         : genesisHash();
+            stored.signature = QString::fromLatin1(signer(canonicalSignOffBytes(stored)).toBase64());
+        }
+        stored.signatureHash = signatureHash(stored);
         if (auto free = refuseIfTaken(u"SELECT operator, signed_at FROM sign_offs WHERE "
                                       u"environment = ? AND gate = ? AND role = ? AND voided_at "
                                       u"IS NULL"_s,
@@ -237,10 +257,12 @@ StoreResult<SignOff> SqlStore::signOff(const SignOff &signOff) {
             return free.error();
         auto inserted = insertReturningId(
             u"INSERT INTO sign_offs (environment, gate, role, operator, printed_name, "
-            u"meaning, comment, signed_at, signature_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-            u"?)"_s,
+            u"meaning, comment, signed_at, signature_hash, plan_sha256, items, audit_head_before, "
+            u"key_fingerprint, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s,
             {stored.environment, stored.gate, stored.role, stored.operatorName, stored.printedName,
-             stored.meaning, stored.comment, msOrNull(stored.at), stored.signatureHash});
+             stored.meaning, stored.comment, msOrNull(stored.at), stored.signatureHash,
+             stored.planSha256, stored.items, stored.auditHeadBefore, stored.keyFingerprint,
+             stored.signature});
         if (!inserted)
             return inserted.error();
         stored.id = inserted.value();
@@ -254,7 +276,9 @@ StoreResult<SignOff> SqlStore::signOff(const SignOff &signOff) {
                                 {u"meaning"_s, stored.meaning},
                                 {u"comment"_s, stored.comment},
                                 {u"signed_at"_s, timeText(stored.at)},
-                                {u"signature_hash"_s, stored.signatureHash}}};
+                                {u"signature_hash"_s, stored.signatureHash},
+                                {u"key_fingerprint"_s, stored.keyFingerprint},
+                                {u"signature"_s, stored.signature}}};
         if (auto appended = appendAuditInTransaction(event, at); !appended)
             return appended.error();
         return {};

@@ -28,7 +28,8 @@ public:
     StoreResult<bool> untick(const QString &environment, const QString &gate, const QString &check,
                              const QString &actor, const QString &role) override;
     StoreResult<QList<SignOff>> signOffs(const QString &environment) override;
-    StoreResult<SignOff> signOff(const SignOff &signOff) override;
+    StoreResult<SignOff> signOff(const SignOff &signOff, const SignOffSigner &signer = {}) override;
+    StoreResult<QList<SignOff>> allSignOffs() override;
     StoreResult<int> resetGate(const QString &environment, const QString &gate,
                                const QString &actor, const QString &role,
                                const QString &reason) override;

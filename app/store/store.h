@@ -28,6 +28,7 @@
 #include <QList>
 #include <QString>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -75,9 +76,16 @@ public:
     // Active (not voided) sign-offs of the environment, oldest first.
     virtual StoreResult<QList<SignOff>> signOffs(const QString &environment) = 0;
     // Records an electronic signature; the store sets id, at (when invalid) and signatureHash.
+    // With a `signer`: inside the write, the store sets auditHeadBefore to the chain's head and
+    // stores signer(canonicalSignOffBytes(record)) as the signature (the caller set
+    // keyFingerprint); without one the record's signature fields are kept as given (a copy).
     // Conflict (with who and when) if that gate already holds an active signature for that role.
     // Audited "gate_signed". The caller has re-verified the passphrase before calling.
-    virtual StoreResult<SignOff> signOff(const SignOff &signOff) = 0;
+    using SignOffSigner = std::function<QByteArray(const QByteArray &canonicalBytes)>;
+    virtual StoreResult<SignOff> signOff(const SignOff &signOff,
+                                         const SignOffSigner &signer = {}) = 0;
+    // Every sign-off ever recorded, voided ones included (voidedAt set), oldest first.
+    virtual StoreResult<QList<SignOff>> allSignOffs() = 0;
     // Removes the gate's ticks and voids its sign-offs (e.g. after a rollback, the gate must be
     // passed again). Returns how many records were cleared. Audited "gate_reset".
     virtual StoreResult<int> resetGate(const QString &environment, const QString &gate,

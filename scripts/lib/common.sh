@@ -9,7 +9,7 @@ CONSOLE_PACKAGES=(
     build-essential cmake ninja-build pkg-config
     qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6opengl6-dev qt6-svg-dev
     libqt6sql6-sqlite libqt6sql6-psql libgl-dev
-    libyaml-cpp-dev libarchive-dev qt6-httpserver-dev qt6-websockets-dev python3-scipy
+    libyaml-cpp-dev libarchive-dev libsodium-dev qt6-httpserver-dev qt6-websockets-dev python3-scipy
     haproxy prometheus prometheus-alertmanager postgresql postgresql-15 python3 util-linux passwd
     xvfb xauth x11-utils imagemagick poppler-utils dpkg-dev file desktop-file-utils appstream
     ca-certificates curl fonts-dejavu-core systemd

@@ -184,9 +184,11 @@ int main(int argc, char *argv[]) {
     alice.roles = {u"release_manager"_s};
     // "pass-alice" at the default cost, derived beforehand (Python's hashlib.pbkdf2_hmac): the
     // first frame must not include a derivation.
-    alice.passphrase = {store::kPassphraseAlgorithm, store::kDefaultPassphraseIterations,
-                        QByteArray::fromBase64("d2luZG93LWJlbmNoLXNhbHQ="),
-                        QByteArray::fromBase64("6OGyK9FBqXZ4Qo+mMCBCOSPXaqLO+QKjWFp5a1itUuc=")};
+    alice.passphrase = {.algorithm = store::kLegacyPassphraseAlgorithm,
+                        .iterations = store::kDefaultPassphraseIterations,
+                        .salt = QByteArray::fromBase64("d2luZG93LWJlbmNoLXNhbHQ="),
+                        .hash = QByteArray::fromBase64(
+                            "6OGyK9FBqXZ4Qo+mMCBCOSPXaqLO+QKjWFp5a1itUuc=")};
     operators.upsert(alice);
     engine::CutoverEngine engine(plan, *opened.value(), operators, {});
     ui::WarRoomWindow window(engine);

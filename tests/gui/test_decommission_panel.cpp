@@ -76,8 +76,7 @@ struct Desk {
             op.name = name;
             op.displayName = name.toUpper();
             op.roles = {role};
-            op.passphrase =
-                store::hashPassphrase(name + u"-passphrase"_s, store::kMinPassphraseIterations);
+            store::setPassphrase(op, name + u"-passphrase"_s, store::kCheapestArgon2Cost);
             operators.upsert(op);
         }
         store::SqliteStore::Options options;

@@ -52,7 +52,7 @@ void TestWarRoomAlarms::alarmsFromEveryEnvironmentAndRollBackAll() {
     alice.name = u"alice"_s;
     alice.displayName = u"Alice Example"_s;
     alice.roles = {u"release_manager"_s};
-    alice.passphrase = store::hashPassphrase(u"pass-alice"_s, store::kMinPassphraseIterations);
+    store::setPassphrase(alice, u"pass-alice"_s, store::kCheapestArgon2Cost);
     operators.upsert(alice);
 
     QDateTime now = QDateTime::currentDateTimeUtc();

@@ -118,7 +118,7 @@ private Q_SLOTS:
         alice.name = u"alice"_s;
         alice.displayName = u"Alice Example"_s;
         alice.roles = {u"release_manager"_s};
-        alice.passphrase = store::hashPassphrase(u"pass-alice"_s, store::kMinPassphraseIterations);
+        store::setPassphrase(alice, u"pass-alice"_s, store::kCheapestArgon2Cost);
         operators.upsert(alice);
 
         store::SqliteStore::Options options;

@@ -57,7 +57,7 @@ void TestWarRoomPassphrase::initTestCase() {
     alice.name = u"alice"_s;
     alice.displayName = u"Alice Example"_s;
     alice.roles = {u"release_manager"_s};
-    alice.passphrase = store::hashPassphrase(u"pass-alice"_s); // the default cost on purpose
+    store::setPassphrase(alice, u"pass-alice"_s); // the default cost on purpose
     m_operators.upsert(alice);
 }
 

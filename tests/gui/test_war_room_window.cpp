@@ -47,7 +47,7 @@ store::Operator makeOperator(const QString &name, const QString &role) {
     op.name = name;
     op.displayName = name.left(1).toUpper() + name.mid(1) + u" Example"_s;
     op.roles = {role};
-    op.passphrase = store::hashPassphrase(u"pass-"_s + name, 100'000);
+    store::setPassphrase(op, u"pass-"_s + name, store::kCheapestArgon2Cost);
     return op;
 }
 

@@ -44,8 +44,7 @@ bool writeOperatorsFile(const QString &path) {
         op.name = p.name;
         op.displayName = p.displayName;
         op.roles = {p.role};
-        op.passphrase =
-            cutover::store::hashPassphrase(p.passphrase, cutover::store::kMinPassphraseIterations);
+        cutover::store::setPassphrase(op, p.passphrase, cutover::store::kCheapestArgon2Cost);
         file.upsert(op);
     }
     const auto error = cutover::store::saveOperatorsFile(path, file);

@@ -1,5 +1,5 @@
 // Operators and passphrases: the file round-trips and is validated precisely, hashes are
-// PBKDF2-SHA256 with >= 100,000 iterations and a random salt, --hash-passphrase reads standard
+// Argon2id (PBKDF2-SHA256 entries still verify) with a random salt and bounded costs, --hash-passphrase reads standard
 // input, a wrong passphrase is refused and audited, five in a row lock for a minute (persisted,
 // fake clock), and no passphrase ever reaches the audit log or the database file.
 
@@ -75,35 +75,52 @@ private:
 void TestStoreOperators::initTestCase() {
     QVERIFY(m_dir.isValid());
     // The minimum cost keeps the test fast; the default is checked separately.
-    m_operators.operators = {{u"alice"_s,
-                              u"Alice Martin"_s,
-                              {u"release_manager"_s},
-                              hashPassphrase(kAlicePass, kMinPassphraseIterations)},
-                             {u"bob"_s,
-                              u"Bob Okafor"_s,
-                              {u"on_call"_s},
-                              hashPassphrase(kBobPass, kMinPassphraseIterations)}};
+    Operator alice{u"alice"_s, u"Alice Martin"_s, {u"release_manager"_s}, {}, {}};
+    QVERIFY(setPassphrase(alice, kAlicePass, kCheapestArgon2Cost));
+    Operator bob{u"bob"_s, u"Bob Okafor"_s, {u"on_call"_s}, {}, {}};
+    QVERIFY(setPassphrase(bob, kBobPass, kCheapestArgon2Cost));
+    m_operators.operators = {alice, bob};
 }
 
 void TestStoreOperators::passphraseHashing() {
-    const PassphraseHash h = hashPassphrase(kAlicePass);
-    QCOMPARE(h.algorithm, u"pbkdf2-sha256"_s);
-    QVERIFY(h.iterations >= 100'000);
-    QCOMPARE(h.iterations, kDefaultPassphraseIterations);
-    QVERIFY(h.salt.size() >= 16);
+    QByteArray keyEncryptionKey;
+    const PassphraseHash h = hashPassphrase(kAlicePass, {}, &keyEncryptionKey);
+    QCOMPARE(h.algorithm, u"argon2id"_s);
+    QCOMPARE(h.passes, kDefaultArgon2Passes);
+    QCOMPARE(h.memoryKiB, 64 * 1024);
+    QCOMPARE(h.salt.size(), 16);
     QCOMPARE(h.hash.size(), 32);
-    QVERIFY(verifyPassphrase(kAlicePass, h));
+    QCOMPARE(keyEncryptionKey.size(), 32);
+    QVERIFY(keyEncryptionKey != h.hash);
+    QByteArray again;
+    QVERIFY(verifyPassphrase(kAlicePass, h, &again));
+    QCOMPARE(again, keyEncryptionKey);
     QVERIFY(!verifyPassphrase(kAlicePass + u'.', h));
     QVERIFY(!verifyPassphrase(QString(), h));
     // Same passphrase, fresh salt, different hash.
-    const PassphraseHash again = hashPassphrase(kAlicePass, kMinPassphraseIterations);
-    QVERIFY(again.salt != h.salt);
-    QVERIFY(again.hash != h.hash);
-    // Too cheap a hash is never accepted, even with the right passphrase.
-    QCOMPARE(hashPassphrase(kAlicePass, 10).iterations, kMinPassphraseIterations);
-    PassphraseHash weak = again;
-    weak.iterations = 1000;
+    const PassphraseHash other = hashPassphrase(kAlicePass, kCheapestArgon2Cost);
+    QVERIFY(other.salt != h.salt);
+    QVERIFY(other.hash != h.hash);
+    // Costs outside the limits are clamped when hashing and never accepted when verifying.
+    QCOMPARE(hashPassphrase(kAlicePass, {1, 1024}).passes, kMinArgon2Passes);
+    PassphraseHash weak = other;
+    weak.passes = 1;
     QVERIFY(!verifyPassphrase(kAlicePass, weak));
+    PassphraseHash absurd = other;
+    absurd.memoryKiB = 64LL * 1024 * 1024; // 64 GiB: refused before any derivation
+    QVERIFY(!verifyPassphrase(kAlicePass, absurd));
+    QVERIFY(argon2CostProblem(10, 1024 * 1024)); // 10 GiB-passes: seconds per sign-in
+    QVERIFY(!argon2CostProblem(3, 64 * 1024));
+
+    // Older PBKDF2 entries still verify, within their own bounds.
+    const PassphraseHash legacy = hashPassphrasePbkdf2(kAlicePass, kMinPassphraseIterations);
+    QVERIFY(legacy.isLegacy());
+    QVERIFY(verifyPassphrase(kAlicePass, legacy));
+    QVERIFY(!verifyPassphrase(kBobPass, legacy));
+    QCOMPARE(hashPassphrasePbkdf2(kAlicePass, 10).iterations, kMinPassphraseIterations);
+    PassphraseHash slow = legacy;
+    slow.iterations = 2'000'000'000;
+    QVERIFY(!verifyPassphrase(kAlicePass, slow));
     QVERIFY(constantTimeEquals("abc", "abc"));
     QVERIFY(!constantTimeEquals("abc", "abd"));
     QVERIFY(!constantTimeEquals("abc", "abcd"));
@@ -144,13 +161,42 @@ void TestStoreOperators::fileErrorsArePrecise_data() {
         << QByteArray(pass).replace("release_manager", "janitor")
         << u"ops.json: operators[0].roles[0]: role 'janitor' is not defined in the plan (roles: "
            u"release_manager, on_call, executive)"_s;
+    QTest::newRow("absurd memory")
+        << QByteArray(pass).replace("\"memory_kib\": 65536", "\"memory_kib\": 68719476736")
+        << u"ops.json: operators[0].passphrase: memory_kib 68719476736: expected 65536 (64 MiB) "
+           u"to 1048576 (1 GiB)"_s;
+    QTest::newRow("absurd product")
+        << QByteArray(pass)
+               .replace("\"memory_kib\": 65536", "\"memory_kib\": 1048576")
+               .replace("\"passes\": 2", "\"passes\": 8")
+        << u"ops.json: operators[0].passphrase: passes × memory_kib = 8388608 KiB: more than "
+           u"4194304 KiB"_s;
+    QTest::newRow("too few passes") << QByteArray(pass).replace("\"passes\": 2", "\"passes\": 1")
+                                    << u"ops.json: operators[0].passphrase: passes 1: expected 2 "
+                                       u"to 10"_s;
+    Operator legacy = m_operators.operators.at(0);
+    legacy.passphrase = hashPassphrasePbkdf2(kAlicePass, kMinPassphraseIterations);
+    legacy.key.reset();
+    const QByteArray old = serializeOperators({{legacy}});
     QTest::newRow("few iterations")
-        << QByteArray(pass).replace(QByteArray::number(kMinPassphraseIterations), "1000")
-        << u"ops.json: operators[0].passphrase.iterations: expected an integer of at least "
-           u"100000"_s;
+        << QByteArray(old).replace(QByteArray::number(kMinPassphraseIterations), "1000")
+        << u"ops.json: operators[0].passphrase.iterations: expected an integer from 100000 to "
+           u"5000000"_s;
+    QTest::newRow("absurd iterations")
+        << QByteArray(old).replace(QByteArray::number(kMinPassphraseIterations), "900000000")
+        << u"ops.json: operators[0].passphrase.iterations: expected an integer from 100000 to "
+           u"5000000"_s;
+    QByteArray keyWithLegacy = old;
+    keyWithLegacy.replace("\"roles\"", "\"key\": {\"algorithm\": \"ed25519\"}, \"roles\"");
+    QTest::newRow("key with pbkdf2")
+        << keyWithLegacy
+        << u"ops.json: operators[0].key: a key needs an argon2id passphrase"_s;
+    QTest::newRow("short public key")
+        << QByteArray(pass).replace(m_operators.operators.at(0).key->publicKey.toBase64(), "AAAA")
+        << u"ops.json: operators[0].key.public: expected 32 bytes"_s;
     QTest::newRow("unknown key") << QByteArray(pass).replace("\"display_name\"", "\"dispaly\"")
                                  << u"ops.json: operators[0].dispaly: unknown key"_s;
-    QTest::newRow("bad algorithm") << QByteArray(pass).replace("pbkdf2-sha256", "md5")
+    QTest::newRow("bad algorithm") << QByteArray(pass).replace("\"argon2id\"", "\"md5\"")
                                    << u"ops.json: operators[0].passphrase.algorithm"_s;
     QTest::newRow("bad name") << QByteArray(pass).replace("\"alice\"", "\"al ice\"")
                               << u"ops.json: operators[0].name"_s;
@@ -196,7 +242,7 @@ void TestStoreOperators::hashPassphraseCommand() {
     request.roles = {u"executive"_s};
     request.displayName = u"Carol Diaz"_s;
     request.operatorsFile = file;
-    request.iterations = kMinPassphraseIterations;
+    request.cost = kCheapestArgon2Cost;
     QString out;
     QCOMPARE(run(request, kAlicePass + u"\n"_s, &out), 0);
     QVERIFY2(out.startsWith(u"added operator carol"_s), qPrintable(out));
@@ -220,7 +266,15 @@ void TestStoreOperators::hashPassphraseCommand() {
         verifyPassphrase(u"a brand new passphrase"_s, loaded.file->find(u"carol"_s)->passphrase));
     QVERIFY(verifyPassphrase(kBobPass, loaded.file->find(u"dave"_s)->passphrase));
     QCOMPARE(loaded.file->find(u"dave"_s)->roles, (QStringList{u"on_call"_s, u"executive"_s}));
-    QVERIFY(loaded.file->find(u"dave"_s)->passphrase.iterations >= 100'000);
+    QCOMPARE(loaded.file->find(u"dave"_s)->passphrase.algorithm, u"argon2id"_s);
+    // Each entry has a key pair; its secret half opens only with the passphrase.
+    const Operator *dave = loaded.file->find(u"dave"_s);
+    QVERIFY(dave->key && dave->key->isValid());
+    QByteArray keyEncryptionKey;
+    QVERIFY(verifyPassphrase(kBobPass, dave->passphrase, &keyEncryptionKey));
+    const auto key = unsealKey(*dave->key, keyEncryptionKey);
+    QVERIFY(key);
+    QCOMPARE(key->publicKey(), dave->key->publicKey);
     const QByteArray bytes = readAll(file);
     QVERIFY(!bytes.contains(kBobPass.toUtf8()));
     QVERIFY(!bytes.contains("a brand new passphrase"));
@@ -326,7 +380,7 @@ void TestStoreOperators::proofsFromAWorkerThread() {
     // between) is stale: refused, asking to type again, and not counted as a failure.
     OperatorsFile rehashed = m_operators;
     Operator alice = *rehashed.find(u"alice"_s);
-    alice.passphrase = hashPassphrase(kAlicePass, kMinPassphraseIterations);
+    QVERIFY(setPassphrase(alice, kAlicePass, kCheapestArgon2Cost));
     rehashed.upsert(alice);
     SignInGuard newGuard(*store, rehashed);
     const SignInResult stale = newGuard.verify(right, u"sign_off"_s);

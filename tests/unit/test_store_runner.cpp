@@ -47,7 +47,7 @@ const store::OperatorsFile &operators() {
         alice.name = u"alice"_s;
         alice.displayName = u"Alice Example"_s;
         alice.roles = {u"release_manager"_s};
-        alice.passphrase = store::hashPassphrase(u"pass-alice"_s, 100'000);
+        store::setPassphrase(alice, u"pass-alice"_s, store::kCheapestArgon2Cost);
         f.upsert(alice);
         return f;
     }();
