@@ -4,6 +4,7 @@
 #include "app/cli/control.h"
 #include "app/cli/evaluate.h"
 #include "app/cli/hash_passphrase.h"
+#include "app/cli/verify_signoffs.h"
 #include "app/cli/preflight.h"
 #include "app/cli/report.h"
 #include "app/cli/verify_audit.h"
@@ -47,6 +48,11 @@ const QCommandLineOption kOperatorsFile(u"operators-file"_s,
 const QCommandLineOption kVerifyAudit(u"verify-audit"_s,
                                       u"Walk the audit log's hash chain: prints 'OK: N entries, "
                                       u"head <hash>' or the first broken entry (exit 1)."_s);
+const QCommandLineOption kVerifySignoffs(
+    u"verify-signoffs"_s,
+    u"Check every sign-off's Ed25519 signature offline against the public keys the audit log "
+    u"recorded, and the operators file's keys against them: one line per sign-off (exit 1 when "
+    u"one fails)."_s);
 const QCommandLineOption kExportAudit(u"export-audit"_s,
                                       u"Write the audit log to a file: CSV when it ends in .csv, "
                                       u"else JSON."_s,
@@ -167,7 +173,7 @@ const QCommandLineOption kListen(u"listen"_s,
 
 const QList<QCommandLineOption> &headlessCommands() {
     static const QList<QCommandLineOption> commands{
-        kCheckPlan,   kPreflight, kHashPassphrase, kVerifyAudit,
+        kCheckPlan,   kPreflight, kHashPassphrase, kVerifyAudit, kVerifySignoffs,
         kExportAudit, kStatus,    kShift,          kRollback,
         kTick,        kSign,      kReport,         kSignoffRecord,
         kServe,       kEvaluate,  kDecommission,   kCompletionReport};
@@ -222,6 +228,7 @@ CommandLine::CommandLine() {
                          kDisplayName,
                          kOperatorsFile,
                          kVerifyAudit,
+                         kVerifySignoffs,
                          kExportAudit,
                          kStore,
                          kReport,
@@ -327,6 +334,21 @@ int CommandLine::runHeadless() const {
         request.operatorsFile = m_parser.value(kOperatorsFile);
         QTextStream in(stdin);
         return hashPassphraseCommand(request, plan ? &*plan : nullptr, in, out, err);
+    }
+
+    if (m_parser.isSet(kVerifySignoffs)) {
+        const auto plan = loadPlanOrReport(planFile(), err);
+        if (!plan)
+            return ExitUsage;
+        config::StoreConfig storeConfig = plan->store;
+        if (m_parser.isSet(kStore)) {
+            storeConfig = config::StoreConfig();
+            storeConfig.path = m_parser.value(kStore);
+        }
+        const QString operatorsFile = m_parser.isSet(kOperatorsFile)
+                                          ? m_parser.value(kOperatorsFile)
+                                          : plan->operators.file;
+        return verifySignoffsCommand(storeConfig, operatorsFile, out, err);
     }
 
     if (m_parser.isSet(kVerifyAudit) || m_parser.isSet(kExportAudit)) {

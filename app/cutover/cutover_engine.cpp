@@ -5,6 +5,7 @@
 #include "app/backends/webhook_notifier.h"
 #include "app/config/plan_loader.h"
 #include "app/cutover/engine_internal.h"
+#include "app/store/operators_evidence.h"
 #include "app/store/store.h"
 #include "app/store/store_watcher.h"
 
@@ -132,6 +133,20 @@ void CutoverEngine::start() {
                 setGlobalHealth(u"store"_s, false, recorded.error().toString());
             pullAudit();
         });
+    // The operators file is evidence too (who may sign, with which key): recorded at each load.
+    if (m_operators && !m_operators->sha256Hex.isEmpty()) {
+        m_runner.run<store::AuditEntry>(
+            this,
+            [operators = *m_operators](store::Store &store) {
+                return store::recordOperatorsLoaded(store, operators, u"system"_s);
+            },
+            [this](const store::StoreResult<store::AuditEntry> &recorded) {
+                if (!recorded)
+                    qCWarning(lcEngine)
+                        << "operators file not recorded:" << recorded.error().toString();
+                pullAudit();
+            });
+    }
 
     // Resuming what a crash interrupted (the store holds the intent, the LBs may not) is an
     // automatic decision: the decider does it once it has judged the unwatched time (an engine

@@ -288,6 +288,10 @@ OperatorsLoadResult loadOperatorsFile(const QString &path, const config::Plan *p
     const QByteArray bytes = file.read(kMaxOperatorsFileBytes);
     OperatorsLoadResult parsed = parseOperators(bytes, path, plan);
     parsed.sha256Hex = QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex();
+    if (parsed.file) {
+        parsed.file->sourceFile = QFileInfo(path).absoluteFilePath();
+        parsed.file->sha256Hex = parsed.sha256Hex;
+    }
     return parsed;
 }
 

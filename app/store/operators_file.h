@@ -62,6 +62,9 @@ struct Operator {
 
 struct OperatorsFile {
     QList<Operator> operators;
+    // Where it was read from and the SHA-256 (hex) of the bytes read; empty when built in memory.
+    QString sourceFile;
+    QByteArray sha256Hex;
 
     const Operator *find(const QString &name) const;
     // Adds or replaces the operator with that name.

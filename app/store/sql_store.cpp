@@ -496,6 +496,17 @@ StoreResult<QList<AuditEntry>> SqlStore::auditEntries(qint64 afterSeq, int limit
     return entries;
 }
 
+StoreResult<std::optional<AuditEntry>> SqlStore::lastAuditEntry(const QString &action) {
+    auto q = exec(u"SELECT "_s + kAuditColumns +
+                      u" FROM audit_log WHERE action = ? ORDER BY seq DESC LIMIT 1"_s,
+                  {action});
+    if (!q)
+        return q.error();
+    if (!q.value().next())
+        return std::optional<AuditEntry>();
+    return std::optional<AuditEntry>(auditFromQuery(q.value()));
+}
+
 StoreResult<AuditVerification> SqlStore::verifyAuditChain() {
     // One read transaction: the head and the log are read from the same snapshot even while
     // another console appends.

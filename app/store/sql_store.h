@@ -41,6 +41,7 @@ public:
                                           const QJsonObject &details = {}) override;
     StoreResult<AuditEntry> appendAudit(const AuditEvent &event) override;
     StoreResult<QList<AuditEntry>> auditEntries(qint64 afterSeq = 0, int limit = -1) override;
+    StoreResult<std::optional<AuditEntry>> lastAuditEntry(const QString &action) override;
     StoreResult<AuditVerification> verifyAuditChain() override;
     StoreResult<qint64> lastChangeId() override;
 

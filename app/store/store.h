@@ -109,6 +109,8 @@ public:
     virtual StoreResult<AuditEntry> appendAudit(const AuditEvent &event) = 0;
     // Entries with seq > afterSeq, in order; limit < 0: all.
     virtual StoreResult<QList<AuditEntry>> auditEntries(qint64 afterSeq = 0, int limit = -1) = 0;
+    // The newest entry with that action; nullopt when there is none.
+    virtual StoreResult<std::optional<AuditEntry>> lastAuditEntry(const QString &action) = 0;
     // Walks the whole chain (audit_chain.h) and checks it against the recorded head.
     virtual StoreResult<AuditVerification> verifyAuditChain() = 0;
 

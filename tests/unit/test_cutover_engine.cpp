@@ -4,6 +4,7 @@
 
 #include "app/config/plan_loader.h"
 #include "app/cutover/cutover_engine.h"
+#include "app/store/audit_chain.h"
 #include "app/store/passphrase.h"
 #include "app/store/sqlite_store.h"
 
@@ -591,6 +592,21 @@ void TestCutoverEngine::signOffRecordsTheSignature() {
     QCOMPARE(signatures.first().comment, u"all items verified"_s);
     QCOMPARE(signatures.first().at, m_now);
     QCOMPARE(signatures.first().signatureHash.size(), 64);
+    // An Ed25519 signature by alice's key over the documented record: the plan's hash, the
+    // checklist as she saw it (who ticked what) and the audit head before it.
+    const store::SignOff &signature = signatures.first();
+    const store::Operator *alice = operators().find(u"alice"_s);
+    QCOMPARE(signature.keyFingerprint, alice->keyFingerprint());
+    QCOMPARE(signature.planSha256, QString::fromLatin1(m_engine->plan().sha256Hex));
+    QVERIFY(signature.items.contains(u"\"by\":\"bob\""_s));
+    QVERIFY(signature.items.contains(u"\"state\":\"pass\""_s));
+    QCOMPARE(signature.auditHeadBefore.size(), 64);
+    QVERIFY(store::verifySignature(alice->key->publicKey, store::canonicalSignOffBytes(signature),
+                                   QByteArray::fromBase64(signature.signature.toLatin1())));
+    store::SignOff moved = signature;
+    moved.gate = u"gate_1"_s;
+    QVERIFY(!store::verifySignature(alice->key->publicKey, store::canonicalSignOffBytes(moved),
+                                    QByteArray::fromBase64(signature.signature.toLatin1())));
     // Signed twice: refused with who and when.
     const auto again =
         m_engine->signOff(kEnv, gate->id, {}, who(u"alice"_s), u"pass-alice"_s, u"Approved"_s, {});

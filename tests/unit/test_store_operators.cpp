@@ -152,7 +152,7 @@ void TestStoreOperators::fileRoundTrip() {
 void TestStoreOperators::fileErrorsArePrecise_data() {
     QTest::addColumn<QByteArray>("json");
     QTest::addColumn<QString>("expected");
-    const QByteArray pass = serializeOperators({{m_operators.operators.at(0)}});
+    const QByteArray pass = serializeOperators({{m_operators.operators.at(0)}, {}, {}});
     const QByteArray entry = pass.mid(pass.indexOf("{\n            \"display_name"));
     Q_UNUSED(entry);
     QTest::newRow("not json") << QByteArray("{\"operators\": [") << u"ops.json: not valid JSON"_s;
@@ -177,7 +177,7 @@ void TestStoreOperators::fileErrorsArePrecise_data() {
     Operator legacy = m_operators.operators.at(0);
     legacy.passphrase = hashPassphrasePbkdf2(kAlicePass, kMinPassphraseIterations);
     legacy.key.reset();
-    const QByteArray old = serializeOperators({{legacy}});
+    const QByteArray old = serializeOperators({{legacy}, {}, {}});
     QTest::newRow("few iterations")
         << QByteArray(old).replace(QByteArray::number(kMinPassphraseIterations), "1000")
         << u"ops.json: operators[0].passphrase.iterations: expected an integer from 100000 to "
