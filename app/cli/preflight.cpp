@@ -1,5 +1,7 @@
 #include "app/cli/preflight.h"
 
+#include "app/store/postgres_store.h"
+
 #include "app/backends/alertmanager_client.h"
 #include "app/backends/balance_assessment.h"
 #include "app/backends/haproxy_runtime_client.h"
@@ -178,6 +180,7 @@ void Preflight::start() {
     checkPrometheus();
     checkAlertmanager();
     checkDecommission();
+    checkStoreTransport();
     m_started = true;
     flush(); // nothing to check at all finishes here
 }
@@ -346,6 +349,19 @@ void Preflight::checkAlertmanager() {
         complete(row, r.ok(),
                  r.ok() ? u"%1 active alert(s)"_s.arg(r.value().size()) : describe(r.error()));
     });
+}
+
+void Preflight::checkStoreTransport() {
+    if (m_plan.store.url.isEmpty())
+        return;
+    const int row = addRow(u"store"_s, u"TLS to "_s + m_plan.store.url.host());
+    if (auto weakened = store::postgresTlsWeakened(m_plan.store.url))
+        complete(row, true, *weakened, true);
+    else
+        complete(row, true,
+                 store::isLoopbackPostgresHost(m_plan.store.url.host())
+                     ? u"on this machine"_s
+                     : u"sslmode=verify-full: certificate and name checked"_s);
 }
 
 void Preflight::checkDecommission() {

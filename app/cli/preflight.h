@@ -52,6 +52,7 @@ private:
     void checkPrometheus();
     void checkAlertmanager();
     void checkDecommission();
+    void checkStoreTransport();
 
     config::Plan m_plan;
     QTextStream &m_out;

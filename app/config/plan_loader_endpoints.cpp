@@ -63,6 +63,9 @@ std::optional<HttpEndpoint> SchemaReader::readEndpoint(const YAML::Node &node,
     if (auto token = map.optional("bearer_token")) {
         if (auto v = yaml::readSecret(d, *token, map.pathOf("bearer_token")))
             endpoint.bearerToken = *v;
+        if (ok)
+            refuseCleartextCredentials(endpoint.url, *token, map.pathOf("bearer_token"),
+                                       u"the bearer token"_s);
     }
     if (auto basic = map.optional("basic_auth")) {
         const QString basicPath = map.pathOf("basic_auth");
@@ -78,6 +81,8 @@ std::optional<HttpEndpoint> SchemaReader::readEndpoint(const YAML::Node &node,
         if (map.optional("bearer_token"))
             d.error(basic->Mark(), basicPath,
                     u"expected either bearer_token or basic_auth, found both"_s);
+        else if (ok)
+            refuseCleartextCredentials(endpoint.url, *basic, basicPath, u"the basic-auth password"_s);
     }
     if (auto ca = map.optional("ca_file")) {
         if (auto v = yaml::readString(d, *ca, map.pathOf("ca_file")))

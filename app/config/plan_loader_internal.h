@@ -61,6 +61,10 @@ private:
         return yaml::readIdentifier(d, node, path);
     }
     std::optional<QUrl> httpUrl(const YAML::Node &node, const QString &path);
+    // Refuses credentials (`what`: "a bearer token", "basic auth") sent to `url` over plain
+    // http:// unless its host is a loopback address; reported at `node` (the credential's key).
+    void refuseCleartextCredentials(const QUrl &url, const YAML::Node &node, const QString &path,
+                                    const QString &what);
     std::optional<Condition> condition(const YAML::Node &node, const QString &path);
     QString resolvePath(const QString &path) const;
     std::optional<Duration> boundedDuration(const YAML::Node &node, const QString &path,

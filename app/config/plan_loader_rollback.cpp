@@ -275,6 +275,9 @@ void SchemaReader::readNotifications(MapReader &top, Plan &plan) {
             if (auto n = map.optional("bearer_token")) {
                 if (auto v = yaml::readSecret(d, *n, map.pathOf("bearer_token")))
                     notification.bearerToken = *v;
+                if (notification.url.isValid())
+                    refuseCleartextCredentials(notification.url, *n, map.pathOf("bearer_token"),
+                                               u"the bearer token"_s);
             }
             if (auto n = map.optional("ca_file")) {
                 if (auto v = yaml::readString(d, *n, map.pathOf("ca_file")))

@@ -74,6 +74,22 @@ std::optional<QUrl> SchemaReader::httpUrl(const YAML::Node &node, const QString 
     return url;
 }
 
+void SchemaReader::refuseCleartextCredentials(const QUrl &url, const YAML::Node &node,
+                                              const QString &path, const QString &what) {
+    if (url.scheme() != u"http"_s)
+        return;
+    // By hand rather than QHostAddress: the plan's library links QtCore only. Names other than
+    // "localhost" are not resolved: a name that points at 127.0.0.1 today may not tomorrow.
+    static const QRegularExpression ipv4Loopback(u"^127(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$"_s);
+    const QString host = url.host();
+    if (host.compare(u"localhost"_s, Qt::CaseInsensitive) == 0 || host == u"::1"_s ||
+        ipv4Loopback.match(host).hasMatch())
+        return;
+    d.error(node.Mark(), path,
+            u"%1 would cross the network in clear text to %2 over http://: use https:// (plain "
+            u"http is accepted with credentials only to a loopback address)"_s.arg(what, host));
+}
+
 std::optional<Condition> SchemaReader::condition(const YAML::Node &node, const QString &path) {
     static const QRegularExpression pattern(u"^\\s*(<=|>=|==|!=|<|>)\\s*([^\\s]+)\\s*$"_s);
     auto text = yaml::readString(d, node, path);

@@ -9,6 +9,7 @@
 #include "app/store/store_log.h"
 
 #include <QJsonDocument>
+#include <QHostAddress>
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QScopeGuard>
@@ -51,6 +52,32 @@ QString conninfoQuoted(const QString &value) {
 
 } // namespace
 
+bool isLoopbackPostgresHost(const QString &host) {
+    if (host.startsWith(u'/')) // a Unix socket folder: never leaves the machine
+        return true;
+    const QHostAddress address(host);
+    return host.compare(u"localhost"_s, Qt::CaseInsensitive) == 0 ||
+           (!address.isNull() && address.isLoopback());
+}
+
+std::optional<QString> postgresTlsWeakened(const QUrl &url) {
+    if (isLoopbackPostgresHost(url.host()))
+        return std::nullopt;
+    const QString mode = QUrlQuery(url).queryItemValue(u"sslmode"_s, QUrl::FullyDecoded);
+    if (mode.isEmpty() || mode == u"verify-full"_s)
+        return std::nullopt;
+    static const QHash<QString, QString> why = {
+        {u"disable"_s, u"the connection is not encrypted"_s},
+        {u"allow"_s, u"the connection may not be encrypted"_s},
+        {u"prefer"_s, u"the connection falls back to clear text without a word"_s},
+        {u"require"_s, u"the server's certificate is not checked (anyone on the path can pose "
+                       u"as it)"_s},
+        {u"verify-ca"_s, u"the server's name is not checked against its certificate"_s},
+    };
+    return u"sslmode=%1 for %2: %3 (the default off this machine is verify-full)"_s.arg(
+        mode, url.host(), why.value(mode, u"not a libpq sslmode"_s));
+}
+
 PostgresStore::Options PostgresStore::optionsFrom(const config::StoreConfig &config, Clock clock) {
     Options options;
     options.url = config.url;
@@ -60,7 +87,8 @@ PostgresStore::Options PostgresStore::optionsFrom(const config::StoreConfig &con
     return options;
 }
 
-StoreResult<std::unique_ptr<PostgresStore>> PostgresStore::open(const Options &options) {
+StoreResult<PostgresStore::ConnectionSettings>
+PostgresStore::connectionSettingsFor(const Options &options) {
     const QUrl &url = options.url;
     const QString shown = url.toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery);
     if (!url.isValid() || (url.scheme() != u"postgresql"_s && url.scheme() != u"postgres"_s))
@@ -109,8 +137,19 @@ StoreResult<std::unique_ptr<PostgresStore>> PostgresStore::open(const Options &o
         if (!given.contains(key))
             connectOptions.append(key + u'=' + value);
     }
+    // libpq's default (prefer) falls back to clear text without a word: off this machine the
+    // server's certificate and name are checked unless the url says otherwise (preflight warns).
+    if (!given.contains(u"sslmode"_s) && !isLoopbackPostgresHost(c.host))
+        connectOptions.append(u"sslmode=verify-full"_s);
     c.connectOptions = connectOptions.join(u';');
+    return c;
+}
 
+StoreResult<std::unique_ptr<PostgresStore>> PostgresStore::open(const Options &options) {
+    auto settings = connectionSettingsFor(options);
+    if (!settings)
+        return settings.error();
+    ConnectionSettings c = settings.value();
     const QString name =
         u"cutover-pg-%1"_s.arg(g_connectionCounter.fetch_add(1, std::memory_order_relaxed));
     std::unique_ptr<PostgresStore> store(new PostgresStore(options, std::move(c), name));

@@ -43,6 +43,12 @@ namespace cutover::store {
 
 class AuditJournal;
 
+// Whether a PostgreSQL host stays on this machine (loopback address, "localhost", a socket folder).
+bool isLoopbackPostgresHost(const QString &host);
+// For a url off this machine that sets sslmode below verify-full: what that gives away. The
+// store then connects as asked; preflight shows this as a warning.
+std::optional<QString> postgresTlsWeakened(const QUrl &url);
+
 class PostgresStore final : public SqlStore {
 public:
     struct Options {
@@ -82,6 +88,9 @@ public:
         // "postgresql://host:port/database": no user, no password.
         QString description() const;
     };
+    // The connection the url and options describe (libpq options with this console's defaults:
+    // timeouts, keep-alives, sslmode=verify-full off this machine), without connecting.
+    static StoreResult<ConnectionSettings> connectionSettingsFor(const Options &options);
     // A new, unopened QSqlDatabase in the calling thread.
     static QSqlDatabase addConnection(const ConnectionSettings &settings,
                                       const QString &connectionName);

@@ -86,6 +86,8 @@ private Q_SLOTS:
     void everyNotificationEventIsAccepted();
     void listenAddresses_data();
     void listenAddresses();
+    void credentialsOnlyOverTlsOrLoopback_data();
+    void credentialsOnlyOverTlsOrLoopback();
 };
 
 void TestPlanErrors::minimalPlanIsValid() {
@@ -246,6 +248,17 @@ void TestPlanErrors::malformed_data() {
         "prometheus.url", "environment variable NO_SUCH_PROMETHEUS_URL is not set");
     row("secret-unset", insertAfter(p, 7, "  bearer_token: \"${NO_SUCH_TOKEN}\""), 8,
         "prometheus.bearer_token", "environment variable NO_SUCH_TOKEN is not set");
+    row("bearer-over-http",
+        insertAfter(replaceLine(p, 7, "  url: \"http://prom.example.com:9090\""), 7,
+                    "  bearer_token: \"${SET_TOKEN}\""),
+        8, "prometheus.bearer_token",
+        "the bearer token would cross the network in clear text to prom.example.com over "
+        "http://: use https://");
+    row("basic-auth-over-http",
+        insertAfter(replaceLine(p, 7, "  url: \"http://10.0.0.5:9090\""), 7,
+                    "  basic_auth: { user: reader, password: \"${SET_TOKEN}\" }"),
+        8, "prometheus.basic_auth", "the basic-auth password would cross the network in clear "
+                                    "text to 10.0.0.5");
     row("yaml-unclosed-flow", replaceLine(p, 11, "  legacy: [legacy-1, legacy-2"), 12, "",
         "YAML syntax");
     row("yaml-bad-indent", replaceLine(p, 7, "   url: \"http://127.0.0.1:9090\"\n  x"), 8, "",
@@ -274,6 +287,36 @@ void TestPlanErrors::malformed() {
              qPrintable(
                  u"expected line %1, path '%2', message containing '%3'; got:\n%4"_s.arg(line).arg(
                      path, expected, result.errorText())));
+}
+
+void TestPlanErrors::credentialsOnlyOverTlsOrLoopback_data() {
+    QTest::addColumn<QByteArray>("url");
+    QTest::addColumn<bool>("accepted");
+    QTest::newRow("https") << QByteArray("https://prom.example.com:9090") << true;
+    QTest::newRow("127.0.0.1") << QByteArray("http://127.0.0.1:9090") << true;
+    QTest::newRow("127.3.2.1") << QByteArray("http://127.3.2.1:9090") << true;
+    QTest::newRow("localhost") << QByteArray("http://localhost:9090") << true;
+    QTest::newRow("::1") << QByteArray("http://[::1]:9090") << true;
+    QTest::newRow("name") << QByteArray("http://prom.internal:9090") << false;
+    QTest::newRow("127-prefixed name") << QByteArray("http://127.0.0.1.nip.io:9090") << false;
+    QTest::newRow("lan") << QByteArray("http://192.168.1.10:9090") << false;
+}
+
+void TestPlanErrors::credentialsOnlyOverTlsOrLoopback() {
+    QFETCH(QByteArray, url);
+    QFETCH(bool, accepted);
+    const QByteArray plan = insertAfter(replaceLine(minimalPlan(), 7, "  url: \"" + url + "\""),
+                                        7, "  bearer_token: \"${SET_TOKEN}\"");
+    const auto result = loadPlanBytes(plan, u"tls.yaml"_s, QString(), options());
+    QCOMPARE(result.ok(), accepted);
+    if (!accepted) {
+        QVERIFY2(result.errorText().contains(u"clear text"_s), qPrintable(result.errorText()));
+        QVERIFY(!result.errorText().contains(u"s3cr3t"_s));
+    }
+    // Without a credential, plain http anywhere is the operator's choice.
+    const auto bare = loadPlanBytes(replaceLine(minimalPlan(), 7, "  url: \"" + url + "\""),
+                                    u"tls.yaml"_s, QString(), options());
+    QVERIFY2(bare.ok(), qPrintable(bare.errorText()));
 }
 
 void TestPlanErrors::everyErrorIsReportedAtOnce() {
