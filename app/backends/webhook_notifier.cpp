@@ -20,6 +20,7 @@ WebhookNotifier::WebhookNotifier(const config::Notification &notification, QObje
                      QString(), config::Secret(), notification.tls);
     m_configProblem = setup.caProblem;
     setup.settings.maxResponseBytes = 1024 * 1024; // a receiver's answer is not data we need
+    setup.settings.secretPath = true;
     m_http = new HttpClient(std::move(setup.settings), this);
     m_options.deadline = std::chrono::seconds(15);
     m_options.attemptTimeout = std::chrono::seconds(5);

@@ -36,9 +36,17 @@ bool isHttpAnswer(QNetworkReply *reply) {
 }
 
 Error transportError(const QString &backend, const QString &where, QNetworkReply *reply,
-                     const Transfer &transfer) {
+                     const Transfer &transfer, bool secretPath) {
     const auto code = reply->error();
-    const QString detail = reply->errorString();
+    // Qt's texts quote the whole URL ("Error transferring https://… - server replied: …"):
+    // replaced by what may be shown, so a secret path never reaches a message.
+    QString detail = reply->errorString();
+    const QUrl url = reply->url();
+    for (const QString &shown : {url.toString(), url.toDisplayString(), url.toString(QUrl::FullyEncoded)})
+        if (!shown.isEmpty())
+            detail.replace(shown, where);
+    if (secretPath && url.path().size() > 1)
+        detail.replace(url.path(), u"/…"_s);
     switch (code) {
     case QNetworkReply::ConnectionRefusedError:
     case QNetworkReply::HostNotFoundError:
@@ -111,9 +119,14 @@ QString HttpClient::displayUrl(const QUrl &url) {
     return url.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveQuery);
 }
 
+QString HttpClient::redactedUrl(const QUrl &url) {
+    const int port = url.port(url.scheme() == u"https"_s ? 443 : 80);
+    return u"%1://%2:%3"_s.arg(url.scheme(), url.host()).arg(port);
+}
+
 Abort HttpClient::startAttempt(const HttpRequestSpec &spec, Completion<HttpResponse> done) {
     const QUrl url = spec.url.isRelative() ? resolve(spec.url.toString()) : spec.url;
-    const QString where = displayUrl(url);
+    const QString where = m_settings.secretPath ? redactedUrl(url) : displayUrl(url);
     QNetworkRequest request(url);
     request.setSslConfiguration(m_tls);
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
@@ -158,7 +171,8 @@ Abort HttpClient::startAttempt(const HttpRequestSpec &spec, Completion<HttpRespo
         for (const QSslError &error : errors)
             transfer->tlsProblems.append(error.errorString());
     });
-    connect(reply, &QNetworkReply::finished, reply, [reply, transfer, backend, where, limit] {
+    connect(reply, &QNetworkReply::finished, reply,
+            [reply, transfer, backend, where, limit, secretPath = m_settings.secretPath] {
         reply->deleteLater();
         if (transfer->aborted || !transfer->done)
             return;
@@ -171,7 +185,7 @@ Abort HttpClient::startAttempt(const HttpRequestSpec &spec, Completion<HttpRespo
             return;
         }
         if (!isHttpAnswer(reply)) {
-            callback(transportError(backend, where, reply, *transfer));
+            callback(transportError(backend, where, reply, *transfer, secretPath));
             return;
         }
         transfer->body += reply->readAll();

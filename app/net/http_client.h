@@ -27,6 +27,9 @@ struct HttpSettings {
     QList<QSslCertificate> extraCaCertificates;
     qint64 maxResponseBytes = 64LL * 1024 * 1024;
     int maxInFlight = 6; // QNAM opens at most 6 connections per host anyway
+    // Webhook URLs often carry their token in the path (…/services/T0/B0/XXXX): then errors and
+    // logs name scheme, host and port only.
+    bool secretPath = false;
 };
 
 struct HttpRequestSpec {
@@ -55,8 +58,10 @@ public:
 
     // The URL for `path` below the base URL ("api/v1/query" under "http://h:9090/prom/").
     QUrl resolve(const QString &path) const;
-    // `url` without user info, for messages.
+    // `url` without user info and query, for messages.
     static QString displayUrl(const QUrl &url);
+    // Scheme, host and port only ("https://hooks.example.com:443"), for URLs whose path is secret.
+    static QString redactedUrl(const QUrl &url);
 
     // Sends `spec`; `decode` turns an HTTP answer (any status) into the value or an Error.
     template <typename T>

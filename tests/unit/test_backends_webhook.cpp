@@ -6,6 +6,7 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLoggingCategory>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
@@ -80,6 +81,7 @@ private Q_SLOTS:
     void retriesTransientFailuresWithOneKey();
     void clientErrorIsNotRetried();
     void unreachableReceiverReportsEveryAttempt();
+    void secretPathNeverInAMessage();
 };
 
 void TestBackendsWebhook::retriesTransientFailuresWithOneKey() {
@@ -154,6 +156,97 @@ void TestBackendsWebhook::unreachableReceiverReportsEveryAttempt() {
     for (const auto &attempt : delivery->attempts)
         QCOMPARE(attempt.error->kind, net::ErrorKind::Connect);
     QVERIFY(!delivery->error->toString().contains(u"s3cr3t"_s));
+}
+
+// A webhook URL whose path is its credential (Slack-style …/services/T0/B0/<token>): every
+// message, error, attempt record and log line (debug included) names scheme, host and port only.
+void TestBackendsWebhook::secretPathNeverInAMessage() {
+    static QStringList logged;
+    logged.clear();
+    QLoggingCategory::setFilterRules(u"cutover.*=true"_s);
+    const QtMessageHandler previous = qInstallMessageHandler(
+        [](QtMsgType, const QMessageLogContext &, const QString &message) {
+            logged.append(message);
+        });
+    const QString secret = u"T0AB1/B0CD2/xOxSeCrEtPaThxOx"_s;
+    const auto deliver = [this](WebhookNotifier &notifier,
+                                std::optional<WebhookDelivery> &delivery) {
+        net::CallOptions options;
+        options.deadline = 3s;
+        options.idempotent = true;
+        options.retry = net::RetryPolicy::attempts(2, 20ms);
+        notifier.setOptions(options);
+        notifier.send(u"rollback"_s, {})
+            ->onFinished(this, [&delivery](const net::Result<WebhookDelivery> &r) {
+                delivery = r.value();
+            });
+        QTRY_VERIFY_WITH_TIMEOUT(delivery.has_value(), 10000);
+    };
+    QStringList messages;
+    const auto collect = [&messages](const WebhookDelivery &delivery) {
+        if (delivery.error)
+            messages.append(delivery.error->toString());
+        for (const auto &attempt : delivery.attempts) {
+            if (attempt.error)
+                messages.append(attempt.error->toString());
+        }
+    };
+    // Answered 404 (an HTTP error), then nobody listening (a transport error), then a
+    // receiver that closes without answering (Qt's own text quotes the URL).
+    Receiver receiver;
+    receiver.statuses = {404};
+    QUrl url = receiver.url();
+    url.setPath(u"/services/"_s + secret);
+    WebhookNotifier answered(notification(url));
+    std::optional<WebhookDelivery> notFound;
+    deliver(answered, notFound);
+    QVERIFY(notFound);
+    QCOMPARE(notFound->httpStatus, 404);
+    collect(*notFound);
+
+    quint16 port = 0;
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        port = probe.serverPort();
+    }
+    WebhookNotifier unreachable(
+        notification(QUrl(u"http://127.0.0.1:%1/services/%2"_s.arg(port).arg(secret))));
+    std::optional<WebhookDelivery> refused;
+    deliver(unreachable, refused);
+    QVERIFY(refused && refused->error);
+    QCOMPARE(refused->error->kind, net::ErrorKind::Connect);
+    collect(*refused);
+
+    QTcpServer closer;
+    QVERIFY(closer.listen(QHostAddress::LocalHost, 0));
+    connect(&closer, &QTcpServer::newConnection, this, [&closer] {
+        while (QTcpSocket *socket = closer.nextPendingConnection()) {
+            connect(socket, &QTcpSocket::readyRead, socket, [socket] {
+                socket->readAll();
+                socket->write("garbage\r\n\r\n");
+                socket->disconnectFromHost();
+            });
+        }
+    });
+    WebhookNotifier broken(notification(
+        QUrl(u"http://127.0.0.1:%1/services/%2"_s.arg(closer.serverPort()).arg(secret))));
+    std::optional<WebhookDelivery> garbled;
+    deliver(broken, garbled);
+    QVERIFY(garbled);
+    QVERIFY(!garbled->delivered);
+    collect(*garbled);
+
+    qInstallMessageHandler(previous);
+    QLoggingCategory::setFilterRules(QString());
+    QVERIFY(messages.size() >= 5);
+    QVERIFY2(messages.join(u'\n').contains(u"127.0.0.1:"_s), qPrintable(messages.join(u'\n')));
+    for (const QString &text : std::as_const(messages) + logged) {
+        QVERIFY2(!text.contains(u"SeCrEtPaTh"_s), qPrintable(text));
+        QVERIFY2(!text.contains(u"/services/T0"_s), qPrintable(text));
+        QVERIFY(!text.contains(u"s3cr3t"_s));
+    }
+    QVERIFY2(!logged.isEmpty(), "the debug log was not captured");
 }
 
 QTEST_GUILESS_MAIN(TestBackendsWebhook)
