@@ -96,9 +96,22 @@ QString gateRecordHtml(const engine::GateStatus &gate, bool guardsNextShift) {
                 u"%3</small></td><td style=\"white-space:nowrap;\">%4</td><td><b>%5</b></td></tr>"_s
                     .arg(esc(s.role), esc(s.printedName.isEmpty() ? s.operatorName : s.printedName),
                          esc(s.operatorName), esc(utc(s.at)), esc(s.meaning));
-        html += u"<tr><td colspan=\"4\">Comment: %1<br><small>Signature SHA-256: "
-                u"<tt>%2</tt></small></td></tr>"_s.arg(
-                    esc(s.comment.isEmpty() ? u"(none)"_s : s.comment), esc(s.signatureHash));
+        const QString comment = esc(s.comment.isEmpty() ? u"(none)"_s : s.comment);
+        if (s.isSigned()) {
+            // The whole signature and key fingerprint: an auditor can check them by hand against
+            // the canonical record (audit_chain.h) and the key the audit log recorded.
+            html += u"<tr><td colspan=\"4\">Comment: %1<br><small>Ed25519 key: <tt>%2</tt><br>"
+                    u"Signature: <tt>%3</tt><br>Signed over audit head <tt>%4</tt> and plan "
+                    u"SHA-256 <tt>%5</tt><br>Record SHA-256: <tt>%6</tt></small></td></tr>"_s.arg(
+                        comment, esc(s.keyFingerprint),
+                        esc(s.signature.left(44)) + u"<br>"_s + esc(s.signature.mid(44)),
+                        esc(s.auditHeadBefore),
+                        esc(s.planSha256), esc(s.signatureHash));
+        } else {
+            html += u"<tr><td colspan=\"4\">Comment: %1<br><small>Not signed (recorded before "
+                    u"signatures); record SHA-256: <tt>%2</tt></small></td></tr>"_s.arg(
+                        comment, esc(s.signatureHash));
+        }
     }
     html += u"</table>"_s;
     return html;

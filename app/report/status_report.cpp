@@ -546,9 +546,12 @@ QString signOffRecordHtml(const SignOffRecordInputs &in) {
                                              esc(in.audit.toString()));
     }
     html += u"<p>Each signature is an electronic signature (21 CFR Part 11 §11.50): printed name, "
-            u"date and time, and meaning, bound to its content by the signature hash. The head "
-            u"hash ties this record to the audit log: <tt>cutover-console --verify-audit</tt> "
-            u"prints the same value while the log is unchanged.</p>"_s;
+            u"date and time, and meaning, signed with the signer's Ed25519 key over the gate, the "
+            u"environment, the checklist as the signer saw it, the plan's SHA-256 and the audit "
+            u"head before it (<tt>cutover-console --verify-signoffs</tt> checks every signature "
+            u"against the keys the audit log recorded). The head hash ties this record to the "
+            u"audit log: <tt>cutover-console --verify-audit</tt> prints the same value while the "
+            u"log is unchanged.</p>"_s;
     if (in.snapshots.isEmpty())
         html += u"<p><i>No environment.</i></p>"_s;
     for (qsizetype i = 0; i < in.snapshots.size(); ++i) {

@@ -9,6 +9,7 @@
 #include "app/report/status_report.h"
 #include "app/store/sqlite_store.h"
 
+#include <QCryptographicHash>
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
@@ -64,6 +65,15 @@ store::SignOff signature(const QString &env, const QString &gate, const QString 
     s.comment = comment;
     s.at = kNow.addSecs(-60 * minutesAgo);
     s.signatureHash = QString(64, u'a');
+    // Signed records (the values only need to look like them here; test_verify_signoffs checks
+    // real ones).
+    s.keyFingerprint = u"ed25519:"_s + QString::fromLatin1(
+                                          QCryptographicHash::hash(name.toUtf8(),
+                                                                   QCryptographicHash::Sha256)
+                                              .toHex());
+    s.signature = QString::fromLatin1(QByteArray(64, char('A' + minutesAgo % 26)).toBase64());
+    s.auditHeadBefore = QString(64, u'b');
+    s.planSha256 = QString(64, u'c');
     return s;
 }
 
@@ -379,6 +389,11 @@ void TestReport::signOffRecordPdfCarriesNamesAndHeadHash() {
                 QVERIFY2(text.contains(sig.signOff->meaning), qPrintable(sig.signOff->meaning));
                 if (!sig.signOff->comment.isEmpty())
                     QVERIFY2(text.contains(sig.signOff->comment), qPrintable(sig.signOff->comment));
+                // The signature and the key it verifies with, whole.
+                QVERIFY2(text.contains(sig.signOff->keyFingerprint),
+                         qPrintable(sig.signOff->keyFingerprint + u"\n"_s + text));
+                QVERIFY(text.contains(sig.signOff->signature.left(44)));
+                QVERIFY(text.contains(sig.signOff->signature.mid(44)));
             }
         }
     }

@@ -1,5 +1,7 @@
 #include "ui/executive/executive_board.h"
 
+#include "app/store/operator_key.h"
+
 #include "models/gate_checklist_model.h"
 
 #include <QFileDialog>
@@ -127,8 +129,12 @@ QString gateHtml(const engine::GateStatus &gate) {
             }
             const store::SignOff &s = *signature.signOff;
             QString signedAt = esc(utc(s.at));
-            if (!s.signatureHash.isEmpty())
-                signedAt += u"<br><small>%1 %2…</small>"_s.arg(ExecutiveBoard::tr("sig."),
+            if (s.isSigned())
+                signedAt += u"<br><small>%1 %2<br>%3 %4…</small>"_s.arg(
+                    ExecutiveBoard::tr("Ed25519 key"), esc(store::shortFingerprint(s.keyFingerprint)),
+                    ExecutiveBoard::tr("signature"), esc(s.signature.left(16)));
+            else if (!s.signatureHash.isEmpty())
+                signedAt += u"<br><small>%1 %2…</small>"_s.arg(ExecutiveBoard::tr("unsigned, hash"),
                                                                esc(s.signatureHash.left(12)));
             html +=
                 u"<tr><td style=\"white-space:nowrap;\">%1</td><td "
