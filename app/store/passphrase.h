@@ -7,7 +7,7 @@
 // upgraded to Argon2id, with a new key pair, at the next successful check (sign_in.h).
 //
 // Costs (measured by tests/bench/crypto_bench on this class of machine): Argon2id at the default
-// 3 passes over 64 MiB about 0.2 s; PBKDF2 at 310000 iterations about 0.3 s. Entries asking for
+// 3 passes over 64 MiB about 0.18 s; PBKDF2 at 310000 iterations about 0.65 s. Entries asking for
 // more than kMax* are refused when the file is read, so a typo cannot freeze a sign-in for
 // minutes or exhaust memory.
 
