@@ -48,6 +48,11 @@ const QCommandLineOption kOperatorsFile(u"operators-file"_s,
 const QCommandLineOption kVerifyAudit(u"verify-audit"_s,
                                       u"Walk the audit log's hash chain: prints 'OK: N entries, "
                                       u"head <hash>' or the first broken entry (exit 1)."_s);
+const QCommandLineOption kCheckpoints(u"checkpoints"_s,
+                                     u"With --verify-audit: compare the log with the signed "
+                                     u"checkpoints published in FILE (the plan's "
+                                     u"audit.checkpoints.file)."_s,
+                                     u"file"_s);
 const QCommandLineOption kVerifySignoffs(
     u"verify-signoffs"_s,
     u"Check every sign-off's Ed25519 signature offline against the public keys the audit log "
@@ -229,6 +234,7 @@ CommandLine::CommandLine() {
                          kOperatorsFile,
                          kVerifyAudit,
                          kVerifySignoffs,
+                         kCheckpoints,
                          kExportAudit,
                          kStore,
                          kReport,
@@ -362,7 +368,7 @@ int CommandLine::runHeadless() const {
             storeConfig = plan->store;
         }
         if (m_parser.isSet(kVerifyAudit))
-            return verifyAuditCommand(storeConfig, out, err);
+            return verifyAuditCommand(storeConfig, out, err, m_parser.value(kCheckpoints));
         return exportAuditCommand(storeConfig, m_parser.value(kExportAudit), out, err);
     }
     const auto plan = loadPlanOrReport(planFile(), err);

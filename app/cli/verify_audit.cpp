@@ -1,6 +1,7 @@
 #include "app/cli/verify_audit.h"
 
 #include "app/cli/command_line.h"
+#include "app/store/audit_checkpoint.h"
 #include "app/store/audit_export.h"
 #include "app/store/postgres_journal.h"
 #include "app/store/store.h"
@@ -30,7 +31,8 @@ qint64 journalWaiting(const config::StoreConfig &config, QString *path) {
 
 } // namespace
 
-int verifyAuditCommand(const config::StoreConfig &config, QTextStream &out, QTextStream &err) {
+int verifyAuditCommand(const config::StoreConfig &config, QTextStream &out, QTextStream &err,
+                       const QString &checkpointsFile) {
     auto opened = store::openExistingStore(config);
     if (!opened) {
         err << opened.error().toString() << '\n';
@@ -50,6 +52,38 @@ int verifyAuditCommand(const config::StoreConfig &config, QTextStream &out, QTex
         return ExitInvalid;
     }
     out << verification.value().toString() << '\n';
+    if (!checkpointsFile.isEmpty()) {
+        const store::CheckpointFile published = store::readCheckpointFile(checkpointsFile);
+        if (!published.errors.isEmpty()) {
+            err << published.errors.join(u'\n') << '\n';
+            err.flush();
+            return ExitInvalid;
+        }
+        auto entries = opened.value()->auditEntries();
+        if (!entries) {
+            err << entries.error().toString() << '\n';
+            err.flush();
+            return ExitUsage;
+        }
+        const store::CheckpointVerification anchored =
+            store::verifyAgainstCheckpoints(entries.value(), published.checkpoints);
+        if (!anchored.ok) {
+            out.flush();
+            err << u"BROKEN at seq %1: %2\n"_s.arg(anchored.brokenSeq).arg(anchored.problem);
+            err.flush();
+            return ExitInvalid;
+        }
+        QStringList keys;
+        for (const QString &key : anchored.keys)
+            keys.append(store::shortFingerprint(key));
+        out << (anchored.last
+                    ? u"checkpoints: %1 published in %2, all match the log (the last signs seq %3 "
+                      u"at %4; key %5)\n"_s.arg(anchored.matched)
+                          .arg(checkpointsFile)
+                          .arg(anchored.last->seq)
+                          .arg(anchored.last->at.toUTC().toString(Qt::ISODate), keys.join(u", "_s))
+                    : u"checkpoints: none published in %1\n"_s.arg(checkpointsFile));
+    }
     QString journalPath;
     if (const qint64 waiting = journalWaiting(config, &journalPath); waiting > 0)
         out << u"note: %1 audit entries of this desk wait in %2; a console of this desk writes "

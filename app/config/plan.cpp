@@ -59,7 +59,8 @@ const QStringList &notificationEvents() {
                                     u"validation_failed"_s,
                                     u"operator_rollback"_s,
                                     u"rollback"_s,
-                                    u"legacy_unverified"_s};
+                                    u"legacy_unverified"_s,
+                                    u"audit_checkpoint"_s};
     return events;
 }
 
@@ -78,6 +79,7 @@ EscalationLevel defaultEscalationLevel(const QString &event) {
         {u"operator_rollback"_s, EscalationLevel::L3},
         {u"rollback"_s, EscalationLevel::L4},
         {u"legacy_unverified"_s, EscalationLevel::L4},
+        {u"audit_checkpoint"_s, EscalationLevel::L1},
     };
     return defaults.value(event, EscalationLevel::L1);
 }

@@ -345,6 +345,17 @@ struct ControllerConfig {
     Duration backfillLimit = Duration::days(8);
 };
 
+// Signed checkpoints of the audit chain's head (app/store/audit_checkpoint.h), written by whoever
+// decides (the controller, or the window without one) and published outside the store, so a
+// rewrite of the log's tail with every hash recomputed is still caught.
+struct AuditConfig {
+    int checkpointEveryEntries = 100; // a checkpoint once this many entries were appended...
+    Duration checkpointEvery = Duration::minutes(10); // ...or this long after the last one
+    // Appended one JSON line per checkpoint; put it on another mount (absolute after loading;
+    // empty: not written). Webhooks that list the event `audit_checkpoint` get them too.
+    QString checkpointFile;
+};
+
 struct Panel {
     QString id;
     QString title;
@@ -381,6 +392,7 @@ struct Plan {
     QList<Notification> notifications;
     EscalationConfig escalation;
     ControllerConfig controller;
+    AuditConfig audit;
     QList<PanelGroup> panelGroups;
     DecommissionConfig decommission; // weeks 9-12; unset (no steps) when the plan has none
 

@@ -31,7 +31,7 @@ void SchemaReader::read(const YAML::Node &root, Plan &plan) {
                    "prometheus", "alertmanager",  "load_balancers", "pools",      "environments",
                    "validation", "pre_cutover",   "stages",         "gates",      "rollback",
                    "drift",      "notifications", "escalation",     "controller", "panels",
-                   "score",      "decommission"});
+                   "score",      "decommission",  "audit"});
     if (!top.isMap())
         return;
     if (auto node = top.required("version", u"the plan format version, 1"_s)) {
@@ -76,6 +76,7 @@ void SchemaReader::read(const YAML::Node &root, Plan &plan) {
     readNotifications(top, plan);
     readEscalation(top, plan);
     readController(top, plan);
+    readAudit(top, plan);
     readPanels(top, plan);
     readDecommission(top, plan);
     top.finish();

@@ -270,4 +270,26 @@ void SchemaReader::readController(MapReader &top, Plan &plan) {
     optionalDuration(map, "backfill_limit", plan.controller.backfillLimit);
 }
 
+void SchemaReader::readAudit(MapReader &top, Plan &plan) {
+    auto node = top.optional("audit");
+    if (!node)
+        return;
+    MapReader audit(d, *node, u"audit"_s, {"checkpoints"});
+    auto checkpoints = audit.optional("checkpoints");
+    if (!checkpoints)
+        return;
+    MapReader map(d, *checkpoints, audit.pathOf("checkpoints"), {"every_entries", "every", "file"});
+    if (auto n = map.optional("every_entries")) {
+        if (auto v = yaml::readInteger(d, *n, map.pathOf("every_entries"), 1, 1'000'000,
+                                       u"a number of entries from 1 to 1000000"_s))
+            plan.audit.checkpointEveryEntries = int(*v);
+    }
+    optionalDuration(map, "every", plan.audit.checkpointEvery,
+                     DurationBounds{.min = Duration::seconds(10), .max = Duration::days(1)});
+    if (auto n = map.optional("file")) {
+        if (auto v = yaml::readString(d, *n, map.pathOf("file")))
+            plan.audit.checkpointFile = resolvePath(*v);
+    }
+}
+
 } // namespace cutover::config::detail

@@ -89,6 +89,7 @@ private:
     void readEnvironments(MapReader &root, Plan &plan);
     void readValidation(MapReader &root, Plan &plan);
     void readController(MapReader &root, Plan &plan);
+    void readAudit(MapReader &root, Plan &plan);
 
     // Stages and gates (plan_loader_stages.cpp).
     void readStages(MapReader &root, Plan &plan);

@@ -106,6 +106,8 @@ void CutoverEngine::setUp() {
     m_monitorTimer.setInterval(
         int(std::clamp<qint64>(m_plan.validation.evaluationInterval.ms(), 200, 3'600'000)));
     connect(&m_monitorTimer, &QTimer::timeout, this, &CutoverEngine::monitorRound);
+    m_checkpointTimer.setInterval(std::max(1000, m_options.checkpointCheckMs));
+    connect(&m_checkpointTimer, &QTimer::timeout, this, [this] { checkpointIfDue(); });
 }
 
 CutoverEngine::~CutoverEngine() = default;
@@ -185,6 +187,8 @@ void CutoverEngine::start() {
         });
     });
     m_stepTimer.start();
+    if (m_options.checkpointCheckMs > 0)
+        m_checkpointTimer.start();
     if (m_options.monitor) {
         // The checks' `for` judged from what Prometheus saw before this engine started, then the
         // live rounds: a fresh window or command never says "held 0s" of a check that has held.

@@ -115,6 +115,10 @@ public:
         int tickMs = 1000;     // how often time-driven transitions are checked
         store::Clock clock = store::systemClock();
         QString actorForAutomatic = QStringLiteral("engine");
+        // Audit checkpoints: how often one is looked for, and the console's key (empty: the
+        // user's data folder, audit_checkpoint.h).
+        int checkpointCheckMs = 15'000;
+        QString checkpointKeyPath;
     };
 
     // On `store`, used on this thread: every store call answers at once (the command line, the
@@ -315,6 +319,10 @@ public:
     void step();
     // Reloads stage states, ticks and sign-offs from the store (another console changed them).
     void reload();
+    // When this engine decides and one is due (plan.audit), signs the audit head with the
+    // console's key, records the checkpoint and publishes it (file, webhook). Runs on a timer;
+    // tests call it. `done` gets the seq signed (0: none due) or an error.
+    void checkpointIfDue(std::function<void(qint64 seq, const QString &error)> done = {});
 
 Q_SIGNALS:
     void snapshotChanged(const QString &environment);
@@ -517,6 +525,8 @@ private:
     store::StoreWatcher *m_watcher = nullptr;
     QTimer m_stepTimer;
     QTimer m_monitorTimer;
+    QTimer m_checkpointTimer;
+    std::shared_ptr<struct CheckpointDesk> m_checkpoints; // used inside store jobs
     QHash<QString, BackendHealth> m_globalHealth; // prometheus, alertmanager, store
     bool m_started = false;
     qint64 m_lastAuditSeq = 0;

@@ -5,6 +5,7 @@ console_add_test(test_store_operators SOURCES test_store_operators.cpp LABELS un
 console_add_test(test_operator_keys SOURCES test_operator_keys.cpp LABELS unit)
 console_add_test(test_verify_signoffs SOURCES test_verify_signoffs.cpp LABELS unit)
 console_add_test(test_store_transport SOURCES test_store_transport.cpp LABELS unit)
+console_add_test(test_audit_checkpoints SOURCES test_audit_checkpoints.cpp LABELS unit)
 # The behaviours every store shares, one executable per backend run: here on SQLite; postgres.cmake
 # registers test_store_contract_postgres when PostgreSQL 15 is installed.
 console_add_test(test_store_contract_sqlite TARGET test_store_contract

@@ -86,6 +86,7 @@ private Q_SLOTS:
     void everyNotificationEventIsAccepted();
     void listenAddresses_data();
     void listenAddresses();
+    void auditCheckpointsAreRead();
     void credentialsOnlyOverTlsOrLoopback_data();
     void credentialsOnlyOverTlsOrLoopback();
 };
@@ -287,6 +288,28 @@ void TestPlanErrors::malformed() {
              qPrintable(
                  u"expected line %1, path '%2', message containing '%3'; got:\n%4"_s.arg(line).arg(
                      path, expected, result.errorText())));
+}
+
+void TestPlanErrors::auditCheckpointsAreRead() {
+    const auto defaults = loadPlanBytes(minimalPlan(), u"a.yaml"_s, QString(), options());
+    QVERIFY(defaults.ok());
+    QCOMPARE(defaults.plan->audit.checkpointEveryEntries, 100);
+    QCOMPARE(defaults.plan->audit.checkpointEvery.ms(), 600'000);
+    QVERIFY(defaults.plan->audit.checkpointFile.isEmpty());
+    const QByteArray set = minimalPlan() + "\naudit:\n  checkpoints: { every_entries: 50, every: "
+                                           "5m, file: anchor/checkpoints.jsonl }\n";
+    const auto read = loadPlanBytes(set, u"a.yaml"_s, u"/srv/plans"_s, options());
+    QVERIFY2(read.ok(), qPrintable(read.errorText()));
+    QCOMPARE(read.plan->audit.checkpointEveryEntries, 50);
+    QCOMPARE(read.plan->audit.checkpointEvery.ms(), 300'000);
+    QCOMPARE(read.plan->audit.checkpointFile, u"/srv/plans/anchor/checkpoints.jsonl"_s);
+    const QByteArray bad = minimalPlan() + "\naudit:\n  checkpoints: { every_entries: 0, "
+                                           "evry: 5m }\n";
+    const auto refused = loadPlanBytes(bad, u"a.yaml"_s, QString(), options());
+    QVERIFY(!refused.ok());
+    QVERIFY2(refused.errorText().contains(u"audit.checkpoints.every_entries"_s),
+             qPrintable(refused.errorText()));
+    QVERIFY(refused.errorText().contains(u"audit.checkpoints.evry"_s));
 }
 
 void TestPlanErrors::credentialsOnlyOverTlsOrLoopback_data() {
@@ -1091,7 +1114,7 @@ void TestPlanErrors::everyNotificationEventIsAccepted() {
     QByteArray events;
     for (const QString &event : notificationEvents())
         events += (events.isEmpty() ? "" : ", ") + event.toUtf8();
-    QCOMPARE(notificationEvents().size(), 13);
+    QCOMPARE(notificationEvents().size(), 14);
     const QByteArray plan = minimalPlan() +
                             "notifications:\n  - { name: all, url: \"http://127.0.0.1:1/x\", "
                             "events: [" +
