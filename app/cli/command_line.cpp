@@ -4,10 +4,10 @@
 #include "app/cli/control.h"
 #include "app/cli/evaluate.h"
 #include "app/cli/hash_passphrase.h"
-#include "app/cli/verify_signoffs.h"
 #include "app/cli/preflight.h"
 #include "app/cli/report.h"
 #include "app/cli/verify_audit.h"
+#include "app/cli/verify_signoffs.h"
 #include "app/config/plan_loader.h"
 #include "app/controller/controller.h"
 #include "app/store/store.h"
@@ -49,10 +49,10 @@ const QCommandLineOption kVerifyAudit(u"verify-audit"_s,
                                       u"Walk the audit log's hash chain: prints 'OK: N entries, "
                                       u"head <hash>' or the first broken entry (exit 1)."_s);
 const QCommandLineOption kCheckpoints(u"checkpoints"_s,
-                                     u"With --verify-audit: compare the log with the signed "
-                                     u"checkpoints published in FILE (the plan's "
-                                     u"audit.checkpoints.file)."_s,
-                                     u"file"_s);
+                                      u"With --verify-audit: compare the log with the signed "
+                                      u"checkpoints published in FILE (the plan's "
+                                      u"audit.checkpoints.file)."_s,
+                                      u"file"_s);
 const QCommandLineOption kVerifySignoffs(
     u"verify-signoffs"_s,
     u"Check every sign-off's Ed25519 signature offline against the public keys the audit log "
@@ -178,10 +178,10 @@ const QCommandLineOption kListen(u"listen"_s,
 
 const QList<QCommandLineOption> &headlessCommands() {
     static const QList<QCommandLineOption> commands{
-        kCheckPlan,   kPreflight, kHashPassphrase, kVerifyAudit, kVerifySignoffs,
-        kExportAudit, kStatus,    kShift,          kRollback,
-        kTick,        kSign,      kReport,         kSignoffRecord,
-        kServe,       kEvaluate,  kDecommission,   kCompletionReport};
+        kCheckPlan,    kPreflight,       kHashPassphrase, kVerifyAudit, kVerifySignoffs,
+        kExportAudit,  kStatus,          kShift,          kRollback,    kTick,
+        kSign,         kReport,          kSignoffRecord,  kServe,       kEvaluate,
+        kDecommission, kCompletionReport};
     return commands;
 }
 
@@ -351,9 +351,8 @@ int CommandLine::runHeadless() const {
             storeConfig = config::StoreConfig();
             storeConfig.path = m_parser.value(kStore);
         }
-        const QString operatorsFile = m_parser.isSet(kOperatorsFile)
-                                          ? m_parser.value(kOperatorsFile)
-                                          : plan->operators.file;
+        const QString operatorsFile =
+            m_parser.isSet(kOperatorsFile) ? m_parser.value(kOperatorsFile) : plan->operators.file;
         return verifySignoffsCommand(storeConfig, operatorsFile, out, err);
     }
 

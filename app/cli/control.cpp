@@ -1,8 +1,7 @@
 #include "app/cli/control.h"
 
-#include "app/cli/passphrase_input.h"
-
 #include "app/cli/command_store.h"
+#include "app/cli/passphrase_input.h"
 #include "app/cli/status_output.h"
 #include "app/cutover/cutover_engine.h"
 #include "app/store/operators_file.h"
@@ -146,8 +145,8 @@ int ControlRun::prepare() {
         if (const store::Operator *op = operators->find(m_request.operatorName))
             m_operator = engine::Operator{
                 op->name, op->displayName.isEmpty() ? op->name : op->displayName, op->roles};
-        m_passphrase = readPassphraseLine(m_in, m_err,
-                                          u"Passphrase for %1: "_s.arg(m_request.operatorName));
+        m_passphrase =
+            readPassphraseLine(m_in, m_err, u"Passphrase for %1: "_s.arg(m_request.operatorName));
         if (m_passphrase.isEmpty()) {
             m_err << "expected the passphrase on standard input (one line)\n";
             return ControlUsage;

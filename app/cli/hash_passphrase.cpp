@@ -71,9 +71,9 @@ int hashPassphraseCommand(const HashPassphraseRequest &request, const config::Pl
     // A new Argon2id hash and a new key pair: a passphrase change also changes the key, so the
     // audit log records the new public key when the file is next loaded.
     if (!store::setPassphrase(op, passphrase, request.cost))
-        return fail(u"libsodium could not derive the key or make a key pair; %1 not changed"_s.arg(
-                        file),
-                    ExitUsage);
+        return fail(
+            u"libsodium could not derive the key or make a key pair; %1 not changed"_s.arg(file),
+            ExitUsage);
     const bool replaced = existing != nullptr;
     operators.upsert(op);
     if (auto error = store::saveOperatorsFile(file, operators))

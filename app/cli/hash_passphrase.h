@@ -10,10 +10,10 @@
 namespace cutover::cli {
 
 struct HashPassphraseRequest {
-    QString operatorName;  // --operator
-    QStringList roles;     // --roles a,b
-    QString displayName;   // --display-name; empty: keep the existing one, or the name
-    QString operatorsFile; // --operators-file; empty: the plan's operators.file
+    QString operatorName;   // --operator
+    QStringList roles;      // --roles a,b
+    QString displayName;    // --display-name; empty: keep the existing one, or the name
+    QString operatorsFile;  // --operators-file; empty: the plan's operators.file
     store::Argon2Cost cost; // the default; tests lower it to the cheapest accepted
 };
 

@@ -1,13 +1,12 @@
 #include "app/cli/preflight.h"
 
-#include "app/store/postgres_store.h"
-
 #include "app/backends/alertmanager_client.h"
 #include "app/backends/balance_assessment.h"
 #include "app/backends/haproxy_runtime_client.h"
 #include "app/backends/prometheus_client.h"
 #include "app/backends/weight_plan.h"
 #include "app/config/plan_loader.h"
+#include "app/store/postgres_store.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

@@ -53,8 +53,8 @@ QStringList problemsOf(const SignOff &s, const QHash<qint64, const AuditEntry *>
     }
     const RecordedKey *recorded = keyBefore(keys, s.operatorName, seq);
     if (!recorded) {
-        problems.append(u"no public key of %1 is recorded in the audit log before it"_s.arg(
-            s.operatorName));
+        problems.append(
+            u"no public key of %1 is recorded in the audit log before it"_s.arg(s.operatorName));
         return problems;
     }
     const QString recordedFingerprint = store::keyFingerprint(recorded->publicKey);
@@ -113,10 +113,9 @@ int verifySignoffsCommand(const config::StoreConfig &storeConfig, const QString 
     QStringList signers;
     for (const SignOff &s : signOffs.value()) {
         const QStringList problems = problemsOf(s, signedEntries, seqOfHash, keys);
-        const QString what = u"#%1 %2/%3 %4 by %5 (%6) at %7%8"_s.arg(s.id)
-                                 .arg(s.environment, s.gate, s.role, s.printedName, s.operatorName,
-                                      s.at.toUTC().toString(Qt::ISODate),
-                                      s.voidedAt.isValid() ? u" (voided)"_s : QString());
+        const QString what = u"#%1 %2/%3 %4 by %5 (%6) at %7%8"_s.arg(s.id).arg(
+            s.environment, s.gate, s.role, s.printedName, s.operatorName,
+            s.at.toUTC().toString(Qt::ISODate), s.voidedAt.isValid() ? u" (voided)"_s : QString());
         if (problems.isEmpty()) {
             out << u"OK      %1, key %2\n"_s.arg(what, store::shortFingerprint(s.keyFingerprint));
         } else {
@@ -136,10 +135,9 @@ int verifySignoffsCommand(const config::StoreConfig &storeConfig, const QString 
             ++keyFileProblems;
             out << u"FAILED  operators file %1: the key of %2 (%3) is not the one the audit log "
                    u"recorded (%4, seq %5): the key in the file was replaced without being "
-                   u"loaded by a console\n"_s.arg(operatorsFile, name,
-                                                  store::shortFingerprint(op->keyFingerprint()),
-                                                  store::shortFingerprint(
-                                                      store::keyFingerprint(last->publicKey)))
+                   u"loaded by a console\n"_s
+                       .arg(operatorsFile, name, store::shortFingerprint(op->keyFingerprint()),
+                            store::shortFingerprint(store::keyFingerprint(last->publicKey)))
                        .arg(last->seq);
         }
     }

@@ -82,7 +82,8 @@ std::optional<HttpEndpoint> SchemaReader::readEndpoint(const YAML::Node &node,
             d.error(basic->Mark(), basicPath,
                     u"expected either bearer_token or basic_auth, found both"_s);
         else if (ok)
-            refuseCleartextCredentials(endpoint.url, *basic, basicPath, u"the basic-auth password"_s);
+            refuseCleartextCredentials(endpoint.url, *basic, basicPath,
+                                       u"the basic-auth password"_s);
     }
     if (auto ca = map.optional("ca_file")) {
         if (auto v = yaml::readString(d, *ca, map.pathOf("ca_file")))

@@ -527,7 +527,7 @@ private:
     QTimer m_monitorTimer;
     QTimer m_checkpointTimer;
     std::shared_ptr<struct CheckpointDesk> m_checkpoints; // used inside store jobs
-    QHash<QString, BackendHealth> m_globalHealth; // prometheus, alertmanager, store
+    QHash<QString, BackendHealth> m_globalHealth;         // prometheus, alertmanager, store
     bool m_started = false;
     qint64 m_lastAuditSeq = 0;
     quint64 m_storeGeneration = 0; // bumped by every local write and reload request

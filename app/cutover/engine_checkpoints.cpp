@@ -31,7 +31,8 @@ struct CheckpointOutcome {
 
 void CutoverEngine::checkpointIfDue(std::function<void(qint64, const QString &)> done) {
     if (!done)
-        done = [](qint64, const QString &) {};
+        done = [](qint64, const QString &) {
+        };
     if (!m_checkpoints) {
         m_checkpoints = std::make_shared<CheckpointDesk>();
         m_checkpoints->keyPath = m_options.checkpointKeyPath.isEmpty()
@@ -93,8 +94,8 @@ void CutoverEngine::checkpointIfDue(std::function<void(qint64, const QString &)>
             const store::Checkpoint &checkpoint = *outcome.checkpoint;
             qCInfo(lcEngine) << "audit checkpoint at seq" << checkpoint.seq;
             if (!outcome.publishError.isEmpty())
-                qCWarning(lcEngine).noquote() << "audit checkpoint not published:"
-                                              << outcome.publishError;
+                qCWarning(lcEngine).noquote()
+                    << "audit checkpoint not published:" << outcome.publishError;
             // Only to webhooks that asked for it: checkpoints are not escalated.
             if (!m_options.dryRun) {
                 QJsonObject body = checkpoint.toJson();

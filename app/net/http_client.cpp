@@ -42,7 +42,8 @@ Error transportError(const QString &backend, const QString &where, QNetworkReply
     // replaced by what may be shown, so a secret path never reaches a message.
     QString detail = reply->errorString();
     const QUrl url = reply->url();
-    for (const QString &shown : {url.toString(), url.toDisplayString(), url.toString(QUrl::FullyEncoded)})
+    for (const QString &shown :
+         {url.toString(), url.toDisplayString(), url.toString(QUrl::FullyEncoded)})
         if (!shown.isEmpty())
             detail.replace(shown, where);
     if (secretPath && url.path().size() > 1)
@@ -173,28 +174,30 @@ Abort HttpClient::startAttempt(const HttpRequestSpec &spec, Completion<HttpRespo
     });
     connect(reply, &QNetworkReply::finished, reply,
             [reply, transfer, backend, where, limit, secretPath = m_settings.secretPath] {
-        reply->deleteLater();
-        if (transfer->aborted || !transfer->done)
-            return;
-        auto callback = std::exchange(transfer->done, nullptr);
-        if (transfer->tooLarge) {
-            transfer->body.clear();
-            callback(Error{ErrorKind::Protocol, backend,
-                           u"response from %1 larger than %2 bytes"_s.arg(where).arg(limit), 0,
-                           u"response_too_large"_s});
-            return;
-        }
-        if (!isHttpAnswer(reply)) {
-            callback(transportError(backend, where, reply, *transfer, secretPath));
-            return;
-        }
-        transfer->body += reply->readAll();
-        HttpResponse response;
-        response.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        response.body = std::move(transfer->body);
-        response.contentType = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
-        callback(std::move(response));
-    });
+                reply->deleteLater();
+                if (transfer->aborted || !transfer->done)
+                    return;
+                auto callback = std::exchange(transfer->done, nullptr);
+                if (transfer->tooLarge) {
+                    transfer->body.clear();
+                    callback(Error{ErrorKind::Protocol, backend,
+                                   u"response from %1 larger than %2 bytes"_s.arg(where).arg(limit),
+                                   0, u"response_too_large"_s});
+                    return;
+                }
+                if (!isHttpAnswer(reply)) {
+                    callback(transportError(backend, where, reply, *transfer, secretPath));
+                    return;
+                }
+                transfer->body += reply->readAll();
+                HttpResponse response;
+                response.status =
+                    reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+                response.body = std::move(transfer->body);
+                response.contentType =
+                    reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
+                callback(std::move(response));
+            });
 
     QPointer<QNetworkReply> guard(reply);
     return [guard, transfer] {

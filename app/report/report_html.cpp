@@ -105,8 +105,7 @@ QString gateRecordHtml(const engine::GateStatus &gate, bool guardsNextShift) {
                     u"SHA-256 <tt>%5</tt><br>Record SHA-256: <tt>%6</tt></small></td></tr>"_s.arg(
                         comment, esc(s.keyFingerprint),
                         esc(s.signature.left(44)) + u"<br>"_s + esc(s.signature.mid(44)),
-                        esc(s.auditHeadBefore),
-                        esc(s.planSha256), esc(s.signatureHash));
+                        esc(s.auditHeadBefore), esc(s.planSha256), esc(s.signatureHash));
         } else {
             html += u"<tr><td colspan=\"4\">Comment: %1<br><small>Not signed (recorded before "
                     u"signatures); record SHA-256: <tt>%2</tt></small></td></tr>"_s.arg(

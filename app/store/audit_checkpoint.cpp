@@ -187,7 +187,8 @@ std::optional<QString> appendCheckpointLine(const QString &path, const Checkpoin
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly | QIODevice::Append | QIODevice::Text))
         return u"cannot append to %1: %2"_s.arg(path, file.errorString());
-    const QByteArray line = QJsonDocument(checkpoint.toJson()).toJson(QJsonDocument::Compact) + '\n';
+    const QByteArray line =
+        QJsonDocument(checkpoint.toJson()).toJson(QJsonDocument::Compact) + '\n';
     if (file.write(line) != line.size() || !file.flush())
         return u"cannot append to %1: %2"_s.arg(path, file.errorString());
 #ifdef Q_OS_UNIX
@@ -257,10 +258,10 @@ CheckpointVerification verifyAgainstCheckpoints(const QList<AuditEntry> &entries
         }
         if (entry->hash != c.hash) {
             result.brokenSeq = c.seq;
-            result.problem = u"entry %1 has hash %2 but the checkpoint published at %3 signed %4: "
-                             u"the log was rewritten at or before seq %1 (its hashes recomputed)"_s
-                                 .arg(c.seq)
-                                 .arg(entry->hash.left(16) + u'…', when, c.hash.left(16) + u'…');
+            result.problem =
+                u"entry %1 has hash %2 but the checkpoint published at %3 signed %4: "
+                u"the log was rewritten at or before seq %1 (its hashes recomputed)"_s.arg(c.seq)
+                    .arg(entry->hash.left(16) + u'…', when, c.hash.left(16) + u'…');
             return result;
         }
         ++result.matched;

@@ -30,9 +30,9 @@
 namespace cutover::store {
 
 struct Checkpoint {
-    qint64 seq = 0;   // the entry whose hash is signed (the checkpoint entry itself follows it)
-    QString hash;     // that entry's hash
-    QDateTime at;     // when it was signed
+    qint64 seq = 0; // the entry whose hash is signed (the checkpoint entry itself follows it)
+    QString hash;   // that entry's hash
+    QDateTime at;   // when it was signed
     QByteArray publicKey;
     QByteArray signature;
 
@@ -81,7 +81,7 @@ struct CheckpointVerification {
     int matched = 0;
     qint64 brokenSeq = 0;
     QString problem;
-    QStringList keys; // fingerprints of the keys that signed them
+    QStringList keys;               // fingerprints of the keys that signed them
     std::optional<Checkpoint> last; // the newest that matched
 };
 CheckpointVerification verifyAgainstCheckpoints(const QList<AuditEntry> &entries,

@@ -62,8 +62,7 @@ QByteArray SigningKey::seed() const {
 QByteArray SigningKey::sign(const QByteArray &message) const {
     QByteArray signature(kSignatureBytes, Qt::Uninitialized);
     crypto_sign_detached(reinterpret_cast<unsigned char *>(signature.data()), nullptr,
-                         bytes(message), static_cast<unsigned long long>(message.size()),
-                         m_secret);
+                         bytes(message), static_cast<unsigned long long>(message.size()), m_secret);
     return signature;
 }
 

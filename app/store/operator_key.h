@@ -41,7 +41,7 @@ public:
     static std::shared_ptr<const SigningKey> fromSeed(const QByteArray &seed);
 
     QByteArray publicKey() const { return m_publicKey; }
-    QByteArray seed() const; // to seal it; never log it
+    QByteArray seed() const;                          // to seal it; never log it
     QByteArray sign(const QByteArray &message) const; // 64-byte detached signature
 
 private:

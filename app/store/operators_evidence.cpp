@@ -70,8 +70,8 @@ StoreResult<AuditEntry> recordOperatorsLoaded(Store &store, const OperatorsFile 
     } else {
         const QJsonObject before = last.value()->detailsObject();
         details.insert(u"previous_sha256"_s, before.value(u"sha256"_s));
-        details.insert(u"changed"_s, before.value(u"sha256"_s).toString() !=
-                                         QString::fromLatin1(file.sha256Hex));
+        details.insert(u"changed"_s,
+                       before.value(u"sha256"_s).toString() != QString::fromLatin1(file.sha256Hex));
         const QJsonObject changes =
             operatorsChanges(before.value(u"operators"_s).toObject(), snapshot);
         if (!changes.isEmpty())

@@ -129,16 +129,15 @@ private:
         const QJsonObject p = value.toObject();
         hash.algorithm = p.value(u"algorithm"_s).toString();
         if (hash.algorithm == kPassphraseAlgorithm) {
-            onlyKeys(p, {u"algorithm"_s, u"passes"_s, u"memory_kib"_s, u"salt"_s, u"hash"_s},
-                     path);
+            onlyKeys(p, {u"algorithm"_s, u"passes"_s, u"memory_kib"_s, u"salt"_s, u"hash"_s}, path);
             const double passes = p.value(u"passes"_s).toDouble(-1);
             const double memory = p.value(u"memory_kib"_s).toDouble(-1);
             // Checked before any derivation: an absurd cost is refused, not run.
             if (passes != static_cast<double>(static_cast<int>(passes)) ||
                 memory != static_cast<double>(static_cast<qint64>(memory)))
                 error(path, u"passes and memory_kib must be integers"_s);
-            else if (auto problem = argon2CostProblem(static_cast<int>(passes),
-                                                      static_cast<qint64>(memory)))
+            else if (auto problem =
+                         argon2CostProblem(static_cast<int>(passes), static_cast<qint64>(memory)))
                 error(path, *problem);
             else {
                 hash.passes = static_cast<int>(passes);
@@ -158,11 +157,11 @@ private:
         }
         hash.salt = decode(p.value(u"salt"_s), path + u".salt"_s);
         const int saltBytes = hash.isLegacy() ? kSaltBytes : kArgon2SaltBytes;
-        if (!hash.salt.isNull() && (hash.salt.size() < saltBytes ||
-                                    (!hash.isLegacy() && hash.salt.size() != saltBytes)))
-            error(path + u".salt"_s, u"expected %1%2 bytes"_s.arg(
-                                         hash.isLegacy() ? u"at least "_s : QString())
-                                         .arg(saltBytes));
+        if (!hash.salt.isNull() &&
+            (hash.salt.size() < saltBytes || (!hash.isLegacy() && hash.salt.size() != saltBytes)))
+            error(path + u".salt"_s,
+                  u"expected %1%2 bytes"_s.arg(hash.isLegacy() ? u"at least "_s : QString())
+                      .arg(saltBytes));
         hash.hash = decode(p.value(u"hash"_s), path + u".hash"_s);
         if (!hash.hash.isNull() && hash.hash.size() != kDerivedKeyBytes)
             error(path + u".hash"_s, u"expected %1 bytes"_s.arg(kDerivedKeyBytes));
@@ -313,12 +312,13 @@ QByteArray serializeOperators(const OperatorsFile &file) {
                           {u"roles"_s, QJsonArray::fromStringList(op.roles)},
                           {u"passphrase"_s, passphrase}};
         if (op.key)
-            entry.insert(u"key"_s,
-                         QJsonObject{{u"algorithm"_s, u"ed25519"_s},
-                                     {u"public"_s, QString::fromLatin1(op.key->publicKey.toBase64())},
-                                     {u"nonce"_s, QString::fromLatin1(op.key->nonce.toBase64())},
-                                     {u"sealed_seed"_s,
-                                      QString::fromLatin1(op.key->sealedSeed.toBase64())}});
+            entry.insert(
+                u"key"_s,
+                QJsonObject{
+                    {u"algorithm"_s, u"ed25519"_s},
+                    {u"public"_s, QString::fromLatin1(op.key->publicKey.toBase64())},
+                    {u"nonce"_s, QString::fromLatin1(op.key->nonce.toBase64())},
+                    {u"sealed_seed"_s, QString::fromLatin1(op.key->sealedSeed.toBase64())}});
         operators.append(entry);
     }
     const QJsonObject root{{u"format"_s, kFormat}, {u"operators"_s, operators}};
@@ -362,13 +362,14 @@ std::optional<QString> operatorsFilePermissionProblem(const QString &path) {
     if (info.st_mode & (S_IWGRP | S_IWOTH))
         return u"%1: refused: the operators file is writable by %2 (mode %3); whoever can write "
                u"it can grant themselves any role. Run: chmod go-w %1"_s.arg(path)
-            .arg((info.st_mode & S_IWOTH) ? u"everyone"_s : u"its group"_s)
-            .arg(QString::number(info.st_mode & 07777, 8));
+                   .arg((info.st_mode & S_IWOTH) ? u"everyone"_s : u"its group"_s)
+                   .arg(QString::number(info.st_mode & 07777, 8));
     if (info.st_uid != ::geteuid() && info.st_uid != 0)
         return u"%1: refused: the operators file is owned by uid %2, not by the user running the "
-               u"console (uid %3) or root; whoever owns it can grant themselves any role"_s.arg(path)
-            .arg(info.st_uid)
-            .arg(::geteuid());
+               u"console (uid %3) or root; whoever owns it can grant themselves any role"_s
+                   .arg(path)
+                   .arg(info.st_uid)
+                   .arg(::geteuid());
 #else
     Q_UNUSED(path)
 #endif

@@ -53,7 +53,9 @@ struct Operator {
     PassphraseHash passphrase;
     std::optional<SealedKey> key; // absent for PBKDF2 entries until their upgrade
 
-    QString keyFingerprint() const { return key ? store::keyFingerprint(key->publicKey) : QString(); }
+    QString keyFingerprint() const {
+        return key ? store::keyFingerprint(key->publicKey) : QString();
+    }
     bool hasRole(const QString &role) const { return roles.contains(role); }
     // True when one of the operator's roles grants `permission` in `plan`; `viaRole` names it.
     bool may(const config::Plan &plan, config::Permission permission,

@@ -6,9 +6,8 @@
 #include <QPasswordDigestor>
 #include <QRandomGenerator>
 
-#include <sodium.h>
-
 #include <algorithm>
+#include <sodium.h>
 
 using namespace Qt::StringLiterals;
 
@@ -30,12 +29,12 @@ QByteArray deriveArgon2(const QString &passphrase, const QByteArray &salt, int p
         return {};
     QByteArray secret = passphrase.toUtf8();
     QByteArray out(kArgon2OutputBytes, Qt::Uninitialized);
-    const int rc = crypto_pwhash(reinterpret_cast<unsigned char *>(out.data()), kArgon2OutputBytes,
-                                 secret.constData(), static_cast<unsigned long long>(secret.size()),
-                                 reinterpret_cast<const unsigned char *>(salt.constData()),
-                                 static_cast<unsigned long long>(passes),
-                                 static_cast<size_t>(memoryKiB) * 1024,
-                                 crypto_pwhash_ALG_ARGON2ID13);
+    const int rc =
+        crypto_pwhash(reinterpret_cast<unsigned char *>(out.data()), kArgon2OutputBytes,
+                      secret.constData(), static_cast<unsigned long long>(secret.size()),
+                      reinterpret_cast<const unsigned char *>(salt.constData()),
+                      static_cast<unsigned long long>(passes),
+                      static_cast<size_t>(memoryKiB) * 1024, crypto_pwhash_ALG_ARGON2ID13);
     sodium_memzero(secret.data(), static_cast<size_t>(secret.size()));
     return rc == 0 ? out : QByteArray();
 }
@@ -50,8 +49,9 @@ QByteArray randomSalt(int size) {
 
 std::optional<QString> argon2CostProblem(int passes, qint64 memoryKiB) {
     if (passes < kMinArgon2Passes || passes > kMaxArgon2Passes)
-        return u"passes %1: expected %2 to %3"_s.arg(passes).arg(kMinArgon2Passes).arg(
-            kMaxArgon2Passes);
+        return u"passes %1: expected %2 to %3"_s.arg(passes)
+            .arg(kMinArgon2Passes)
+            .arg(kMaxArgon2Passes);
     if (memoryKiB < kMinArgon2MemoryKiB || memoryKiB > kMaxArgon2MemoryKiB)
         return u"memory_kib %1: expected %2 (64 MiB) to %3 (1 GiB)"_s.arg(memoryKiB)
             .arg(kMinArgon2MemoryKiB)
@@ -59,7 +59,7 @@ std::optional<QString> argon2CostProblem(int passes, qint64 memoryKiB) {
     if (passes * memoryKiB > kMaxArgon2PassMemoryKiB)
         return u"passes × memory_kib = %1 KiB: more than %2 KiB (a derivation of several seconds "
                u"at every sign-in)"_s.arg(passes * memoryKiB)
-            .arg(kMaxArgon2PassMemoryKiB);
+                   .arg(kMaxArgon2PassMemoryKiB);
     return std::nullopt;
 }
 

@@ -8,8 +8,8 @@
 #include "app/store/sql_rows.h"
 #include "app/store/store_log.h"
 
-#include <QJsonDocument>
 #include <QHostAddress>
+#include <QJsonDocument>
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QScopeGuard>

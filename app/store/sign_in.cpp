@@ -29,8 +29,7 @@ QString untilText(const QDateTime &until) {
 // The same words whether the name exists or not, so a lock-out never confirms an operator.
 QString lockedMessage(const QDateTime &until) {
     return u"sign-in refused: this name is locked after too many wrong passphrases; try again "
-           u"after %1"_s.arg(
-        untilText(until));
+           u"after %1"_s.arg(untilText(until));
 }
 
 QString wrongMessage(const QDateTime &lockedUntil, const QDateTime &now) {
@@ -285,7 +284,7 @@ QByteArray SignInGuard::unknownKey(const QString &typedName) const {
 QString SignInGuard::breakGlassUsedUp(const QDateTime &lockedUntil) const {
     return u"break-glass refused: %1 wrong passphrases typed for this name; refused until the "
            u"lock-out ends at %2"_s.arg(m_policy.breakGlassAttempts)
-        .arg(untilText(lockedUntil));
+               .arg(untilText(lockedUntil));
 }
 
 SignInResult SignInGuard::verifyUnknown(const PassphraseProof &proof, const QString &purpose,

@@ -92,7 +92,7 @@ private:
     OperatorsFile m_operators;
     Clock m_clock;
     SignInPolicy m_policy;
-    QHash<QString, SignInState> m_offline; // lock-out while the store is unreachable
+    QHash<QString, SignInState> m_offline;    // lock-out while the store is unreachable
     QHash<QByteArray, SignInState> m_unknown; // names not in the file, keyed (see unknownKey)
     QByteArray m_unknownSalt;
     QString m_operatorsPath;

@@ -243,9 +243,10 @@ StoreResult<SignOff> SqlStore::signOff(const SignOff &signOff, const SignOffSign
             auto head = exec(u"SELECT hash FROM audit_head WHERE id = 1"_s);
             if (!head)
                 return head.error();
-            stored.auditHeadBefore = head.value().next() ? head.value().value(0).toString()
-                                                         : genesisHash();
-            stored.signature = QString::fromLatin1(signer(canonicalSignOffBytes(stored)).toBase64());
+            stored.auditHeadBefore =
+                head.value().next() ? head.value().value(0).toString() : genesisHash();
+            stored.signature =
+                QString::fromLatin1(signer(canonicalSignOffBytes(stored)).toBase64());
         }
         stored.signatureHash = signatureHash(stored);
         if (auto free = refuseIfTaken(u"SELECT operator, signed_at FROM sign_offs WHERE "

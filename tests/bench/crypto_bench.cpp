@@ -118,9 +118,8 @@ int main(int argc, char **argv) {
                if (!verifySignature(key->publicKey(), bytes, signature))
                    std::abort();
            }));
-    report("baseline: SHA-256 of the record", timed(many, [&] {
-               (void)QCryptographicHash::hash(bytes, QCryptographicHash::Sha256);
-           }));
+    report("baseline: SHA-256 of the record",
+           timed(many, [&] { (void)QCryptographicHash::hash(bytes, QCryptographicHash::Sha256); }));
 
     QTemporaryDir dir;
     SqliteStore::Options options;
@@ -132,13 +131,14 @@ int main(int argc, char **argv) {
     }
     Store &store = *opened.value();
     int gate = 0;
-    report("whole sign-off: Argon2id + open key + sign + commit", timed(rounds, [&] {
-               const auto unlocked = checkPassphrase(withArgon, u"alice"_s, kPassphrase).signingKey();
-               SignOff s = record(++gate);
-               s.keyFingerprint = keyFingerprint(unlocked->publicKey());
-               if (!store.signOff(s, [&unlocked](const QByteArray &b) { return unlocked->sign(b); }))
-                   std::abort();
-           }));
+    report(
+        "whole sign-off: Argon2id + open key + sign + commit", timed(rounds, [&] {
+            const auto unlocked = checkPassphrase(withArgon, u"alice"_s, kPassphrase).signingKey();
+            SignOff s = record(++gate);
+            s.keyFingerprint = keyFingerprint(unlocked->publicKey());
+            if (!store.signOff(s, [&unlocked](const QByteArray &b) { return unlocked->sign(b); }))
+                std::abort();
+        }));
     report("baseline: PBKDF2 310000 + unsigned commit", timed(rounds, [&] {
                if (!verifyPassphrase(kPassphrase, legacy.passphrase))
                    std::abort();

@@ -187,8 +187,8 @@ int main(int argc, char *argv[]) {
     alice.passphrase = {.algorithm = store::kLegacyPassphraseAlgorithm,
                         .iterations = store::kDefaultPassphraseIterations,
                         .salt = QByteArray::fromBase64("d2luZG93LWJlbmNoLXNhbHQ="),
-                        .hash = QByteArray::fromBase64(
-                            "6OGyK9FBqXZ4Qo+mMCBCOSPXaqLO+QKjWFp5a1itUuc=")};
+                        .hash =
+                            QByteArray::fromBase64("6OGyK9FBqXZ4Qo+mMCBCOSPXaqLO+QKjWFp5a1itUuc=")};
     operators.upsert(alice);
     engine::CutoverEngine engine(plan, *opened.value(), operators, {});
     ui::WarRoomWindow window(engine);

@@ -94,8 +94,12 @@ void TestAuditCheckpoints::init() {
 
 void TestAuditCheckpoints::append(Store &store, int count) {
     for (int i = 0; i < count; ++i)
-        QVERIFY(store.appendAudit({u"alice"_s, u"release_manager"_s, u"check_ticked"_s, u"lab"_s,
-                                   u"gate_1/item_%1"_s.arg(i), {{u"n"_s, i}}}));
+        QVERIFY(store.appendAudit({u"alice"_s,
+                                   u"release_manager"_s,
+                                   u"check_ticked"_s,
+                                   u"lab"_s,
+                                   u"gate_1/item_%1"_s.arg(i),
+                                   {{u"n"_s, i}}}));
 }
 
 Outcome TestAuditCheckpoints::verify(const QString &checkpoints) {
@@ -122,10 +126,10 @@ void TestAuditCheckpoints::rewriteTailFrom(qint64 seq) {
         e.hash = auditHash(e);
         prev = e.hash;
         QVERIFY(sqlitetest::rawSql(
-            storePath(), u"UPDATE audit_log SET details = '%1', prev_hash = '%2', hash = '%3' "
-                         u"WHERE seq = %4"_s.arg(QString(e.details).replace(u"'"_s, u"''"_s),
-                                                 e.prevHash, e.hash)
-                             .arg(e.seq)));
+            storePath(),
+            u"UPDATE audit_log SET details = '%1', prev_hash = '%2', hash = '%3' "
+            u"WHERE seq = %4"_s.arg(QString(e.details).replace(u"'"_s, u"''"_s), e.prevHash, e.hash)
+                .arg(e.seq)));
     }
     QVERIFY(sqlitetest::rawSql(storePath(),
                                u"UPDATE audit_head SET hash = '%1' WHERE id = 1"_s.arg(prev)));
@@ -194,7 +198,9 @@ void TestAuditCheckpoints::engineSignsRecordsAndPublishes() {
     engine::CutoverEngine::Options options;
     options.monitor = false;
     options.coordinate = false; // decides alone
-    options.clock = [this] { return m_now; };
+    options.clock = [this] {
+        return m_now;
+    };
     options.checkpointCheckMs = 0; // driven by hand below
     options.checkpointKeyPath = m_dir->filePath(u"console-key"_s);
     engine::CutoverEngine engine(plan, *store, std::nullopt, options);
@@ -245,7 +251,8 @@ void TestAuditCheckpoints::rewrittenTailIsNamed() {
     QVERIFY(chainOnly.out.startsWith(u"OK: 16 entries"_s));
     const Outcome anchored = verify(publishedPath());
     QCOMPARE(anchored.code, 1);
-    QVERIFY2(anchored.err.contains(u"BROKEN at seq 10: entry 10 has hash"_s), qPrintable(anchored.err));
+    QVERIFY2(anchored.err.contains(u"BROKEN at seq 10: entry 10 has hash"_s),
+             qPrintable(anchored.err));
     QVERIFY(anchored.err.contains(u"the log was rewritten at or before seq 10"_s));
 }
 

@@ -164,8 +164,8 @@ void TestBackendsWebhook::secretPathNeverInAMessage() {
     static QStringList logged;
     logged.clear();
     QLoggingCategory::setFilterRules(u"cutover.*=true"_s);
-    const QtMessageHandler previous = qInstallMessageHandler(
-        [](QtMsgType, const QMessageLogContext &, const QString &message) {
+    const QtMessageHandler previous =
+        qInstallMessageHandler([](QtMsgType, const QMessageLogContext &, const QString &message) {
             logged.append(message);
         });
     const QString secret = u"T0AB1/B0CD2/xOxSeCrEtPaThxOx"_s;
@@ -177,9 +177,8 @@ void TestBackendsWebhook::secretPathNeverInAMessage() {
         options.retry = net::RetryPolicy::attempts(2, 20ms);
         notifier.setOptions(options);
         notifier.send(u"rollback"_s, {})
-            ->onFinished(this, [&delivery](const net::Result<WebhookDelivery> &r) {
-                delivery = r.value();
-            });
+            ->onFinished(
+                this, [&delivery](const net::Result<WebhookDelivery> &r) { delivery = r.value(); });
         QTRY_VERIFY_WITH_TIMEOUT(delivery.has_value(), 10000);
     };
     QStringList messages;

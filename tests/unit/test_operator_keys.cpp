@@ -224,8 +224,8 @@ void TestOperatorKeys::operatorsFileOthersCanWriteIsRefused() {
     QVERIFY2(fine.ok(), qPrintable(fine.errorText()));
     QFile bytes(path);
     QVERIFY(bytes.open(QIODevice::ReadOnly));
-    QCOMPARE(fine.sha256Hex, QCryptographicHash::hash(bytes.readAll(), QCryptographicHash::Sha256)
-                                 .toHex());
+    QCOMPARE(fine.sha256Hex,
+             QCryptographicHash::hash(bytes.readAll(), QCryptographicHash::Sha256).toHex());
 
     QVERIFY(QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner |
                                             QFileDevice::WriteGroup));

@@ -258,8 +258,9 @@ void TestPlanErrors::malformed_data() {
     row("basic-auth-over-http",
         insertAfter(replaceLine(p, 7, "  url: \"http://10.0.0.5:9090\""), 7,
                     "  basic_auth: { user: reader, password: \"${SET_TOKEN}\" }"),
-        8, "prometheus.basic_auth", "the basic-auth password would cross the network in clear "
-                                    "text to 10.0.0.5");
+        8, "prometheus.basic_auth",
+        "the basic-auth password would cross the network in clear "
+        "text to 10.0.0.5");
     row("yaml-unclosed-flow", replaceLine(p, 11, "  legacy: [legacy-1, legacy-2"), 12, "",
         "YAML syntax");
     row("yaml-bad-indent", replaceLine(p, 7, "   url: \"http://127.0.0.1:9090\"\n  x"), 8, "",
@@ -328,8 +329,8 @@ void TestPlanErrors::credentialsOnlyOverTlsOrLoopback_data() {
 void TestPlanErrors::credentialsOnlyOverTlsOrLoopback() {
     QFETCH(QByteArray, url);
     QFETCH(bool, accepted);
-    const QByteArray plan = insertAfter(replaceLine(minimalPlan(), 7, "  url: \"" + url + "\""),
-                                        7, "  bearer_token: \"${SET_TOKEN}\"");
+    const QByteArray plan = insertAfter(replaceLine(minimalPlan(), 7, "  url: \"" + url + "\""), 7,
+                                        "  bearer_token: \"${SET_TOKEN}\"");
     const auto result = loadPlanBytes(plan, u"tls.yaml"_s, QString(), options());
     QCOMPARE(result.ok(), accepted);
     if (!accepted) {

@@ -67,10 +67,10 @@ store::SignOff signature(const QString &env, const QString &gate, const QString 
     s.signatureHash = QString(64, u'a');
     // Signed records (the values only need to look like them here; test_verify_signoffs checks
     // real ones).
-    s.keyFingerprint = u"ed25519:"_s + QString::fromLatin1(
-                                          QCryptographicHash::hash(name.toUtf8(),
-                                                                   QCryptographicHash::Sha256)
-                                              .toHex());
+    s.keyFingerprint =
+        u"ed25519:"_s +
+        QString::fromLatin1(
+            QCryptographicHash::hash(name.toUtf8(), QCryptographicHash::Sha256).toHex());
     s.signature = QString::fromLatin1(QByteArray(64, char('A' + minutesAgo % 26)).toBase64());
     s.auditHeadBefore = QString(64, u'b');
     s.planSha256 = QString(64, u'c');

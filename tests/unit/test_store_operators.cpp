@@ -1,7 +1,8 @@
 // Operators and passphrases: the file round-trips and is validated precisely, hashes are
-// Argon2id (PBKDF2-SHA256 entries still verify) with a random salt and bounded costs, --hash-passphrase reads standard
-// input, a wrong passphrase is refused and audited, five in a row lock for a minute (persisted,
-// fake clock), and no passphrase ever reaches the audit log or the database file.
+// Argon2id (PBKDF2-SHA256 entries still verify) with a random salt and bounded costs,
+// --hash-passphrase reads standard input, a wrong passphrase is refused and audited, five in a row
+// lock for a minute (persisted, fake clock), and no passphrase ever reaches the audit log or the
+// database file.
 
 #include "app/cli/hash_passphrase.h"
 #include "app/store/operators_file.h"
@@ -189,8 +190,7 @@ void TestStoreOperators::fileErrorsArePrecise_data() {
     QByteArray keyWithLegacy = old;
     keyWithLegacy.replace("\"roles\"", "\"key\": {\"algorithm\": \"ed25519\"}, \"roles\"");
     QTest::newRow("key with pbkdf2")
-        << keyWithLegacy
-        << u"ops.json: operators[0].key: a key needs an argon2id passphrase"_s;
+        << keyWithLegacy << u"ops.json: operators[0].key: a key needs an argon2id passphrase"_s;
     QTest::newRow("short public key")
         << QByteArray(pass).replace(m_operators.operators.at(0).key->publicKey.toBase64(), "AAAA")
         << u"ops.json: operators[0].key.public: expected 32 bytes"_s;

@@ -24,8 +24,8 @@ void TestStoreTransport::verifyFullByDefaultOffThisMachine_data() {
     QTest::newRow("remote") << u"postgresql://db.example.com:5432/cutover"_s
                             << u"sslmode=verify-full"_s;
     QTest::newRow("lan address") << u"postgresql://10.1.2.3/cutover"_s << u"sslmode=verify-full"_s;
-    QTest::newRow("explicit require") << u"postgresql://db.example.com/cutover?sslmode=require"_s
-                                      << u"sslmode='require'"_s;
+    QTest::newRow("explicit require")
+        << u"postgresql://db.example.com/cutover?sslmode=require"_s << u"sslmode='require'"_s;
     QTest::newRow("loopback") << u"postgresql://127.0.0.1:5432/cutover"_s << QString();
     QTest::newRow("localhost") << u"postgresql://localhost/cutover"_s << QString();
     QTest::newRow("ipv6 loopback") << u"postgresql://[::1]/cutover"_s << QString();
@@ -53,7 +53,8 @@ void TestStoreTransport::weakenedTlsIsNamed() {
     QVERIFY(!postgresTlsWeakened(QUrl(u"postgresql://db.example.com/cutover"_s)));
     QVERIFY(!postgresTlsWeakened(QUrl(u"postgresql://db.example.com/c?sslmode=verify-full"_s)));
     QVERIFY(!postgresTlsWeakened(QUrl(u"postgresql://127.0.0.1/c?sslmode=disable"_s)));
-    const auto require = postgresTlsWeakened(QUrl(u"postgresql://db.example.com/c?sslmode=require"_s));
+    const auto require =
+        postgresTlsWeakened(QUrl(u"postgresql://db.example.com/c?sslmode=require"_s));
     QVERIFY(require);
     QVERIFY2(require->contains(u"sslmode=require for db.example.com: the server's certificate is "
                                u"not checked"_s),

@@ -102,7 +102,8 @@ SignOff TestVerifySignoffs::sign(Store &store, const OperatorsFile &file, const 
     s.meaning = u"approved"_s;
     s.comment = u"all green"_s;
     s.planSha256 = QString(64, u'a');
-    s.items = uR"([{"by":"alice","check":"backup_verified","role":"release_manager","state":"pass"}])"_s;
+    s.items =
+        uR"([{"by":"alice","check":"backup_verified","role":"release_manager","state":"pass"}])"_s;
     s.keyFingerprint = keyFingerprint(key->publicKey());
     auto stored = store.signOff(s, [&key](const QByteArray &bytes) { return key->sign(bytes); });
     return stored ? stored.value() : SignOff();
@@ -121,8 +122,9 @@ Outcome TestVerifySignoffs::verify() {
 void TestVerifySignoffs::signedRecordsVerify() {
     const Outcome result = verify();
     QVERIFY2(result.code == 0, qPrintable(result.out + result.err));
-    QVERIFY2(result.out.contains(u"OK      #1 lab/gate_1 release_manager by Alice Martin (alice)"_s),
-             qPrintable(result.out));
+    QVERIFY2(
+        result.out.contains(u"OK      #1 lab/gate_1 release_manager by Alice Martin (alice)"_s),
+        qPrintable(result.out));
     QVERIFY(result.out.contains(u"OK      #2 lab/gate_2 executive by Bob Okafor (bob)"_s));
     QVERIFY(result.out.contains(u"2 sign-off(s): 2 verified, 0 failed"_s));
 }
@@ -149,7 +151,8 @@ void TestVerifySignoffs::oneChangedByteIsNamed() {
 void TestVerifySignoffs::signatureMovedToAnotherGateOrEnvironment() {
     // Alice's signature, key and content put on gate_3: its signature no longer matches, and its
     // audit entry says where it was made.
-    QVERIFY(sqlitetest::rawSql(storePath(), u"UPDATE sign_offs SET gate = 'gate_3' WHERE id = 1"_s));
+    QVERIFY(
+        sqlitetest::rawSql(storePath(), u"UPDATE sign_offs SET gate = 'gate_3' WHERE id = 1"_s));
     Outcome result = verify();
     QCOMPARE(result.code, 1);
     QVERIFY2(result.out.contains(u"FAILED  #1 lab/gate_3"_s), qPrintable(result.out));
@@ -206,8 +209,8 @@ void TestVerifySignoffs::swappedKeyInTheOperatorsFile() {
 
     // A signature made with the swapped key names a key the log never recorded for alice.
     auto store = sqlitetest::openOrFail(storePath());
-    const SignOff forged =
-        sign(*store, file, u"alice"_s, u"mallory's passphrase"_s, u"gate_5"_s, u"release_manager"_s);
+    const SignOff forged = sign(*store, file, u"alice"_s, u"mallory's passphrase"_s, u"gate_5"_s,
+                                u"release_manager"_s);
     QVERIFY(forged.isSigned());
     result = verify();
     QVERIFY2(result.out.contains(u"FAILED  #3 lab/gate_5"_s), qPrintable(result.out));

@@ -1,7 +1,6 @@
 #include "ui/executive/executive_board.h"
 
 #include "app/store/operator_key.h"
-
 #include "models/gate_checklist_model.h"
 
 #include <QFileDialog>
@@ -131,8 +130,9 @@ QString gateHtml(const engine::GateStatus &gate) {
             QString signedAt = esc(utc(s.at));
             if (s.isSigned())
                 signedAt += u"<br><small>%1 %2<br>%3 %4…</small>"_s.arg(
-                    ExecutiveBoard::tr("Ed25519 key"), esc(store::shortFingerprint(s.keyFingerprint)),
-                    ExecutiveBoard::tr("signature"), esc(s.signature.left(16)));
+                    ExecutiveBoard::tr("Ed25519 key"),
+                    esc(store::shortFingerprint(s.keyFingerprint)), ExecutiveBoard::tr("signature"),
+                    esc(s.signature.left(16)));
             else if (!s.signatureHash.isEmpty())
                 signedAt += u"<br><small>%1 %2…</small>"_s.arg(ExecutiveBoard::tr("unsigned, hash"),
                                                                esc(s.signatureHash.left(12)));
