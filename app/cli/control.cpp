@@ -48,6 +48,13 @@ private:
     void runDecommissionStep();
     QJsonObject withDecommission(QJsonObject environment, const QString &name) const;
     void printDecommission(const QString &name);
+    // A name not in the operators file is checked like any other (the same derivation time, the
+    // same audit entry, the same lock-out and words): the answer never tells whether it exists.
+    void refuseUnknownOperator() {
+        const auto checked = m_engine->signIn(m_request.operatorName, m_passphrase);
+        refuse({}, u"refused: "_s + checked.message);
+    }
+
     void refuse(const engine::Refusals &reasons, const QString &error, bool refused = true) {
         if (!error.isEmpty())
             m_err << error << '\n';
@@ -341,20 +348,20 @@ void ControlRun::act() {
     }
     case ControlRequest::Kind::Shift: {
         if (!m_operator)
-            return refuse({}, u"refused: wrong operator name or passphrase"_s);
+            return refuseUnknownOperator();
         followOperation(engine.shift(env, *m_operator, m_passphrase, m_request.percent));
         return;
     }
     case ControlRequest::Kind::StepBack: {
         if (!m_operator)
-            return refuse({}, u"refused: wrong operator name or passphrase"_s);
+            return refuseUnknownOperator();
         followOperation(
             engine.stepBack(env, *m_operator, m_passphrase, m_request.percent, m_request.comment));
         return;
     }
     case ControlRequest::Kind::Sign: {
         if (!m_operator)
-            return refuse({}, u"refused: wrong operator name or passphrase"_s);
+            return refuseUnknownOperator();
         const auto outcome =
             engine.signOff(env, m_request.gate, {}, *m_operator, m_passphrase, m_request.meaning,
                            m_request.comment, m_request.acknowledgeMarginal);
@@ -367,7 +374,7 @@ void ControlRun::act() {
     }
     case ControlRequest::Kind::Approve: {
         if (!m_operator)
-            return refuse({}, u"refused: wrong operator name or passphrase"_s);
+            return refuseUnknownOperator();
         const auto outcome = engine.approveDecommissionStep(env, m_request.step, m_request.role,
                                                             *m_operator, m_passphrase);
         if (!outcome.ok)

@@ -115,7 +115,8 @@ SignInResult SignInGuard::verify(const PassphraseProof &proof, const QString &pu
         {{u"purpose"_s, purpose}, {u"reason"_s, u"wrong passphrase"_s}});
     if (!failed)
         return storeFailed(failed.error());
-    qCInfo(lcStore) << "wrong passphrase for" << op->name << "purpose" << purpose;
+    // The same line as for a name not in the file (the audit log says who).
+    qCInfo(lcStore) << "sign-in refused: wrong operator name or passphrase; purpose" << purpose;
     SignInResult result;
     result.failures = failed.value().failures;
     result.lockedUntil = failed.value().lockedUntil;
@@ -314,6 +315,7 @@ SignInResult SignInGuard::verifyUnknown(const PassphraseProof &proof, const QStr
             m_store.appendAudit({kUnknownOperator, {}, u"sign_in_failed"_s, {}, {}, details});
         !audited)
         return storeFailed(audited.error());
+    qCInfo(lcStore) << "sign-in refused: wrong operator name or passphrase; purpose" << purpose;
     result.failures = local.failures;
     result.lockedUntil = local.lockedUntil;
     result.message = wrongMessage(local.lockedUntil, now);
