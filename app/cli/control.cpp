@@ -48,11 +48,16 @@ private:
     void runDecommissionStep();
     QJsonObject withDecommission(QJsonObject environment, const QString &name) const;
     void printDecommission(const QString &name);
-    // A name not in the operators file is checked like any other (the same derivation time, the
-    // same audit entry, the same lock-out and words): the answer never tells whether it exists.
-    void refuseUnknownOperator() {
+    // The passphrase is checked before anything else is judged, for a name in the operators
+    // file and one that is not alike (the same derivation time, audit entry, lock-out and
+    // words): a guard's refusal ("Gate 1 … not ticked") is only ever shown to the operator
+    // himself, so no answer tells whether a name exists. False: refused (and finished).
+    bool passphraseFirst() {
         const auto checked = m_engine->signIn(m_request.operatorName, m_passphrase);
+        if (checked.ok() && m_operator)
+            return true;
         refuse({}, u"refused: "_s + checked.message);
+        return false;
     }
 
     void refuse(const engine::Refusals &reasons, const QString &error, bool refused = true) {
@@ -347,21 +352,21 @@ void ControlRun::act() {
         return;
     }
     case ControlRequest::Kind::Shift: {
-        if (!m_operator)
-            return refuseUnknownOperator();
+        if (!passphraseFirst())
+            return;
         followOperation(engine.shift(env, *m_operator, m_passphrase, m_request.percent));
         return;
     }
     case ControlRequest::Kind::StepBack: {
-        if (!m_operator)
-            return refuseUnknownOperator();
+        if (!passphraseFirst())
+            return;
         followOperation(
             engine.stepBack(env, *m_operator, m_passphrase, m_request.percent, m_request.comment));
         return;
     }
     case ControlRequest::Kind::Sign: {
-        if (!m_operator)
-            return refuseUnknownOperator();
+        if (!passphraseFirst())
+            return;
         const auto outcome =
             engine.signOff(env, m_request.gate, {}, *m_operator, m_passphrase, m_request.meaning,
                            m_request.comment, m_request.acknowledgeMarginal);
@@ -373,8 +378,8 @@ void ControlRun::act() {
         return;
     }
     case ControlRequest::Kind::Approve: {
-        if (!m_operator)
-            return refuseUnknownOperator();
+        if (!passphraseFirst())
+            return;
         const auto outcome = engine.approveDecommissionStep(env, m_request.step, m_request.role,
                                                             *m_operator, m_passphrase);
         if (!outcome.ok)
