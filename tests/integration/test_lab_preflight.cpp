@@ -64,6 +64,7 @@ private Q_SLOTS:
     void runtimeWeightProvesConsistentHashing();
     void serversWithoutHealthChecksWarn();
     void decommissionStepsToFinishWarn();
+    void weakenedStoreTlsWarns();
 
 private:
     // The lab plan with lb-a on one of the lab's variant backends (tests/lab/README.md).
@@ -231,6 +232,28 @@ void TestLabPreflight::serversWithoutHealthChecksWarn() {
         QVERIFY(row);
         QVERIFY2(!row->warn, qPrintable(describe(*row)));
     }
+}
+
+// A shared store off this machine: sslmode=verify-full unless the url weakens it, which is a
+// warning naming what it gives away. (Preflight does not connect to the store: nothing leaves
+// loopback.)
+void TestLabPreflight::weakenedStoreTlsWarns() {
+    config::Plan plan = *m_plan;
+    plan.store.url = QUrl(u"postgresql://db.example.com:5432/cutover?sslmode=require"_s);
+    Run run = runPreflight(plan, this);
+    QCOMPARE(run.exitCode, 0);
+    const auto *weakened = rowOf(run, u"store"_s, u"TLS to db.example.com"_s);
+    QVERIFY(weakened);
+    QVERIFY2(weakened->pass && weakened->warn &&
+                 weakened->detail.contains(u"sslmode=require for db.example.com: the server's "
+                                           u"certificate is not checked"_s),
+             qPrintable(describe(*weakened)));
+    plan.store.url = QUrl(u"postgresql://db.example.com:5432/cutover"_s);
+    run = runPreflight(plan, this);
+    const auto *strict = rowOf(run, u"store"_s, u"TLS to db.example.com"_s);
+    QVERIFY(strict);
+    QVERIFY2(strict->pass && !strict->warn && strict->detail.contains(u"verify-full"_s),
+             qPrintable(describe(*strict)));
 }
 
 void TestLabPreflight::decommissionStepsToFinishWarn() {
