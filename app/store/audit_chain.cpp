@@ -9,18 +9,18 @@ namespace cutover::store {
 
 namespace {
 
-void appendField(QByteArray &out, const QByteArray &field) {
-    out += QByteArray::number(field.size());
-    out += ':';
-    out += field;
-    out += '\n';
-}
-
 QString sha256Hex(const QByteArray &bytes) {
     return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
 }
 
 } // namespace
+
+void appendCanonicalField(QByteArray &out, const QByteArray &field) {
+    out += QByteArray::number(field.size());
+    out += ':';
+    out += field;
+    out += '\n';
+}
 
 QString genesisHash() {
     return QString(64, u'0');
@@ -28,15 +28,15 @@ QString genesisHash() {
 
 QByteArray canonicalAuditBytes(const AuditEntry &entry) {
     QByteArray out = "cutover-audit-v1\n";
-    appendField(out, QByteArray::number(entry.seq));
-    appendField(out, QByteArray::number(entry.at.toMSecsSinceEpoch()));
-    appendField(out, entry.actor.toUtf8());
-    appendField(out, entry.role.toUtf8());
-    appendField(out, entry.action.toUtf8());
-    appendField(out, entry.environment.toUtf8());
-    appendField(out, entry.subject.toUtf8());
-    appendField(out, entry.details.toUtf8());
-    appendField(out, entry.prevHash.toUtf8());
+    appendCanonicalField(out, QByteArray::number(entry.seq));
+    appendCanonicalField(out, QByteArray::number(entry.at.toMSecsSinceEpoch()));
+    appendCanonicalField(out, entry.actor.toUtf8());
+    appendCanonicalField(out, entry.role.toUtf8());
+    appendCanonicalField(out, entry.action.toUtf8());
+    appendCanonicalField(out, entry.environment.toUtf8());
+    appendCanonicalField(out, entry.subject.toUtf8());
+    appendCanonicalField(out, entry.details.toUtf8());
+    appendCanonicalField(out, entry.prevHash.toUtf8());
     return out;
 }
 
@@ -47,19 +47,19 @@ QString auditHash(const AuditEntry &entry) {
 QByteArray canonicalSignOffBytes(const SignOff &signOff) {
     const bool v2 = signOff.isSigned();
     QByteArray out = v2 ? "cutover-signoff-v2\n" : "cutover-signoff-v1\n";
-    appendField(out, signOff.environment.toUtf8());
-    appendField(out, signOff.gate.toUtf8());
-    appendField(out, signOff.role.toUtf8());
-    appendField(out, signOff.operatorName.toUtf8());
-    appendField(out, signOff.printedName.toUtf8());
-    appendField(out, signOff.meaning.toUtf8());
-    appendField(out, signOff.comment.toUtf8());
-    appendField(out, QByteArray::number(signOff.at.toMSecsSinceEpoch()));
+    appendCanonicalField(out, signOff.environment.toUtf8());
+    appendCanonicalField(out, signOff.gate.toUtf8());
+    appendCanonicalField(out, signOff.role.toUtf8());
+    appendCanonicalField(out, signOff.operatorName.toUtf8());
+    appendCanonicalField(out, signOff.printedName.toUtf8());
+    appendCanonicalField(out, signOff.meaning.toUtf8());
+    appendCanonicalField(out, signOff.comment.toUtf8());
+    appendCanonicalField(out, QByteArray::number(signOff.at.toMSecsSinceEpoch()));
     if (v2) {
-        appendField(out, signOff.planSha256.toUtf8());
-        appendField(out, signOff.auditHeadBefore.toUtf8());
-        appendField(out, signOff.items.toUtf8());
-        appendField(out, signOff.keyFingerprint.toUtf8());
+        appendCanonicalField(out, signOff.planSha256.toUtf8());
+        appendCanonicalField(out, signOff.auditHeadBefore.toUtf8());
+        appendCanonicalField(out, signOff.items.toUtf8());
+        appendCanonicalField(out, signOff.keyFingerprint.toUtf8());
     }
     return out;
 }

@@ -43,6 +43,10 @@
 
 namespace cutover::store {
 
+// Appends one field in the encoding above (<length>:<bytes>\n); shared by every canonical form
+// (audit entries, sign-offs, checkpoints).
+void appendCanonicalField(QByteArray &out, const QByteArray &field);
+
 // 64 zeros: prev_hash of the first entry.
 QString genesisHash();
 

@@ -24,20 +24,13 @@ namespace {
 
 const QString kFormat = u"cutover-checkpoint-v1"_s;
 
-void appendField(QByteArray &out, const QByteArray &field) {
-    out += QByteArray::number(field.size());
-    out += ':';
-    out += field;
-    out += '\n';
-}
-
 } // namespace
 
 QByteArray Checkpoint::canonicalBytes() const {
     QByteArray out = "cutover-checkpoint-v1\n";
-    appendField(out, QByteArray::number(seq));
-    appendField(out, hash.toUtf8());
-    appendField(out, QByteArray::number(at.toMSecsSinceEpoch()));
+    appendCanonicalField(out, QByteArray::number(seq));
+    appendCanonicalField(out, hash.toUtf8());
+    appendCanonicalField(out, QByteArray::number(at.toMSecsSinceEpoch()));
     return out;
 }
 
